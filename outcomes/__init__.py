@@ -1,0 +1,67 @@
+"""The outcomes-star tracker: a Flask app factory."""
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+
+def create_app(test_config=None):
+    """Create the app; config comes from instance/config.py, or `test_config` in tests."""
+    root = Path(__file__).resolve().parent.parent
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(root / "templates"),
+        static_folder=str(root / "static"),
+    )
+    app.config.from_mapping(
+        DATABASE=os.path.join(app.instance_path, "outcomes.sqlite"),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=True,
+        REMEMBER_COOKIE_SECURE=True,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        MAX_CONTENT_LENGTH=4 * 1024 * 1024,
+        SUPPRESSION_THRESHOLD=5,
+    )
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("OUTCOMES")
+    else:
+        app.config.from_mapping(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
+
+    from . import db, security, auth, errors, cli
+    from . import practitioner, api, family, manager, admin
+
+    db.init_app(app)
+    security.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    for blueprint_module in (practitioner, api, family, manager, admin):
+        app.register_blueprint(blueprint_module.bp)
+    _migrate_new_database(app)
+    return app
+
+
+def _instance_secret(path):
+    """Read the secret key from instance/, generating it on first run (never committed)."""
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _migrate_new_database(app):
+    """Apply migrations on start, so a fresh checkout runs without a separate init step."""
+    from .db import connect, migrate
+
+    database = connect(app.config["DATABASE"])
+    try:
+        migrate(database)
+    finally:
+        database.close()

@@ -1,0 +1,109 @@
+"""Sign-in and sign-out for every role (flask-login)."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
+from marshmallow import ValidationError
+
+from . import users
+from .db import get_db
+from .errors import flatten_errors, wants_json
+from .schemas import LoginSchema
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please sign in to see that page."
+login_manager.session_protection = "strong"
+
+SIGN_IN_REFUSED = (
+    "That email and password did not match an active account. After 5 failed attempts "
+    "you will need to wait 15 minutes before trying again."
+)
+
+HOME_BY_ROLE = {
+    "practitioner": "practitioner.caseload",
+    "family": "family.home",
+    "manager": "manager.dashboard",
+    "admin": "admin.home",
+}
+
+
+class User(UserMixin):
+    """The signed-in person: a thin wrapper round their users row."""
+
+    def __init__(self, row):
+        self.row = row
+        self.id = row["id"]
+        self.email = row["email"]
+        self.name = row["name"]
+        self.role = row["role"]
+
+    @property
+    def is_active(self):
+        return bool(self.row["active"])
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """API callers get a JSON 401; people are sent to the sign-in page."""
+    if wants_json():
+        abort(401, description="Sign in first.")
+    flash(login_manager.login_message)
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+@login_manager.user_loader
+def load_user(user_id):
+    row = users.user_by_id(get_db(), int(user_id))
+    return User(row) if row else None
+
+
+def home_url(user):
+    return url_for(HOME_BY_ROLE[user.role])
+
+
+@bp.route("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(home_url(current_user))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    errors, form = {}, {}
+    if request.method == "POST":
+        form = request.form.to_dict()
+        form.pop("csrf_token", None)
+        try:
+            data = LoginSchema().load(form)
+        except ValidationError as error:
+            errors = flatten_errors(error.messages)
+        else:
+            row = users.authenticate(get_db(), data["email"], data["password"])
+            if row:
+                session.clear()
+                login_user(User(row))
+                return redirect(_safe_next() or home_url(current_user))
+            errors = {"_schema": [SIGN_IN_REFUSED]}
+    status = 422 if errors else 200
+    return render_template("auth/login.html", errors=errors, form=form), status
+
+
+def _safe_next():
+    """Only follow a local `next` path, never an absolute URL (open-redirect guard)."""
+    target = request.args.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") else None
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    session.clear()
+    flash("You have signed out.")
+    return redirect(url_for("auth.login"))
+
+
+def init_app(app):
+    login_manager.init_app(app)
+    app.register_blueprint(bp)

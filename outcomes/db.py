@@ -1,0 +1,98 @@
+"""The one place the app opens, configures and migrates its SQLite database."""
+import contextlib
+import sqlite3
+
+import click
+import sqlite_utils
+from flask import current_app, g
+
+from .migrations import MIGRATIONS
+
+
+def connect(path):
+    """Open `path` as a sqlite-utils Database with the project's pragmas."""
+    conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+    db = sqlite_utils.Database(conn)
+    # WAL lets the tablets' syncs write while managers read; foreign keys are off by default.
+    db.conn.execute("PRAGMA journal_mode = WAL")
+    db.conn.execute("PRAGMA foreign_keys = ON")
+    db.conn.execute("PRAGMA busy_timeout = 30000")
+    db.conn.execute("PRAGMA synchronous = NORMAL")
+    return db
+
+
+def get_db():
+    """The request's database, opened on first use and closed on teardown."""
+    if "db" not in g:
+        g.db = connect(current_app.config["DATABASE"])
+    return g.db
+
+
+def close_db(exc=None):
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+@contextlib.contextmanager
+def write_transaction(db):
+    """A transaction that takes the write lock at once (BEGIN IMMEDIATE).
+
+    Check-then-insert code (a review's UUID) runs inside it so two concurrent
+    requests are serialised instead of both seeing "not there yet".
+    Nested use falls back to a savepoint.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    db.conn.execute("COMMIT")
+
+
+def schema_version(db):
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db):
+    """Apply every migration newer than the database's user_version, each in its own transaction."""
+    for number, sql in enumerate(MIGRATIONS, start=1):
+        with write_transaction(db):
+            # Checked under the write lock: two workers starting at once apply each migration once.
+            if schema_version(db) >= number:
+                continue
+            for statement in _statements(sql):
+                db.conn.execute(statement)
+            db.conn.execute(f"PRAGMA user_version = {number}")
+    return schema_version(db)
+
+
+def _statements(sql):
+    """Split a migration into statements (executescript would commit our transaction)."""
+    buffer = ""
+    for line in sql.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                yield buffer.strip()
+            buffer = ""
+    if buffer.strip():
+        yield buffer.strip()
+
+
+def init_app(app):
+    app.teardown_appcontext(close_db)
+    app.cli.add_command(init_db_command)
+
+
+@click.command("init-db")
+def init_db_command():
+    """Create the database or apply any pending migrations."""
+    version = migrate(get_db())
+    click.echo(f"Database at schema version {version}: {current_app.config['DATABASE']}")

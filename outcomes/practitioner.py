@@ -1,0 +1,282 @@
+"""Practitioner pages: the caseload, the child's star, and the review form."""
+import uuid as uuidlib
+from datetime import date
+from functools import wraps
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from marshmallow import ValidationError
+
+from . import access, audit, children, reviews, stars
+from .db import get_db
+from .errors import flatten_errors
+from .schemas import OUTCOMES, AmendmentSchema, ReviewSchema
+from .targets import OUTCOME_LABELS, closed_targets, open_targets, suggested_outcome
+
+bp = Blueprint("practitioner", __name__)
+NEW_TARGET_ROWS = 3
+
+
+def staff_required(*roles):
+    """Signed in with one of `roles`; anyone else gets 403."""
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403, description="This page is for staff of the service.")
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+def visible_child_or_404(child_id):
+    """The child, if this user may see them; 404 otherwise so no record's existence leaks."""
+    db = get_db()
+    child = children.get_child(db, child_id)
+    if child is None or not access.may_see_child(db, current_user, child_id):
+        abort(404, description="No such child on your caseloads.")
+    return child
+
+
+def reviewable_service_or_404(child_id, service_key):
+    db = get_db()
+    service = reviews.service_by_key(db, service_key or "")
+    if service is None or not access.may_review(db, current_user.id, child_id, service["id"]):
+        abort(404, description="No such child on that service's caseload.")
+    return service
+
+
+@bp.route("/caseload")
+@staff_required("practitioner")
+def caseload():
+    db = get_db()
+    services = children.practitioner_services(db, current_user.id)
+    chosen = next((s for s in services if s["key"] == request.args.get("service")), None)
+    chosen = chosen or (services[0] if services else None)
+    rows = children.caseload(db, current_user.id, chosen["id"]) if chosen else []
+    return render_template(
+        "practitioner/caseload.html", services=services, service=chosen, rows=rows,
+        today=date.today().isoformat(),
+    )
+
+
+@bp.route("/children/<int:child_id>")
+@staff_required("practitioner", "admin")
+def child(child_id):
+    child = visible_child_or_404(child_id)
+    db = get_db()
+    sections = []
+    for service in access.visible_services(db, current_user, child_id):
+        sections.append({
+            "service": service,
+            "chart": children.star_over_time(db, child_id, service["id"]),
+            "open_targets": open_targets(db, child_id, service["id"]),
+            "closed_targets": closed_targets(db, child_id, service["id"]),
+            "history": children.review_history(db, child_id, service["id"]),
+            "may_review": access.may_review(db, current_user.id, child_id, service["id"]),
+        })
+    with db.atomic():
+        audit.record(db, current_user.id, "view child record", child_id)
+    return render_template(
+        "practitioner/child.html", child=child, sections=sections, outcome_labels=OUTCOME_LABELS,
+        stage_name=stars.stage_name,
+    )
+
+
+@bp.route("/children/<int:child_id>/reviews/new", methods=["GET", "POST"])
+@staff_required("practitioner")
+def new_review(child_id):
+    child = visible_child_or_404(child_id)
+    service = reviewable_service_or_404(child_id, request.values.get("service"))
+    star = stars.load_version(get_db(), stars.current_version_id(get_db(), service["id"]))
+    return _review_form(child, service, star, existing=None)
+
+
+@bp.route("/reviews/<int:review_id>/edit", methods=["GET", "POST"])
+@staff_required("practitioner")
+def edit_review(review_id):
+    db = get_db()
+    review = reviews.get_review(db, review_id)
+    if review is None or review["status"] != "draft" or review["practitioner_id"] != current_user.id:
+        abort(404, description="No such draft review of yours.")
+    child = visible_child_or_404(review["child_id"])
+    service = db["services"].get(review["service_id"])
+    star = stars.load_version(db, review["star_version_id"])
+    return _review_form(child, service, star, existing=review)
+
+
+def _review_form(child, service, star, existing):
+    """Show the review form, or store what it sent (as a draft or submitted)."""
+    db = get_db()
+    targets = open_targets(db, child["id"], service["id"], existing and existing["id"])
+    errors = {}
+    if request.method == "POST":
+        body = review_body_from_form(request.form, child["id"], service["key"], star, targets)
+        try:
+            review, _ = reviews.save_review(db, current_user.id, ReviewSchema().load(body))
+        except ValidationError as error:
+            errors = flatten_errors(error.messages)
+        except reviews.Conflict as error:
+            errors = {"uuid": [str(error)]}
+        else:
+            if review["status"] == "submitted":
+                flash(f"Review of {children.full_name(child)} submitted.")
+                return redirect(url_for("practitioner.child", child_id=child["id"]))
+            flash("Draft saved. You can come back to it from the child's page.")
+            return redirect(url_for("practitioner.edit_review", review_id=review["id"]))
+        values = form_values(request.form)
+    elif existing:
+        values = values_from_review(reviews.review_as_dict(db, existing["id"]))
+    else:
+        values = {"uuid": str(uuidlib.uuid4()), "date": date.today().isoformat()}
+    with db.atomic():
+        audit.record(db, current_user.id, "open review form", child["id"], service["key"])
+    return render_template(
+        "practitioner/review_form.html", child=child, service=service, star=star,
+        targets=[_with_suggestions(target, star, values) for target in targets],
+        values=values, errors=errors, existing=existing, outcomes=OUTCOMES,
+        outcome_labels=OUTCOME_LABELS, new_target_rows=range(NEW_TARGET_ROWS),
+        today=date.today().isoformat(),
+    ), (422 if errors else 200)
+
+
+def _with_suggestions(target, star, values):
+    """A target with the outcome suggested for every possible reading, and the one to pre-select."""
+    scale = range(star["scale_min"], star["scale_max"] + 1)
+    by_score = {score: suggested_outcome(target["start_score"], target["target_score"], score) for score in scale}
+    entered = values.get(f"reading-{target['domain_key']}", "")
+    chosen = values.get(f"outcome-{target['id']}")
+    if chosen is None and entered.isdigit() and target["due_date"] <= values.get("date", ""):
+        chosen = by_score.get(int(entered), "")
+    return dict(target, suggestions=by_score, chosen=chosen or "")
+
+
+def _number_or_text(value):
+    """Digits become an int; anything else stays text so the schema names the field's error."""
+    value = (value or "").strip()
+    return int(value) if value.isdigit() else value
+
+
+def review_body_from_form(form, child_id, service_key, star, targets):
+    """Turn the review form into the same body POST /api/v1/reviews takes."""
+    readings = {}
+    for domain in star["domains"]:
+        key = domain["key"]
+        value = form.get(f"reading-{key}", "").strip()
+        if value == "na":
+            readings[key] = {"not_assessed": form.get(f"reason-{key}", "")}
+        elif value:
+            readings[key] = _number_or_text(value)
+    new_targets = []
+    for row in range(NEW_TARGET_ROWS):
+        fields = {name: form.get(f"target-{row}-{name}", "").strip()
+                  for name in ("domain", "description", "target_score", "due_date")}
+        if fields["description"] or fields["target_score"]:
+            target = {"domain": fields["domain"], "description": fields["description"],
+                      "target_score": _number_or_text(fields["target_score"])}
+            if fields["due_date"]:
+                target["due_date"] = fields["due_date"]
+            new_targets.append(target)
+    closing = []
+    for target in targets:
+        outcome = form.get(f"outcome-{target['id']}", "")
+        if outcome:
+            entry = {"target_id": target["id"], "outcome": outcome}
+            reason = form.get(f"outcome-reason-{target['id']}", "").strip()
+            if reason:
+                entry["reason"] = reason
+            closing.append(entry)
+    return {
+        "uuid": form.get("uuid", ""),
+        "child_id": child_id,
+        "service": service_key,
+        "date": form.get("date", ""),
+        "readings": readings,
+        "targets": new_targets,
+        "target_outcomes": closing,
+        "notes": form.get("notes", ""),
+        "internal_notes": form.get("internal_notes", ""),
+        "submit": form.get("action") == "submit",
+    }
+
+
+def form_values(form):
+    values = form.to_dict()
+    values.pop("csrf_token", None)
+    return values
+
+
+def values_from_review(review):
+    """Form field values for a stored review (a draft being continued, or one being amended)."""
+    values = {key: review[key] for key in ("uuid", "date", "notes", "internal_notes")}
+    for key, reading in review["readings"].items():
+        if isinstance(reading, dict):
+            values[f"reading-{key}"] = "na"
+            values[f"reason-{key}"] = reading["not_assessed"]
+        else:
+            values[f"reading-{key}"] = str(reading)
+    for row, target in enumerate(review["targets"]):
+        for name in ("domain", "description", "target_score", "due_date"):
+            values[f"target-{row}-{name}"] = str(target[name])
+    for closing in review["target_outcomes"]:
+        values[f"outcome-{closing['target_id']}"] = closing["outcome"]
+        values[f"outcome-reason-{closing['target_id']}"] = closing["reason"] or ""
+    return values
+
+
+@bp.route("/reviews/<int:review_id>")
+@staff_required("practitioner", "admin")
+def review(review_id):
+    db = get_db()
+    stored = reviews.get_review(db, review_id)
+    if stored is None:
+        abort(404, description="No such review.")
+    child = visible_child_or_404(stored["child_id"])
+    if stored["service_id"] not in {s["id"] for s in access.visible_services(db, current_user, child["id"])}:
+        abort(404, description="No such review.")
+    with db.atomic():
+        audit.record(db, current_user.id, "view review", child["id"], f"review {review_id}")
+    return render_template(
+        "practitioner/review.html", child=child, review=stored,
+        service=db["services"].get(stored["service_id"]),
+        star=stars.load_version(db, stored["star_version_id"]),
+        readings=reviews.readings_of(db, review_id),
+        versions=[r for r in children.review_history(db, child["id"], stored["service_id"])
+                  if r["series_id"] == stored["series_id"]],
+        may_amend=stored["status"] == "submitted" and stored["is_latest"]
+        and access.may_review(db, current_user.id, child["id"], stored["service_id"]),
+        stage_name=stars.stage_name,
+    )
+
+
+@bp.route("/reviews/<int:review_id>/amend", methods=["GET", "POST"])
+@staff_required("practitioner")
+def amend(review_id):
+    db = get_db()
+    stored = reviews.get_review(db, review_id)
+    if stored is None:
+        abort(404, description="No such review.")
+    child = visible_child_or_404(stored["child_id"])
+    if not access.may_review(db, current_user.id, child["id"], stored["service_id"]):
+        abort(404, description="No such review on your caseloads.")
+    star = stars.load_version(db, stored["star_version_id"])
+    errors = {}
+    if request.method == "POST":
+        body = review_body_from_form(request.form, child["id"], "", star, [])
+        body = {key: body[key] for key in ("readings", "notes", "internal_notes")}
+        body["amendment_reason"] = request.form.get("amendment_reason", "")
+        try:
+            amended = reviews.amend_review(db, current_user.id, review_id, AmendmentSchema().load(body))
+        except ValidationError as error:
+            errors = flatten_errors(error.messages)
+        else:
+            flash(f"Review amended: version {amended['version']} now counts; the earlier version is kept in the history.")
+            return redirect(url_for("practitioner.review", review_id=amended["id"]))
+        values = form_values(request.form)
+    else:
+        values = values_from_review(reviews.review_as_dict(db, review_id))
+    return render_template(
+        "practitioner/amend.html", child=child, review=stored, star=star, values=values,
+        errors=errors, service=db["services"].get(stored["service_id"]),
+    ), (422 if errors else 200)

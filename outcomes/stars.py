@@ -1,0 +1,156 @@
+"""Stars, their versions, domains and stages. Wording is this project's own."""
+
+DEFAULT_STAGES = [
+    ("Needs a lot of help", 1, 2),
+    ("Starting out", 3, 4),
+    ("Getting there", 5, 6),
+    ("Growing in confidence", 7, 8),
+    ("Doing well", 9, 10),
+]
+
+# (service key, service name, star name, [(domain key, label, description)])
+DEFAULT_STARS = [
+    ("slt", "Speech and Language Therapy", "Communication star", [
+        ("attention", "Attention and listening",
+         "How well your child can focus on a person or activity and listen to what is said."),
+        ("understanding", "Understanding words",
+         "How much your child understands of what people say, from single words to instructions."),
+        ("talking", "Talking",
+         "How your child uses words and sentences to tell people what they want, think and feel."),
+        ("speech_sounds", "Speech sounds",
+         "How clearly your child says sounds and words, so that other people understand them."),
+        ("social_communication", "Social communication",
+         "How your child takes turns, shares attention and chats with other people."),
+        ("eating_drinking", "Eating and drinking",
+         "How safely and comfortably your child chews, swallows and drinks."),
+    ]),
+    ("physio", "Physiotherapy", "Moving and doing star", [
+        ("getting_about", "Getting about",
+         "How your child moves from place to place: rolling, crawling, walking or using a chair."),
+        ("balance", "Balance and coordination",
+         "How steady your child is and how well their body parts work together."),
+        ("posture", "Posture",
+         "How your child sits, stands and holds their body during the day."),
+        ("strength", "Strength and stamina",
+         "How strong your child is and how long they can keep going before they tire."),
+        ("comfort", "Comfort and pain",
+         "How comfortable your child is in their body, and how well pain is managed."),
+        ("play_sport", "Joining in play and sport",
+         "How much your child can take part in active play, PE and sport with others."),
+    ]),
+    ("ot", "Occupational Therapy", "Everyday skills star", [
+        ("self_care", "Getting dressed and self-care",
+         "How much your child does for themselves when dressing, washing and using the toilet."),
+        ("hand_skills", "Hand skills and handwriting",
+         "How your child uses their hands for fiddly tasks, tools, drawing and writing."),
+        ("senses", "Senses and regulation",
+         "How your child copes with noise, touch, light and busy places, and calms down."),
+        ("play", "Play",
+         "How your child plays, explores toys and enjoys games, alone and with others."),
+        ("routines", "Daily routines",
+         "How your child manages the steps of the day, like mealtimes, bedtime and getting ready."),
+        ("school_independence", "Independence at school",
+         "How much your child can do at school without an adult's help."),
+    ]),
+    ("social", "Social Care", "Family life star", [
+        ("safety", "Staying safe",
+         "How safe your child is at home, online and out and about, and who keeps them safe."),
+        ("health", "Health",
+         "How well your child's health needs are met, including sleep, food and appointments."),
+        ("family", "Family relationships",
+         "How your child gets on with the people they live with and the family around them."),
+        ("wellbeing", "Feelings and wellbeing",
+         "How happy and settled your child feels, and how they show and manage feelings."),
+        ("community", "Friends and community",
+         "How your child makes friends and joins in clubs, activities and places nearby."),
+        ("living_skills", "Everyday living skills",
+         "How your child is learning to do things for themselves, like shopping or travelling."),
+    ]),
+]
+
+
+def create_star(db, key, name, domains, stages=DEFAULT_STAGES, scale=(1, 10), publish=True):
+    """Create a star with its first version; returns (star_id, star_version_id)."""
+    star_id = db["stars"].insert({"key": key, "name": name}).last_pk
+    version_id = add_version(db, star_id, 1, domains, stages, scale, publish)
+    return star_id, version_id
+
+
+def add_version(db, star_id, version, domains, stages, scale, publish):
+    version_id = db["star_versions"].insert({
+        "star_id": star_id,
+        "version": version,
+        "scale_min": scale[0],
+        "scale_max": scale[1],
+        "published_at": _now(db) if publish else None,
+    }).last_pk
+    db["domains"].insert_all(
+        {"star_version_id": version_id, "key": key, "label": label, "description": description,
+         "position": position}
+        for position, (key, label, description) in enumerate(domains, start=1)
+    )
+    db["stages"].insert_all(
+        {"star_version_id": version_id, "position": position, "name": stage_name,
+         "min_score": low, "max_score": high}
+        for position, (stage_name, low, high) in enumerate(stages, start=1)
+    )
+    return version_id
+
+
+def _now(db):
+    return db.execute("SELECT datetime('now')").fetchone()[0]
+
+
+def create_default_services(db):
+    """The four services of DESIGN.md, each with its default star; returns {key: service_id}."""
+    ids = {}
+    with db.atomic():
+        for key, service_name, star_name, domains in DEFAULT_STARS:
+            star_id, _ = create_star(db, key, star_name, domains)
+            ids[key] = db["services"].insert(
+                {"key": key, "name": service_name, "star_id": star_id}
+            ).last_pk
+    return ids
+
+
+def current_version_id(db, service_id):
+    """The newest published version of the service's star (the one new reviews use)."""
+    row = db.execute(
+        """SELECT sv.id FROM services s
+           JOIN star_versions sv ON sv.star_id = s.star_id AND sv.published_at IS NOT NULL
+           WHERE s.id = ? ORDER BY sv.version DESC LIMIT 1""",
+        [service_id],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def load_version(db, version_id):
+    """A star version as a plain dict: scale, domains in order, stages in order."""
+    version = db.execute(
+        """SELECT sv.id, sv.version, sv.scale_min, sv.scale_max, s.name, s.key
+           FROM star_versions sv JOIN stars s ON s.id = sv.star_id WHERE sv.id = ?""",
+        [version_id],
+    ).fetchone()
+    if version is None:
+        return None
+    domains = list(db.query(
+        "SELECT id, key, label, description FROM domains WHERE star_version_id = ? ORDER BY position",
+        [version_id],
+    ))
+    stages = list(db.query(
+        "SELECT position, name, min_score, max_score FROM stages WHERE star_version_id = ? "
+        "ORDER BY position",
+        [version_id],
+    ))
+    return {
+        "id": version[0], "version": version[1], "scale_min": version[2], "scale_max": version[3],
+        "name": version[4], "key": version[5], "domains": domains, "stages": stages,
+    }
+
+
+def stage_name(star, score):
+    """The name of the stage a score falls in ('' for no score)."""
+    for stage in star["stages"]:
+        if score is not None and stage["min_score"] <= score <= stage["max_score"]:
+            return stage["name"]
+    return ""

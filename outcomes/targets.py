@@ -1,0 +1,52 @@
+"""Targets: what is open for a child, and the outcome to suggest when one is closed."""
+
+
+def suggested_outcome(start_score, target_score, score):
+    """DESIGN.md: met at or above the target reading, partly met when it rose from the start, else not met."""
+    if score is None:
+        return None
+    if score >= target_score:
+        return "met"
+    if start_score is not None and score > start_score:
+        return "partly_met"
+    return "not_met"
+
+
+def open_targets(db, child_id, service_id, editing_review_id=None):
+    """Targets set at a submitted review and not yet closed.
+
+    Outcomes recorded by `editing_review_id` (the draft being edited) do not count as
+    closing, so the draft's own choices can be changed.
+    """
+    return list(db.query(
+        """SELECT t.*, o.outcome AS draft_outcome, o.reason AS draft_reason
+           FROM targets t
+           JOIN reviews r ON r.id = t.set_in_review_id
+                         AND r.status = 'submitted' AND r.is_latest = 1
+           LEFT JOIN target_outcomes o ON o.target_id = t.id
+           WHERE t.child_id = :child AND t.service_id = :service
+             AND (o.target_id IS NULL OR o.review_id = :editing)
+           ORDER BY t.due_date, t.id""",
+        {"child": child_id, "service": service_id, "editing": editing_review_id or -1},
+    ))
+
+
+def closed_targets(db, child_id, service_id):
+    """Targets closed by a submitted review, newest first, with the outcome and when."""
+    return list(db.query(
+        """SELECT t.*, o.outcome, o.reason, o.score_at_close, r.date AS closed_on
+           FROM targets t
+           JOIN target_outcomes o ON o.target_id = t.id
+           JOIN reviews r ON r.id = o.review_id AND r.status = 'submitted'
+           WHERE t.child_id = ? AND t.service_id = ?
+           ORDER BY r.date DESC, t.id""",
+        [child_id, service_id],
+    ))
+
+
+OUTCOME_LABELS = {
+    "met": "Met",
+    "partly_met": "Partly met",
+    "not_met": "Not met",
+    "withdrawn": "Withdrawn",
+}

@@ -1,0 +1,4 @@
+"""Entry point for a production server: `gunicorn wsgi:app`."""
+from outcomes import create_app
+
+app = create_app()
