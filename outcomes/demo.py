@@ -3,6 +3,8 @@ import random
 import uuid
 from datetime import date, timedelta
 
+from werkzeug.security import generate_password_hash
+
 from . import nhs, stars, users
 from .reviews import save_review
 from .targets import open_targets, suggested_outcome
@@ -34,7 +36,9 @@ def seed(db, password, today=None, seed_value=2026):
     rng = random.Random(seed_value)
     today = today or date.today()
     service_ids = stars.create_default_services(db)
-    staff = _create_accounts(db, password, service_ids)
+    # Every demo account shares one password, so hash it once.
+    password_hash = generate_password_hash(password)
+    staff = _create_accounts(db, password_hash, service_ids)
     child_ids = []
     with db.atomic():
         for number in range(CHILDREN):
@@ -54,22 +58,24 @@ def seed(db, password, today=None, seed_value=2026):
             db["caseloads"].insert({"child_id": child_id, "service_id": service_ids[key],
                                     "practitioner_id": staff[key], "started_on": start.isoformat()})
             _review_history(db, rng, staff[key], child_id, key, service_ids[key], start, today)
-    family_id = users.create_user(db, "family@demo.test", "Sam Adeyemi (parent)", "family", password)
+    family_id = users.create_user(db, "family@demo.test", "Sam Adeyemi (parent)", "family",
+                                  password_hash=password_hash)
     for child_id in child_ids[:2]:
         db["family_links"].insert({"user_id": family_id, "child_id": child_id})
     return {"children": len(child_ids), "reviews": db["reviews"].count}
 
 
-def _create_accounts(db, password, service_ids):
+def _create_accounts(db, password_hash, service_ids):
     staff = {}
     for key, email in PRACTITIONERS.items():
-        staff[key] = users.create_user(db, email, f"{key.upper()} practitioner", "practitioner", password)
+        staff[key] = users.create_user(db, email, f"{key.upper()} practitioner", "practitioner",
+                                       password_hash=password_hash)
         db["memberships"].insert({"user_id": staff[key], "service_id": service_ids[key], "role": "practitioner"})
-    manager = users.create_user(db, "manager@demo.test", "Morgan Manager", "manager", password)
+    manager = users.create_user(db, "manager@demo.test", "Morgan Manager", "manager", password_hash=password_hash)
     db["memberships"].insert_all(
         {"user_id": manager, "service_id": service_id, "role": "manager"} for service_id in service_ids.values()
     )
-    users.create_user(db, "admin@demo.test", "Ada Admin", "admin", password)
+    users.create_user(db, "admin@demo.test", "Ada Admin", "admin", password_hash=password_hash)
     return staff
 
 

@@ -7,9 +7,14 @@ MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 
 
-def create_user(db, email, name, role, password=None):
-    """Insert a user and return its id; the password is stored only as a salted hash."""
-    password_hash = generate_password_hash(password) if password else None
+def create_user(db, email, name, role, password=None, password_hash=None):
+    """Insert a user and return its id; the password is stored only as a salted hash.
+
+    `password_hash` lets generated data give many accounts one precomputed hash
+    (hashing is deliberately slow).
+    """
+    if password:
+        password_hash = generate_password_hash(password)
     return db["users"].insert(
         {"email": email.strip().lower(), "name": name, "role": role, "password_hash": password_hash}
     ).last_pk

@@ -7,10 +7,14 @@ from types import SimpleNamespace
 import pytest
 from werkzeug.serving import make_server
 
+from werkzeug.security import generate_password_hash
+
 from outcomes import create_app, demo, stars, users
 from outcomes.db import connect
 
 PASSWORD = "correct horse battery"
+# Hashing is deliberately slow; the test accounts share one hash made once per run.
+PASSWORD_HASH = generate_password_hash(PASSWORD)
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -52,11 +56,11 @@ def world(db):
     """Four services with their stars; staff, a family, and three children on caseloads."""
     services = stars.create_default_services(db)
     w = SimpleNamespace(services=services)
-    w.slt = users.create_user(db, "slt@test.example", "Sally SLT", "practitioner", PASSWORD)
-    w.physio = users.create_user(db, "physio@test.example", "Phil Physio", "practitioner", PASSWORD)
-    w.manager = users.create_user(db, "manager@test.example", "Mo Manager", "manager", PASSWORD)
-    w.admin = users.create_user(db, "admin@test.example", "Ada Admin", "admin", PASSWORD)
-    w.family = users.create_user(db, "family@test.example", "Pat Parent", "family", PASSWORD)
+    w.slt = users.create_user(db, "slt@test.example", "Sally SLT", "practitioner", password_hash=PASSWORD_HASH)
+    w.physio = users.create_user(db, "physio@test.example", "Phil Physio", "practitioner", password_hash=PASSWORD_HASH)
+    w.manager = users.create_user(db, "manager@test.example", "Mo Manager", "manager", password_hash=PASSWORD_HASH)
+    w.admin = users.create_user(db, "admin@test.example", "Ada Admin", "admin", password_hash=PASSWORD_HASH)
+    w.family = users.create_user(db, "family@test.example", "Pat Parent", "family", password_hash=PASSWORD_HASH)
     db["memberships"].insert_all([
         {"user_id": w.slt, "service_id": services["slt"], "role": "practitioner"},
         {"user_id": w.physio, "service_id": services["physio"], "role": "practitioner"},

@@ -1,0 +1,231 @@
+"""POST /api/v1/reviews: storing a review once per UUID, and refusing bad input whole."""
+import threading
+import uuid
+from datetime import date, timedelta
+
+import pytest
+
+from conftest import Auth, row_counts
+from outcomes.db import connect
+
+SLT_DOMAINS = ["attention", "understanding", "talking", "speech_sounds", "social_communication", "eating_drinking"]
+
+
+def review_body(child_id, **overrides):
+    body = {
+        "uuid": str(uuid.uuid4()),
+        "child_id": child_id,
+        "service": "slt",
+        "date": date.today().isoformat(),
+        "readings": {key: 3 + index % 4 for index, key in enumerate(SLT_DOMAINS)},
+        "targets": [{"domain": "talking", "description": "Uses two-word phrases at snack time.", "target_score": 6}],
+        "target_outcomes": [],
+        "notes": "Seen at nursery.",
+        "submit": True,
+    }
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture
+def slt_client(client, auth, world):
+    auth.login("slt@test.example")
+    return client
+
+
+def post(client, auth, body):
+    return client.post("/api/v1/reviews", json=body, headers=auth.headers())
+
+
+def test_new_review_is_stored_with_its_readings_and_targets(slt_client, auth, world, db):
+    body = review_body(world.amy)
+    response = post(slt_client, auth, body)
+    assert response.status_code == 201
+    stored = response.get_json()
+    assert stored["uuid"] == body["uuid"]
+    assert stored["status"] == "submitted"
+    assert stored["readings"] == body["readings"]
+    assert [t["description"] for t in stored["targets"]] == ["Uses two-word phrases at snack time."]
+    # Due date defaults to the next review date: the review date + the service's 182 days.
+    assert stored["targets"][0]["due_date"] == (date.today() + timedelta(days=182)).isoformat()
+    assert db["readings"].count == 6
+
+
+def test_same_review_sent_twice_is_stored_once(slt_client, auth, world, db):
+    body = review_body(world.amy)
+    first = post(slt_client, auth, body)
+    again = post(slt_client, auth, body)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.get_json() == first.get_json()
+    assert db["reviews"].count == 1 and db["targets"].count == 1
+
+
+def test_same_uuid_with_different_content_is_a_conflict(slt_client, auth, world, db):
+    body = review_body(world.amy)
+    post(slt_client, auth, body)
+    before = row_counts(db)
+    changed = dict(body, notes="Something else entirely.")
+    response = post(slt_client, auth, changed)
+    assert response.status_code == 409
+    assert "UUID" in response.get_json()["error"]
+    assert row_counts(db) == before
+
+
+def test_a_draft_can_be_saved_then_submitted_under_the_same_uuid(slt_client, auth, world, db):
+    body = review_body(world.amy, submit=False, notes="First thoughts")
+    assert post(slt_client, auth, body).get_json()["status"] == "draft"
+    final = post(slt_client, auth, dict(body, submit=True, notes="Final notes"))
+    assert final.status_code == 200
+    assert final.get_json()["status"] == "submitted"
+    assert db["reviews"].count == 1
+    assert db.execute("SELECT notes FROM reviews").fetchone()[0] == "Final notes"
+    assert db["readings"].count == 6 and db["targets"].count == 1
+
+
+def test_concurrent_sends_of_one_review_store_one_copy(world, app):
+    """Two threads with their own sessions send the same review at once: one row."""
+    body = review_body(world.amy)
+    results = []
+
+    def send():
+        client = app.test_client()
+        helper = Auth(client)
+        helper.login("slt@test.example")
+        barrier.wait()
+        results.append(client.post("/api/v1/reviews", json=body, headers=helper.headers()).status_code)
+
+    barrier = threading.Barrier(4)
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [200, 200, 200, 201]
+    database = connect(app.config["DATABASE"])
+    assert database.execute("SELECT count(*) FROM reviews WHERE uuid = ?", [body["uuid"]]).fetchone()[0] == 1
+    assert database["readings"].count == 6
+    database.close()
+
+
+def _not_assessed_missing_reason(body):
+    body["readings"]["talking"] = {"not_assessed": ""}
+
+
+def _missing_domain(body):
+    del body["readings"]["talking"]
+
+
+BAD_INPUTS = [
+    ("readings.talking", {"readings": {**{k: 5 for k in SLT_DOMAINS}, "talking": 0}}, "from 1 to 10"),
+    ("readings.talking", {"readings": {**{k: 5 for k in SLT_DOMAINS}, "talking": 11}}, "from 1 to 10"),
+    ("readings.talking", {"readings": {**{k: 5 for k in SLT_DOMAINS}, "talking": "seven"}}, "whole number"),
+    ("readings.talking", {"readings": {k: 5 for k in SLT_DOMAINS if k != "talking"}}, "not assessed with a reason"),
+    ("readings.talking", {"readings": {**{k: 5 for k in SLT_DOMAINS}, "talking": {"not_assessed": " "}}}, "Say why"),
+    ("readings.juggling", {"readings": {**{k: 5 for k in SLT_DOMAINS}, "juggling": 5}}, "Unknown domain"),
+    ("date", {"date": (date.today() + timedelta(days=1)).isoformat()}, "future"),
+    ("date", {"date": "31/02/2025"}, "Not a valid date"),
+    ("targets.0.target_score", {"targets": [{"domain": "talking", "description": "Says more.", "target_score": 12}]}, "from 1 to 10"),
+    ("targets.0.domain", {"targets": [{"domain": "flying", "description": "Says more.", "target_score": 6}]}, "Unknown domain"),
+    ("notes", {"notes": "x" * (2 * 1024 * 1024)}, "Longer than maximum length"),
+    ("uuid", {"uuid": "not-a-uuid"}, "Not a valid UUID"),
+    ("service", {"service": "astrology"}, "Unknown service"),
+    ("readings", {"readings": [5, 5, 5]}, "Give a reading for each domain"),
+    ("submit", {"submit": "perhaps"}, "Not a valid boolean"),
+    ("colour", {"colour": "blue"}, "Unknown field"),
+]
+
+
+@pytest.mark.parametrize(("field", "change", "message"), BAD_INPUTS)
+def test_bad_input_names_the_field_and_changes_nothing(slt_client, auth, world, db, field, change, message):
+    before = row_counts(db)
+    response = post(slt_client, auth, review_body(world.amy, **change))
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert field in errors, errors
+    assert message in " ".join(errors[field])
+    assert row_counts(db) == before
+
+
+def test_child_not_on_the_caseload_is_refused(slt_client, auth, world, db):
+    before = row_counts(db)
+    response = post(slt_client, auth, review_body(world.cat))  # Cat is on physio's caseload only
+    assert response.status_code == 422
+    assert "not on your Speech and Language Therapy caseload" in response.get_json()["errors"]["child_id"][0]
+    assert row_counts(db) == before
+
+
+def test_outcome_for_another_childs_target_is_refused(slt_client, auth, world, db):
+    bobs = post(slt_client, auth, review_body(world.bob, date="2025-01-10")).get_json()
+    bobs_target = bobs["targets"][0]["id"]
+    before = row_counts(db)
+    body = review_body(world.amy, target_outcomes=[{"target_id": bobs_target, "outcome": "met"}])
+    response = post(slt_client, auth, body)
+    assert response.status_code == 422
+    assert "not an open target of this child" in response.get_json()["errors"]["target_outcomes.0.target_id"][0]
+    assert row_counts(db) == before
+
+
+def test_withdrawn_outcome_needs_a_reason(slt_client, auth, world, db):
+    first = post(slt_client, auth, review_body(world.amy, date="2025-01-10")).get_json()
+    before = row_counts(db)
+    body = review_body(world.amy, target_outcomes=[{"target_id": first["targets"][0]["id"], "outcome": "withdrawn"}])
+    response = post(slt_client, auth, body)
+    assert response.status_code == 422
+    assert "target_outcomes.0.reason" in response.get_json()["errors"]
+    assert row_counts(db) == before
+
+
+def test_closing_a_target_at_the_next_review(slt_client, auth, world, db):
+    first = post(slt_client, auth, review_body(world.amy, date="2025-01-10")).get_json()
+    target = first["targets"][0]
+    readings = dict(first["readings"], talking=6)
+    second = post(slt_client, auth, review_body(
+        world.amy, readings=readings, targets=[],
+        target_outcomes=[{"target_id": target["id"], "outcome": "met"}],
+    ))
+    assert second.status_code == 201
+    row = db.execute("SELECT outcome, score_at_close FROM target_outcomes WHERE target_id = ?", [target["id"]]).fetchone()
+    assert row == ("met", 6)
+    # A closed target cannot be closed again.
+    again = post(slt_client, auth, review_body(world.amy, target_outcomes=[{"target_id": target["id"], "outcome": "not_met"}]))
+    assert again.status_code == 422
+
+
+def test_json_body_that_is_not_an_object_is_a_400(slt_client, auth):
+    response = slt_client.post("/api/v1/reviews", data="[1,2]", content_type="application/json", headers=auth.headers())
+    assert response.status_code == 400
+    assert "JSON object" in response.get_json()["error"]
+
+
+def test_signed_out_caller_gets_401_json(client, world):
+    response = client.post("/api/v1/reviews", json=review_body(world.amy))
+    assert response.status_code in (400, 401)
+    assert "error" in response.get_json()
+
+
+def test_signed_out_caller_with_token_gets_401(client, world, auth):
+    headers = {"X-CSRFToken": auth.csrf()}
+    response = client.post("/api/v1/reviews", json=review_body(world.amy), headers=headers)
+    assert response.status_code == 401
+
+
+def test_json_call_without_csrf_header_is_refused(slt_client, world, db):
+    before = row_counts(db)
+    response = slt_client.post("/api/v1/reviews", json=review_body(world.amy))
+    assert response.status_code == 400
+    assert "expired" in response.get_json()["error"]
+    assert row_counts(db) == before
+
+
+@pytest.mark.parametrize("email", ["family@test.example", "manager@test.example", "admin@test.example"])
+def test_only_practitioners_record_reviews(client, auth, world, db, email):
+    auth.login(email)
+    before = row_counts(db)
+    response = client.post("/api/v1/reviews", json=review_body(world.amy), headers=auth.headers())
+    assert response.status_code == 403
+    assert row_counts(db) == before
+
+
+def test_app_uses_wal_and_foreign_keys(db, app):
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
