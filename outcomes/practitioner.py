@@ -130,8 +130,10 @@ def _review_form(child, service, star, existing):
         values = values_from_review(reviews.review_as_dict(db, existing["id"]))
     else:
         values = {"uuid": str(uuidlib.uuid4()), "date": date.today().isoformat()}
-    with db.atomic():
-        audit.record(db, current_user.id, "open review form", child["id"], service["key"])
+    if request.method == "GET":
+        # Refused input changes nothing, the audit trail included; the GET was audited.
+        with db.atomic():
+            audit.record(db, current_user.id, "open review form", child["id"], service["key"])
     return render_template(
         "practitioner/review_form.html", child=child, service=service, star=star,
         targets=[_with_suggestions(target, star, values) for target in targets],

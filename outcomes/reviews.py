@@ -57,6 +57,10 @@ def check_readings(star, readings, errors, prefix="readings"):
             problems[key] = [
                 f"A reading must be from {star['scale_min']} to {star['scale_max']}."
             ]
+        elif reading["score"] is None and not reading["not_assessed_reason"]:
+            problems[key] = ["Say why this domain was not assessed."]
+        elif reading["score"] is None and len(reading["not_assessed_reason"]) > 500:
+            problems[key] = ["Keep the reason under 500 characters."]
     for key in keys - set(readings):
         problems[key] = ["Give a reading, or mark this domain not assessed with a reason."]
     if problems:

@@ -15,7 +15,7 @@ def not_in_future(value):
 class ReadingsField(fields.Field):
     """domain key -> a whole-number score, or {"not_assessed": "reason"}.
 
-    Range checks need the star's scale, so reviews.check_review does them.
+    Range and reason checks need the star, so reviews.check_readings does them.
     """
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -25,14 +25,11 @@ class ReadingsField(fields.Field):
         for key, reading in value.items():
             if isinstance(reading, int) and not isinstance(reading, bool):
                 readings[key] = {"score": reading, "not_assessed_reason": None}
-            elif isinstance(reading, dict) and set(reading) == {"not_assessed"}:
-                reason = reading["not_assessed"]
-                if not isinstance(reason, str) or not reason.strip():
-                    errors[key] = ["Say why this domain was not assessed."]
-                elif len(reason) > 500:
-                    errors[key] = ["Keep the reason under 500 characters."]
-                else:
-                    readings[key] = {"score": None, "not_assessed_reason": reason.strip()}
+            elif isinstance(reading, dict) and set(reading) == {"not_assessed"} and isinstance(
+                reading["not_assessed"], str
+            ):
+                # An empty reason is reported with the star's other checks, all at once.
+                readings[key] = {"score": None, "not_assessed_reason": reading["not_assessed"].strip()}
             else:
                 errors[key] = ["A reading must be a whole number on the star's scale, or not assessed with a reason."]
         if errors:

@@ -86,7 +86,7 @@ class Auth:
         self.client = client
 
     def csrf(self, path="/login"):
-        page = self.client.get(path)
+        page = self.client.get(path, follow_redirects=True)
         return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
 
     def login(self, email, password=PASSWORD):
