@@ -2,6 +2,7 @@
 a live server on 127.0.0.1 and headless Chromium for the browser tests."""
 import re
 import threading
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -175,3 +176,20 @@ def sign_in(page, base_url, email, password=PASSWORD):
     page.fill("#email", email)
     page.fill("#password", password)
     page.click("button[type=submit]:has-text('Sign in')")
+
+
+AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text()
+
+
+def axe_violations(page):
+    """Serious and critical WCAG 2.2 A/AA violations axe-core finds on the page.
+
+    axe is evaluated through the DevTools protocol, which the app's strict CSP
+    (no inline scripts) rightly does not allow a script tag to do.
+    """
+    page.evaluate(AXE_SOURCE)
+    result = page.evaluate(
+        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa', 'wcag22aa']}})"
+    )
+    return [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3])
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]

@@ -1,0 +1,75 @@
+"""The core flow in real headless Chromium: a therapist completes a review on a tablet and sees the star."""
+from pathlib import Path
+
+from conftest import PHONE, axe_violations, sign_in
+
+SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "child-star.png"
+
+
+def open_first_child_review(page, base):
+    sign_in(page, base, "slt@demo.test")
+    page.wait_for_url(f"{base}/caseload")
+    page.click("table.caseload a.row-link >> nth=0")
+    child_url = page.url
+    page.click("text=Start today's review")
+    return child_url
+
+
+def test_therapist_submits_a_review_and_the_radar_shows_it(tablet, live_server):
+    page, base = tablet, live_server.url
+    child_url = open_first_child_review(page, base)
+    domains = page.eval_on_selector_all("fieldset.domain input[value='na']", "els => els.map(e => e.name.slice(8))")
+    assert len(domains) == 6
+    entered = {}
+    for index, key in enumerate(domains):
+        score = (index * 3) % 10 + 1
+        page.click(f"label[for='reading-{key}-{score}']")  # tap the big number, not the hidden radio
+        entered[key] = score
+    for outcome in page.query_selector_all("select.outcome-select"):
+        if not outcome.input_value():
+            outcome.select_option("not_met")
+    page.fill("#notes", "Lovely session; practised turn-taking games.")
+    assert axe_violations(page) == []
+    page.click("button[value=submit]")
+    page.wait_for_url(child_url)
+    assert "submitted" in page.text_content(".flash")
+
+    datasets = page.evaluate(
+        "Chart.getChart(document.getElementById('star-slt')).data.datasets.map(d => ({label: d.label, data: d.data}))"
+    )
+    assert len(datasets) == 2
+    assert datasets[1]["data"] == [entered[key] for key in domains]
+    assert datasets[0]["label"].startswith("First review")
+    labels = page.evaluate("Chart.getChart(document.getElementById('star-slt')).data.labels")
+    table_rows = page.eval_on_selector_all("table.readings tbody th", "els => els.map(e => e.textContent.trim())")
+    assert labels == table_rows  # the table beside the chart has a row for every domain
+    assert axe_violations(page) == []
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=False)
+
+
+def test_review_form_is_tappable_on_a_phone(browser, live_server):
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    open_first_child_review(page, live_server.url)
+    sizes = page.eval_on_selector_all(
+        "label.score", "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.width, r.height]; })"
+    )
+    assert sizes and all(width >= 44 and height >= 44 for width, height in sizes)  # WCAG 2.5.5 target size
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0  # no sideways scrolling on a phone
+    # Stage names are shown beside the numbers.
+    assert page.is_visible("text=Needs a lot of help") and page.is_visible("text=Doing well")
+    context.close()
+
+
+def test_review_form_works_without_javascript(browser, live_server):
+    context = browser.new_context(viewport={"width": 820, "height": 1180}, java_script_enabled=False)
+    page = context.new_page()
+    open_first_child_review(page, live_server.url)
+    for key in page.eval_on_selector_all("fieldset.domain input[value='na']", "els => els.map(e => e.name.slice(8))"):
+        page.click(f"label[for='reading-{key}-5']")
+    page.click("button[value=draft]")
+    assert "Draft saved" in page.text_content(".flash")
+    assert page.is_checked("input[name^='reading-'][value='5'] >> nth=0")
+    context.close()
