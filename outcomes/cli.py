@@ -1,12 +1,14 @@
 """`flask --app outcomes ...` commands for scripted set-up."""
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from . import demo
 from .db import get_db, migrate
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--password", default="outcomes-demo", show_default=True,
               help="Password for every demo account.")
 def seed_demo_command(password):

@@ -5,6 +5,7 @@ import sqlite3
 import click
 import sqlite_utils
 from flask import current_app, g
+from flask.cli import with_appcontext
 
 from .migrations import MIGRATIONS
 
@@ -92,6 +93,7 @@ def init_app(app):
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command():
     """Create the database or apply any pending migrations."""
     version = migrate(get_db())
