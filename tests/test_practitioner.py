@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from conftest import row_counts
+from conftest import PASSWORD_HASH, row_counts
+from outcomes import stars, users
 
 SLT_DOMAINS = ["attention", "understanding", "talking", "speech_sounds", "social_communication", "eating_drinking"]
 
@@ -190,3 +191,25 @@ def test_caseload_shows_when_the_next_review_is_due(slt, world):
     page = slt.get("/caseload")
     # 2025-01-01 + 182 days
     assert "2025-07-02" in page.text and "Overdue" in page.text
+
+
+@pytest.mark.parametrize("service", ["slt", "physio", "ot", "social"])
+def test_every_service_reviews_on_its_own_star(client, auth, world, db, service):
+    user = users.create_user(db, f"{service}-2@test.example", "Another practitioner", "practitioner",
+                             password_hash=PASSWORD_HASH)
+    db["memberships"].insert({"user_id": user, "service_id": world.services[service], "role": "practitioner"})
+    if service != "slt":  # Bob is already on the SLT caseload
+        db["caseloads"].insert({"child_id": world.bob, "service_id": world.services[service], "started_on": "2025-01-01"})
+    star = stars.load_version(db, stars.current_version_id(db, world.services[service]))
+    keys = [domain["key"] for domain in star["domains"]]
+    assert 6 <= len(keys) <= 10
+    assert all(domain["description"].endswith(".") for domain in star["domains"])
+    auth.login(f"{service}-2@test.example")
+    path = f"/children/{world.bob}/reviews/new?service={service}"
+    assert star["domains"][0]["description"] in client.get(path).text
+    response = client.post(path, data=fill(form_for(client, path), {key: 6 for key in keys}, action="submit"))
+    assert response.status_code == 302
+    page = client.get(f"/children/{world.bob}")
+    chart = json.loads(re.search(rf'id="star-data-{service}">(.*?)</script>', page.text, re.S).group(1))
+    assert chart["labels"] == [domain["label"] for domain in star["domains"]]
+    assert chart["datasets"][1]["data"] == [6] * len(keys)
