@@ -146,6 +146,8 @@ def save_review(db, user_id, data):
         if existing and not _may_replace_draft(existing, user_id, data):
             raise Conflict("A different review with this UUID is already stored.")
         service, star = check_review(db, user_id, data, existing)
+        if existing and existing["service_id"] != service["id"]:
+            raise Conflict("This UUID belongs to a draft review for another service.")
         if existing:
             _delete_draft_contents(db, existing["id"])
             review_id = existing["id"]

@@ -4,6 +4,7 @@ import hmac
 import secrets
 
 from flask import abort, request, session
+from flask_login import current_user
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CSRF_MESSAGE = "This form has expired or came from another site. Reload the page and try again."
@@ -22,6 +23,9 @@ def check_csrf():
         return
     # The feed's bearer-token clients carry no cookie, so a forged cross-site request has nothing to ride on.
     if request.headers.get("Authorization", "").startswith("Bearer "):
+        return
+    # A signed-out API caller has no session to forge; the view answers 401, which says more.
+    if request.path.startswith("/api/") and not current_user.is_authenticated:
         return
     sent = request.headers.get("X-CSRFToken") or request.form.get("csrf_token", "")
     expected = session.get("csrf_token")

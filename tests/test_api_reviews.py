@@ -197,10 +197,12 @@ def test_json_body_that_is_not_an_object_is_a_400(slt_client, auth):
     assert "JSON object" in response.get_json()["error"]
 
 
-def test_signed_out_caller_gets_401_json(client, world):
+def test_signed_out_caller_gets_401_json(client, world, db):
+    before = row_counts(db)
     response = client.post("/api/v1/reviews", json=review_body(world.amy))
-    assert response.status_code in (400, 401)
-    assert "error" in response.get_json()
+    assert response.status_code == 401
+    assert "Sign in" in response.get_json()["error"]
+    assert row_counts(db) == before
 
 
 def test_signed_out_caller_with_token_gets_401(client, world, auth):
