@@ -17,11 +17,12 @@ def seed_demo_command(password):
     migrate(db)
     if db["users"].count:
         click.echo("The database already has accounts; leaving it as it is.")
+        click.echo("Demo accounts (with the password given when they were seeded):")
     else:
         sizes = demo.seed(db, password)
         click.echo(f"Seeded {sizes['children']} children and {sizes['reviews']} reviews into "
                    f"{current_app.config['DATABASE']}.")
-    click.echo("Demo accounts (password: %s):" % password)
+        click.echo(f"Demo accounts (password: {password}):")
     for email in demo.ACCOUNTS:
         click.echo(f"  {email}")
 
