@@ -39,6 +39,18 @@ def visible_child_or_404(child_id):
     return child
 
 
+def visible_review_or_404(review_id):
+    """(review, child) when the user may see that service's record of the child; 404 otherwise."""
+    db = get_db()
+    stored = reviews.get_review(db, review_id)
+    if stored is None:
+        abort(404, description="No such review.")
+    child = visible_child_or_404(stored["child_id"])
+    if stored["service_id"] not in {s["id"] for s in access.visible_services(db, current_user, child["id"])}:
+        abort(404, description="No such review.")
+    return stored, child
+
+
 def reviewable_service_or_404(child_id, service_key):
     db = get_db()
     service = reviews.service_by_key(db, service_key or "")
@@ -231,12 +243,7 @@ def values_from_review(review):
 @staff_required("practitioner", "admin")
 def review(review_id):
     db = get_db()
-    stored = reviews.get_review(db, review_id)
-    if stored is None:
-        abort(404, description="No such review.")
-    child = visible_child_or_404(stored["child_id"])
-    if stored["service_id"] not in {s["id"] for s in access.visible_services(db, current_user, child["id"])}:
-        abort(404, description="No such review.")
+    stored, child = visible_review_or_404(review_id)
     with db.atomic():
         audit.record(db, current_user.id, "view review", child["id"], f"review {review_id}")
     return render_template(
@@ -256,10 +263,7 @@ def review(review_id):
 @staff_required("practitioner")
 def amend(review_id):
     db = get_db()
-    stored = reviews.get_review(db, review_id)
-    if stored is None:
-        abort(404, description="No such review.")
-    child = visible_child_or_404(stored["child_id"])
+    stored, child = visible_review_or_404(review_id)
     if not access.may_review(db, current_user.id, child["id"], stored["service_id"]):
         abort(404, description="No such review on your caseloads.")
     star = stars.load_version(db, stored["star_version_id"])
