@@ -73,3 +73,15 @@ def test_review_form_works_without_javascript(browser, live_server):
     assert "Draft saved" in page.text_content(".flash")
     assert page.is_checked("input[name^='reading-'][value='5'] >> nth=0")
     context.close()
+
+
+def test_sign_in_and_caseload_pages_pass_axe(tablet, live_server):
+    page, base = tablet, live_server.url
+    page.goto(f"{base}/login")
+    assert axe_violations(page) == []
+    sign_in(page, base, "slt@demo.test")
+    page.wait_for_url(f"{base}/caseload")
+    assert axe_violations(page) == []
+    page.keyboard.press("Tab")  # the first Tab reaches the skip link, shown on focus
+    assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
+    assert page.is_visible(".skip-link")
