@@ -44,6 +44,9 @@ def create_app(test_config=None):
     cli.init_app(app)
     for blueprint_module in (practitioner, api, family, manager, admin):
         app.register_blueprint(blueprint_module.bp)
+    from . import password_reset  # the one-time password link page (admin, issue 7)
+
+    app.register_blueprint(password_reset.bp)
     _migrate_new_database(app)
     return app
 

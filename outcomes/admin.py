@@ -1,10 +1,25 @@
-"""Admin pages: services, stars, people, caseloads, import and the audit trail."""
+"""Admin pages: services, stars, people, caseloads, import and the audit trail.
+
+Thin views: parse the form with a schema, call a domain function, render or redirect.
+"""
+import io
+import json
 from functools import wraps
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from marshmallow import ValidationError
+
+from . import audit, caseloads, children, importer, people, services, star_editor, stars, subject_access
+from .db import get_db
+from .errors import flatten_errors
+from .schemas import (AuditFilterSchema, ChildSchema, DischargeSchema, ExistingChildOnCaseloadSchema,
+                      MoveSchema, NewChildOnCaseloadSchema, ServiceSchema, ServiceUpdateSchema, StaffSchema,
+                      StaffUpdateSchema, StarSchema)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+AUDIT_PAGE = 100
+STAR_ROWS = 12
 
 
 def admin_required(view):
@@ -17,7 +32,493 @@ def admin_required(view):
     return wrapped
 
 
+def form_data(lists=()):
+    """The posted form without its CSRF token; blank fields dropped so 'required' names them."""
+    data = {}
+    for name in request.form:
+        if name == "csrf_token":
+            continue
+        if name in lists:
+            data[name] = [value for value in request.form.getlist(name) if value.strip()]
+        elif request.form[name].strip():
+            data[name] = request.form[name].strip()
+    for name in lists:
+        data.setdefault(name, [])
+    return data
+
+
+def load(schema, data):
+    """(loaded, {}) or (None, {field: [messages]})."""
+    try:
+        return schema.load(data), {}
+    except ValidationError as error:
+        return None, flatten_errors(error.messages)
+
+
+def found_or_404(row, what):
+    if row is None:
+        abort(404, description=f"No such {what}.")
+    return row
+
+
 @bp.route("/")
 @admin_required
 def home():
-    return render_template("admin/home.html")
+    db = get_db()
+    counts = {
+        "services": db.execute("SELECT count(*) FROM services WHERE retired_at IS NULL").fetchone()[0],
+        "stars": db["stars"].count,
+        "people": db.execute("SELECT count(*) FROM users WHERE active = 1").fetchone()[0],
+        "children": db.execute("SELECT count(DISTINCT child_id) FROM caseloads WHERE discharged_on IS NULL").fetchone()[0],
+    }
+    return render_template("admin/home.html", counts=counts)
+
+
+# --- Services ---------------------------------------------------------------------------------
+
+@bp.route("/services", methods=["GET", "POST"])
+@admin_required
+def service_list():
+    db, errors, values = get_db(), {}, {}
+    if request.method == "POST":
+        values = form_data()
+        data, errors = load(ServiceSchema(), values)
+        if data:
+            try:
+                services.create_service(db, data)
+            except ValidationError as error:
+                errors = flatten_errors(error.messages)
+            else:
+                flash(f"Service {data['name']} created. Publish a star for it on the Stars page.")
+                return redirect(url_for("admin.service_list"))
+    return render_template("admin/services.html", services=services.list_services(db), errors=errors,
+                           values=values), (422 if errors else 200)
+
+
+@bp.route("/services/<int:service_id>", methods=["GET", "POST"])
+@admin_required
+def service_edit(service_id):
+    db = get_db()
+    service = found_or_404(services.get_service(db, service_id), "service")
+    errors, values = {}, dict(service)
+    if request.method == "POST":
+        values = form_data()
+        data, errors = load(ServiceUpdateSchema(), values)
+        if data:
+            services.update_service(db, service_id, data)
+            flash(f"Service {data['name']} saved.")
+            return redirect(url_for("admin.service_list"))
+    return render_template("admin/service_edit.html", service=service, errors=errors, values=values,
+                           open_caseload=len(caseloads.service_caseload(db, service_id))), (422 if errors else 200)
+
+
+@bp.route("/services/<int:service_id>/retire", methods=["POST"])
+@admin_required
+def service_retire(service_id):
+    db = get_db()
+    service = found_or_404(services.get_service(db, service_id), "service")
+    try:
+        discharged = services.retire_service(db, service_id, current_user.id)
+    except ValidationError as error:
+        flash(" ".join(flatten_errors(error.messages)["service"]))
+    else:
+        flash(f"{service['name']} retired; {discharged} children discharged from its caseload. Its history is kept.")
+    return redirect(url_for("admin.service_list"))
+
+
+# --- Stars ------------------------------------------------------------------------------------
+
+def star_body_from_form():
+    """The star editor's fields as the nested body StarSchema loads (empty domain rows skipped)."""
+    data = form_data()
+    body = {name: data[name] for name in ("key", "name", "scale_min", "scale_max") if name in data}
+    body["stages"] = [request.form.get(f"stage-{n}", "").strip() for n in range(1, 6)]
+    domains = []
+    for row in range(STAR_ROWS):
+        fields = {name: request.form.get(f"domain-{row}-{name}", "").strip()
+                  for name in ("key", "label", "description", "position")}
+        if fields["label"] or fields["description"]:
+            domains.append({name: value for name, value in fields.items() if value})
+    body["domains"] = domains
+    return body
+
+
+def editor_values(body):
+    """Field values for re-showing the editor, padded to STAR_ROWS domain rows."""
+    domains = list(body.get("domains", []))
+    return dict(body, domains=domains + [{}] * (STAR_ROWS - len(domains)))
+
+
+@bp.route("/stars")
+@admin_required
+def star_list():
+    return render_template("admin/stars.html", stars=star_editor.list_stars(get_db()))
+
+
+@bp.route("/stars/new", methods=["GET", "POST"])
+@admin_required
+def star_new():
+    errors = {}
+    values = {"scale_min": 1, "scale_max": 10, "stages": [stage[0] for stage in stars.DEFAULT_STAGES]}
+    if request.method == "POST":
+        values = star_body_from_form()
+        data, errors = load(StarSchema(), values)
+        if data:
+            try:
+                star_id = star_editor.create_star(get_db(), data)
+            except ValidationError as error:
+                errors = flatten_errors(error.messages)
+            else:
+                flash("Star saved as a draft. Preview it, then publish it for a service.")
+                return redirect(url_for("admin.star_edit", star_id=star_id))
+    return render_template("admin/star_edit.html", star=None, values=editor_values(values), errors=errors,
+                           versions=[], services=services.active_services(get_db()),
+                           rows=range(STAR_ROWS)), (422 if errors else 200)
+
+
+@bp.route("/stars/<int:star_id>", methods=["GET", "POST"])
+@admin_required
+def star_edit(star_id):
+    db = get_db()
+    star = found_or_404(star_editor.get_star(db, star_id), "star")
+    errors = {}
+    latest = stars.load_version(db, star_editor.latest_version_id(db, star_id))
+    values = star_editor.form_values(latest)
+    if request.method == "POST":
+        values = star_body_from_form()
+        values.pop("key", None)
+        data, errors = load(StarSchema(), values)
+        if data:
+            _, new_version = star_editor.save_star(db, star_id, data)
+            flash("Saved as a new draft version: reviews already made keep the version they used."
+                  if new_version else "Draft saved.")
+            return redirect(url_for("admin.star_edit", star_id=star_id))
+    versions = star_editor.versions(db, star_id)
+    return render_template("admin/star_edit.html", star=star, values=editor_values(values), errors=errors,
+                           versions=versions, latest=latest, frozen=star_editor.is_frozen(db, latest["id"]),
+                           services=services.active_services(db), rows=range(STAR_ROWS)), (422 if errors else 200)
+
+
+@bp.route("/stars/<int:star_id>/preview")
+@admin_required
+def star_preview(star_id):
+    db = get_db()
+    found_or_404(star_editor.get_star(db, star_id), "star")
+    version = stars.load_version(db, star_editor.latest_version_id(db, star_id))
+    first, latest = star_editor.example_readings(version)
+    return render_template("admin/star_preview.html", star=version, first=first, latest=latest,
+                           star_id=star_id, stage_name=stars.stage_name)
+
+
+@bp.route("/stars/<int:star_id>/publish", methods=["POST"])
+@admin_required
+def star_publish(star_id):
+    db = get_db()
+    star = found_or_404(star_editor.get_star(db, star_id), "star")
+    service_id = request.form.get("service_id", "").strip()
+    if service_id and not service_id.isdigit():
+        abort(400, description="Choose a service from the list.")
+    try:
+        version = star_editor.publish(db, star_id, int(service_id) if service_id else None)
+    except ValidationError as error:
+        flash(" ".join(sum(flatten_errors(error.messages).values(), [])))
+    else:
+        where = services.get_service(db, int(service_id))["name"] if service_id else "the services using it"
+        flash(f"{star['name']} version {version} published: new reviews for {where} use it.")
+    return redirect(url_for("admin.star_edit", star_id=star_id))
+
+
+# --- People -----------------------------------------------------------------------------------
+
+@bp.route("/people")
+@admin_required
+def people_list():
+    return render_template("admin/people.html", people=people.list_people(get_db()))
+
+
+def _reset_link(token):
+    return url_for("password_reset.reset", token=token, _external=True)
+
+
+@bp.route("/people/new", methods=["GET", "POST"])
+@admin_required
+def person_new():
+    db, errors, values = get_db(), {}, {"role": "practitioner"}
+    if request.method == "POST":
+        values = form_data(lists=("practitioner_of", "manager_of"))
+        data, errors = load(StaffSchema(), values)
+        if data:
+            try:
+                user_id, token = people.create_staff(db, data)
+            except ValidationError as error:
+                errors = flatten_errors(error.messages)
+            else:
+                return render_template("admin/reset_link.html", person=people.get_person(db, user_id),
+                                       link=_reset_link(token), new=True)
+    return render_template("admin/person_edit.html", person=None, values=values, errors=errors,
+                           services=services.active_services(db)), (422 if errors else 200)
+
+
+@bp.route("/people/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+def person_edit(user_id):
+    db = get_db()
+    person = found_or_404(people.get_person(db, user_id), "person")
+    errors = {}
+    held = people.memberships(db, user_id)
+    values = dict(person, practitioner_of=[str(i) for i in held["practitioner"]],
+                  manager_of=[str(i) for i in held["manager"]])
+    if request.method == "POST":
+        values = form_data(lists=("practitioner_of", "manager_of"))
+        data, errors = load(StaffUpdateSchema(), values)
+        if data:
+            try:
+                people.update_staff(db, user_id, data)
+            except ValidationError as error:
+                errors = flatten_errors(error.messages)
+            else:
+                flash(f"{data['name']} saved.")
+                return redirect(url_for("admin.people_list"))
+    return render_template("admin/person_edit.html", person=person, values=values, errors=errors,
+                           services=services.active_services(db)), (422 if errors else 200)
+
+
+@bp.route("/people/<int:user_id>/reset", methods=["POST"])
+@admin_required
+def person_reset(user_id):
+    db = get_db()
+    person = found_or_404(people.get_person(db, user_id), "person")
+    try:
+        token = people.create_reset(db, user_id)
+    except ValidationError as error:
+        flash(" ".join(sum(flatten_errors(error.messages).values(), [])))
+        return redirect(url_for("admin.person_edit", user_id=user_id))
+    return render_template("admin/reset_link.html", person=person, link=_reset_link(token), new=False)
+
+
+@bp.route("/people/<int:user_id>/active", methods=["POST"])
+@admin_required
+def person_active(user_id):
+    db = get_db()
+    person = found_or_404(people.get_person(db, user_id), "person")
+    active = request.form.get("active") == "1"
+    try:
+        people.set_active(db, user_id, active, current_user.id)
+    except ValidationError as error:
+        flash(" ".join(sum(flatten_errors(error.messages).values(), [])))
+    else:
+        flash(f"{person['name']} {'reactivated' if active else 'deactivated: they can no longer sign in; their reviews stay'}.")
+    return redirect(url_for("admin.person_edit", user_id=user_id))
+
+
+# --- Caseloads and children -------------------------------------------------------------------
+
+@bp.route("/caseloads")
+@admin_required
+def caseload_list():
+    return render_template("admin/caseloads.html", services=services.active_services(get_db()))
+
+
+@bp.route("/services/<int:service_id>/caseload", methods=["GET", "POST"])
+@admin_required
+def service_caseload(service_id):
+    """The service's caseload, with forms to add a new child or one already on record."""
+    db = get_db()
+    service = found_or_404(services.get_service(db, service_id), "service")
+    errors, values, form = {}, {}, request.form.get("form", "")
+    if request.method == "POST":
+        values = form_data()
+        values.pop("form", None)
+        values["service_id"] = str(service_id)
+        schema = NewChildOnCaseloadSchema() if form == "new" else ExistingChildOnCaseloadSchema()
+        data, errors = load(schema, values)
+        if data:
+            try:
+                child_id = _add_child(db, form, data)
+            except ValidationError as error:
+                errors = flatten_errors(error.messages)
+            else:
+                flash(f"{children.full_name(children.get_child(db, child_id))} added to the {service['name']} caseload.")
+                return redirect(url_for("admin.service_caseload", service_id=service_id))
+    return render_template(
+        "admin/service_caseload.html", service=service, errors=errors, values=values, form=form,
+        rows=caseloads.service_caseload(db, service_id, include_discharged=request.args.get("all") == "1"),
+        practitioners=caseloads.practitioners_of(db, service_id),
+    ), (422 if errors else 200)
+
+
+def _add_child(db, form, data):
+    if form == "new":
+        return caseloads.create_child_on_caseload(db, current_user.id, data)
+    child = caseloads.find_child(db, data["child"])
+    if child is None:
+        raise ValidationError({"child": ["No child has that record number, NHS number or local id."]})
+    caseloads.add_to_caseload(db, current_user.id, child["id"], data)
+    return child["id"]
+
+
+@bp.route("/caseloads/<int:caseload_id>/move", methods=["POST"])
+@admin_required
+def caseload_move(caseload_id):
+    db = get_db()
+    entry = found_or_404(caseloads.get_caseload(db, caseload_id), "caseload entry")
+    data, errors = load(MoveSchema(), form_data())
+    if data:
+        try:
+            caseloads.move(db, current_user.id, caseload_id, data["practitioner_id"])
+        except ValidationError as error:
+            errors = flatten_errors(error.messages)
+    flash(" ".join(sum(errors.values(), [])) if errors else "Moved to the chosen practitioner's list.")
+    return redirect(request.form.get("back") == "child" and url_for("admin.child", child_id=entry["child_id"])
+                    or url_for("admin.service_caseload", service_id=entry["service_id"]))
+
+
+@bp.route("/caseloads/<int:caseload_id>/discharge", methods=["POST"])
+@admin_required
+def caseload_discharge(caseload_id):
+    db = get_db()
+    entry = found_or_404(caseloads.get_caseload(db, caseload_id), "caseload entry")
+    data, errors = load(DischargeSchema(), form_data(lists=()))
+    if data:
+        try:
+            caseloads.discharge(db, current_user.id, caseload_id, data["discharged_on"])
+        except ValidationError as error:
+            errors = flatten_errors(error.messages)
+    flash(" ".join(sum(errors.values(), [])) if errors else "Discharged; the episode stays in the child's history.")
+    return redirect(url_for("admin.child", child_id=entry["child_id"]))
+
+
+@bp.route("/children")
+@admin_required
+def child_search():
+    query = request.args.get("q", "").strip()[:100]
+    found = caseloads.search_children(get_db(), query) if query else []
+    return render_template("admin/children.html", query=query, found=found)
+
+
+@bp.route("/children/<int:child_id>", methods=["GET", "POST"])
+@admin_required
+def child(child_id):
+    db = get_db()
+    record = found_or_404(children.get_child(db, child_id), "child")
+    errors, values = {}, dict(record)
+    if request.method == "POST":
+        values = form_data()
+        data, errors = load(ChildSchema(), values)
+        if data:
+            try:
+                caseloads.update_child(db, current_user.id, child_id, data)
+            except ValidationError as error:
+                errors = flatten_errors(error.messages)
+            else:
+                flash("The child's details are saved.")
+                return redirect(url_for("admin.child", child_id=child_id))
+    else:
+        with db.atomic():
+            audit.record(db, current_user.id, "view child record", child_id, "admin")
+    episodes = caseloads.child_episodes(db, child_id)
+    return render_template(
+        "admin/child.html", child=record, values=values, errors=errors, episodes=episodes,
+        practitioners={e["service_id"]: caseloads.practitioners_of(db, e["service_id"])
+                       for e in episodes if not e["discharged_on"]},
+    ), (422 if errors else 200)
+
+
+@bp.route("/children/<int:child_id>/subject-access.json")
+@admin_required
+def subject_access_export(child_id):
+    db = get_db()
+    found_or_404(children.get_child(db, child_id), "child")
+    with db.atomic():
+        audit.record(db, current_user.id, "subject access export", child_id, "")
+    body = json.dumps(subject_access.export(db, child_id), indent=2, ensure_ascii=False)
+    return Response(body, mimetype="application/json", headers={
+        "Content-Disposition": f"attachment; filename=subject-access-child-{child_id}.json"})
+
+
+# --- Import -----------------------------------------------------------------------------------
+
+@bp.route("/import", methods=["GET", "POST"])
+@admin_required
+def import_children():
+    """Upload a CSV: every problem listed, or a preview of what importing it would do."""
+    if request.method == "GET":
+        return render_template("admin/import.html", plan=None, errors={}, columns=importer.COLUMNS)
+    upload = request.files.get("file")
+    text, errors = None, {}
+    if upload is None or not upload.filename:
+        errors = {"file": ["Choose a CSV file to upload."]}
+    else:
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            errors = {"file": ["The file is not UTF-8 text: save it from the spreadsheet as 'CSV UTF-8'."]}
+    if errors:
+        return render_template("admin/import.html", plan=None, errors=errors, columns=importer.COLUMNS), 422
+    plan = importer.check(get_db(), text)
+    return render_template("admin/import.html", plan=plan, errors={}, csv_text=text, filename=upload.filename,
+                           columns=importer.COLUMNS), (200 if plan.clean else 422)
+
+
+@bp.route("/import/confirm", methods=["POST"])
+@admin_required
+def import_confirm():
+    """Import the previewed file: checked again, then all rows in one transaction or none."""
+    text = request.form.get("csv_text", "")
+    if not text.strip():
+        abort(400, description="Upload the file again: nothing was sent to import.")
+    plan = importer.import_csv(get_db(), current_user.id, text)
+    if not plan.clean:
+        return render_template("admin/import.html", plan=plan, errors={}, csv_text=text,
+                               filename=request.form.get("filename", ""), columns=importer.COLUMNS), 422
+    counts = plan.counts
+    flash(f"Imported {counts['rows']} rows: {counts['children_created']} children created, "
+          f"{counts['children_updated']} updated, {counts['caseloads_added']} caseload entries added, "
+          f"{counts['caseloads_updated']} changed, {counts['unchanged']} rows unchanged.")
+    return redirect(url_for("admin.import_children"))
+
+
+# --- Audit ------------------------------------------------------------------------------------
+
+def _audit_filters():
+    """(filters for audit.entries, page, errors, values) from the query string."""
+    values = {name: value.strip() for name, value in request.args.items() if value.strip()}
+    data, errors = load(AuditFilterSchema(), values)
+    if errors:
+        return None, 1, errors, values
+    filters = {"user_id": data["user_id"], "date_from": data["date_from"], "date_to": data["date_to"]}
+    filters["child_id"] = None
+    if data["child"]:
+        child = caseloads.find_child(get_db(), data["child"])
+        if child is None:
+            return None, 1, {"child": ["No child has that record number, NHS number or local id."]}, values
+        filters["child_id"] = child["id"]
+    return filters, data["page"], {}, values
+
+
+@bp.route("/audit")
+@admin_required
+def audit_log():
+    db = get_db()
+    filters, page, errors, values = _audit_filters()
+    rows, total = [], 0
+    if filters is not None:
+        total = audit.count(db, **filters)
+        rows = audit.entries(db, limit=AUDIT_PAGE, offset=(page - 1) * AUDIT_PAGE, **filters)
+    query = {k: v for k, v in values.items() if k != "page"}
+    return render_template(
+        "admin/audit.html", rows=rows, total=total, page=page, errors=errors, values=values, query=query,
+        pages=max(1, -(-total // AUDIT_PAGE)), people=people.list_people(db),
+    ), (422 if errors else 200)
+
+
+@bp.route("/audit.csv")
+@admin_required
+def audit_csv():
+    filters, _, errors, _ = _audit_filters()
+    if errors:
+        abort(400, description=" ".join(sum(errors.values(), [])))
+    out = io.StringIO()
+    audit.write_csv(audit.entries(get_db(), **filters), out)
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": "attachment; filename=audit-log.csv"})

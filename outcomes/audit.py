@@ -6,3 +6,66 @@ def record(db, user_id, action, child_id=None, detail=""):
     db["audit_log"].insert(
         {"user_id": user_id, "action": action, "child_id": child_id, "detail": detail}
     )
+
+
+# --- Reading the trail (issue 7): the admin's audit page, its CSV and the subject-access export ---
+
+AUDIT_COLUMNS = ["at", "user_id", "user_email", "user_name", "action", "child_id", "child_name", "detail"]
+
+
+def _where(user_id=None, child_id=None, date_from=None, date_to=None):
+    """SQL conditions and parameters for the audit page's filters (dates inclusive, UTC)."""
+    conditions, params = [], {}
+    if user_id is not None:
+        conditions.append("a.user_id = :user_id")
+        params["user_id"] = user_id
+    if child_id is not None:
+        conditions.append("a.child_id = :child_id")
+        params["child_id"] = child_id
+    if date_from is not None:
+        conditions.append("a.at >= :date_from")
+        params["date_from"] = date_from.isoformat()
+    if date_to is not None:
+        # Entries are stamped '2026-01-31T10:00:00.000Z'; anything on the end day sorts below 'T~'.
+        conditions.append("a.at < :date_to")
+        params["date_to"] = date_to.isoformat() + "T~"
+    return (" WHERE " + " AND ".join(conditions) if conditions else ""), params
+
+
+def entries(db, limit=None, offset=0, **filters):
+    """Audit entries, newest first, with who and which child, filtered by user, child and dates."""
+    where, params = _where(**filters)
+    page = ""
+    if limit is not None:
+        page = " LIMIT :limit OFFSET :offset"
+        params.update(limit=limit, offset=offset)
+    return list(db.query(
+        f"""SELECT a.at, a.user_id, u.email AS user_email, u.name AS user_name, a.action,
+                   a.child_id, ch.given_name || ' ' || ch.family_name AS child_name, a.detail
+            FROM audit_log a LEFT JOIN users u ON u.id = a.user_id
+            LEFT JOIN children ch ON ch.id = a.child_id
+            {where} ORDER BY a.at DESC, a.id DESC{page}""",
+        params,
+    ))
+
+
+def count(db, **filters):
+    where, params = _where(**filters)
+    return db.execute(f"SELECT count(*) FROM audit_log a{where}", params).fetchone()[0]
+
+
+def write_csv(rows, out):
+    """Write audit entries as CSV (one header row, the columns of AUDIT_COLUMNS) to a text stream."""
+    import csv
+
+    writer = csv.writer(out)
+    writer.writerow(AUDIT_COLUMNS)
+    for row in rows:
+        writer.writerow([_csv_safe(row[name]) for name in AUDIT_COLUMNS])
+
+
+def _csv_safe(value):
+    """Stop a spreadsheet running a cell as a formula (a name typed as '=HYPERLINK(...)')."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value

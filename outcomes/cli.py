@@ -29,3 +29,6 @@ def seed_demo_command(password):
 
 def init_app(app):
     app.cli.add_command(seed_demo_command)
+    from . import admin_cli  # the admin's set-up commands (issue 7)
+
+    admin_cli.init_app(app)

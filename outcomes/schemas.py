@@ -87,3 +87,191 @@ class LoginSchema(Schema):
     def looks_like_email(self, value, **kwargs):
         if "@" not in value:
             raise ValidationError("Enter your email address, like name@example.org.")
+
+
+# --- Admin (issue 7): services, stars, people, children and caseloads, import, audit ---------
+
+KEY_PATTERN = r"^[a-z][a-z0-9_]{1,29}$"
+KEY_MESSAGE = "Use 2 to 30 lower-case letters, digits or underscores, starting with a letter."
+STAFF_ROLES = ("practitioner", "manager", "admin")
+
+
+class FlexibleDate(fields.Date):
+    """A date as YYYY-MM-DD or, as UK case-management exports write it, DD/MM/YYYY."""
+
+    default_error_messages = {"invalid": "Enter a real date as YYYY-MM-DD or DD/MM/YYYY."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and "/" in value:
+            parts = value.strip().split("/")
+            if len(parts) == 3 and all(part.isdigit() for part in parts) and len(parts[2]) == 4:
+                value = f"{parts[2]}-{int(parts[1]):02d}-{int(parts[0]):02d}"
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def valid_nhs_number(value):
+    from .nhs import is_valid
+
+    digits = value.replace(" ", "")
+    if not (len(digits) == 10 and digits.isdigit()):
+        raise ValidationError("An NHS number has 10 digits.")
+    if not is_valid(digits):
+        raise ValidationError("This NHS number's check digit is wrong: check the number for a typing error.")
+
+
+def _required(message):
+    return {"required": message}
+
+
+class ServiceSchema(Schema):
+    key = fields.String(required=True, validate=validate.Regexp(KEY_PATTERN, error=KEY_MESSAGE),
+                        error_messages=_required("Enter a short key for the service, like slt."))
+    name = fields.String(required=True, validate=validate.Length(min=2, max=100),
+                         error_messages=_required("Enter the service's name."))
+    review_interval_days = fields.Integer(
+        load_default=182, validate=validate.Range(min=7, max=730, error="Choose an interval from 7 to 730 days."),
+        error_messages={"invalid": "Enter the interval as a whole number of days."})
+
+
+class ServiceUpdateSchema(ServiceSchema):
+    class Meta:
+        exclude = ("key",)
+
+
+class StarDomainSchema(Schema):
+    key = fields.String(load_default=None, validate=validate.Regexp(KEY_PATTERN, error=KEY_MESSAGE))
+    label = fields.String(required=True, validate=validate.Length(min=2, max=60),
+                          error_messages=_required("Give the domain a short label."))
+    description = fields.String(required=True, validate=validate.Length(min=10, max=400),
+                                error_messages=_required("Describe the domain in words a parent understands."))
+    position = fields.Integer(load_default=None, error_messages={"invalid": "Give the position as a whole number."})
+
+
+class StarSchema(Schema):
+    """A star's content: its name, scale, the names of its five stages and 4 to 12 domains."""
+
+    key = fields.String(load_default=None, validate=validate.Regexp(KEY_PATTERN, error=KEY_MESSAGE))
+    name = fields.String(required=True, validate=validate.Length(min=3, max=80),
+                         error_messages=_required("Give the star a name."))
+    scale_min = fields.Integer(load_default=1, validate=validate.Range(min=0, max=10))
+    scale_max = fields.Integer(load_default=10, validate=validate.Range(min=4, max=20))
+    stages = fields.List(fields.String(validate=validate.Length(min=2, max=40)), required=True,
+                         validate=validate.Length(equal=5, error="Name all five stages."),
+                         error_messages=_required("Name all five stages."))
+    domains = fields.List(fields.Nested(StarDomainSchema), required=True,
+                          validate=validate.Length(min=4, max=12, error="A star has from 4 to 12 domains."),
+                          error_messages=_required("A star has from 4 to 12 domains."))
+
+    @validates_schema
+    def scale_fits_five_stages(self, data, **kwargs):
+        if data["scale_max"] - data["scale_min"] + 1 < 5:
+            raise ValidationError("The scale needs at least five points, one for each stage.", "scale_max")
+
+    @validates_schema
+    def domain_keys_unique(self, data, **kwargs):
+        from .star_editor import slug
+
+        seen, problems = {}, {}
+        for index, domain in enumerate(data.get("domains") or []):
+            key = domain.get("key") or slug(domain.get("label", ""))
+            if key in seen:
+                problems[index] = {"label": [f"Two domains would share the key {key!r}: change this label."]}
+            seen[key] = index
+        if problems:
+            raise ValidationError({"domains": problems})
+
+
+class StaffSchema(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=254),
+                         error_messages={"required": "Enter their work email address.",
+                                         "invalid": "Enter an email address, like name@example.org."})
+    name = fields.String(required=True, validate=validate.Length(min=2, max=100),
+                         error_messages=_required("Enter their name."))
+    role = fields.String(required=True, validate=validate.OneOf(STAFF_ROLES, error="Choose a role."),
+                         error_messages=_required("Choose a role."))
+    practitioner_of = fields.List(fields.Integer(), load_default=list)
+    manager_of = fields.List(fields.Integer(), load_default=list)
+
+
+class StaffUpdateSchema(StaffSchema):
+    class Meta:
+        exclude = ("email",)
+
+
+class PasswordResetSchema(Schema):
+    password = fields.String(required=True, validate=validate.Length(
+        min=10, max=1000, error="Use at least 10 characters."),
+        error_messages=_required("Choose a password of at least 10 characters."))
+    confirm = fields.String(required=True, error_messages=_required("Type the password again."))
+
+    @validates_schema
+    def passwords_match(self, data, **kwargs):
+        if data.get("password") != data.get("confirm"):
+            raise ValidationError("The two passwords are different.", "confirm")
+
+
+class ChildSchema(Schema):
+    given_name = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                               error_messages=_required("Enter the child's given name."))
+    family_name = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                                error_messages=_required("Enter the child's family name."))
+    date_of_birth = FlexibleDate(required=True, validate=not_in_future,
+                                 error_messages=_required("Enter the child's date of birth."))
+    nhs_number = fields.String(load_default=None, validate=valid_nhs_number)
+    local_id = fields.String(load_default=None, validate=validate.Length(min=1, max=50))
+
+    @validates("date_of_birth")
+    def plausible_birth(self, value, **kwargs):
+        if value.year < 1990:
+            raise ValidationError("The date of birth is too long ago for a children's service.")
+
+
+class CaseloadEntrySchema(Schema):
+    service_id = fields.Integer(required=True, error_messages=_required("Choose a service."))
+    practitioner_id = fields.Integer(load_default=None)
+    started_on = FlexibleDate(load_default=None, validate=not_in_future)
+
+
+class NewChildOnCaseloadSchema(ChildSchema, CaseloadEntrySchema):
+    """The admin's 'add a child to this caseload' form: the child and the caseload entry."""
+
+
+class ExistingChildOnCaseloadSchema(CaseloadEntrySchema):
+    child = fields.String(required=True, validate=validate.Length(min=1, max=50),
+                          error_messages=_required("Enter the child's record number, NHS number or local id."))
+
+
+class MoveSchema(Schema):
+    practitioner_id = fields.Integer(load_default=None)
+
+
+class DischargeSchema(Schema):
+    discharged_on = FlexibleDate(load_default=None, validate=not_in_future)
+
+
+class ImportRowSchema(ChildSchema):
+    """One row of the children import CSV (columns documented in docs/admin.md)."""
+
+    service = fields.String(required=True, validate=validate.Length(max=100),
+                            error_messages=_required("Give the service's key or name."))
+    practitioner_email = fields.Email(load_default=None, error_messages={"invalid": "Not an email address."})
+    started_on = FlexibleDate(load_default=None, validate=not_in_future)
+
+    @validates_schema
+    def some_identifier(self, data, **kwargs):
+        if not data.get("nhs_number") and not data.get("local_id"):
+            raise ValidationError("Give an NHS number or a local id, so the child can be matched next time.",
+                                  "nhs_number")
+
+
+class AuditFilterSchema(Schema):
+    user_id = fields.Integer(load_default=None, error_messages={"invalid": "Choose a person from the list."})
+    child = fields.String(load_default=None, validate=validate.Length(max=50))
+    date_from = FlexibleDate(load_default=None)
+    date_to = FlexibleDate(load_default=None)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+
+    @validates_schema
+    def range_in_order(self, data, **kwargs):
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise ValidationError("The end date is before the start date.", "date_to")

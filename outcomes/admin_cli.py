@@ -1,0 +1,373 @@
+"""`flask --app outcomes ...` commands for every admin action, for scripted set-up.
+
+Input goes through the same marshmallow schemas as the admin pages; a refused input prints
+each field's message, exits with status 1 and writes nothing. Writes that touch a child are
+audited with no user (the command line).
+"""
+import json
+
+import click
+from flask import current_app, url_for
+from flask.cli import with_appcontext
+from marshmallow import ValidationError
+
+from . import audit, caseloads, importer, people, services, star_editor, subject_access, users
+from .db import get_db
+from .errors import flatten_errors
+from .schemas import (AuditFilterSchema, CaseloadEntrySchema, DischargeSchema, NewChildOnCaseloadSchema,
+                      ServiceSchema, ServiceUpdateSchema, StaffSchema, StaffUpdateSchema, StarSchema)
+
+BASE_URL = "http://127.0.0.1:5000"
+
+
+def _refuse(error):
+    lines = [f"  {field}: {' '.join(messages)}" for field, messages in flatten_errors(error.messages).items()]
+    raise click.ClickException("Nothing was changed:\n" + "\n".join(lines))
+
+
+def _load(schema, data):
+    try:
+        return schema.load({key: value for key, value in data.items() if value not in (None, "", ())})
+    except ValidationError as error:
+        _refuse(error)
+
+
+def _do(function, *args):
+    try:
+        return function(*args)
+    except ValidationError as error:
+        _refuse(error)
+
+
+def _service(key):
+    service = services.service_by_key(get_db(), key)
+    if service is None:
+        raise click.ClickException(f"No active service has the key {key!r}.")
+    return service
+
+
+def _user(email):
+    user = users.user_by_email(get_db(), email)
+    if user is None:
+        raise click.ClickException(f"No account has the email {email!r}.")
+    return user
+
+
+def _child(reference):
+    child = caseloads.find_child(get_db(), reference)
+    if child is None:
+        raise click.ClickException(f"No child has the record number, NHS number or local id {reference!r}.")
+    return child
+
+
+def _open_episode(child_id, service_id):
+    row = get_db().execute(
+        "SELECT id FROM caseloads WHERE child_id = ? AND service_id = ? AND discharged_on IS NULL",
+        [child_id, service_id]).fetchone()
+    if row is None:
+        raise click.ClickException("The child is not on that service's caseload.")
+    return row[0]
+
+
+def _link(token, base_url):
+    with current_app.test_request_context(base_url=base_url):
+        return url_for("password_reset.reset", token=token, _external=True)
+
+
+# --- Services ---
+
+@click.command("create-service")
+@click.argument("key")
+@click.argument("name")
+@click.option("--interval", type=int, default=182, show_default=True, help="Review interval in days.")
+@with_appcontext
+def create_service_command(key, name, interval):
+    """Create a service with a short KEY (used in URLs and the import CSV) and a NAME."""
+    data = _load(ServiceSchema(), {"key": key, "name": name, "review_interval_days": interval})
+    _do(services.create_service, get_db(), data)
+    click.echo(f"Created service {key}: {name}, reviews every {interval} days. Publish a star for it next.")
+
+
+@click.command("update-service")
+@click.argument("key")
+@click.option("--name", help="New name.")
+@click.option("--interval", type=int, help="New review interval in days.")
+@with_appcontext
+def update_service_command(key, name, interval):
+    """Rename a service or change its review interval."""
+    service = _service(key)
+    data = _load(ServiceUpdateSchema(), {"name": name or service["name"],
+                                         "review_interval_days": interval or service["review_interval_days"]})
+    services.update_service(get_db(), service["id"], data)
+    click.echo(f"Service {key}: {data['name']}, reviews every {data['review_interval_days']} days.")
+
+
+@click.command("retire-service")
+@click.argument("key")
+@with_appcontext
+def retire_service_command(key):
+    """Retire a service: no new reviews, its open caseload discharged, its history kept."""
+    discharged = _do(services.retire_service, get_db(), _service(key)["id"])
+    click.echo(f"Retired {key}; {discharged} children discharged from its caseload.")
+
+
+# --- Stars ---
+
+@click.command("save-star")
+@click.argument("json_file", type=click.File("r"))
+@click.option("--publish-for", "service_key", help="Publish it at once for the service with this key.")
+@click.option("--publish", is_flag=True, help="Publish it for the services already using it.")
+@with_appcontext
+def save_star_command(json_file, service_key, publish):
+    """Create a star, or save a new version of one, from a JSON file.
+
+    The file: {"key", "name", "scale_min", "scale_max", "stages": [five names],
+    "domains": [{"key", "label", "description"}, ...]} (4 to 12 domains; keys optional).
+    """
+    try:
+        body = json.load(json_file)
+    except json.JSONDecodeError as error:
+        raise click.ClickException(f"The file is not JSON: {error}")
+    if not isinstance(body, dict):
+        raise click.ClickException("The file must hold one JSON object.")
+    data = _load(StarSchema(), body)
+    db = get_db()
+    key = data["key"] or star_editor.slug(data["name"])
+    existing = db.execute("SELECT id FROM stars WHERE key = ?", [key]).fetchone()
+    if existing:
+        star_id = existing[0]
+        _, new_version = star_editor.save_star(db, star_id, data)
+        click.echo(f"Saved {key}" + (" as a new draft version." if new_version else " (draft updated)."))
+    else:
+        star_id = _do(star_editor.create_star, db, data)
+        click.echo(f"Created star {key} as a draft.")
+    if service_key or publish:
+        service_id = _service(service_key)["id"] if service_key else None
+        version = _do(star_editor.publish, db, star_id, service_id)
+        click.echo(f"Published version {version}" + (f" for {service_key}." if service_key else "."))
+
+
+@click.command("publish-star")
+@click.argument("star_key")
+@click.option("--service", "service_key", help="The service whose new reviews should use this star.")
+@with_appcontext
+def publish_star_command(star_key, service_key):
+    """Publish a star's newest version, optionally for a service."""
+    row = get_db().execute("SELECT id FROM stars WHERE key = ?", [star_key]).fetchone()
+    if row is None:
+        raise click.ClickException(f"No star has the key {star_key!r}.")
+    service_id = _service(service_key)["id"] if service_key else None
+    version = _do(star_editor.publish, get_db(), row[0], service_id)
+    click.echo(f"Published {star_key} version {version}" + (f" for {service_key}." if service_key else "."))
+
+
+# --- People ---
+
+def _service_ids(keys):
+    return [_service(key)["id"] for key in keys]
+
+
+@click.command("create-staff")
+@click.argument("email")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["practitioner", "manager", "admin"]), default="practitioner",
+              show_default=True, help="What the account may do.")
+@click.option("--practitioner-of", multiple=True, metavar="SERVICE", help="Service key (repeatable).")
+@click.option("--manager-of", multiple=True, metavar="SERVICE", help="Service key (repeatable).")
+@click.option("--base-url", default=BASE_URL, show_default=True, help="The app's address, for the link.")
+@with_appcontext
+def create_staff_command(email, name, role, practitioner_of, manager_of, base_url):
+    """Create a staff account and print its one-time link for setting a password."""
+    data = _load(StaffSchema(), {"email": email, "name": name, "role": role})
+    data.update(practitioner_of=_service_ids(practitioner_of), manager_of=_service_ids(manager_of))
+    user_id, token = _do(people.create_staff, get_db(), data)
+    click.echo(f"Created {email}. Send them this one-time link to set a password "
+               f"(valid {int(people.RESET_LIFETIME.total_seconds() // 3600)} hours):")
+    click.echo(_link(token, base_url))
+
+
+@click.command("update-staff")
+@click.argument("email")
+@click.option("--name", help="New name.")
+@click.option("--role", type=click.Choice(["practitioner", "manager", "admin"]), help="New role.")
+@click.option("--practitioner-of", multiple=True, metavar="SERVICE", help="Replaces their practitioner services.")
+@click.option("--manager-of", multiple=True, metavar="SERVICE", help="Replaces their managed services.")
+@with_appcontext
+def update_staff_command(email, name, role, practitioner_of, manager_of):
+    """Change a staff account's name, role or service memberships."""
+    db = get_db()
+    user = _user(email)
+    held = people.memberships(db, user["id"])
+    data = _load(StaffUpdateSchema(), {"name": name or user["name"], "role": role or user["role"]})
+    data["practitioner_of"] = _service_ids(practitioner_of) if practitioner_of else held["practitioner"]
+    data["manager_of"] = _service_ids(manager_of) if manager_of else held["manager"]
+    _do(people.update_staff, db, user["id"], data)
+    click.echo(f"Saved {email}.")
+
+
+@click.command("password-link")
+@click.argument("email")
+@click.option("--base-url", default=BASE_URL, show_default=True, help="The app's address, for the link.")
+@with_appcontext
+def password_link_command(email, base_url):
+    """Print a one-time link for the account to set a new password (earlier links stop working)."""
+    token = _do(people.create_reset, get_db(), _user(email)["id"])
+    click.echo(_link(token, base_url))
+
+
+@click.command("deactivate-user")
+@click.argument("email")
+@with_appcontext
+def deactivate_user_command(email):
+    """Stop an account signing in; their reviews and history stay."""
+    _do(people.set_active, get_db(), _user(email)["id"], False)
+    click.echo(f"Deactivated {email}.")
+
+
+@click.command("reactivate-user")
+@click.argument("email")
+@with_appcontext
+def reactivate_user_command(email):
+    """Let a deactivated account sign in again (send a new password link)."""
+    _do(people.set_active, get_db(), _user(email)["id"], True)
+    click.echo(f"Reactivated {email}.")
+
+
+# --- Children and caseloads ---
+
+@click.command("add-child")
+@click.option("--given-name", required=True)
+@click.option("--family-name", required=True)
+@click.option("--date-of-birth", required=True, help="YYYY-MM-DD or DD/MM/YYYY.")
+@click.option("--nhs-number", help="Checked with its modulus-11 check digit.")
+@click.option("--local-id", help="The case-management system's id.")
+@click.option("--service", "service_key", required=True, help="Service key whose caseload they join.")
+@click.option("--practitioner", help="Email of the practitioner whose list they join.")
+@click.option("--started-on", help="Start of the episode (default today).")
+@with_appcontext
+def add_child_command(given_name, family_name, date_of_birth, nhs_number, local_id, service_key,
+                      practitioner, started_on):
+    """Create a child and put them on a service's caseload."""
+    service = _service(service_key)
+    data = _load(NewChildOnCaseloadSchema(), {
+        "given_name": given_name, "family_name": family_name, "date_of_birth": date_of_birth,
+        "nhs_number": nhs_number, "local_id": local_id, "service_id": service["id"],
+        "practitioner_id": _user(practitioner)["id"] if practitioner else None, "started_on": started_on})
+    child_id = _do(caseloads.create_child_on_caseload, get_db(), None, data)
+    click.echo(f"Added child {child_id} to the {service['name']} caseload.")
+
+
+@click.command("add-to-caseload")
+@click.argument("child")
+@click.argument("service_key")
+@click.option("--practitioner", help="Email of the practitioner whose list they join.")
+@click.option("--started-on", help="Start of the episode (default today).")
+@with_appcontext
+def add_to_caseload_command(child, service_key, practitioner, started_on):
+    """Put a child (record number, NHS number or local id) on another service's caseload."""
+    record, service = _child(child), _service(service_key)
+    data = _load(CaseloadEntrySchema(), {
+        "service_id": service["id"], "started_on": started_on,
+        "practitioner_id": _user(practitioner)["id"] if practitioner else None})
+    _do(caseloads.add_to_caseload, get_db(), None, record["id"], data)
+    click.echo(f"Added child {record['id']} to the {service['name']} caseload.")
+
+
+@click.command("move-child")
+@click.argument("child")
+@click.argument("service_key")
+@click.option("--practitioner", help="Email of the new practitioner (omit for nobody's list).")
+@with_appcontext
+def move_child_command(child, service_key, practitioner):
+    """Move a child on a service's caseload to another practitioner's list."""
+    record, service = _child(child), _service(service_key)
+    episode = _open_episode(record["id"], service["id"])
+    _do(caseloads.move, get_db(), None, episode, _user(practitioner)["id"] if practitioner else None)
+    click.echo(f"Moved child {record['id']} to {practitioner or 'no practitioner'}'s list.")
+
+
+@click.command("discharge-child")
+@click.argument("child")
+@click.argument("service_key")
+@click.option("--on", "discharged_on", help="Discharge date (default today).")
+@with_appcontext
+def discharge_child_command(child, service_key, discharged_on):
+    """Discharge a child from a service's caseload (the episode stays as history)."""
+    record, service = _child(child), _service(service_key)
+    data = _load(DischargeSchema(), {"discharged_on": discharged_on})
+    _do(caseloads.discharge, get_db(), None, _open_episode(record["id"], service["id"]), data["discharged_on"])
+    click.echo(f"Discharged child {record['id']} from {service['name']}.")
+
+
+@click.command("import-children")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--check-only", is_flag=True, help="List problems and what would change; import nothing.")
+@with_appcontext
+def import_children_command(csv_file, check_only):
+    """Import children and caseload entries from a CSV file (columns in docs/admin.md).
+
+    Every problem is listed as line, column and message; nothing is imported unless the whole
+    file is clean. Re-importing the same file changes nothing.
+    """
+    try:
+        with open(csv_file, encoding="utf-8-sig", newline="") as handle:
+            text = handle.read()
+    except UnicodeDecodeError:
+        raise click.ClickException("The file is not UTF-8 text: save it as 'CSV UTF-8'.")
+    db = get_db()
+    plan = importer.check(db, text) if check_only else importer.import_csv(db, None, text)
+    for problem in plan.problems:
+        click.echo(f"line {problem.line}, {problem.column or '(row)'}: {problem.message}", err=True)
+    if not plan.clean:
+        raise click.ClickException(f"{len(plan.problems)} problems; nothing was imported.")
+    counts = plan.counts
+    verb = "Would import" if check_only else "Imported"
+    click.echo(f"{verb} {counts['rows']} rows: {counts['children_created']} children created, "
+               f"{counts['children_updated']} updated, {counts['caseloads_added']} caseload entries added, "
+               f"{counts['caseloads_updated']} changed, {counts['unchanged']} unchanged.")
+
+
+# --- Audit and subject access ---
+
+@click.command("audit-log")
+@click.option("--user", "email", help="Only this account's entries (email).")
+@click.option("--child", help="Only this child's (record number, NHS number or local id).")
+@click.option("--from", "date_from", help="From this date (YYYY-MM-DD), inclusive.")
+@click.option("--to", "date_to", help="To this date, inclusive.")
+@click.option("--output", type=click.File("w"), default="-", help="CSV file to write (default: standard output).")
+@with_appcontext
+def audit_log_command(email, child, date_from, date_to, output):
+    """Write the audit trail (who viewed or changed which child, when) as CSV."""
+    data = _load(AuditFilterSchema(), {"date_from": date_from, "date_to": date_to})
+    audit.write_csv(audit.entries(
+        get_db(), user_id=_user(email)["id"] if email else None, child_id=_child(child)["id"] if child else None,
+        date_from=data["date_from"], date_to=data["date_to"]), output)
+
+
+@click.command("subject-access")
+@click.argument("child")
+@click.option("--output", type=click.File("w"), default="-", help="JSON file to write (default: standard output).")
+@with_appcontext
+def subject_access_command(child, output):
+    """Export everything held about one child as JSON (the export itself is audited)."""
+    db = get_db()
+    record = _child(child)
+    with db.atomic():
+        audit.record(db, None, "subject access export", record["id"], "command line")
+    json.dump(subject_access.export(db, record["id"]), output, indent=2, ensure_ascii=False)
+    output.write("\n")
+
+
+COMMANDS = [
+    create_service_command, update_service_command, retire_service_command,
+    save_star_command, publish_star_command,
+    create_staff_command, update_staff_command, password_link_command,
+    deactivate_user_command, reactivate_user_command,
+    add_child_command, add_to_caseload_command, move_child_command, discharge_child_command,
+    import_children_command, audit_log_command, subject_access_command,
+]
+
+
+def init_app(app):
+    for command in COMMANDS:
+        app.cli.add_command(command)
