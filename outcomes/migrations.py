@@ -236,6 +236,11 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_by_child_at ON audit_log (child_id, at);
 CREATE INDEX audit_log_by_user_at ON audit_log (user_id, at);
+
+-- Scorecard (issue 4): a child's counted reviews by one service in date order, for the
+-- previous review (on time?), the first review and the latest one up to a period's end.
+CREATE INDEX reviews_counted_by_service_child_date ON reviews (service_id, child_id, date)
+    WHERE status = 'submitted' AND is_latest = 1;
 """
 
 MIGRATIONS = [M001_CORE]
