@@ -1,12 +1,23 @@
-"""Family pages: their own child's star, their view and their rating."""
+"""Family pages: their own child's star, their view and their rating — and nobody else's child.
+
+Every route with an id checks the family link on each request and answers 404 otherwise.
+"""
+from datetime import date
 from functools import wraps
 
-from flask import Blueprint, abort, render_template
-from flask_login import current_user, login_required
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from marshmallow import ValidationError
 
+from . import family_views, invitations, stars
+from .auth import User
 from .db import get_db
+from .errors import flatten_errors
+from .schemas import FamilyViewSchema, InvitationAcceptSchema
+from .targets import OUTCOME_LABELS
 
 bp = Blueprint("family", __name__, url_prefix="/family")
+NOT_LINKED = "No such child linked to your account."
 
 
 def family_required(view):
@@ -19,12 +30,154 @@ def family_required(view):
     return wrapped
 
 
+def linked_child_or_404(child_id):
+    child = family_views.linked_child(get_db(), current_user.id, child_id)
+    if child is None:
+        abort(404, description=NOT_LINKED)
+    return child
+
+
+def linked_review_or_404(review_id):
+    review = family_views.linked_review(get_db(), current_user.id, review_id)
+    if review is None:
+        abort(404, description="No such review of a child linked to your account.")
+    return review
+
+
 @bp.route("/")
 @family_required
 def home():
-    children = list(get_db().query(
-        """SELECT c.id, c.given_name, c.family_name FROM children c
-           JOIN family_links l ON l.child_id = c.id WHERE l.user_id = ? ORDER BY c.given_name""",
-        [current_user.id],
-    ))
-    return render_template("family/home.html", children=children)
+    linked = family_views.linked_children(get_db(), current_user.id)
+    if len(linked) == 1:
+        return redirect(url_for("family.child", child_id=linked[0]["id"]))
+    return render_template("family/home.html", children=linked)
+
+
+def _service_sections(db, child_id):
+    sections = []
+    for service in family_views.child_services(db, child_id):
+        chart = family_views.star_with_family_view(db, child_id, service["id"], current_user.id)
+        sections.append({
+            "service": service,
+            "chart": chart,
+            "datasets": family_views.chart_datasets(chart, "Your view") if chart else [],
+            "targets": family_views.targets_for_family(db, child_id, service["id"]),
+            "next_due": family_views.next_review_due(db, child_id, service),
+            "labels": family_views.domain_labels(db, service["id"], chart),
+        })
+    return sections
+
+
+@bp.route("/children/<int:child_id>")
+@family_required
+def child(child_id):
+    child = linked_child_or_404(child_id)
+    db = get_db()
+    return render_template(
+        "family/child.html", child=child, linked=family_views.linked_children(db, current_user.id),
+        sections=_service_sections(db, child_id),
+        timeline=family_views.timeline(db, current_user.id, child_id),
+        **_words(),
+    )
+
+
+@bp.route("/children/<int:child_id>/print/<service_key>")
+@family_required
+def print_star(child_id, service_key):
+    child = linked_child_or_404(child_id)
+    db = get_db()
+    section = next((s for s in _service_sections(db, child_id) if s["service"]["key"] == service_key), None)
+    if section is None:
+        abort(404, description="That service has no record of this child.")
+    return render_template("family/print.html", child=child, section=section, today=date.today(), **_words())
+
+
+def _words():
+    return {
+        "stage_name": stars.stage_name, "outcome_labels": OUTCOME_LABELS,
+        "outcome_words": family_views.OUTCOME_WORDS, "next_step": family_views.NEXT_STEP,
+        "rating_words": family_views.RATING_WORDS,
+    }
+
+
+@bp.route("/reviews/<int:review_id>/view", methods=["GET", "POST"])
+@family_required
+def add_view(review_id):
+    review = linked_review_or_404(review_id)
+    db = get_db()
+    child = linked_child_or_404(review["child_id"])
+    star = stars.load_version(db, review["star_version_id"])
+    existing = family_views.view_of(db, current_user.id, review_id)
+    errors = {}
+    if request.method == "POST":
+        try:
+            data = FamilyViewSchema().load(_view_body(request.form, star))
+            family_views.save_view(db, current_user.id, review_id, data)
+        except ValidationError as error:
+            errors = {key.removesuffix(".value"): messages
+                      for key, messages in flatten_errors(error.messages).items()}
+        else:
+            flash("Thank you. Your view is saved, and the practitioner will see it beside their readings.")
+            return redirect(url_for("family.child", child_id=child["id"], _anchor=f"review-{review_id}"))
+        values = {key: value for key, value in request.form.items() if key != "csrf_token"}
+    elif existing:
+        values = {f"reading-{key}": str(score) for key, score in existing["readings"].items()}
+        values.update(rating=str(existing["rating"] or ""), comment=existing["comment"])
+    else:
+        values = {}
+    return render_template(
+        "family/view_form.html", child=child, review=review, star=star, values=values, errors=errors,
+        existing=existing, open=family_views.window_open(review),
+        closes=family_views.window_closes(review).isoformat(),
+        practitioner=_practitioner_scores(db, review_id), labels=_field_labels(star), **_words(),
+    ), (422 if errors else 200)
+
+
+def _field_labels(star):
+    labels = {"rating": "How happy you are with this review", "comment": "Comment", "review_id": "Review"}
+    labels.update({f"readings.{d['key']}": f"Your reading for {d['label']}" for d in star["domains"]})
+    return labels
+
+
+def _practitioner_scores(db, review_id):
+    return {
+        key: score
+        for key, score in db.execute(
+            "SELECT d.key, rd.score FROM readings rd JOIN domains d ON d.id = rd.domain_id WHERE rd.review_id = ?",
+            [review_id],
+        )
+    }
+
+
+def _view_body(form, star):
+    """The form as FamilyViewSchema takes it: blank readings are left out (each one is optional)."""
+    readings = {}
+    for domain in star["domains"]:
+        value = form.get(f"reading-{domain['key']}", "").strip()
+        if value:
+            readings[domain["key"]] = value
+    body = {"readings": readings, "comment": form.get("comment", "")}
+    if form.get("rating", "").strip():
+        body["rating"] = form["rating"].strip()
+    return body
+
+
+@bp.route("/join", methods=["GET", "POST"])
+def join():
+    """Accept an invitation: no sign-in needed, the code is the key."""
+    errors = {}
+    values = {"code": request.args.get("code", "")}
+    if request.method == "POST":
+        values = {key: value for key, value in request.form.items() if key not in ("csrf_token", "password", "confirm")}
+        form = {key: value for key, value in request.form.items() if key != "csrf_token"}
+        try:
+            row = invitations.redeem(get_db(), InvitationAcceptSchema().load(form))
+        except ValidationError as error:
+            errors = flatten_errors(error.messages)
+        else:
+            logout_user()
+            session.clear()
+            login_user(User(row))
+            flash("Welcome. Your account is ready, and your child's star is below.")
+            return redirect(url_for("family.home"))
+    return render_template("family/join.html", values=values, errors=errors), (422 if errors else 200)

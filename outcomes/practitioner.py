@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from . import access, audit, children, reviews, stars
+from . import family_views, invitations  # the family's view and invitations (issue 5)
 from .db import get_db
 from .errors import flatten_errors
 from .schemas import OUTCOMES, AmendmentSchema, ReviewSchema
@@ -82,7 +83,9 @@ def child(child_id):
     for service in access.visible_services(db, current_user, child_id):
         sections.append({
             "service": service,
-            "chart": children.star_over_time(db, child_id, service["id"]),
+            # star_over_time plus the newest family view, drawn as a third dataset (issue 5).
+            "chart": family_views.star_with_family_view(db, child_id, service["id"]),
+            "family_views": family_views.views_for_staff(db, child_id, service["id"]),
             "open_targets": open_targets(db, child_id, service["id"]),
             "closed_targets": closed_targets(db, child_id, service["id"]),
             "history": children.review_history(db, child_id, service["id"]),
@@ -92,8 +95,30 @@ def child(child_id):
         audit.record(db, current_user.id, "view child record", child_id)
     return render_template(
         "practitioner/child.html", child=child, sections=sections, outcome_labels=OUTCOME_LABELS,
-        stage_name=stars.stage_name,
+        stage_name=stars.stage_name, may_invite=_may_invite(db, child_id),
     )
+
+
+def _may_invite(db, child_id):
+    """Admins, and practitioners who review the child for some service, may invite a family."""
+    return current_user.role == "admin" or any(
+        access.may_review(db, current_user.id, child_id, service["id"])
+        for service in access.visible_services(db, current_user, child_id)
+    )
+
+
+@bp.route("/children/<int:child_id>/invitations", methods=["POST"])
+@staff_required("practitioner", "admin")
+def invite_family(child_id):
+    """Make a one-time invitation code for a parent or carer; shown once, on a printable page."""
+    child = visible_child_or_404(child_id)
+    db = get_db()
+    if not _may_invite(db, child_id):
+        abort(404, description="No such child on your caseloads.")
+    code, expires_at = invitations.create_invitation(db, child_id, current_user.id)
+    link = url_for("family.join", code=code, _external=True)
+    return render_template("practitioner/invitation.html", child=child, code=code, link=link,
+                           expires_at=expires_at)
 
 
 @bp.route("/children/<int:child_id>/reviews/new", methods=["GET", "POST"])

@@ -275,3 +275,32 @@ class AuditFilterSchema(Schema):
     def range_in_order(self, data, **kwargs):
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             raise ValidationError("The end date is before the start date.", "date_to")
+
+
+# --- Families (issue 5): accepting an invitation, the family's view of a review -----------------
+
+class InvitationAcceptSchema(PasswordResetSchema):
+    """A parent or carer accepting an invitation: the code, and the account to use."""
+
+    code = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                         error_messages=_required("Enter the invitation code from the practitioner."))
+    name = fields.String(load_default="", validate=validate.Length(max=100))
+    email = fields.Email(required=True, validate=validate.Length(max=254),
+                         error_messages={"required": "Enter your email address.",
+                                         "invalid": "Enter an email address, like name@example.org."})
+
+
+class FamilyViewSchema(Schema):
+    """The family's view of a review: a rating, a comment, and their own reading per domain (optional)."""
+
+    rating = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, max=5, error="Choose a rating from 1 (very unhappy) to 5 (very happy)."),
+        error_messages={"required": "Choose how happy you are with this review, from 1 to 5.",
+                        "invalid": "Choose a rating from 1 to 5."})
+    comment = fields.String(load_default="", validate=validate.Length(
+        max=2000, error="Keep the comment under 2,000 characters."))
+    readings = fields.Dict(
+        keys=fields.String(validate=validate.Length(max=50)),
+        values=fields.Integer(error_messages={"invalid": "A reading is a whole number on the star's scale."}),
+        load_default=dict)

@@ -1,0 +1,289 @@
+"""What a family sees of their own child, and the family's view of a review. No Flask imports.
+
+Every function that takes a user id answers only for children linked to that user and
+only from counted reviews (submitted, latest version): DESIGN.md's family row.
+"""
+from datetime import date, timedelta
+
+from marshmallow import ValidationError
+
+from . import audit, children, stars
+from .db import write_transaction
+from .reviews import due_date
+
+WINDOW = timedelta(days=30)
+
+OUTCOME_WORDS = {
+    "met": "Met: the aim was reached.",
+    "partly_met": "Partly met: there was progress, but not all the way to the aim.",
+    "not_met": "Not met yet.",
+    "withdrawn": "Stopped",
+}
+NEXT_STEP = {
+    "met": "The practitioner may set a new aim at the next review.",
+    "partly_met": "The practitioner will talk with you about keeping or changing this aim.",
+    "not_met": "The practitioner will talk with you about what could help and whether to change the aim.",
+    "withdrawn": "This aim is no longer being worked on.",
+}
+RATING_WORDS = {1: "Very unhappy", 2: "Unhappy", 3: "Neither happy nor unhappy", 4: "Happy", 5: "Very happy"}
+
+# The review columns a family may see: never internal_notes.
+_REVIEW_COLUMNS = """r.id, r.child_id, r.service_id, r.star_version_id, r.date, r.notes,
+                     s.name AS service_name, u.name AS practitioner_name"""
+_COUNTED = "r.status = 'submitted' AND r.is_latest = 1"
+
+
+def linked_children(db, user_id):
+    """The children linked to this family account, in name order."""
+    return list(db.query(
+        """SELECT c.id, c.given_name, c.family_name, c.date_of_birth FROM children c
+           JOIN family_links l ON l.child_id = c.id WHERE l.user_id = ?
+           ORDER BY c.given_name, c.family_name, c.id""",
+        [user_id],
+    ))
+
+
+def linked_child(db, user_id, child_id):
+    """The child if linked to this account, else None (the caller answers 404)."""
+    rows = list(db.query(
+        """SELECT c.id, c.given_name, c.family_name, c.date_of_birth FROM children c
+           JOIN family_links l ON l.child_id = c.id WHERE l.user_id = ? AND c.id = ?""",
+        [user_id, child_id],
+    ))
+    return rows[0] if rows else None
+
+
+def linked_review(db, user_id, review_id):
+    """A counted review of a child linked to this account, else None."""
+    rows = list(db.query(
+        f"""SELECT {_REVIEW_COLUMNS} FROM reviews r
+            JOIN services s ON s.id = r.service_id JOIN users u ON u.id = r.practitioner_id
+            JOIN family_links l ON l.child_id = r.child_id AND l.user_id = ?
+            WHERE r.id = ? AND {_COUNTED}""",
+        [user_id, review_id],
+    ))
+    return rows[0] if rows else None
+
+
+def window_closes(review):
+    """The last day the family's view of this review can be added or changed."""
+    return date.fromisoformat(review["date"]) + WINDOW
+
+
+def window_open(review, today=None):
+    return (today or date.today()) <= window_closes(review)
+
+
+def child_services(db, child_id):
+    """Every service that sees the child or has reviewed them, in name order."""
+    return list(db.query(
+        f"""SELECT s.id, s.key, s.name, s.review_interval_days FROM services s
+            WHERE s.id IN (SELECT service_id FROM caseloads WHERE child_id = :child)
+               OR s.id IN (SELECT service_id FROM reviews r WHERE r.child_id = :child AND {_COUNTED})
+            ORDER BY s.name""",
+        {"child": child_id},
+    ))
+
+
+def view_of(db, user_id, review_id):
+    """This account's view of one review: rating, comment, when, and {domain key: score}; or None."""
+    rows = list(db.query(
+        "SELECT id, review_id, rating, comment, created_at FROM family_views WHERE review_id = ? AND user_id = ?",
+        [review_id, user_id],
+    ))
+    if not rows:
+        return None
+    return dict(rows[0], readings=_view_readings(db, rows[0]["id"]))
+
+
+def _view_readings(db, view_id):
+    return {
+        key: score
+        for key, score in db.execute(
+            """SELECT d.key, fr.score FROM family_view_readings fr JOIN domains d ON d.id = fr.domain_id
+               WHERE fr.family_view_id = ?""",
+            [view_id],
+        )
+    }
+
+
+def _latest_view(db, child_id, service_id, user_id=None):
+    """The newest family view (by review date) of a counted review; one account's when `user_id` is given."""
+    mine = "AND fv.user_id = :user" if user_id is not None else ""
+    rows = list(db.query(
+        f"""SELECT fv.id, fv.rating, fv.comment, fv.created_at, r.date AS review_date, u.name
+            FROM family_views fv JOIN reviews r ON r.id = fv.review_id JOIN users u ON u.id = fv.user_id
+            WHERE r.child_id = :child AND r.service_id = :service AND {_COUNTED} {mine}
+            ORDER BY r.date DESC, fv.created_at DESC, fv.id DESC LIMIT 1""",
+        {"child": child_id, "service": service_id, "user": user_id},
+    ))
+    if not rows:
+        return None
+    return dict(rows[0], readings=_view_readings(db, rows[0]["id"]))
+
+
+def star_with_family_view(db, child_id, service_id, user_id=None):
+    """children.star_over_time plus `family`: the newest family view's scores on the same domains.
+
+    With `user_id` (a family's own page) only that account's view is used; staff see any family's.
+    """
+    chart = children.star_over_time(db, child_id, service_id)
+    if chart is None:
+        return None
+    view = _latest_view(db, child_id, service_id, user_id)
+    chart["family"] = None
+    if view:
+        chart["family"] = {
+            "date": view["review_date"],
+            "name": view["name"],
+            "scores": [view["readings"].get(domain["key"]) for domain in chart["domains"]],
+        }
+    return chart
+
+
+def chart_datasets(chart, family_label):
+    """The radar's datasets: first and latest review, and the family's view when there is one."""
+    datasets = [
+        {"label": f"First review ({chart['first']['date']})", "data": chart["first"]["scores"]},
+        {"label": f"Latest review ({chart['latest']['date']})", "data": chart["latest"]["scores"]},
+    ]
+    if chart.get("family"):
+        datasets.append({"label": f"{family_label} (review of {chart['family']['date']})",
+                         "data": chart["family"]["scores"]})
+    return datasets
+
+
+def domain_labels(db, service_id, chart=None):
+    """{domain key: label} from the star the chart uses, or the service's current star."""
+    star = chart["star"] if chart else stars.load_version(db, stars.current_version_id(db, service_id))
+    return {domain["key"]: domain["label"] for domain in star["domains"]} if star else {}
+
+
+def targets_for_family(db, child_id, service_id):
+    """Targets set at counted reviews, with an outcome only once a counted review recorded it.
+
+    A draft review's outcome is the practitioner's work in progress, so it is not shown.
+    """
+    return list(db.query(
+        """SELECT t.id, t.domain_key, t.description, t.start_score, t.target_score, t.due_date,
+                  sr.date AS set_on,
+                  CASE WHEN cr.id IS NOT NULL THEN o.outcome END AS outcome,
+                  CASE WHEN cr.id IS NOT NULL THEN o.reason END AS reason,
+                  cr.date AS closed_on
+           FROM targets t
+           JOIN reviews sr ON sr.id = t.set_in_review_id AND sr.status = 'submitted' AND sr.is_latest = 1
+           LEFT JOIN target_outcomes o ON o.target_id = t.id
+           LEFT JOIN reviews cr ON cr.id = o.review_id AND cr.status = 'submitted' AND cr.is_latest = 1
+           WHERE t.child_id = ? AND t.service_id = ?
+           ORDER BY cr.id IS NOT NULL, COALESCE(cr.date, t.due_date) DESC, t.id""",
+        [child_id, service_id],
+    ))
+
+
+def next_review_due(db, child_id, service):
+    """When the next review by this service is due, from the latest counted review (None if none)."""
+    latest = db.execute(
+        f"SELECT max(r.date) FROM reviews r WHERE r.child_id = ? AND r.service_id = ? AND {_COUNTED}",
+        [child_id, service["id"]],
+    ).fetchone()[0]
+    return due_date(latest, service["review_interval_days"]) if latest else None
+
+
+def timeline(db, user_id, child_id, today=None):
+    """Counted reviews of a linked child by every service, newest first, with this account's view."""
+    rows = db.query(
+        f"""SELECT {_REVIEW_COLUMNS} FROM reviews r
+            JOIN services s ON s.id = r.service_id JOIN users u ON u.id = r.practitioner_id
+            JOIN family_links l ON l.child_id = r.child_id AND l.user_id = ?
+            WHERE r.child_id = ? AND {_COUNTED}
+            ORDER BY r.date DESC, r.id DESC""",
+        [user_id, child_id],
+    )
+    return [
+        dict(row, view=view_of(db, user_id, row["id"]), open=window_open(row, today),
+             closes=window_closes(row).isoformat())
+        for row in rows
+    ]
+
+
+def views_for_staff(db, child_id, service_id):
+    """Every family view of the service's counted reviews of the child, newest first, for the
+    practitioner's page: each with the practitioner's and the family's reading per domain."""
+    views = list(db.query(
+        f"""SELECT fv.id, fv.review_id, fv.rating, fv.comment, fv.created_at, u.name,
+                   r.date AS review_date, r.star_version_id
+            FROM family_views fv JOIN reviews r ON r.id = fv.review_id JOIN users u ON u.id = fv.user_id
+            WHERE r.child_id = ? AND r.service_id = ? AND {_COUNTED}
+            ORDER BY r.date DESC, fv.created_at DESC""",
+        [child_id, service_id],
+    ))
+    for view in views:
+        star = stars.load_version(db, view["star_version_id"])
+        family = _view_readings(db, view["id"])
+        practitioner = {
+            key: score
+            for key, score in db.execute(
+                "SELECT d.key, rd.score FROM readings rd JOIN domains d ON d.id = rd.domain_id WHERE rd.review_id = ?",
+                [view["review_id"]],
+            )
+        }
+        view["rows"] = [
+            {"label": d["label"], "practitioner": practitioner.get(d["key"]), "family": family.get(d["key"])}
+            for d in star["domains"]
+        ]
+        view["rating_words"] = RATING_WORDS.get(view["rating"], "")
+    return views
+
+
+def save_view(db, user_id, review_id, data, today=None):
+    """Store (or replace) this account's view of a review from a loaded FamilyViewSchema.
+
+    Raises ValidationError naming the field, and writes nothing, when the review is not a
+    counted review of a linked child, the 30 days are over, or a reading is off the star.
+    """
+    today = today or date.today()
+    with write_transaction(db):
+        review = linked_review(db, user_id, review_id)
+        if review is None:
+            raise ValidationError({"review_id": ["This is not a review of a child linked to your account."]})
+        if not window_open(review, today):
+            raise ValidationError({"review_id": [
+                f"The family's view can be added up to 30 days after a review. This review was on "
+                f"{review['date']}, so that time ended on {window_closes(review).isoformat()}."
+            ]})
+        star = stars.load_version(db, review["star_version_id"])
+        domain_ids = _checked_readings(star, data["readings"])
+        found = db.execute(
+            "SELECT id FROM family_views WHERE review_id = ? AND user_id = ?", [review_id, user_id]
+        ).fetchone()
+        row = {"rating": data["rating"], "comment": data["comment"].strip()}
+        if found:
+            view_id = found[0]
+            # A re-saved view replaces the old one, and its rating counts from when it was given.
+            db.execute(
+                "UPDATE family_views SET rating = ?, comment = ?, created_at = datetime('now') WHERE id = ?",
+                [row["rating"], row["comment"], view_id],
+            )
+            db.execute("DELETE FROM family_view_readings WHERE family_view_id = ?", [view_id])
+        else:
+            view_id = db["family_views"].insert(dict(row, review_id=review_id, user_id=user_id)).last_pk
+        db["family_view_readings"].insert_all(
+            {"family_view_id": view_id, "domain_id": domain_ids[key], "score": score}
+            for key, score in data["readings"].items()
+        )
+        audit.record(db, user_id, "family view saved", review["child_id"], f"review {review_id}")
+    return view_of(db, user_id, review_id)
+
+
+def _checked_readings(star, readings):
+    """{domain key: domain id} for the star; raises naming each reading that is not on it."""
+    domain_ids = {domain["key"]: domain["id"] for domain in star["domains"]}
+    problems = {}
+    for key, score in readings.items():
+        if key not in domain_ids:
+            problems[key] = [f"Unknown area for the {star['name']}."]
+        elif not star["scale_min"] <= score <= star["scale_max"]:
+            problems[key] = [f"Choose a reading from {star['scale_min']} to {star['scale_max']}, or leave it blank."]
+    if problems:
+        raise ValidationError({"readings": problems})
+    return domain_ids
