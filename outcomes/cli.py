@@ -32,3 +32,6 @@ def init_app(app):
     from . import admin_cli  # the admin's set-up commands (issue 7)
 
     admin_cli.init_app(app)
+    from . import tokens  # the scorecard feed's API tokens (issue 4)
+
+    tokens.init_app(app)

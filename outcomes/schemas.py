@@ -304,3 +304,33 @@ class FamilyViewSchema(Schema):
         keys=fields.String(validate=validate.Length(max=50)),
         values=fields.Integer(error_messages={"invalid": "A reading is a whole number on the star's scale."}),
         load_default=dict)
+
+
+# --- Scorecard (issue 4): the feed's query and the managers' period picker ---------------------
+
+class PeriodField(fields.Field):
+    """A financial quarter ('2025-26 Q3') or year ('2025-26'), loaded as a periods.Period."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        from .periods import parse
+
+        try:
+            return parse(value if isinstance(value, str) else "")
+        except ValueError as error:
+            raise ValidationError(str(error)) from error
+
+
+class ScorecardQuerySchema(Schema):
+    """GET /api/v1/scorecard's query string. The service key is checked against the database."""
+
+    period = PeriodField(required=True, error_messages=_required(
+        "Give a period: a financial quarter such as '2025-26 Q3' or a financial year such as '2025-26'."))
+    service = fields.String(load_default=None, validate=validate.Length(max=50))
+    format = fields.String(load_default="json", validate=validate.OneOf(
+        ("json", "csv"), error="Give format=json (the default) or format=csv."))
+
+
+class ManagerPeriodSchema(Schema):
+    """The managers' dashboard, CSV and report: which period (the last complete quarter if none)."""
+
+    period = PeriodField(load_default=None)
