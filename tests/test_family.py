@@ -1,0 +1,322 @@
+"""What a family sees: their own child's star, targets and reviews, their view and rating — and
+nothing of anyone else's child. Also the sign-in throttle every account shares."""
+import json
+import re
+import uuid
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from marshmallow import ValidationError
+
+from conftest import PASSWORD, PASSWORD_HASH, row_counts
+from outcomes import family_views, reviews, stars, users
+
+TODAY = date.today()
+SLT = ["attention", "understanding", "talking", "speech_sounds", "social_communication", "eating_drinking"]
+PHYSIO = ["getting_about", "balance", "posture", "strength", "comfort", "play_sport"]
+
+
+def submit(db, practitioner, child, service, days_ago, scores, notes="", internal_notes="", submit=True,
+           targets=()):
+    """Store a review through the same function the form and the API use; returns its id."""
+    saved, _ = reviews.save_review(db, practitioner, {
+        "uuid": uuid.uuid4(), "child_id": child, "service": service, "date": TODAY - timedelta(days=days_ago),
+        "readings": {key: {"score": score, "not_assessed_reason": None} for key, score in scores.items()},
+        "targets": [dict(target, due_date=None) for target in targets], "target_outcomes": [],
+        "notes": notes, "internal_notes": internal_notes, "submit": submit,
+    })
+    return saved["id"]
+
+
+@pytest.fixture
+def story(db, world):
+    """Amy (linked to Pat) has two SLT reviews and one physio review; Bob and Cat are other families'."""
+    s = world
+    s.amy_first = submit(db, world.slt, world.amy, "slt", 200, dict(zip(SLT, [2, 3, 2, 3, 2, 4])),
+                         notes="First meeting with Amy and her dad.")
+    s.amy_latest = submit(db, world.slt, world.amy, "slt", 5, dict(zip(SLT, [4, 5, 3, 6, 4, 7])),
+                          notes="Amy asked for a drink with two words.",
+                          internal_notes="STAFF ONLY: referral to safeguarding discussed.",
+                          targets=[{"domain": "talking", "description": "Uses three-word phrases at snack time.",
+                                    "target_score": 6}])
+    s.amy_draft = submit(db, world.slt, world.amy, "slt", 1, dict(zip(SLT, [9] * 6)),
+                         notes="DRAFT NOTE not yet shared", submit=False)
+    s.amy_physio = submit(db, world.physio, world.amy, "physio", 40, dict(zip(PHYSIO, [5] * 6)))
+    s.cat_review = submit(db, world.physio, world.cat, "physio", 3, dict(zip(PHYSIO, [6] * 6)),
+                          notes="Private note about Cat")
+    s.bob_review = submit(db, world.slt, world.bob, "slt", 4, dict(zip(SLT, [5] * 6)), notes="Private note about Bob")
+    return s
+
+
+@pytest.fixture
+def family(client, auth, story):
+    auth.login("family@test.example")
+    return client
+
+
+def chart_data(page, key):
+    block = re.search(rf'<script type="application/json" id="star-data-{key}">(.*?)</script>', page.text, re.S)
+    return json.loads(block.group(1))
+
+
+def view_form(review_id, **fields):
+    return {"rating": "4", "comment": "", **fields}
+
+
+def post_view(client, auth, review_id, data):
+    return client.post(f"/family/reviews/{review_id}/view",
+                       data=dict(data, csrf_token=auth.csrf(f"/family/reviews/{review_id}/view")))
+
+
+# --- What the family sees -------------------------------------------------------------------
+
+def test_one_linked_child_opens_straight_on_their_page(family, story):
+    home = family.get("/family/")
+    assert home.status_code == 302 and home.location.endswith(f"/family/children/{story.amy}")
+
+
+def test_two_linked_children_have_a_switcher(family, story, db):
+    db["family_links"].insert({"user_id": story.family, "child_id": story.bob})
+    home = family.get("/family/")
+    assert "Amy Able" in home.text and "Bob Brown" in home.text
+    page = family.get(f"/family/children/{story.bob}")
+    switcher = re.search(r'<nav class="switcher".*?</nav>', page.text, re.S).group(0)
+    assert f'href="/family/children/{story.amy}"' in switcher and 'aria-current="page">Bob' in switcher
+    assert "Private note about Bob" in page.text
+
+
+def test_child_page_shows_the_star_first_and_latest_with_descriptions_and_stages(family, story):
+    page = family.get(f"/family/children/{story.amy}")
+    assert page.status_code == 200
+    slt = chart_data(page, "slt")
+    assert [d["data"] for d in slt["datasets"]] == [[2, 3, 2, 3, 2, 4], [4, 5, 3, 6, 4, 7]]
+    assert slt["datasets"][0]["label"].startswith("First review")
+    assert len(chart_data(page, "physio")["datasets"]) == 2  # every service that sees her
+    assert "How your child uses words and sentences" in page.text  # the plain-language description
+    assert "Latest reading: 7 – Growing in confidence" in page.text  # eating and drinking, with its stage
+    tables = re.findall(r'<table class="readings family-readings">.*?</table>', page.text, re.S)
+    table = next(t for t in tables if "Communication star" in t)
+    assert (TODAY - timedelta(days=200)).isoformat() in table and (TODAY - timedelta(days=5)).isoformat() in table
+
+
+def test_targets_are_in_plain_words_with_what_happens_next(family, story):
+    page = family.get(f"/family/children/{story.amy}")
+    assert "Uses three-word phrases at snack time." in page.text
+    assert "Talking:" in page.text and "aiming for 6 (Getting there)" in page.text
+    assert "Next: this is checked at the next Speech and Language Therapy review" in page.text
+
+
+def test_timeline_shows_submitted_latest_reviews_and_never_internal_notes(family, story, db):
+    amended = reviews.amend_review(db, story.slt, story.amy_first, {
+        "readings": {key: {"score": 3, "not_assessed_reason": None} for key in SLT},
+        "notes": "First meeting, corrected.", "internal_notes": "STAFF ONLY amended", "amendment_reason": "Typo"})
+    page = family.get(f"/family/children/{story.amy}")
+    assert "Amy asked for a drink with two words." in page.text and "First meeting, corrected." in page.text
+    for hidden in ("STAFF ONLY", "DRAFT NOTE", "First meeting with Amy and her dad.", "Private note about Cat",
+                   "Private note about Bob"):
+        assert hidden not in page.text
+    assert f'id="review-{amended["id"]}"' in page.text and f'id="review-{story.amy_first}"' not in page.text
+    assert chart_data(page, "slt")["datasets"][0]["data"] == [3] * 6  # the amended version counts
+
+
+# --- Nobody else's child --------------------------------------------------------------------
+
+def family_urls(app, child_id, review_id, service_key):
+    """Every family route that takes an id, filled with the given ids."""
+    values = {"child_id": child_id, "review_id": review_id, "service_key": service_key}
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("family.") and rule.arguments:
+            assert rule.arguments <= set(values), f"teach this test about {rule.rule}"
+            path = rule.rule
+            for name in rule.arguments:
+                path = re.sub(rf"<(?:\w+:)?{name}>", str(values[name]), path)
+            urls.extend((method, path) for method in sorted(rule.methods & {"GET", "POST"}))
+    return urls
+
+
+def test_every_family_route_is_404_for_a_child_not_linked(app, family, auth, story, db):
+    before = row_counts(db)
+    walked = family_urls(app, story.cat, story.cat_review, "physio")
+    assert len(walked) >= 4  # child, print, view form (GET and POST)
+    token = auth.csrf("/family/")
+    for method, path in walked:
+        if method == "GET":
+            response = family.get(path)
+        else:
+            response = family.post(path, data={"csrf_token": token, "rating": "5", "reading-posture": "7"})
+        assert response.status_code == 404, (method, path)
+        for secret in ("Cat", "Cole", "Private note about Cat", "Physiotherapy"):
+            assert secret not in response.text, (method, path, secret)
+    assert row_counts(db) == before
+
+
+def test_drafts_superseded_versions_and_unknown_ids_are_404_too(family, story, db):
+    amended = reviews.amend_review(db, story.slt, story.amy_first, {
+        "readings": {key: {"score": 3, "not_assessed_reason": None} for key in SLT},
+        "notes": "", "internal_notes": "", "amendment_reason": "Typo"})
+    for review_id in (story.amy_draft, story.amy_first, 999999):
+        assert family.get(f"/family/reviews/{review_id}/view").status_code == 404
+    assert family.get(f"/family/reviews/{amended['id']}/view").status_code == 200
+    assert family.get("/family/children/999999").status_code == 404
+    assert family.get(f"/family/children/{story.amy}/print/social").status_code == 404  # no such record
+
+
+@pytest.mark.parametrize("path", ["/caseload", "/children/{amy}", "/reviews/{review}", "/manager/", "/admin/"])
+def test_family_never_opens_staff_pages(family, story, path):
+    response = family.get(path.format(amy=story.amy, review=story.amy_latest))
+    assert response.status_code in (403, 404)
+    assert "STAFF ONLY" not in response.text
+
+
+def test_family_never_sees_another_familys_view(family, auth, story, db):
+    other = users.create_user(db, "grandma@test.example", "Gran", "family", password_hash=PASSWORD_HASH)
+    db["family_links"].insert({"user_id": other, "child_id": story.amy})
+    family_views.save_view(db, other, story.amy_latest,
+                           {"rating": 1, "comment": "Comment from Gran", "readings": {"talking": 9}})
+    page = family.get(f"/family/children/{story.amy}")
+    assert "Comment from Gran" not in page.text
+    assert len(chart_data(page, "slt")["datasets"]) == 2  # Gran's view is not drawn as Pat's
+    form = family.get(f"/family/reviews/{story.amy_latest}/view")
+    assert "Comment from Gran" not in form.text and 'value="9" selected' not in form.text
+
+
+# --- The family's view ----------------------------------------------------------------------
+
+def test_family_records_a_view_and_the_practitioner_sees_it(client, family, auth, story, db):
+    saved = post_view(family, auth, story.amy_latest, view_form(
+        story.amy_latest, rating="4", comment="She talks more at home too.",
+        **{"reading-talking": "5", "reading-attention": "6", "reading-speech_sounds": ""}))
+    assert saved.status_code == 302
+    page = family.get(f"/family/children/{story.amy}")
+    datasets = chart_data(page, "slt")["datasets"]
+    assert len(datasets) == 3 and datasets[2]["label"].startswith("Your view")
+    assert datasets[2]["data"] == [6, None, 5, None, None, None]
+    assert "4 out of 5" in page.text and "She talks more at home too." in page.text
+    view = db.execute("SELECT user_id, rating, comment, date(created_at) FROM family_views").fetchone()
+    assert view == (story.family, 4, "She talks more at home too.", datetime.now(timezone.utc).date().isoformat())
+    assert db["family_view_readings"].count == 2  # blank readings are not stored
+
+    auth.logout()
+    auth.login("slt@test.example")
+    staff_page = client.get(f"/children/{story.amy}")
+    assert "<h3>Family's view</h3>" in staff_page.text and "She talks more at home too." in staff_page.text
+    assert "rated it 4 out of 5" in staff_page.text and "Pat Parent" in staff_page.text
+    staff_chart = chart_data(staff_page, "slt")["datasets"]
+    assert len(staff_chart) == 3 and staff_chart[2]["data"] == [6, None, 5, None, None, None]
+
+
+def test_resaving_within_the_window_replaces_the_view(family, auth, story, db):
+    post_view(family, auth, story.amy_latest, view_form(story.amy_latest, rating="2", **{"reading-talking": "3"}))
+    post_view(family, auth, story.amy_latest, view_form(story.amy_latest, rating="5", comment="Changed my mind",
+                                                         **{"reading-attention": "8"}))
+    assert db.execute("SELECT count(*), rating, comment FROM family_views").fetchone() == (1, 5, "Changed my mind")
+    assert family_views.view_of(db, story.family, story.amy_latest)["readings"] == {"attention": 8}
+    form = family.get(f"/family/reviews/{story.amy_latest}/view")
+    assert 'value="8" selected' in form.text and 'value="5" checked' in form.text
+
+
+@pytest.mark.parametrize(("field", "changes", "message"), [
+    ("rating", {"rating": "0"}, "Choose a rating from 1 (very unhappy) to 5 (very happy)."),
+    ("rating", {"rating": "6"}, "Choose a rating from 1 (very unhappy) to 5 (very happy)."),
+    ("rating", {"rating": "lots"}, "Choose a rating from 1 to 5."),
+    ("rating", {"rating": ""}, "Choose how happy you are with this review, from 1 to 5."),
+    ("readings-talking", {"reading-talking": "0"}, "Choose a reading from 1 to 10, or leave it blank."),
+    ("readings-talking", {"reading-talking": "11"}, "Choose a reading from 1 to 10, or leave it blank."),
+    ("readings-talking", {"reading-talking": "lots"}, "A reading is a whole number on the star&#39;s scale."),
+    ("comment", {"comment": "x" * 2001}, "Keep the comment under 2,000 characters."),
+])
+def test_bad_view_names_the_field_and_writes_nothing(family, auth, story, db, field, changes, message):
+    before = row_counts(db)
+    page = post_view(family, auth, story.amy_latest, view_form(story.amy_latest, **changes))
+    assert page.status_code == 422
+    assert message in page.text and f'id="{field}-error"' in page.text
+    assert row_counts(db) == before
+
+
+def test_view_window_closes_30_days_after_the_review(family, auth, story, db):
+    on_the_day = submit(db, story.slt, story.bob, "slt", 30, dict(zip(SLT, [5] * 6)))
+    too_late = submit(db, story.slt, story.amy, "slt", 31, dict(zip(SLT, [5] * 6)))
+    db["family_links"].insert({"user_id": story.family, "child_id": story.bob})
+    before = row_counts(db)
+    form = family.get(f"/family/reviews/{too_late}/view")
+    assert "ended on" in form.text and "<form method=\"post\" novalidate" not in form.text
+    refused = post_view(family, auth, too_late, view_form(too_late))
+    assert refused.status_code == 422
+    assert "up to 30 days after a review" in refused.text and 'id="review_id-error"' in refused.text
+    assert row_counts(db) == before
+    assert post_view(family, auth, on_the_day, view_form(on_the_day)).status_code == 302
+    page = family.get(f"/family/children/{story.amy}")
+    assert f'href="/family/reviews/{too_late}/view"' not in page.text
+    assert f'href="/family/reviews/{story.amy_latest}/view"' in page.text
+
+
+def test_save_view_refuses_other_childrens_reviews_and_old_ones(db, story):
+    data = {"rating": 3, "comment": "", "readings": {}}
+    before = row_counts(db)
+    with pytest.raises(ValidationError) as other_child:
+        family_views.save_view(db, story.family, story.cat_review, data)
+    assert other_child.value.messages == {"review_id": ["This is not a review of a child linked to your account."]}
+    with pytest.raises(ValidationError) as late:
+        family_views.save_view(db, story.family, story.amy_latest, data, today=TODAY + timedelta(days=26))
+    assert list(late.value.messages) == ["review_id"]
+    with pytest.raises(ValidationError) as unknown:
+        family_views.save_view(db, story.family, story.amy_latest, dict(data, readings={"getting_about": 5}))
+    assert unknown.value.messages == {"readings": {"getting_about": ["Unknown area for the Communication star."]}}
+    assert row_counts(db) == before
+    family_views.save_view(db, story.family, story.amy_latest, data, today=TODAY + timedelta(days=25))
+    assert db["family_views"].count == 1
+
+
+def test_view_follows_an_amended_review(family, auth, story, db):
+    post_view(family, auth, story.amy_latest, view_form(story.amy_latest, rating="3", comment="Kept"))
+    amended = reviews.amend_review(db, story.slt, story.amy_latest, {
+        "readings": {key: {"score": 5, "not_assessed_reason": None} for key in SLT},
+        "notes": "", "internal_notes": "", "amendment_reason": "Corrected"})
+    assert family_views.view_of(db, story.family, amended["id"])["comment"] == "Kept"
+    assert "Kept" in family.get(f"/family/children/{story.amy}").text
+
+
+def test_print_page_has_one_star_its_table_and_targets(family, story):
+    page = family.get(f"/family/children/{story.amy}/print/slt")
+    assert page.status_code == 200
+    assert page.text.count('class="star-chart"') == 1 and "star-data-slt" in page.text
+    assert "Readings over time" in page.text and "Uses three-word phrases at snack time." in page.text
+    assert "Physiotherapy" not in page.text.split("<main", 1)[1]
+
+
+# --- Sign-in throttle -----------------------------------------------------------------------
+
+def refused_page(client, auth, email, password="wrong password"):
+    page = auth.login(email, password)
+    body = re.sub(r'name="csrf_token" value="[^"]+"', "", page.text).replace(email, "EMAIL")
+    return page.status_code, body
+
+
+def test_five_failures_lock_the_account_even_with_the_right_password(client, auth, world):
+    for _ in range(5):
+        assert refused_page(client, auth, "family@test.example")[0] == 422
+    status, body = refused_page(client, auth, "family@test.example", PASSWORD)
+    assert status == 422 and "wait 15 minutes" in body
+    assert auth.login("slt@test.example").status_code == 302  # other accounts are not affected
+
+
+def test_throttle_message_does_not_reveal_whether_the_account_exists(client, auth, world):
+    for attempt in range(6):
+        known = refused_page(client, auth, "family@test.example")
+        unknown = refused_page(client, auth, "nobody@test.example")
+        assert known == unknown, attempt
+
+
+def test_lockout_ends_after_15_minutes(db, world):
+    start = datetime.now(timezone.utc)
+    for _ in range(5):
+        assert users.authenticate(db, "family@test.example", "nope", now=start) is None
+    assert users.authenticate(db, "family@test.example", PASSWORD, now=start + timedelta(minutes=14)) is None
+    assert users.authenticate(db, "family@test.example", PASSWORD, now=start + timedelta(minutes=16))["id"] == world.family
+
+
+def test_failures_older_than_15_minutes_do_not_count(client, auth, db, world):
+    long_ago = (datetime.now(timezone.utc) - timedelta(minutes=20)).strftime("%Y-%m-%d %H:%M:%S")
+    db["login_failures"].insert_all([{"email": "family@test.example", "at": long_ago}] * 10)
+    assert auth.login("family@test.example").status_code == 302
