@@ -52,7 +52,18 @@ def load(schema, data):
     try:
         return schema.load(data), {}
     except ValidationError as error:
-        return None, flatten_errors(error.messages)
+        return None, fold_list_errors(flatten_errors(error.messages), ("practitioner_of", "manager_of"))
+
+
+def fold_list_errors(errors, names):
+    """'manager_of.0' -> 'manager_of': a group of checkboxes shows its errors once."""
+    folded = {}
+    for key, messages in errors.items():
+        head = key.split(".", 1)[0]
+        key = head if head in names else key
+        folded.setdefault(key, [])
+        folded[key].extend(m for m in messages if m not in folded[key])
+    return folded
 
 
 def found_or_404(row, what):

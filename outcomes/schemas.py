@@ -140,10 +140,12 @@ class ServiceUpdateSchema(ServiceSchema):
 
 class StarDomainSchema(Schema):
     key = fields.String(load_default=None, validate=validate.Regexp(KEY_PATTERN, error=KEY_MESSAGE))
-    label = fields.String(required=True, validate=validate.Length(min=2, max=60),
-                          error_messages=_required("Give the domain a short label."))
-    description = fields.String(required=True, validate=validate.Length(min=10, max=400),
-                                error_messages=_required("Describe the domain in words a parent understands."))
+    label = fields.String(required=True, validate=validate.Length(
+        min=2, max=60, error="Give the domain a label of 2 to 60 characters."),
+        error_messages=_required("Give the domain a short label."))
+    description = fields.String(required=True, validate=validate.Length(
+        min=10, max=400, error="Write a description of 10 to 400 characters that a parent understands."),
+        error_messages=_required("Describe the domain in words a parent understands."))
     position = fields.Integer(load_default=None, error_messages={"invalid": "Give the position as a whole number."})
 
 
@@ -155,7 +157,8 @@ class StarSchema(Schema):
                          error_messages=_required("Give the star a name."))
     scale_min = fields.Integer(load_default=1, validate=validate.Range(min=0, max=10))
     scale_max = fields.Integer(load_default=10, validate=validate.Range(min=4, max=20))
-    stages = fields.List(fields.String(validate=validate.Length(min=2, max=40)), required=True,
+    stages = fields.List(fields.String(validate=validate.Length(
+        min=2, max=40, error="Give each stage a name of 2 to 40 characters.")), required=True,
                          validate=validate.Length(equal=5, error="Name all five stages."),
                          error_messages=_required("Name all five stages."))
     domains = fields.List(fields.Nested(StarDomainSchema), required=True,

@@ -70,10 +70,10 @@ def is_frozen(db, version_id):
 
 
 def _domains_in_order(data):
-    """(key, label, description) in the order of the given positions, rows without one last."""
+    """(key, label, description) in the order of the given positions; a row without one keeps its place."""
     ordered = sorted(
         enumerate(data["domains"]),
-        key=lambda pair: (pair[1]["position"] is None, pair[1]["position"] or 0, pair[0]),
+        key=lambda pair: (pair[0] + 1 if pair[1]["position"] is None else pair[1]["position"], pair[0]),
     )
     return [(d["key"] or slug(d["label"]), d["label"].strip(), d["description"].strip()) for _, d in ordered]
 
