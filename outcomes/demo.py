@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from werkzeug.security import generate_password_hash
 
 from . import nhs, stars, users
+from . import reviews as reviews_module
 from .reviews import save_review
 from .targets import open_targets, suggested_outcome
 
@@ -62,6 +63,7 @@ def seed(db, password, today=None, seed_value=2026):
                                   password_hash=password_hash)
     for child_id in child_ids[:2]:
         db["family_links"].insert({"user_id": family_id, "child_id": child_id})
+    seed_history(db, child_ids, service_ids, staff, today)
     return {"children": len(child_ids), "reviews": db["reviews"].count}
 
 
@@ -112,3 +114,130 @@ def _review_history(db, rng, practitioner_id, child_id, key, service_id, start, 
             "internal_notes": "", "submit": True,
         })
         review_date += timedelta(days=rng.choice([150, 170, 182, 182, 200, 230]))
+
+
+# --- Scorecard history (issue 4): more reviews, inserted in bulk ---------------------------------
+
+HISTORY_DAYS = 500
+INTERVALS = [120, 150, 170, 182, 182, 182, 200, 230]
+
+
+def seed_history(db, child_ids, service_ids, staff, today, seed_value=404):
+    """A second, finished episode with another service for every demo child but the first, with
+    family ratings, so that the managers' scorecard has figures above the suppression threshold.
+
+    The episodes are discharged, so practitioners' caseloads stay as they were.
+    """
+    keys = list(service_ids)
+    plan = []
+    for index, child_id in enumerate(child_ids[1:], start=1):
+        family_id = users.create_user(db, f"family-of-demo{index + 1:04d}@demo.test",
+                                      f"Family of DEMO{index + 1:04d}", "family")
+        db["family_links"].insert({"user_id": family_id, "child_id": child_id})
+        plan.append((child_id, family_id, [keys[(index + 1) % len(keys)]]))
+    return bulk_history(db, random.Random(seed_value), plan, staff, today - timedelta(days=HISTORY_DAYS), today,
+                        targets_per_review=2, rating_share=0.8, discharge=True)
+
+
+def bulk_history(db, rng, plan, staff, first_day, last_day, targets_per_review=1, rating_share=0.4,
+                 amend_share=0.02, draft_share=0.02, discharge=False, batch=2000):
+    """Reviews about every six months from `first_day` to `last_day`, through reviews.bulk_insert.
+
+    `plan` lists (child_id, family_user_id, [service keys]); `staff` maps a service key to the
+    practitioner who records its reviews. Each child-service pair gets a caseload episode (ended
+    at its last review when `discharge`), readings drifting upward, targets closed at the next
+    review, some amended reviews and drafts, and the family's ratings. Deterministic for a given
+    rng. Returns the sizes inserted.
+    """
+    services = {row["key"]: row for row in db.query("SELECT id, key FROM services WHERE retired_at IS NULL")}
+    star_of = {key: stars.load_version(db, stars.current_version_id(db, row["id"])) for key, row in services.items()}
+    ids = reviews_module.next_ids(db)
+    sizes = {"reviews": 0, "readings": 0, "targets": 0, "target_outcomes": 0, "family_views": 0}
+    plan = list(plan)
+    for offset in range(0, len(plan), batch):
+        rows = {name: [] for name in sizes}
+        caseloads = []
+        for child_id, family_id, keys in plan[offset:offset + batch]:
+            for key in keys:
+                last = _history_of_child(rng, rows, ids, child_id, family_id, services[key], star_of[key],
+                                         staff[key], first_day, last_day,
+                                         (targets_per_review, rating_share, amend_share, draft_share))
+                caseloads.append({"child_id": child_id, "service_id": services[key]["id"],
+                                  "practitioner_id": staff[key], "started_on": first_day.isoformat(),
+                                  "discharged_on": last if discharge else None})
+        with db.atomic():
+            db["caseloads"].insert_all(caseloads, batch_size=1000)
+            reviews_module.bulk_insert(db, **rows)
+        for name, items in rows.items():
+            sizes[name] += len(items)
+    return sizes
+
+
+def _history_of_child(rng, rows, ids, child_id, family_id, service, star, practitioner_id, first_day, last_day,
+                      shares):
+    """One child's reviews by one service; returns the last review's date."""
+    targets_per_review, rating_share, amend_share, draft_share = shares
+    domains = star["domains"]
+    level = {domain["key"]: rng.randint(2, 6) for domain in domains}
+    open_targets = []
+    review_date = first_day + timedelta(days=rng.randrange(0, 180))
+    last = None
+    while review_date <= last_day:
+        scores = {}
+        for domain in domains:
+            level[domain["key"]] = max(1, min(10, level[domain["key"]] + rng.choice([-1, 0, 1, 1, 2])))
+            scores[domain["key"]] = level[domain["key"]]
+        if rng.random() < 0.1:
+            scores[domains[-1]["key"]] = None
+        review_id = ids["reviews"]
+        ids["reviews"] += 1
+        base = {"uuid": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "child_id": child_id,
+                "service_id": service["id"], "star_version_id": star["id"], "practitioner_id": practitioner_id,
+                "date": review_date.isoformat(), "notes": "Seen with parent; strategies agreed."}
+        if rng.random() < amend_share:
+            # An amended review: version 1 kept but no longer counted, version 2 counts.
+            rows["reviews"].append(dict(base, id=review_id, is_latest=0))
+            _history_readings(rows, review_id, domains, {k: (v if v is None else max(1, v - 1)) for k, v in scores.items()})
+            series_id, review_id = review_id, ids["reviews"]
+            ids["reviews"] += 1
+            rows["reviews"].append(dict(base, id=review_id, uuid=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                                        series_id=series_id, version=2, amendment_reason="Reading corrected"))
+        else:
+            rows["reviews"].append(dict(base, id=review_id))
+        _history_readings(rows, review_id, domains, scores)
+        for target in open_targets:
+            outcome = suggested_outcome(target["start_score"], target["target_score"], scores[target["domain_key"]])
+            withdrawn = outcome is None or rng.random() < 0.05
+            rows["target_outcomes"].append((target["id"], review_id, "withdrawn" if withdrawn else outcome,
+                                            "Needs changed" if withdrawn else None, scores[target["domain_key"]]))
+        open_targets = []
+        for domain in rng.sample(domains, targets_per_review):
+            start = scores[domain["key"]]
+            open_targets.append({
+                "id": ids["targets"], "child_id": child_id, "service_id": service["id"], "domain_key": domain["key"],
+                "set_in_review_id": review_id, "description": f"Move on in {domain['label'].lower()} with agreed support.",
+                "start_score": start, "target_score": min(10, (start or 5) + rng.choice([1, 2, 2, 3])),
+                "due_date": (review_date + timedelta(days=182)).isoformat()})
+            ids["targets"] += 1
+        rows["targets"].extend(open_targets)
+        if rng.random() < rating_share:
+            given = min(last_day, review_date + timedelta(days=rng.randrange(0, 21)))
+            rows["family_views"].append((review_id, family_id, rng.choice([3, 4, 4, 5, 5]), "",
+                                         f"{given.isoformat()} 18:{rng.randrange(60):02d}:00"))
+        last = review_date.isoformat()
+        review_date += timedelta(days=rng.choice(INTERVALS))
+    if last and rng.random() < draft_share:
+        # A draft never counts.
+        draft_id = ids["reviews"]
+        ids["reviews"] += 1
+        rows["reviews"].append({"id": draft_id, "uuid": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                                "child_id": child_id, "service_id": service["id"], "star_version_id": star["id"],
+                                "practitioner_id": practitioner_id, "date": last, "status": "draft"})
+        _history_readings(rows, draft_id, domains, {domain["key"]: 10 for domain in domains})
+    return last
+
+
+def _history_readings(rows, review_id, domains, scores):
+    for domain in domains:
+        score = scores[domain["key"]]
+        rows["readings"].append((review_id, domain["id"], score, None if score is not None else "Not seen at this visit"))

@@ -345,3 +345,64 @@ def review_as_dict(db, review_id):
         "internal_notes": review["internal_notes"],
         "amendment_reason": review["amendment_reason"],
     }
+
+
+# --- Bulk history (issue 4): generated or migrated reviews in big batches ----------------------
+
+REVIEW_COLUMNS = ("id", "uuid", "series_id", "version", "is_latest", "child_id", "service_id",
+                  "star_version_id", "practitioner_id", "date", "status", "notes", "internal_notes",
+                  "amendment_reason", "content_hash", "submitted_at")
+TARGET_COLUMNS = ("id", "child_id", "service_id", "domain_key", "set_in_review_id", "description",
+                  "start_score", "target_score", "due_date")
+
+
+def next_ids(db):
+    """The next free review and target ids, for rows that refer to each other within one batch."""
+    return {
+        "reviews": db.execute("SELECT coalesce(max(id), 0) + 1 FROM reviews").fetchone()[0],
+        "targets": db.execute("SELECT coalesce(max(id), 0) + 1 FROM targets").fetchone()[0],
+    }
+
+
+def _bulk_review_row(row):
+    """A review row as save_review writes it, defaults filled in (submitted, version 1, latest)."""
+    full = {"series_id": row["id"], "version": 1, "is_latest": 1, "status": "submitted", "notes": "",
+            "internal_notes": "", "amendment_reason": None, **row}
+    full.setdefault("submitted_at", full["date"] if full["status"] == "submitted" else None)
+    full.setdefault("content_hash", hashlib.sha256(
+        f"{full['uuid']}|{full['child_id']}|{full['service_id']}|{full['date']}|{full['version']}".encode()
+    ).hexdigest())
+    return tuple(full[column] for column in REVIEW_COLUMNS)
+
+
+def bulk_insert(db, reviews=(), readings=(), targets=(), target_outcomes=(), family_views=()):
+    """Insert already-checked history in one transaction, with executemany: the same tables and
+    row shapes as save_review/amend_review, without their per-review checks and audit entries.
+
+    For generated data (the demo's history, bench/scorecard.py's region-scale database) and
+    migrations of past records; a practitioner's review always goes through save_review.
+    Rows carry explicit ids (start from next_ids) so that they can refer to each other:
+      reviews: dicts with id, uuid, child_id, service_id, star_version_id, practitioner_id, date
+        (optional: status, version, series_id, is_latest, notes, internal_notes, amendment_reason);
+      readings: (review_id, domain_id, score, not_assessed_reason) tuples;
+      targets: dicts with TARGET_COLUMNS;
+      target_outcomes: (target_id, review_id, outcome, reason, score_at_close) tuples;
+      family_views: (review_id, user_id, rating, comment, created_at) tuples.
+    """
+    with write_transaction(db):
+        db.conn.executemany(
+            f"INSERT INTO reviews ({', '.join(REVIEW_COLUMNS)}) VALUES ({', '.join('?' * len(REVIEW_COLUMNS))})",
+            (_bulk_review_row(row) for row in reviews),
+        )
+        db.conn.executemany(
+            "INSERT INTO readings (review_id, domain_id, score, not_assessed_reason) VALUES (?, ?, ?, ?)", readings)
+        db.conn.executemany(
+            f"INSERT INTO targets ({', '.join(TARGET_COLUMNS)}) VALUES ({', '.join('?' * len(TARGET_COLUMNS))})",
+            (tuple(row[column] for column in TARGET_COLUMNS) for row in targets),
+        )
+        db.conn.executemany(
+            "INSERT INTO target_outcomes (target_id, review_id, outcome, reason, score_at_close) "
+            "VALUES (?, ?, ?, ?, ?)", target_outcomes)
+        db.conn.executemany(
+            "INSERT INTO family_views (review_id, user_id, rating, comment, created_at) VALUES (?, ?, ?, ?, ?)",
+            family_views)
