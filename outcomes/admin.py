@@ -466,8 +466,10 @@ def import_children():
             errors = {"file": ["The file is not UTF-8 text: save it from the spreadsheet as 'CSV UTF-8'."]}
     if errors:
         return render_template("admin/import.html", plan=None, errors=errors, columns=importer.COLUMNS), 422
-    plan = importer.check(get_db(), text)
-    return render_template("admin/import.html", plan=plan, errors={}, csv_text=text, filename=upload.filename,
+    db = get_db()
+    plan = importer.check(db, text)
+    upload_id = importer.stage(db, current_user.id, upload.filename, text) if plan.clean else None
+    return render_template("admin/import.html", plan=plan, errors={}, upload_id=upload_id, filename=upload.filename,
                            columns=importer.COLUMNS), (200 if plan.clean else 422)
 
 
@@ -475,13 +477,15 @@ def import_children():
 @admin_required
 def import_confirm():
     """Import the previewed file: checked again, then all rows in one transaction or none."""
-    text = request.form.get("csv_text", "")
-    if not text.strip():
-        abort(400, description="Upload the file again: nothing was sent to import.")
-    plan = importer.import_csv(get_db(), current_user.id, text)
+    db = get_db()
+    upload_id = request.form.get("upload_id", "")
+    upload = importer.staged(db, int(upload_id), current_user.id) if upload_id.isdigit() else None
+    if upload is None:
+        abort(404, description="That upload has been imported already or has expired: upload the file again.")
+    plan = importer.import_staged(db, current_user.id, upload)
     if not plan.clean:
-        return render_template("admin/import.html", plan=plan, errors={}, csv_text=text,
-                               filename=request.form.get("filename", ""), columns=importer.COLUMNS), 422
+        return render_template("admin/import.html", plan=plan, errors={}, filename=upload["filename"],
+                               columns=importer.COLUMNS), 422
     counts = plan.counts
     flash(f"Imported {counts['rows']} rows: {counts['children_created']} children created, "
           f"{counts['children_updated']} updated, {counts['caseloads_added']} caseload entries added, "

@@ -129,19 +129,21 @@ def check(db, text, today=None):
     schema = ImportRowSchema()
     seen_nhs, seen_local, seen_pair, details = {}, {}, {}, {}
     for line, raw in rows:
+        service = look.services.get(raw.get("service", "").lower())
         try:
             data = schema.load(raw)
         except ValidationError as error:
             for column, messages in flatten_errors(error.messages).items():
                 plan.problems.extend(Problem(line, column, message) for message in messages)
+            if raw.get("service") and service is None:
+                plan.problems.append(_unknown_service(line, raw["service"]))
             continue
         row_problems = []
         child = {name: (data[name].isoformat() if name == "date_of_birth" else data[name]) for name in CHILD_FIELDS}
         if child["nhs_number"]:
             child["nhs_number"] = child["nhs_number"].replace(" ", "")
-        service = look.services.get(data["service"].lower())
         if service is None:
-            row_problems.append(Problem(line, "service", f"Unknown service {data['service']!r}: use a key or name from the Services page."))
+            row_problems.append(_unknown_service(line, data["service"]))
         practitioner_id = None
         if data["practitioner_email"] and service is not None:
             practitioner_id = look.practitioners.get((data["practitioner_email"].lower(), service["id"]))
@@ -172,6 +174,10 @@ def check(db, text, today=None):
     if not plan.problems:
         _plan_actions(plan, look, today)
     return plan
+
+
+def _unknown_service(line, name):
+    return Problem(line, "service", f"Unknown service {name!r}: use a key or name from the Services page.")
 
 
 def _match_child(look, child, line):
@@ -279,3 +285,25 @@ def _apply(db, user_id, plan):
                          [row["practitioner_id"], row["started_on"], row["episode_id"]])
             audit_rows.append((user_id, "update caseload", child_id, f"{key} (import line {row['line']})"))
     conn.executemany("INSERT INTO audit_log (user_id, action, child_id, detail) VALUES (?, ?, ?, ?)", audit_rows)
+
+
+def stage(db, user_id, filename, text):
+    """Keep a clean upload until the admin confirms it; returns its id. Day-old uploads are dropped."""
+    with db.atomic():
+        db.execute("DELETE FROM import_uploads WHERE created_at < datetime('now', '-1 day')")
+        return db["import_uploads"].insert({"user_id": user_id, "filename": filename, "content": text}).last_pk
+
+
+def staged(db, upload_id, user_id):
+    """The staged upload with this id, if this user made it; else None."""
+    rows = list(db.query("SELECT * FROM import_uploads WHERE id = ? AND user_id IS ?", [upload_id, user_id]))
+    return rows[0] if rows else None
+
+
+def import_staged(db, user_id, upload):
+    """Import a staged upload (checked again first); it is deleted once imported."""
+    with write_transaction(db):
+        plan = import_csv(db, user_id, upload["content"])
+        if plan.clean:
+            db.execute("DELETE FROM import_uploads WHERE id = ?", [upload["id"]])
+    return plan

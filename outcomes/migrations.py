@@ -241,6 +241,18 @@ CREATE INDEX audit_log_by_user_at ON audit_log (user_id, at);
 -- previous review (on time?), the first review and the latest one up to a period's end.
 CREATE INDEX reviews_counted_by_service_child_date ON reviews (service_id, child_id, date)
     WHERE status = 'submitted' AND is_latest = 1;
+
+-- Admin (issue 7): a checked CSV upload waiting for the admin to confirm the import (too big
+-- to round-trip in a form field); deleted once imported, or after a day.
+CREATE TABLE import_uploads (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER REFERENCES users(id),
+    filename TEXT NOT NULL DEFAULT '',
+    content TEXT NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (datetime('now'))
+);
+-- The audit page lists the newest entries first, filtered by date alone.
+CREATE INDEX audit_log_by_at ON audit_log (at);
 """
 
 MIGRATIONS = [M001_CORE]
