@@ -129,14 +129,31 @@ def seed_history(db, child_ids, service_ids, staff, today, seed_value=404):
     The episodes are discharged, so practitioners' caseloads stay as they were.
     """
     keys = list(service_ids)
-    plan = []
+    rng = random.Random(seed_value)
+    plan, ratings = [], []
     for index, child_id in enumerate(child_ids[1:], start=1):
         family_id = users.create_user(db, f"family-of-demo{index + 1:04d}@demo.test",
                                       f"Family of DEMO{index + 1:04d}", "family")
         db["family_links"].insert({"user_id": family_id, "child_id": child_id})
         plan.append((child_id, family_id, [keys[(index + 1) % len(keys)]]))
-    return bulk_history(db, random.Random(seed_value), plan, staff, today - timedelta(days=HISTORY_DAYS), today,
+        if index >= 2:  # the signed-in demo family's two children keep their reviews unrated
+            ratings.extend(_ratings(db, rng, child_id, family_id, today))
+    reviews_module.bulk_insert(db, family_views=ratings)
+    return bulk_history(db, rng, plan, staff, today - timedelta(days=HISTORY_DAYS), today,
                         targets_per_review=2, rating_share=0.8, discharge=True)
+
+
+def _ratings(db, rng, child_id, family_id, today):
+    """The family's satisfaction ratings of most of the child's submitted reviews, given soon after."""
+    rows = []
+    for review_id, review_date in db.execute(
+        "SELECT id, date FROM reviews WHERE child_id = ? AND status = 'submitted' AND is_latest = 1 ORDER BY id",
+        [child_id],
+    ).fetchall():
+        if rng.random() < 0.8:
+            given = min(today, date.fromisoformat(review_date) + timedelta(days=rng.randrange(0, 21)))
+            rows.append((review_id, family_id, rng.choice([3, 4, 4, 5, 5]), "", f"{given.isoformat()} 17:30:00"))
+    return rows
 
 
 def bulk_history(db, rng, plan, staff, first_day, last_day, targets_per_review=1, rating_share=0.4,

@@ -100,7 +100,7 @@ def service_section(service, trend):
         },
         "domain_chart": {
             "type": "bar", "labels": [row["label"] for row in service["domains"]],
-            "y_label": "Mean distance travelled (points on the star's scale)",
+            "y_label": "Mean distance (points)",
             "datasets": [{"label": "Mean distance travelled",
                           "data": [row["measures"]["mean_distance_travelled"]["value"] for row in service["domains"]]}],
         },

@@ -25,6 +25,10 @@
       options: { animation: false, maintainAspectRatio: false, scales: { y: y } }
     });
   });
+  // Charts are drawn for the screen; redraw them at the printed size (Chart.js does not by itself).
+  window.addEventListener("beforeprint", function () {
+    Object.values(Chart.instances).forEach(function (instance) { instance.resize(); });
+  });
   document.querySelectorAll(".scorecard-print").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
   });
