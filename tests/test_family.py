@@ -320,3 +320,13 @@ def test_failures_older_than_15_minutes_do_not_count(client, auth, db, world):
     long_ago = (datetime.now(timezone.utc) - timedelta(minutes=20)).strftime("%Y-%m-%d %H:%M:%S")
     db["login_failures"].insert_all([{"email": "family@test.example", "at": long_ago}] * 10)
     assert auth.login("family@test.example").status_code == 302
+
+
+def test_admin_sees_the_familys_view_too(client, auth, story, db):
+    family_views.save_view(db, story.family, story.amy_latest,
+                           {"rating": 2, "comment": "Too short a visit", "readings": {"talking": 3}})
+    auth.login("admin@test.example")
+    page = client.get(f"/children/{story.amy}")
+    assert page.status_code == 200
+    assert "Too short a visit" in page.text and "rated it 2 out of 5" in page.text
+    assert len(chart_data(page, "slt")["datasets"]) == 3
