@@ -9,7 +9,7 @@ import pytest
 from marshmallow import ValidationError
 
 from conftest import PASSWORD, PASSWORD_HASH, row_counts
-from outcomes import family_views, reviews, stars, users
+from outcomes import family_views, reviews, users
 
 TODAY = date.today()
 SLT = ["attention", "understanding", "talking", "speech_sounds", "social_communication", "eating_drinking"]
@@ -59,7 +59,7 @@ def chart_data(page, key):
     return json.loads(block.group(1))
 
 
-def view_form(review_id, **fields):
+def view_form(**fields):
     return {"rating": "4", "comment": "", **fields}
 
 
@@ -185,7 +185,7 @@ def test_family_never_sees_another_familys_view(family, auth, story, db):
 
 def test_family_records_a_view_and_the_practitioner_sees_it(client, family, auth, story, db):
     saved = post_view(family, auth, story.amy_latest, view_form(
-        story.amy_latest, rating="4", comment="She talks more at home too.",
+        rating="4", comment="She talks more at home too.",
         **{"reading-talking": "5", "reading-attention": "6", "reading-speech_sounds": ""}))
     assert saved.status_code == 302
     page = family.get(f"/family/children/{story.amy}")
@@ -207,8 +207,8 @@ def test_family_records_a_view_and_the_practitioner_sees_it(client, family, auth
 
 
 def test_resaving_within_the_window_replaces_the_view(family, auth, story, db):
-    post_view(family, auth, story.amy_latest, view_form(story.amy_latest, rating="2", **{"reading-talking": "3"}))
-    post_view(family, auth, story.amy_latest, view_form(story.amy_latest, rating="5", comment="Changed my mind",
+    post_view(family, auth, story.amy_latest, view_form(rating="2", **{"reading-talking": "3"}))
+    post_view(family, auth, story.amy_latest, view_form(rating="5", comment="Changed my mind",
                                                          **{"reading-attention": "8"}))
     assert db.execute("SELECT count(*), rating, comment FROM family_views").fetchone() == (1, 5, "Changed my mind")
     assert family_views.view_of(db, story.family, story.amy_latest)["readings"] == {"attention": 8}
@@ -228,7 +228,7 @@ def test_resaving_within_the_window_replaces_the_view(family, auth, story, db):
 ])
 def test_bad_view_names_the_field_and_writes_nothing(family, auth, story, db, field, changes, message):
     before = row_counts(db)
-    page = post_view(family, auth, story.amy_latest, view_form(story.amy_latest, **changes))
+    page = post_view(family, auth, story.amy_latest, view_form(**changes))
     assert page.status_code == 422
     assert message in page.text and f'id="{field}-error"' in page.text
     assert row_counts(db) == before
@@ -241,11 +241,11 @@ def test_view_window_closes_30_days_after_the_review(family, auth, story, db):
     before = row_counts(db)
     form = family.get(f"/family/reviews/{too_late}/view")
     assert "ended on" in form.text and "<form method=\"post\" novalidate" not in form.text
-    refused = post_view(family, auth, too_late, view_form(too_late))
+    refused = post_view(family, auth, too_late, view_form())
     assert refused.status_code == 422
     assert "up to 30 days after a review" in refused.text and 'id="review_id-error"' in refused.text
     assert row_counts(db) == before
-    assert post_view(family, auth, on_the_day, view_form(on_the_day)).status_code == 302
+    assert post_view(family, auth, on_the_day, view_form()).status_code == 302
     page = family.get(f"/family/children/{story.amy}")
     assert f'href="/family/reviews/{too_late}/view"' not in page.text
     assert f'href="/family/reviews/{story.amy_latest}/view"' in page.text
@@ -269,7 +269,7 @@ def test_save_view_refuses_other_childrens_reviews_and_old_ones(db, story):
 
 
 def test_view_follows_an_amended_review(family, auth, story, db):
-    post_view(family, auth, story.amy_latest, view_form(story.amy_latest, rating="3", comment="Kept"))
+    post_view(family, auth, story.amy_latest, view_form(rating="3", comment="Kept"))
     amended = reviews.amend_review(db, story.slt, story.amy_latest, {
         "readings": {key: {"score": 5, "not_assessed_reason": None} for key in SLT},
         "notes": "", "internal_notes": "", "amendment_reason": "Corrected"})
