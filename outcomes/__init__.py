@@ -47,6 +47,9 @@ def create_app(test_config=None):
     from . import password_reset  # the one-time password link page (admin, issue 7)
 
     app.register_blueprint(password_reset.bp)
+    from . import offline  # the installable app: service worker, offline shell, outbox JSON (issue 6)
+
+    app.register_blueprint(offline.bp)
     _migrate_new_database(app)
     return app
 

@@ -1,0 +1,133 @@
+"""Working with no signal: the service worker, the offline shell page and the tablet's JSON.
+
+The service worker (static/sw.js) is served from /sw.js so that its scope is the whole app;
+its cache name carries a hash of everything it precaches, so any change ships a new cache.
+"""
+import hashlib
+import json
+import mimetypes
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, url_for
+from flask_login import current_user, login_required
+
+from . import offline_bundle
+from .db import get_db
+from .practitioner import NEW_TARGET_ROWS
+from .schemas import OUTCOMES
+from .security import csrf_token
+from .targets import OUTCOME_LABELS
+
+bp = Blueprint("offline", __name__)
+mimetypes.add_type("application/manifest+json", ".webmanifest")
+
+# Static files the app shell needs with no signal, relative to static/.
+PRECACHED_STATIC = (
+    "css/app.css",
+    "js/review-form.js",
+    "js/star-chart.js",
+    "vendor/chart.umd.min.js",
+    "js/offline/store.js",
+    "js/offline/form.js",
+    "js/offline/outbox.js",
+    "js/offline/app.js",
+    "js/offline/shell.js",
+    "manifest.webmanifest",
+    "icons/icon-192.png",
+    "icons/icon-512.png",
+    "icons/icon-maskable-512.png",
+)
+DEFAULTS = {
+    "OFFLINE_RETRY_BASE_MS": 5_000,  # first retry after a failed send; doubles each time
+    "OFFLINE_RETRY_MAX_MS": 5 * 60_000,
+    "OFFLINE_BUNDLE_MAX_AGE_MS": 10 * 60_000,  # refresh the kept caseload at most this often
+}
+
+
+def offline_config():
+    """What the offline scripts need, rendered into every page (URLs from url_for, no secrets)."""
+    config = current_app.config
+    return {
+        "sw": url_for("offline.service_worker"),
+        "scope": url_for("auth.index"),
+        "shell": url_for("offline.shell"),
+        "whoami": url_for("offline.whoami"),
+        "bundle": url_for("offline.bundle"),
+        "reviews": url_for("api.create_review"),
+        "caseload": url_for("practitioner.caseload"),
+        # Patterns: shell.js swaps the 0 for a child's id.
+        "child": url_for("practitioner.child", child_id=0),
+        "new_review": url_for("practitioner.new_review", child_id=0),
+        "review_form_js": url_for("static", filename="js/review-form.js"),
+        "retry_base_ms": config.get("OFFLINE_RETRY_BASE_MS", DEFAULTS["OFFLINE_RETRY_BASE_MS"]),
+        "retry_max_ms": config.get("OFFLINE_RETRY_MAX_MS", DEFAULTS["OFFLINE_RETRY_MAX_MS"]),
+        "bundle_max_age_ms": config.get("OFFLINE_BUNDLE_MAX_AGE_MS", DEFAULTS["OFFLINE_BUNDLE_MAX_AGE_MS"]),
+    }
+
+
+def precache_urls():
+    return [url_for("offline.shell")] + [
+        url_for("static", filename=name) for name in PRECACHED_STATIC
+    ]
+
+
+def shell_version(static_folder, template_folder):
+    """A hash of the worker, the shell and every precached file: changes when any of them does."""
+    digest = hashlib.sha256()
+    paths = [Path(static_folder) / "sw.js", Path(template_folder) / "offline" / "shell.html"]
+    paths += [Path(static_folder) / name for name in PRECACHED_STATIC]
+    for path in paths:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+@bp.route("/sw.js")
+def service_worker():
+    """The worker with its version and precache list filled in; never cached by the browser."""
+    source = (Path(current_app.static_folder) / "sw.js").read_text()
+    settings = {
+        "version": shell_version(current_app.static_folder, current_app.template_folder),
+        "precache": precache_urls(),
+        "shell": url_for("offline.shell"),
+    }
+    body = source.replace("__SETTINGS__", json.dumps(settings))
+    response = Response(body, mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache, no-store"
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@bp.route("/offline")
+def shell():
+    """The offline app shell: no personal data, so it may be cached; shell.js fills it in."""
+    return render_template("offline/shell.html")
+
+
+@bp.route("/api/v1/offline/whoami")
+@login_required
+def whoami():
+    """Who is signed in on this browser, and the token the outbox sends reviews with."""
+    return jsonify({
+        "user_id": current_user.id,
+        "name": current_user.name,
+        "role": current_user.role,
+        "csrf_token": csrf_token(),
+    })
+
+
+@bp.route("/api/v1/offline/bundle")
+@login_required
+def bundle():
+    """This practitioner's caseload children (minimum fields) and her services' stars."""
+    if current_user.role != "practitioner":
+        abort(403, description="Only practitioners keep a caseload on their device.")
+    kept = offline_bundle.caseload_bundle(get_db(), current_user.id)
+    # What the offline form needs to look like the server's: outcome names, rows for new targets.
+    kept["outcomes"] = [{"value": key, "label": OUTCOME_LABELS[key]} for key in OUTCOMES]
+    kept["new_target_rows"] = NEW_TARGET_ROWS
+    return jsonify(kept)
+
+
+@bp.app_context_processor
+def inject_offline_config():
+    return {"offline_config": offline_config}

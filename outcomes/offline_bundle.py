@@ -1,0 +1,71 @@
+"""What a practitioner's tablet keeps for working with no signal. No Flask imports.
+
+Least privilege: only children on her own open caseloads, only the fields the offline
+caseload and review form show, and the current star of each service she reviews for.
+"""
+from . import audit, children, stars
+from .targets import open_targets, suggested_outcome
+
+CHILD_FIELDS = ("id", "given_name", "family_name", "date_of_birth")
+TARGET_FIELDS = ("id", "domain_key", "description", "start_score", "target_score", "due_date")
+
+
+def caseload_bundle(db, user_id):
+    """{"user_id", "services": [...], "children": [...]} for the practitioner `user_id`.
+
+    Each service carries the star version new reviews use; each child carries, per service,
+    the review dates and the open targets with the outcome the server suggests for every
+    possible reading (so the rule stays on the server). Every child sent is audited.
+    """
+    services, kept = [], {}
+    for service in children.practitioner_services(db, user_id):
+        star = stars.load_version(db, stars.current_version_id(db, service["id"]))
+        if star is None:
+            continue
+        services.append(_service_entry(service, star))
+        for row in children.caseload(db, user_id, service["id"]):
+            child = kept.setdefault(row["id"], dict({k: row[k] for k in CHILD_FIELDS}, services={}))
+            child["services"][service["key"]] = {
+                "last_review": row["last_review"],
+                "next_due": row["next_due"],
+                "open_targets": [
+                    _target_entry(target, star)
+                    for target in open_targets(db, row["id"], service["id"])
+                ],
+            }
+    ordered = sorted(kept.values(), key=lambda c: (c["family_name"], c["given_name"], c["id"]))
+    with db.atomic():
+        for child in ordered:
+            audit.record(db, user_id, "keep caseload offline", child["id"])
+    return {"user_id": user_id, "services": services, "children": ordered}
+
+
+def _service_entry(service, star):
+    return {
+        "key": service["key"],
+        "name": service["name"],
+        "review_interval_days": service["review_interval_days"],
+        "star": {
+            "id": star["id"],
+            "name": star["name"],
+            "scale_min": star["scale_min"],
+            "scale_max": star["scale_max"],
+            "domains": [
+                {"key": d["key"], "label": d["label"], "description": d["description"]}
+                for d in star["domains"]
+            ],
+            "stages": [
+                {"name": s["name"], "min_score": s["min_score"], "max_score": s["max_score"]}
+                for s in star["stages"]
+            ],
+        },
+    }
+
+
+def _target_entry(target, star):
+    entry = {key: target[key] for key in TARGET_FIELDS}
+    entry["suggestions"] = {
+        str(score): suggested_outcome(target["start_score"], target["target_score"], score)
+        for score in range(star["scale_min"], star["scale_max"] + 1)
+    }
+    return entry

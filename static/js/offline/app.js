@@ -1,0 +1,92 @@
+// The installable app on every page: registers the service worker, sends the outbox when the
+// app opens, keeps the practitioner's caseload copy fresh, clears it on sign-out, and saves a
+// review to the outbox when the form is submitted with no signal.
+(function () {
+  "use strict";
+  var outbox = window.OfflineOutbox;
+  var store = window.OfflineStore;
+  var config = outbox.config;
+
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register(config.sw, { scope: config.scope }).catch(function (error) {
+      console.warn("The app will not work offline:", error);
+    });
+  }
+
+  async function refreshBundle(force) {
+    var who = outbox.who();
+    if (!who || who.status !== "ok" || who.user.role !== "practitioner") return;
+    var kept = await store.get("kept", "bundle");
+    var fresh = kept && kept.user_id === who.user.user_id && Date.now() - kept.saved_at < config.bundle_max_age_ms;
+    if (fresh && !force) return;
+    var response = await fetch(config.bundle, { credentials: "same-origin", cache: "no-store",
+                                                headers: { Accept: "application/json" } }).catch(function () { return null; });
+    if (!response || !response.ok) return;
+    var data = await response.json();
+    // Checked again: someone may have signed out while the copy was on its way.
+    var user = await store.get("kept", "user");
+    if (user && user.user_id === data.user_id) {
+      await store.put("kept", { key: "bundle", user_id: data.user_id, saved_at: Date.now(), data: data });
+    }
+  }
+
+  // Sign-out clears the caseload copy; the outbox stays for its owner's next sign-in.
+  function hookSignOut(form) {
+    form.addEventListener("submit", function (event) {
+      if (form.dataset.cleared === "yes") return;
+      event.preventDefault();
+      Promise.all([store.remove("kept", "bundle"), store.remove("kept", "user")]).finally(function () {
+        form.dataset.cleared = "yes";
+        form.submit();
+      });
+    });
+  }
+
+  function savedMessage(form, labels) {
+    var message = document.createElement("div");
+    message.className = "flash outbox-saved";
+    message.tabIndex = -1;
+    message.setAttribute("role", "status");
+    var heading = document.createElement("h2");
+    heading.textContent = "Saved on this device";
+    var text = document.createElement("p");
+    text.textContent = "The review of " + labels.child_name + " (" + labels.service_name +
+      ") is in the outbox. It will be sent when the signal returns; you do not need to type it again.";
+    var back = document.createElement("a");
+    back.href = config.caseload;
+    back.textContent = "Back to the caseload";
+    message.append(heading, text, back);
+    form.replaceWith(message);
+    message.focus();
+  }
+
+  // With no signal the form goes to the outbox instead of the server (the shell's form too).
+  function hookReviewForm(form) {
+    form.addEventListener("submit", async function (event) {
+      if (navigator.onLine && !form.hasAttribute("data-offline-only")) return;
+      event.preventDefault();
+      var labels = { child_name: form.dataset.childName, service_name: form.dataset.serviceName };
+      var body = window.OfflineForm.bodyFromForm(form, event.submitter);
+      try {
+        await outbox.save(body, labels);
+      } catch (error) {
+        window.alert("This review could not be saved on the device: " + error.message);
+        return;
+      }
+      if (form.dataset.replaces && form.dataset.replaces !== body.uuid) {
+        await store.remove("outbox", form.dataset.replaces);
+      }
+      savedMessage(form, labels);
+      outbox.render();
+    });
+  }
+
+  window.OfflineApp = { hookReviewForm: hookReviewForm, refreshBundle: refreshBundle };
+
+  document.querySelectorAll("form.signout").forEach(hookSignOut);
+  document.querySelectorAll("form[data-offline-review]").forEach(hookReviewForm);
+  document.addEventListener("outbox:sent", function () { refreshBundle(true); });
+  outbox.render();
+  // Opening the app sends what is waiting, then refreshes the caseload copy.
+  window.OfflineReady = outbox.sync().then(function () { return refreshBundle(false); });
+})();

@@ -1,0 +1,75 @@
+// Turns a review form (the server's page or the offline shell's copy of it) into the JSON body
+// of POST /api/v1/reviews, field for field as practitioner.review_body_from_form does.
+// No rules here: the server checks the body and says what is wrong.
+(function () {
+  "use strict";
+
+  function numberOrText(value) {
+    value = (value || "").trim();
+    return /^\d+$/.test(value) ? parseInt(value, 10) : value;
+  }
+
+  function value(form, name) {
+    var field = form.elements.namedItem(name);
+    return field && typeof field.value === "string" ? field.value : "";
+  }
+
+  function readings(form) {
+    var result = {};
+    form.querySelectorAll("input[type=radio][name^='reading-']").forEach(function (input) {
+      if (!input.checked) return;
+      var key = input.name.slice("reading-".length);
+      result[key] = input.value === "na"
+        ? { not_assessed: value(form, "reason-" + key) }
+        : numberOrText(input.value);
+    });
+    return result;
+  }
+
+  function newTargets(form) {
+    var targets = [];
+    form.querySelectorAll("[name^='target-'][name$='-description']").forEach(function (description) {
+      var prefix = description.name.slice(0, -"description".length);
+      var fields = {};
+      ["domain", "description", "target_score", "due_date"].forEach(function (name) {
+        fields[name] = value(form, prefix + name).trim();
+      });
+      if (!fields.description && !fields.target_score) return;
+      var target = { domain: fields.domain, description: fields.description,
+                     target_score: numberOrText(fields.target_score) };
+      if (fields.due_date) target.due_date = fields.due_date;
+      targets.push(target);
+    });
+    return targets;
+  }
+
+  function closings(form) {
+    var result = [];
+    form.querySelectorAll("select[name^='outcome-']").forEach(function (select) {
+      if (!select.value) return;
+      var id = select.name.slice("outcome-".length);
+      var entry = { target_id: parseInt(id, 10), outcome: select.value };
+      var reason = value(form, "outcome-reason-" + id).trim();
+      if (reason) entry.reason = reason;
+      result.push(entry);
+    });
+    return result;
+  }
+
+  window.OfflineForm = {
+    bodyFromForm: function (form, submitter) {
+      return {
+        uuid: value(form, "uuid"),
+        child_id: parseInt(form.dataset.childId, 10),
+        service: form.dataset.service,
+        date: value(form, "date"),
+        readings: readings(form),
+        targets: newTargets(form),
+        target_outcomes: closings(form),
+        notes: value(form, "notes"),
+        internal_notes: value(form, "internal_notes"),
+        submit: !!submitter && submitter.value === "submit",
+      };
+    },
+  };
+})();

@@ -1,0 +1,273 @@
+// The offline shell: with no signal the service worker answers every page with this one, and
+// this script draws the caseload, a child or the review form from the copy kept on the device.
+// The form has the server form's field names, so form.js turns it into the same JSON body.
+(function () {
+  "use strict";
+  var config = window.OfflineOutbox.config;
+  var store = window.OfflineStore;
+  var root = document.getElementById("shell");
+
+  function el(tag, attrs) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      var value = attrs[name];
+      if (value === null || value === undefined || value === false) return;
+      if (name === "text") node.textContent = value;
+      else if (name === "className") node.className = value;
+      else node.setAttribute(name, value === true ? "" : value);
+    });
+    for (var i = 2; i < arguments.length; i += 1) {
+      [arguments[i]].flat(Infinity).forEach(function (child) {
+        if (child) node.append(child);
+      });
+    }
+    return node;
+  }
+
+  // "/children/0/reviews/new" -> /^\/children\/(\d+)\/reviews\/new$/
+  function pattern(template) {
+    var escaped = template.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/\/0(?=\/|$)/, "/(\\d+)");
+    return new RegExp("^" + escaped + "$");
+  }
+
+  function urlFor(template, childId, service) {
+    var url = template.replace(/\/0(?=\/|$)/, "/" + childId);
+    return service ? url + "?service=" + encodeURIComponent(service) : url;
+  }
+
+  function today() {
+    var now = new Date();
+    return new Date(now.getTime() - now.getTimezoneOffset() * 60000).toISOString().slice(0, 10);
+  }
+
+  function show(title, nodes) {
+    document.title = title + " (offline) – Outcomes Star tracker";
+    root.replaceChildren.apply(root, [nodes].flat(Infinity).filter(Boolean));
+    root.dataset.ready = "yes";  // tests and assistive tech: the page is drawn
+  }
+
+  function notKept(message) {
+    show("Not available offline", [
+      el("h1", { text: "Not available offline" }),
+      el("p", { text: message }),
+      el("p", {}, el("a", { href: config.caseload, text: "Go to the caseload kept on this device" })),
+    ]);
+  }
+
+  function keptNote(kept) {
+    return el("p", { className: "note", text: "You are working from the copy of your caseload kept on this device at " +
+      new Date(kept.saved_at).toLocaleString("en-GB") + ". Reviews you save are sent when the signal returns." });
+  }
+
+  function caseload(kept, serviceKey) {
+    var bundle = kept.data;
+    var service = bundle.services.find(function (s) { return s.key === serviceKey; }) || bundle.services[0];
+    if (!service) return notKept("You are not a member of any service yet.");
+    var rows = bundle.children.filter(function (child) { return child.services[service.key]; });
+    var switcher = bundle.services.length > 1 ? el("nav", { className: "switcher", "aria-label": "Services" },
+      el("ul", {}, bundle.services.map(function (s) {
+        return el("li", {}, el("a", { href: config.caseload + "?service=" + encodeURIComponent(s.key), text: s.name,
+                                       "aria-current": s.key === service.key ? "page" : null }));
+      }))) : null;
+    var table = el("table", { className: "caseload" },
+      el("caption", { className: "visually-hidden", text: "Children on the " + service.name + " caseload" }),
+      el("thead", {}, el("tr", {}, ["Child", "Date of birth", "Last review", "Next review due"].map(function (name) {
+        return el("th", { scope: "col", text: name });
+      }))),
+      el("tbody", {}, rows.map(function (child) {
+        var dates = child.services[service.key];
+        return el("tr", {},
+          el("th", { scope: "row" }, el("a", { className: "row-link", href: urlFor(config.child, child.id),
+                                               text: child.given_name + " " + child.family_name })),
+          el("td", { text: child.date_of_birth }),
+          el("td", { text: dates.last_review || "Not yet reviewed" }),
+          el("td", { text: dates.next_due || "Now" }, dates.next_due && dates.next_due < today()
+            ? [" ", el("span", { className: "tag tag-warning", text: "Overdue" })] : null));
+      })));
+    show(service.name + " caseload", [el("h1", { text: service.name + " caseload" }), keptNote(kept), switcher,
+      rows.length ? table : el("p", { text: "No children are on this caseload." })]);
+  }
+
+  function findChild(bundle, childId) {
+    return bundle.children.find(function (child) { return child.id === childId; });
+  }
+
+  function childPage(kept, childId) {
+    var bundle = kept.data;
+    var child = findChild(bundle, childId);
+    if (!child) return notKept("This child is not on the caseload kept on this device.");
+    var sections = bundle.services.filter(function (s) { return child.services[s.key]; }).map(function (service) {
+      var record = child.services[service.key];
+      return el("section", { className: "service-section" },
+        el("h2", { text: service.name }),
+        el("p", {}, el("a", { className: "button", href: urlFor(config.new_review, child.id, service.key),
+                              text: "Start today's review" })),
+        el("p", { text: "Last review: " + (record.last_review || "not yet reviewed") +
+                        ". Next review due: " + (record.next_due || "now") + "." }),
+        el("h3", { text: "Open targets" }),
+        record.open_targets.length ? el("ul", { className: "targets" }, record.open_targets.map(function (t) {
+          return el("li", {}, el("strong", { text: t.description }), el("br"),
+            t.domain_key.replace(/_/g, " ") + ": from " + (t.start_score === null ? "not assessed" : t.start_score) +
+            " to " + t.target_score + ", due " + t.due_date);
+        })) : el("p", { text: "No open targets." }));
+    });
+    var name = child.given_name + " " + child.family_name;
+    show(name, [el("h1", { text: name }), el("p", { className: "lead", text: "Born " + child.date_of_birth }),
+      keptNote(kept), sections]);
+  }
+
+  function readingFieldset(star, domain, values) {
+    var name = "reading-" + domain.key;
+    var current = values.readings[domain.key];
+    var groups = star.stages.map(function (stage) {
+      var scores = [];
+      for (var score = stage.min_score; score <= stage.max_score; score += 1) {
+        var id = name + "-" + score;
+        scores.push(el("input", { type: "radio", className: "score-input", id: id, name: name, value: score,
+                                  checked: current === score }));
+        scores.push(el("label", { className: "score", for: id },
+          el("span", { className: "visually-hidden", text: domain.label + ": " }), String(score),
+          el("span", { className: "visually-hidden", text: " (" + stage.name + ")" })));
+      }
+      return el("div", { className: "stage-group" }, el("span", { className: "stage-name", text: stage.name }),
+                el("div", { className: "stage-scores" }, scores));
+    });
+    var notAssessed = current !== null && typeof current === "object";
+    return el("fieldset", { className: "domain", "aria-describedby": "desc-" + domain.key },
+      el("legend", { text: domain.label }),
+      el("p", { className: "hint", id: "desc-" + domain.key, text: domain.description }),
+      el("div", { className: "scale" }, groups),
+      el("div", { className: "not-assessed" },
+        el("input", { type: "radio", className: "score-input", id: name + "-na", name: name, value: "na", checked: notAssessed }),
+        el("label", { className: "score score-na", for: name + "-na", text: "Not assessed" }),
+        el("label", { className: "reason-label", for: "reason-" + domain.key, text: "Reason not assessed" }),
+        el("input", { type: "text", id: "reason-" + domain.key, name: "reason-" + domain.key, maxlength: 500,
+                      value: notAssessed ? current.not_assessed : "" })));
+  }
+
+  function closingFieldset(target, bundle, values) {
+    var chosen = values.target_outcomes.find(function (o) { return o.target_id === target.id; }) || {};
+    var due = target.due_date <= values.date;
+    var id = "outcome-" + target.id;
+    return el("fieldset", { className: "target-close" },
+      el("legend", { text: target.description }),
+      el("p", { className: "hint", text: target.domain_key.replace(/_/g, " ") + ": started at " +
+        (target.start_score === null ? "not assessed" : target.start_score) + ", target " + target.target_score +
+        ", due " + target.due_date }, due ? [" ", el("span", { className: "tag", text: "Due" })] : null),
+      el("div", { className: "field" }, el("label", { for: id, text: "Outcome" }),
+        el("select", { id: id, name: id, className: "outcome-select", "data-domain": target.domain_key,
+                       "data-due": due ? "yes" : "no", "data-suggestions": JSON.stringify(target.suggestions) },
+          el("option", { value: "", text: "Keep open" }),
+          bundle.outcomes.map(function (o) {
+            return el("option", { value: o.value, text: o.label, selected: chosen.outcome === o.value });
+          }))),
+      el("div", { className: "field" }, el("label", { for: "outcome-reason-" + target.id, text: "Reason (needed if withdrawn)" }),
+        el("input", { type: "text", id: "outcome-reason-" + target.id, name: "outcome-reason-" + target.id,
+                      maxlength: 1000, value: chosen.reason || "" })));
+  }
+
+  function newTargetFieldset(star, row, target) {
+    var prefix = "target-" + row + "-";
+    target = target || {};
+    return el("fieldset", { className: "new-target" }, el("legend", { text: "New target " + (row + 1) }),
+      el("div", { className: "field" }, el("label", { for: prefix + "domain", text: "Domain" }),
+        el("select", { id: prefix + "domain", name: prefix + "domain" }, star.domains.map(function (d) {
+          return el("option", { value: d.key, text: d.label, selected: target.domain === d.key });
+        }))),
+      el("div", { className: "field" }, el("label", { for: prefix + "description", text: "What the child will be able to do (SMART)" }),
+        el("textarea", { id: prefix + "description", name: prefix + "description", rows: 2, maxlength: 1000,
+                         text: target.description || "" })),
+      el("div", { className: "field-row" },
+        el("div", { className: "field" }, el("label", { for: prefix + "target_score", text: "Target reading" }),
+          el("input", { type: "number", inputmode: "numeric", id: prefix + "target_score", name: prefix + "target_score",
+                        min: star.scale_min, max: star.scale_max, value: target.target_score === undefined ? "" : target.target_score })),
+        el("div", { className: "field" }, el("label", { for: prefix + "due_date", text: "Due date (optional)" }),
+          el("input", { type: "date", id: prefix + "due_date", name: prefix + "due_date", value: target.due_date || "" }))));
+  }
+
+  function errorSummary(item) {
+    var errors = item.errors || {};
+    var names = Object.keys(errors);
+    return el("div", { className: "error-summary", role: "alert", tabindex: "-1", id: "error-summary" },
+      el("h2", { text: "The server did not accept this review" }),
+      names.length ? el("ul", {}, names.map(function (name) {
+        return el("li", { text: name + ": " + [].concat(errors[name]).join(" ") });
+      })) : el("p", { text: item.message }));
+  }
+
+  function reviewForm(kept, childId, serviceKey, item) {
+    var bundle = kept.data;
+    var child = findChild(bundle, childId);
+    var service = bundle.services.find(function (s) { return s.key === serviceKey; });
+    if (!child || !service || !child.services[serviceKey]) {
+      return notKept("This child is not on that service's caseload kept on this device.");
+    }
+    var star = service.star;
+    var name = child.given_name + " " + child.family_name;
+    var values = item ? item.body : { date: today(), readings: {}, targets: [], target_outcomes: [], notes: "", internal_notes: "" };
+    // A UUID another review already holds (409) cannot be used again: this becomes a new review.
+    var uuid = item && item.status !== 409 ? item.uuid : crypto.randomUUID();
+    var targets = child.services[serviceKey].open_targets;
+    var rows = [];
+    for (var row = 0; row < bundle.new_target_rows; row += 1) rows.push(newTargetFieldset(star, row, values.targets[row]));
+    var form = el("form", { method: "post", className: "review-form", novalidate: true, "data-offline-review": true,
+                            "data-offline-only": true, "data-child-id": child.id, "data-service": service.key,
+                            "data-child-name": name, "data-service-name": service.name,
+                            "data-replaces": item ? item.uuid : null },
+      el("input", { type: "hidden", name: "uuid", value: uuid }),
+      el("div", { className: "field" }, el("label", { for: "date", text: "Date of the review" }),
+        el("input", { type: "date", id: "date", name: "date", value: values.date, max: today(), required: true })),
+      el("h2", { text: "Readings" }),
+      star.domains.map(function (domain) { return readingFieldset(star, domain, values); }),
+      targets.length ? [el("h2", { text: "Targets to close" }),
+        el("p", { className: "hint", text: "Leave \"Keep open\" to carry a target on." }),
+        targets.map(function (t) { return closingFieldset(t, bundle, values); })] : null,
+      el("h2", { text: "New targets" }),
+      el("p", { className: "hint", text: "Leave a row empty if you do not need it. The due date defaults to the next review (" +
+        service.review_interval_days + " days)." }),
+      rows,
+      el("h2", { text: "Notes" }),
+      el("div", { className: "field" }, el("label", { for: "notes", text: "Notes (the family can read these)" }),
+        el("textarea", { id: "notes", name: "notes", rows: 4, text: values.notes || "" })),
+      el("div", { className: "field" }, el("label", { for: "internal_notes", text: "Internal notes (staff only, never shown to the family)" }),
+        el("textarea", { id: "internal_notes", name: "internal_notes", rows: 3, text: values.internal_notes || "" })),
+      el("p", { className: "hint", text: "The review is saved on this device and sent when there is a signal." }),
+      el("div", { className: "actions" },
+        el("button", { type: "submit", name: "action", value: "draft", className: "button-secondary", text: "Save draft" }),
+        el("button", { type: "submit", name: "action", value: "submit", text: "Submit review" })));
+    show("Review of " + name, [
+      el("p", {}, el("a", { href: urlFor(config.child, child.id), text: "Back to " + child.given_name })),
+      el("h1", { text: service.name + " review: " + name }),
+      el("p", { className: "lead", text: star.name + " — score each domain from " + star.scale_min + " to " +
+        star.scale_max + ", or mark it not assessed and say why." }),
+      item ? errorSummary(item) : keptNote(kept),
+      form]);
+    window.OfflineApp.hookReviewForm(form);
+    // The server's suggestion script binds to the form's selects, so it loads once they exist.
+    document.body.append(el("script", { src: config.review_form_js }));
+  }
+
+  async function route() {
+    var viewer = await window.OfflineOutbox.viewerId();
+    var kept = await store.get("kept", "bundle");
+    if (viewer === null || !kept || kept.user_id !== viewer) {
+      return notKept("No caseload is kept on this device. Sign in once with a signal, and your caseload is kept here for when there is none.");
+    }
+    var path = location.pathname;
+    var params = new URLSearchParams(location.search);
+    var match;
+    if (path === config.shell && params.get("edit")) {
+      var item = await store.get("outbox", params.get("edit"));
+      if (!item || item.user_id !== viewer) return notKept("That review is not in your outbox on this device.");
+      return reviewForm(kept, item.body.child_id, item.body.service, item);
+    }
+    if (path === config.caseload || path === config.scope || path === config.shell) return caseload(kept, params.get("service"));
+    if ((match = path.match(pattern(config.new_review)))) return reviewForm(kept, parseInt(match[1], 10), params.get("service"));
+    if ((match = path.match(pattern(config.child)))) return childPage(kept, parseInt(match[1], 10));
+    return notKept("This page needs a signal. Your caseload and review forms work without one.");
+  }
+
+  document.getElementById("shell-mode").textContent = navigator.onLine ? "Kept copy" : "Offline";
+  // Waits for the app's start-up, which forgets a previous user's copy if someone else signed in.
+  window.OfflineReady.then(route, route);
+})();

@@ -1,0 +1,317 @@
+"""The installable app in real headless Chromium on a tablet: reviews saved with no signal
+reach the server exactly once. Each test has a fresh browser context (its own service worker
+and IndexedDB), as a fresh tablet would."""
+import socket
+import threading
+import time
+import uuid
+from datetime import date
+
+import pytest
+
+from conftest import TABLET, sign_in
+from outcomes.db import connect
+
+SLT = "slt@demo.test"
+
+
+@pytest.fixture
+def server(live_server):
+    # Retries come quickly in tests; the app's default starts at 5 seconds and doubles.
+    live_server.app.config.update(OFFLINE_RETRY_BASE_MS=200, OFFLINE_RETRY_MAX_MS=1000)
+    return live_server
+
+
+@pytest.fixture
+def context(browser):
+    context = browser.new_context(viewport=TABLET)
+    yield context
+    context.close()
+
+
+def wait_until(page, script, timeout=15):
+    """Poll a (possibly async) expression in the page until it is truthy; returns its value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(script)
+        if value or time.monotonic() > deadline:
+            return value
+        page.wait_for_timeout(100)
+
+
+def ready_practitioner(context, base, email=SLT):
+    """Sign in, and wait until the worker controls the page and the caseload is kept on the device."""
+    page = context.new_page()
+    sign_in(page, base, email)
+    page.wait_for_url(f"{base}/caseload")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.evaluate("window.OfflineReady")
+    assert wait_until(page, "OfflineStore.get('kept', 'bundle').then(k => !!k)")
+    return page
+
+
+def outbox(page):
+    return page.evaluate("OfflineStore.all('outbox')")
+
+
+def rows_with_uuid(server, review_uuid):
+    db = connect(server.app.config["DATABASE"])
+    try:
+        return list(db.query("SELECT * FROM reviews WHERE uuid = ?", [review_uuid]))
+    finally:
+        db.close()
+
+
+def shell_heading(page):
+    """The heading the offline shell draws from the device's copy (it draws after loading it)."""
+    return page.text_content("#shell[data-ready] h1")
+
+
+def fill_readings(page, skip=0):
+    """Tap a score for every domain of the form (all but the last `skip`); returns the keys."""
+    page.wait_for_selector("fieldset.domain")
+    keys = page.eval_on_selector_all("fieldset.domain input[value='na']", "els => els.map(e => e.name.slice(8))")
+    for index, key in enumerate(keys[: len(keys) - skip]):
+        page.click(f"label[for='reading-{key}-{index % 8 + 2}']")
+    return keys
+
+
+def save_offline_review(page, base, notes="Seen at home; no signal."):
+    """From the kept caseload with no signal: open the first child, fill and submit a review."""
+    page.goto(f"{base}/caseload")
+    page.click("table.caseload a.row-link >> nth=0")
+    page.click("text=Start today's review")
+    keys = fill_readings(page)
+    page.fill("#notes", notes)
+    page.click("button[value=submit]")
+    page.wait_for_selector(".outbox-saved")
+    return keys
+
+
+def test_worker_controls_the_page_and_the_manifest_makes_it_installable(context, server):
+    page = ready_practitioner(context, server.url)
+    assert page.evaluate("navigator.serviceWorker.controller.scriptURL") == f"{server.url}/sw.js"
+    registration = page.evaluate(
+        "navigator.serviceWorker.getRegistration().then(r => ({scope: r.scope, state: r.active.state}))"
+    )
+    assert registration == {"scope": f"{server.url}/", "state": "activated"}
+    href = page.get_attribute("link[rel=manifest]", "href")
+    manifest = page.evaluate("href => fetch(href).then(r => r.json())", href)
+    assert manifest["name"] and manifest["short_name"]
+    assert manifest["display"] == "standalone" and manifest["start_url"] == "/"
+    assert manifest["theme_color"].startswith("#") and manifest["background_color"].startswith("#")
+    icons = {(icon["sizes"], icon.get("purpose", "any")) for icon in manifest["icons"]}
+    assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= icons
+    for icon in manifest["icons"]:  # each icon is a real PNG of the size it claims
+        url = page.evaluate("([src, base]) => new URL(src, base).href", [icon["src"], f"{server.url}{href}"])
+        size = page.evaluate(
+            """url => fetch(url).then(r => r.blob()).then(createImageBitmap).then(b => b.width + 'x' + b.height)""", url
+        )
+        assert size == icon["sizes"]
+    # Only the shell and static files are cached: no page, no API answer, no feed.
+    cached = page.evaluate(
+        "caches.keys().then(ks => Promise.all(ks.map(k => caches.open(k).then(c => c.keys()))))"
+        ".then(lists => lists.flat().map(r => new URL(r.url).pathname))"
+    )
+    assert "/offline" in cached and "/static/css/app.css" in cached
+    assert not [path for path in cached if path.startswith("/api/") or path in ("/caseload", "/")]
+
+
+def test_review_saved_with_no_signal_is_stored_once_when_it_returns(context, server):
+    base = server.url
+    page = ready_practitioner(context, base)
+    context.set_offline(True)
+    page.reload()
+    assert "caseload" in shell_heading(page)
+    first_child = page.text_content("table.caseload a.row-link >> nth=0")
+    page.click("table.caseload a.row-link >> nth=0")
+    assert shell_heading(page) == first_child
+    page.click("text=Start today's review")
+    review_url = page.url
+    page.reload()  # the review form itself comes back from the device with no signal
+    assert page.url == review_url and "review:" in shell_heading(page)
+    keys = fill_readings(page)
+    page.fill("#notes", "Seen at home; no signal.")
+    page.click("button[value=submit]")
+    page.wait_for_selector(".outbox-saved")
+
+    items = outbox(page)
+    assert len(items) == 1 and items[0]["state"] == "waiting"
+    assert items[0]["body"]["submit"] is True and set(items[0]["body"]["readings"]) == set(keys)
+    assert page.text_content("#outbox-count") == "1 review waiting to send"
+    assert page.is_visible("#outbox")
+    review_uuid = items[0]["uuid"]
+    assert rows_with_uuid(server, review_uuid) == []
+
+    context.set_offline(False)
+    assert wait_until(page, "OfflineStore.all('outbox').then(items => items.length === 0)")
+    stored = rows_with_uuid(server, review_uuid)
+    assert len(stored) == 1 and stored[0]["status"] == "submitted"
+    assert stored[0]["notes"] == "Seen at home; no signal."
+    assert page.is_hidden("#outbox")
+
+
+def drop_first_review_response_then_stop(server):
+    """Wrap the app: the first review POST is stored, its answer is lost and the server goes down."""
+    inner = server.app.wsgi_app
+    stopped = threading.Event()
+
+    def middleware(environ, start_response):
+        if environ["PATH_INFO"] == "/api/v1/reviews" and not stopped.is_set():
+            for _ in inner(environ, lambda *args: None):
+                pass  # the review is stored; the tablet never hears so
+            environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
+            stopping = threading.Thread(target=lambda: (server.stop(), stopped.set()))
+            stopping.start()
+            return []
+        return inner(environ, start_response)
+
+    server.app.wsgi_app = middleware
+    return stopped, lambda: setattr(server.app, "wsgi_app", inner)
+
+
+def test_server_going_down_mid_send_still_stores_the_review_once(context, server):
+    base = server.url
+    page = ready_practitioner(context, base)
+    # The server's own form, opened with a signal that then drops, saves to the outbox too.
+    page.click("table.caseload a.row-link >> nth=0")
+    page.click("text=Start today's review")
+    context.set_offline(True)
+    fill_readings(page)
+    page.click("button[value=submit]")
+    page.wait_for_selector(".outbox-saved")
+    review_uuid = outbox(page)[0]["uuid"]
+
+    stopped, unwrap = drop_first_review_response_then_stop(server)
+    context.set_offline(False)
+    assert stopped.wait(15)
+    unwrap()
+    assert len(rows_with_uuid(server, review_uuid)) == 1  # it arrived, but the tablet does not know
+    assert wait_until(page, "OfflineStore.all('outbox').then(i => i.length === 1 && i[0].state === 'waiting' && i[0].attempts >= 1)")
+    assert "waiting to send" in page.text_content("#outbox-count")
+
+    server.restart()
+    assert wait_until(page, "OfflineStore.all('outbox').then(items => items.length === 0)")
+    assert len(rows_with_uuid(server, review_uuid)) == 1
+
+
+def slt_body(page, notes="Replayed review."):
+    """A valid review body for the first child of the kept caseload, built from the device's copy."""
+    bundle = page.evaluate("OfflineStore.get('kept', 'bundle').then(k => k.data)")
+    service = bundle["services"][0]
+    child = next(c for c in bundle["children"] if service["key"] in c["services"])
+    return {
+        "uuid": str(uuid.uuid4()), "child_id": child["id"], "service": service["key"],
+        "date": date.today().isoformat(),
+        "readings": {d["key"]: service["star"]["scale_min"] + 1 for d in service["star"]["domains"]},
+        "targets": [], "target_outcomes": [], "notes": notes, "internal_notes": "", "submit": True,
+    }
+
+
+POST_TWICE = """async body => {
+  const who = await fetch('/api/v1/offline/whoami').then(r => r.json());
+  const post = () => fetch('/api/v1/reviews', {method: 'POST', body: JSON.stringify(body),
+    headers: {'Content-Type': 'application/json', 'X-CSRFToken': who.csrf_token}}).then(r => r.status);
+  window.replayed = Promise.all([post(), post()]);
+}"""
+
+
+def test_the_same_review_replayed_and_from_two_tabs_at_once_is_one_row(context, server):
+    base = server.url
+    first = ready_practitioner(context, base)
+    second = context.new_page()
+    second.goto(f"{base}/caseload")
+    second.evaluate("window.OfflineReady")
+    body = slt_body(first)
+    # Two tabs each send the same review twice, all four requests in flight together.
+    first.evaluate(POST_TWICE, body)
+    second.evaluate(POST_TWICE, body)
+    statuses = first.evaluate("window.replayed") + second.evaluate("window.replayed")
+    assert sorted(statuses) == [200, 200, 200, 201]
+    assert len(rows_with_uuid(server, body["uuid"])) == 1
+
+    # The outbox replays it too (as after a lost answer), from both tabs at once: still one row.
+    labels = {"child_name": "A child", "service_name": "A service"}
+    context.set_offline(True)
+    first.evaluate("([body, labels]) => OfflineOutbox.save(body, labels)", [body, labels])
+    context.set_offline(False)
+    first.evaluate("window.firstSync = OfflineOutbox.sync()")
+    second.evaluate("window.secondSync = OfflineOutbox.sync()")
+    first.evaluate("window.firstSync")
+    second.evaluate("window.secondSync")
+    assert outbox(first) == []
+    assert len(rows_with_uuid(server, body["uuid"])) == 1
+
+
+def test_a_review_the_server_rejects_stays_with_its_message_until_fixed(context, server):
+    base = server.url
+    page = ready_practitioner(context, base)
+    context.set_offline(True)
+    page.goto(f"{base}/caseload")
+    page.click("table.caseload a.row-link >> nth=0")
+    page.click("text=Start today's review")
+    keys = fill_readings(page, skip=1)  # one domain left without a reading
+    page.click("button[value=submit]")
+    page.wait_for_selector(".outbox-saved")
+
+    context.set_offline(False)
+    assert wait_until(page, "OfflineStore.all('outbox').then(i => i.length === 1 && i[0].state === 'rejected')")
+    item = outbox(page)[0]
+    assert f"readings.{keys[-1]}" in item["errors"]
+    message = page.text_content("#outbox-rejected li")
+    assert "not accepted" in message and "Give a reading, or mark this domain not assessed" in message
+    assert "1 review needs your attention" in page.text_content("#outbox-count")
+    assert rows_with_uuid(server, item["uuid"]) == []
+    page.reload()  # still there on the next visit: nothing is dropped silently
+    assert "Give a reading" in page.text_content("#outbox-rejected li")
+
+    page.click("text=Fix and send again")
+    assert "Give a reading" in page.text_content("#error-summary")
+    page.click(f"label[for='reading-{keys[-1]}-5']")
+    page.click("button[value=submit]")
+    page.wait_for_selector(".outbox-saved")
+    assert wait_until(page, "OfflineStore.all('outbox').then(items => items.length === 0)")
+    stored = rows_with_uuid(server, item["uuid"])
+    assert len(stored) == 1 and stored[0]["status"] == "submitted"
+
+
+def sign_out(page):
+    page.goto(page.url.split("/offline")[0] + "/caseload")
+    page.click("form.signout button")
+    page.wait_for_url("**/login")
+
+
+def test_another_user_on_the_same_tablet_never_sees_or_sends_the_outbox(context, server):
+    base = server.url
+    page = ready_practitioner(context, base)
+    context.set_offline(True)
+    save_offline_review(page, base)
+    review_uuid = outbox(page)[0]["uuid"]
+
+    # Her session expires while she is away; a colleague signs in on the same tablet.
+    context.clear_cookies()
+    context.set_offline(False)
+    page.goto(f"{base}/caseload")
+    page.wait_for_url("**/login**")
+    page.evaluate("window.OfflineReady")
+    assert outbox(page)[0]["state"] == "waiting"
+    summary = page.text_content("#outbox-count")
+    assert summary == "1 review saved on this device"  # no name, no child: only that something waits
+
+    colleague = ready_practitioner(context, base, "physio@demo.test")
+    colleague.evaluate("OfflineOutbox.sync()")
+    assert colleague.is_hidden("#outbox")
+    assert rows_with_uuid(server, review_uuid) == []
+    kept = colleague.evaluate("OfflineStore.get('kept', 'bundle')")
+    physio_user = colleague.evaluate("fetch('/api/v1/offline/whoami').then(r => r.json())")["user_id"]
+    assert kept["user_id"] == physio_user and outbox(colleague)[0]["user_id"] != physio_user
+    colleague.goto(f"{base}/offline?edit={review_uuid}")
+    assert "not in your outbox" in colleague.text_content("#shell[data-ready]")
+
+    sign_out(colleague)  # sign-out forgets the caseload copy; the outbox waits for its owner
+    assert colleague.evaluate("OfflineStore.get('kept', 'bundle')") is None
+    assert len(outbox(colleague)) == 1
+
+    owner = ready_practitioner(context, base)
+    assert wait_until(owner, "OfflineStore.all('outbox').then(items => items.length === 0)")
+    assert len(rows_with_uuid(server, review_uuid)) == 1
