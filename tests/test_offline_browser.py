@@ -315,3 +315,24 @@ def test_another_user_on_the_same_tablet_never_sees_or_sends_the_outbox(context,
     owner = ready_practitioner(context, base)
     assert wait_until(owner, "OfflineStore.all('outbox').then(items => items.length === 0)")
     assert len(rows_with_uuid(server, review_uuid)) == 1
+
+
+def test_after_a_failed_send_it_waits_for_back_off_or_send_now(context, server):
+    server.app.config.update(OFFLINE_RETRY_BASE_MS=60_000)  # no automatic retry within this test
+    base = server.url
+    page = ready_practitioner(context, base)
+    body = slt_body(page, notes="Sent with the button.")
+    context.set_offline(True)
+    page.evaluate("([body, labels]) => OfflineOutbox.save(body, labels)", [body, {"child_name": "A", "service_name": "B"}])
+    assert page.text_content("#outbox-count") == "1 review waiting to send"
+    assert "when the signal returns" in page.text_content("#outbox-note")
+
+    server.stop()
+    context.set_offline(False)  # the signal is back but the server is not
+    assert wait_until(page, "document.getElementById('outbox-note').textContent.includes('cannot be reached')")
+    server.restart()
+    assert len(outbox(page)) == 1 and rows_with_uuid(server, body["uuid"]) == []
+    page.click("#outbox-send")
+    assert wait_until(page, "OfflineStore.all('outbox').then(items => items.length === 0)")
+    assert len(rows_with_uuid(server, body["uuid"])) == 1
+    assert page.is_hidden("#outbox")
