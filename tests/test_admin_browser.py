@@ -32,6 +32,8 @@ def admin_sets_up_early_help(page, base):
     assert axe_violations(page) == []
 
     page.click("text=Preview as a family would see it")
+    page.wait_for_url("**/preview")
+    page.wait_for_function("window.Chart && Chart.getChart(document.getElementById('star-preview'))")
     labels = page.evaluate("Chart.getChart(document.getElementById('star-preview')).data.labels")
     assert labels == [label for label, _ in DOMAINS]
     assert page.is_visible("text=How your child copes with shops, buses and busy places.")
@@ -84,6 +86,7 @@ def test_admin_sets_up_a_service_and_the_practitioner_reviews_on_its_new_star(br
     page.click("button[value=submit]")
     page.wait_for_url(child_url)
     assert "submitted" in page.text_content(".flash")
+    page.wait_for_function("window.Chart && Chart.getChart(document.getElementById('star-eh'))")
     chart = page.evaluate("Chart.getChart(document.getElementById('star-eh')).data")
     assert chart["labels"] == [label for label, _ in DOMAINS]
     assert chart["datasets"][-1]["data"] == [3, 4, 5, 6, 7, 8]
@@ -95,3 +98,18 @@ def test_admin_sets_up_a_service_and_the_practitioner_reviews_on_its_new_star(br
     tablet.click("button:has-text('Filter')")
     actions = tablet.eval_on_selector_all("table.audit tbody tr td:nth-child(3)", "els => els.map(e => e.textContent)")
     assert {"create child", "add to caseload", "view child record", "submit review"} <= set(actions)
+
+
+def test_admin_pages_pass_an_accessibility_audit(tablet, live_server):
+    page, base = tablet, live_server.url
+    sign_in(page, base, "admin@demo.test")
+    page.wait_for_url(f"{base}/admin/")
+    failures = {}
+    # The star editor and the caseload page are audited in the set-up test above.
+    for path in ("/admin/", "/admin/services/1", "/admin/stars/1/preview", "/admin/people/new",
+                 "/admin/children/1", "/admin/import", "/admin/audit"):
+        page.goto(f"{base}{path}")
+        violations = axe_violations(page)
+        if violations:
+            failures[path] = violations
+    assert failures == {}
