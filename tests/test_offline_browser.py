@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from conftest import TABLET, sign_in
+from conftest import TABLET, axe_violations, sign_in
 from outcomes.db import connect
 
 SLT = "slt@demo.test"
@@ -108,6 +108,12 @@ def test_worker_controls_the_page_and_the_manifest_makes_it_installable(context,
             """url => fetch(url).then(r => r.blob()).then(createImageBitmap).then(b => b.width + 'x' + b.height)""", url
         )
         assert size == icon["sizes"]
+    # Chromium's own check: the manifest parses and the app can be installed.
+    cdp = context.new_cdp_session(page)
+    assert cdp.send("Page.getAppManifest")["errors"] == []
+    errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    # A Playwright context is an incognito profile, which Chromium never installs to; nothing else may fail.
+    assert [error["errorId"] for error in errors if error["errorId"] != "in-incognito"] == []
     # Only the shell and static files are cached: no page, no API answer, no feed.
     cached = page.evaluate(
         "caches.keys().then(ks => Promise.all(ks.map(k => caches.open(k).then(c => c.keys()))))"
@@ -132,6 +138,7 @@ def test_review_saved_with_no_signal_is_stored_once_when_it_returns(context, ser
     assert page.url == review_url and "review:" in shell_heading(page)
     keys = fill_readings(page)
     page.fill("#notes", "Seen at home; no signal.")
+    assert axe_violations(page) == []
     page.click("button[value=submit]")
     page.wait_for_selector(".outbox-saved")
 
@@ -140,6 +147,7 @@ def test_review_saved_with_no_signal_is_stored_once_when_it_returns(context, ser
     assert items[0]["body"]["submit"] is True and set(items[0]["body"]["readings"]) == set(keys)
     assert page.text_content("#outbox-count") == "1 review waiting to send"
     assert page.is_visible("#outbox")
+    assert axe_violations(page) == []
     review_uuid = items[0]["uuid"]
     assert rows_with_uuid(server, review_uuid) == []
 

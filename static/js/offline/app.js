@@ -20,7 +20,8 @@
     var fresh = kept && kept.user_id === who.user.user_id && Date.now() - kept.saved_at < config.bundle_max_age_ms;
     if (fresh && !force) return;
     var response = await fetch(config.bundle, { credentials: "same-origin", cache: "no-store",
-                                                headers: { Accept: "application/json" } }).catch(function () { return null; });
+                                                headers: { Accept: "application/json" },
+                                                signal: AbortSignal.timeout(20000) }).catch(function () { return null; });
     if (!response || !response.ok) return;
     var data = await response.json();
     // Checked again: someone may have signed out while the copy was on its way.

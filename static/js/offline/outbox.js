@@ -7,13 +7,16 @@
   var store = window.OfflineStore;
   var LOCK = "outcomes-outbox";
   var state = { who: null, failures: 0, timer: null, note: "" };
+  // A weak signal can leave a request hanging; give up and retry later rather than wait.
+  var TIMEOUT_MS = 20000;
 
   // Who is signed in: {status: "ok", user} | {status: "signed-out"} | {status: "unreachable"}.
   async function whoami() {
     var response;
     try {
       response = await fetch(config.whoami, { credentials: "same-origin", cache: "no-store",
-                                              headers: { Accept: "application/json" } });
+                                              headers: { Accept: "application/json" },
+                                              signal: AbortSignal.timeout(TIMEOUT_MS) });
     } catch (error) {
       return { status: "unreachable" };
     }
@@ -68,7 +71,7 @@
       response = await fetch(config.reviews, {
         method: "POST", credentials: "same-origin", cache: "no-store",
         headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": token },
-        body: JSON.stringify(item.body),
+        body: JSON.stringify(item.body), signal: AbortSignal.timeout(TIMEOUT_MS),
       });
     } catch (error) {
       response = null;

@@ -247,8 +247,10 @@
     document.body.append(el("script", { src: config.review_form_js }));
   }
 
+  var drawnFor;
+
   async function route() {
-    var viewer = await window.OfflineOutbox.viewerId();
+    var viewer = drawnFor = await window.OfflineOutbox.viewerId();
     var kept = await store.get("kept", "bundle");
     if (viewer === null || !kept || kept.user_id !== viewer) {
       return notKept("No caseload is kept on this device. Sign in once with a signal, and your caseload is kept here for when there is none.");
@@ -268,6 +270,9 @@
   }
 
   document.getElementById("shell-mode").textContent = navigator.onLine ? "Kept copy" : "Offline";
-  // Waits for the app's start-up, which forgets a previous user's copy if someone else signed in.
-  window.OfflineReady.then(route, route);
+  // Drawn at once (a weak signal must not keep her waiting), and again only if start-up found
+  // someone else signed in, which also forgets the previous user's copy.
+  route().then(function () { return window.OfflineReady; }).then(async function () {
+    if (await window.OfflineOutbox.viewerId() !== drawnFor) route();
+  });
 })();
