@@ -123,10 +123,26 @@ def test_worker_controls_the_page_and_the_manifest_makes_it_installable(context,
     assert not [path for path in cached if path.startswith("/api/") or path in ("/caseload", "/")]
 
 
+def test_a_new_version_replaces_the_old_cache(context, server, monkeypatch):
+    from outcomes import offline
+
+    page = ready_practitioner(context, server.url)
+    old = page.evaluate("caches.keys()")
+    assert len(old) == 1 and old[0].startswith("outcomes-shell-")
+    monkeypatch.setattr(offline, "shell_version", lambda *folders: "0123456789ab")  # a deploy changed a file
+    page.evaluate("navigator.serviceWorker.getRegistration().then(r => r.update())")
+    assert wait_until(page, "caches.keys().then(keys => keys.join() === 'outcomes-shell-0123456789ab')")
+    assert "/offline" in page.evaluate(
+        "caches.open('outcomes-shell-0123456789ab').then(c => c.keys()).then(rs => rs.map(r => new URL(r.url).pathname))"
+    )
+
+
 def test_review_saved_with_no_signal_is_stored_once_when_it_returns(context, server):
     base = server.url
     page = ready_practitioner(context, base)
     context.set_offline(True)
+    page.goto(f"{server.url}/")  # the installed app's start page
+    assert "caseload" in shell_heading(page)
     page.reload()
     assert "caseload" in shell_heading(page)
     first_child = page.text_content("table.caseload a.row-link >> nth=0")
