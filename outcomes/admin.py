@@ -284,7 +284,7 @@ def person_edit(user_id):
         data, errors = load(StaffUpdateSchema(), values)
         if data:
             try:
-                people.update_staff(db, user_id, data)
+                people.update_staff(db, user_id, data, current_user.id)
             except ValidationError as error:
                 errors = flatten_errors(error.messages)
             else:
@@ -380,8 +380,9 @@ def caseload_move(caseload_id):
         except ValidationError as error:
             errors = flatten_errors(error.messages)
     flash(" ".join(sum(errors.values(), [])) if errors else "Moved to the chosen practitioner's list.")
-    return redirect(request.form.get("back") == "child" and url_for("admin.child", child_id=entry["child_id"])
-                    or url_for("admin.service_caseload", service_id=entry["service_id"]))
+    if request.form.get("back") == "child":
+        return redirect(url_for("admin.child", child_id=entry["child_id"]))
+    return redirect(url_for("admin.service_caseload", service_id=entry["service_id"]))
 
 
 @bp.route("/caseloads/<int:caseload_id>/discharge", methods=["POST"])

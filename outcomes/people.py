@@ -67,8 +67,13 @@ def create_staff(db, data, now=None):
         return user_id, _new_reset(db, user_id, now)
 
 
-def update_staff(db, user_id, data):
+def update_staff(db, user_id, data, acting_user_id=None):
     """Change a person's name, role and memberships (a loaded StaffUpdateSchema)."""
+    person = get_person(db, user_id)
+    if person["role"] == "family":
+        raise ValidationError({"role": ["A family account cannot be made a staff account."]})
+    if user_id == acting_user_id and data["role"] != person["role"]:
+        raise ValidationError({"role": ["You cannot change your own role."]})
     with db.atomic():
         db["users"].update(user_id, {"name": data["name"].strip(), "role": data["role"]})
         _set_memberships(db, user_id, data)

@@ -134,6 +134,11 @@ class ServiceSchema(Schema):
 
 
 class ServiceUpdateSchema(ServiceSchema):
+    review_interval_days = fields.Integer(
+        required=True, validate=validate.Range(min=7, max=730, error="Choose an interval from 7 to 730 days."),
+        error_messages={"invalid": "Enter the interval as a whole number of days.",
+                        "required": "Enter the review interval in days."})
+
     class Meta:
         exclude = ("key",)
 

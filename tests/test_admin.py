@@ -439,9 +439,24 @@ def test_deactivated_account_cannot_sign_in_and_their_reviews_stay(client, auth,
     assert "Password link for Sally SLT" in post(admin_client, f"/admin/people/{world.slt}/reset").text
 
 
-def test_admin_cannot_deactivate_themself(admin, world, db):
+def test_admin_cannot_deactivate_or_demote_themself(admin, world, db):
     post(admin, f"/admin/people/{world.admin}/active", {"active": "0"})
     assert db.execute("SELECT active FROM users WHERE id = ?", [world.admin]).fetchone()[0] == 1
+    response = post(admin, f"/admin/people/{world.admin}", {"name": "Ada", "role": "practitioner"})
+    assert response.status_code == 422 and "cannot change your own role" in response.text
+    assert db.execute("SELECT role FROM users WHERE id = ?", [world.admin]).fetchone()[0] == "admin"
+
+
+def test_family_account_cannot_be_turned_into_staff(admin, world, db):
+    response = post(admin, f"/admin/people/{world.family}", {"name": "Pat", "role": "admin"})
+    assert response.status_code == 422
+    assert db.execute("SELECT role FROM users WHERE id = ?", [world.family]).fetchone()[0] == "family"
+
+
+def test_blank_review_interval_is_refused_not_reset(admin, world, db):
+    response = post(admin, f"/admin/services/{world.services['slt']}", {"name": "Speech", "review_interval_days": ""})
+    assert response.status_code == 422 and "Enter the review interval in days." in response.text
+    assert db.execute("SELECT name FROM services WHERE key = 'slt'").fetchone()[0] == "Speech and Language Therapy"
 
 
 # --- Caseloads ----------------------------------------------------------------------------
