@@ -88,64 +88,65 @@ WHERE r.service_id = :service AND {counted("r")}
   AND o.outcome <> 'withdrawn'
 """
 
-# Children with a review in the period and an earlier one by the service: their first review
-# with the service and their latest up to the period's end.
-PROGRESS_CTE = f"""
-WITH period_children AS (
-    SELECT DISTINCT child_id FROM reviews
+# Distance travelled (DESIGN.md), for the children with a review in the period and an earlier
+# one by the service: mean reading at the latest review up to the period's end (which, as they
+# have one in the period, is their latest in it) minus the mean at their first review with the
+# service, each over its assessed domains (avg skips NULL scores). One statement gives the
+# service-wide row (domain '') and a row per domain; the domain pairs readings on the domain id
+# and, when the star changed version between the two reviews, on the domain key.
+PROGRESS_SQL = f"""
+WITH period_children AS MATERIALIZED (
+    -- SQLite takes the bare column id from the row holding max(date): the latest review.
+    SELECT child_id, max(date) AS latest_date, id AS latest_id FROM reviews
     WHERE service_id = :service AND {COUNTED} AND date BETWEEN :start AND :end
-), pairs AS MATERIALIZED (
-    SELECT (SELECT f.id FROM reviews f
-            WHERE f.service_id = :service AND f.child_id = c.child_id
-              AND {counted("f")}
-            ORDER BY f.date, f.id LIMIT 1) AS first_id,
-           (SELECT l.id FROM reviews l
-            WHERE l.service_id = :service AND l.child_id = c.child_id
-              AND {counted("l")} AND l.date <= :end
-            ORDER BY l.date DESC, l.id DESC LIMIT 1) AS latest_id
+    GROUP BY child_id
+), firsts AS MATERIALIZED (
+    SELECT c.latest_id, c.latest_date,
+           (SELECT min(f.date) FROM reviews f
+            WHERE f.service_id = :service AND f.child_id = c.child_id AND {counted("f")}) AS first_date,
+           (SELECT f.id FROM reviews f
+            WHERE f.service_id = :service AND f.child_id = c.child_id AND {counted("f")}
+            ORDER BY f.date, f.id LIMIT 1) AS first_id
     FROM period_children c
 ), progress AS MATERIALIZED (
-    SELECT p.first_id, p.latest_id FROM pairs p
-    JOIN reviews f ON f.id = p.first_id
-    JOIN reviews l ON l.id = p.latest_id
-    WHERE f.date < l.date
-)
-"""
-
-# Distance travelled per child: the mean over assessed domains (avg skips NULL scores).
-PROGRESS_SQL = PROGRESS_CTE + """, distances AS MATERIALIZED (
+    SELECT first_id, latest_id FROM firsts WHERE first_date < latest_date
+), distances AS MATERIALIZED (
     SELECT (SELECT avg(score) FROM readings WHERE review_id = latest_id)
          - (SELECT avg(score) FROM readings WHERE review_id = first_id) AS distance
     FROM progress
+), domain_distances AS MATERIALIZED (
+    SELECT fr.domain_id,
+           coalesce(
+               (SELECT lr.score FROM readings lr WHERE lr.review_id = p.latest_id AND lr.domain_id = fr.domain_id),
+               (SELECT lr.score FROM domains fd
+                JOIN domains ld ON ld.key = fd.key AND ld.id <> fd.id
+                JOIN readings lr ON lr.review_id = p.latest_id AND lr.domain_id = ld.id
+                WHERE fd.id = fr.domain_id)
+           ) - fr.score AS distance
+    FROM progress p
+    JOIN readings fr ON fr.review_id = p.first_id
+), by_domain AS (
+    SELECT domain_id, count(distance) AS children, sum(distance) AS total, sum(distance > 0) AS improved
+    FROM domain_distances GROUP BY domain_id
 )
-SELECT count(distance) AS children_with_progress_data,
-       avg(distance) AS mean_distance_travelled,
-       coalesce(sum(distance > 0), 0) AS improved
+SELECT '' AS domain, count(distance) AS children_with_progress_data,
+       avg(distance) AS mean_distance_travelled, coalesce(sum(distance > 0), 0) AS improved
 FROM distances
+UNION ALL
+SELECT d.key, sum(b.children), 1.0 * sum(b.total) / sum(b.children), sum(b.improved)
+FROM by_domain b JOIN domains d ON d.id = b.domain_id
+GROUP BY d.key HAVING sum(b.children) > 0
 """
 
-# Per domain, matched on the domain key so that readings compare across star versions.
-DOMAIN_SQL = PROGRESS_CTE + """
-SELECT fd.key AS domain,
-       count(*) AS children_with_progress_data,
-       avg(lr.score - fr.score) AS mean_distance_travelled,
-       sum(lr.score > fr.score) AS improved
-FROM progress p
-JOIN readings fr ON fr.review_id = p.first_id AND fr.score IS NOT NULL
-JOIN domains fd ON fd.id = fr.domain_id
-JOIN readings lr ON lr.review_id = p.latest_id AND lr.score IS NOT NULL
-JOIN domains ld ON ld.id = lr.domain_id AND ld.key = fd.key
-GROUP BY fd.key
-"""
-
-# Ratings given in the period (by the date they were given) for reviews of the service.
-# CROSS JOIN keeps family_views outermost, so the scan is the period's ratings, not the service's reviews.
+# Ratings given in the period (by the date they were given) for reviews of each service, in
+# one pass over the period's ratings (family_views_by_created) for every service at once.
 FAMILY_SQL = f"""
-SELECT count(*) AS family_ratings, avg(fv.rating) AS mean_family_satisfaction
+SELECT r.service_id, count(*) AS family_ratings, avg(fv.rating) AS mean_family_satisfaction
 FROM family_views fv
 CROSS JOIN reviews r ON r.id = fv.review_id
 WHERE fv.created_at >= :start AND fv.created_at < :after_end AND fv.rating IS NOT NULL
-  AND r.service_id = :service AND {counted("r")}
+  AND {counted("r")}
+GROUP BY r.service_id
 """
 
 
@@ -190,21 +191,30 @@ def target_figures(db, service, period):
 
 def compute(db, service, period):
     """Unsuppressed figures for one service and period: ({measure: value}, [domain rows])."""
+    return compute_services(db, [service], period)[0]
+
+
+def compute_services(db, service_rows, period):
+    """Unsuppressed figures for each service: [({measure: value}, [domain rows])] in order."""
+    family = {row["service_id"]: row for row in db.query(FAMILY_SQL, _params({"id": None, "review_interval_days": 0}, period))}
+    return [_service_figures(db, service, period, family.get(service["id"])) for service in service_rows]
+
+
+def _service_figures(db, service, period, family):
     params = _params(service, period)
     figures = _one(db, ACTIVITY_SQL, params)
     figures["pct_reviews_on_time"] = _rate(figures["reviews_on_time"], figures["reviews"])
     figures.update(target_figures(db, service, period))
-    progress = _one(db, PROGRESS_SQL, params)
-    figures["children_with_progress_data"] = progress["children_with_progress_data"]
-    figures["mean_distance_travelled"] = _mean(progress["mean_distance_travelled"])
-    figures["pct_children_improved"] = _rate(progress["improved"], progress["children_with_progress_data"])
-    family = _one(db, FAMILY_SQL, params)
-    figures["family_ratings"] = family["family_ratings"]
-    figures["mean_family_satisfaction"] = _mean(family["mean_family_satisfaction"])
-    by_key = {row["domain"]: row for row in db.query(DOMAIN_SQL, params)}
+    progress = {row["domain"]: row for row in db.query(PROGRESS_SQL, params)}
+    overall = progress.pop("")
+    figures["children_with_progress_data"] = overall["children_with_progress_data"]
+    figures["mean_distance_travelled"] = _mean(overall["mean_distance_travelled"])
+    figures["pct_children_improved"] = _rate(overall["improved"], overall["children_with_progress_data"])
+    figures["family_ratings"] = family["family_ratings"] if family else 0
+    figures["mean_family_satisfaction"] = _mean(family["mean_family_satisfaction"]) if family else None
     domains = []
-    for key, label in domain_labels(db, service, by_key):
-        row = by_key.get(key, {"children_with_progress_data": 0, "mean_distance_travelled": None, "improved": 0})
+    for key, label in domain_labels(db, service, progress):
+        row = progress.get(key, {"children_with_progress_data": 0, "mean_distance_travelled": None, "improved": 0})
         domains.append({"domain": key, "label": label, "figures": {
             "children_with_progress_data": row["children_with_progress_data"],
             "mean_distance_travelled": _mean(row["mean_distance_travelled"]),
@@ -263,8 +273,7 @@ def scorecard(db, service_rows, period, threshold, now=None):
         "threshold": threshold,
         "services": [],
     }
-    for service in service_rows:
-        figures, domains = compute(db, service, period)
+    for service, (figures, domains) in zip(service_rows, compute_services(db, service_rows, period)):
         result["services"].append({
             "key": service["key"],
             "name": service["name"],
