@@ -13,9 +13,9 @@ from marshmallow import ValidationError
 from . import audit, caseloads, children, importer, people, services, star_editor, stars, subject_access
 from .db import get_db
 from .errors import flatten_errors
-from .schemas import (AuditFilterSchema, ChildSchema, DischargeSchema, ExistingChildOnCaseloadSchema,
-                      MoveSchema, NewChildOnCaseloadSchema, ServiceSchema, ServiceUpdateSchema, StaffSchema,
-                      StaffUpdateSchema, StarSchema)
+from .schemas import (ActiveSchema, AuditFilterSchema, ChildSchema, DischargeSchema, ExistingChildOnCaseloadSchema,
+                      ImportConfirmSchema, MoveSchema, NewChildOnCaseloadSchema, PublishSchema, ServiceSchema,
+                      ServiceUpdateSchema, StaffSchema, StaffUpdateSchema, StarSchema)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 AUDIT_PAGE = 100
@@ -226,15 +226,16 @@ def star_preview(star_id):
 def star_publish(star_id):
     db = get_db()
     star = found_or_404(star_editor.get_star(db, star_id), "star")
-    service_id = request.form.get("service_id", "").strip()
-    if service_id and not service_id.isdigit():
-        abort(400, description="Choose a service from the list.")
+    data, errors = load(PublishSchema(), form_data())
+    if errors:
+        abort(400, description=" ".join(sum(errors.values(), [])))
+    service_id = data["service_id"]
     try:
-        version = star_editor.publish(db, star_id, int(service_id) if service_id else None)
+        version = star_editor.publish(db, star_id, service_id)
     except ValidationError as error:
         flash(" ".join(sum(flatten_errors(error.messages).values(), [])))
     else:
-        where = services.get_service(db, int(service_id))["name"] if service_id else "the services using it"
+        where = services.get_service(db, service_id)["name"] if service_id else "the services using it"
         flash(f"{star['name']} version {version} published: new reviews for {where} use it.")
     return redirect(url_for("admin.star_edit", star_id=star_id))
 
@@ -312,7 +313,10 @@ def person_reset(user_id):
 def person_active(user_id):
     db = get_db()
     person = found_or_404(people.get_person(db, user_id), "person")
-    active = request.form.get("active") == "1"
+    data, errors = load(ActiveSchema(), form_data())
+    if errors:
+        abort(400, description=" ".join(sum(errors.values(), [])))
+    active = data["active"]
     try:
         people.set_active(db, user_id, active, current_user.id)
     except ValidationError as error:
@@ -479,8 +483,8 @@ def import_children():
 def import_confirm():
     """Import the previewed file: checked again, then all rows in one transaction or none."""
     db = get_db()
-    upload_id = request.form.get("upload_id", "")
-    upload = importer.staged(db, int(upload_id), current_user.id) if upload_id.isdigit() else None
+    data, errors = load(ImportConfirmSchema(), form_data())
+    upload = None if errors else importer.staged(db, data["upload_id"], current_user.id)
     if upload is None:
         abort(404, description="That upload has been imported already or has expired: upload the file again.")
     plan = importer.import_staged(db, current_user.id, upload)

@@ -249,6 +249,19 @@ class ExistingChildOnCaseloadSchema(CaseloadEntrySchema):
                           error_messages=_required("Enter the child's record number, NHS number or local id."))
 
 
+class PublishSchema(Schema):
+    service_id = fields.Integer(load_default=None, error_messages={"invalid": "Choose a service from the list."})
+
+
+class ActiveSchema(Schema):
+    active = fields.Boolean(required=True, error_messages=_required("Say whether the account is active."))
+
+
+class ImportConfirmSchema(Schema):
+    upload_id = fields.Integer(required=True, error_messages={
+        "required": "Upload the file again.", "invalid": "Upload the file again."})
+
+
 class MoveSchema(Schema):
     practitioner_id = fields.Integer(load_default=None)
 
