@@ -49,7 +49,7 @@
       saved_at: new Date().toISOString(),
     });
     await render();
-    if (navigator.onLine) sync({ force: true });
+    if (navigator.onLine) sync();
   }
 
   function describe(data, status) {
@@ -103,7 +103,7 @@
 
   function schedule() {
     clearTimeout(state.timer);
-    if (state.failures > 0) state.timer = setTimeout(function () { sync({ force: true }); }, retryDelay());
+    if (state.failures > 0) state.timer = setTimeout(sync, retryDelay());
   }
 
   async function sendAll() {
@@ -124,10 +124,20 @@
     return sent ? "sent" : "idle";
   }
 
+  async function waitingCount() {
+    var userId = await viewerId();
+    return (await store.all("outbox")).filter(function (item) {
+      return item.user_id === userId && item.state !== "rejected";
+    }).length;
+  }
+
   // Sends every waiting review of the signed-in user; one tab at a time (Web Locks).
   async function sync() {
     if (!navigator.onLine) { state.note = "They will be sent when the signal returns."; return render(); }
     var result = navigator.locks ? await navigator.locks.request(LOCK, sendAll) : await sendAll();
+    if (result === "retry" && !(await waitingCount())) {
+      result = "idle";  // nothing to send: no reason to keep asking an unreachable server
+    }
     if (result === "retry") {
       state.failures += 1;
       state.note = "The server cannot be reached; trying again soon.";
