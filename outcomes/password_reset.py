@@ -1,12 +1,12 @@
 """The one-time link page where staff set a password (sent by an admin). Thin; see people.py."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import logout_user
+from marshmallow import ValidationError
 
 from . import people
 from .db import get_db
 from .errors import flatten_errors
 from .schemas import PasswordResetSchema
-from marshmallow import ValidationError
 
 bp = Blueprint("password_reset", __name__)
 
