@@ -2,6 +2,7 @@
 rows at once; re-importing changes nothing; a changed row updates its child."""
 import html
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -246,3 +247,14 @@ def test_upload_without_a_file_names_the_field(admin):
     token = Auth(admin).headers()["X-CSRFToken"]
     response = admin.post("/admin/import", data={"csrf_token": token}, content_type="multipart/form-data")
     assert response.status_code == 422 and 'id="file-error"' in response.text
+
+
+def test_a_failure_part_way_through_leaves_nothing_behind(world, db):
+    """All rows go in one transaction: the database refusing the third caseload row undoes the first two."""
+    db.execute("""CREATE TRIGGER refuse_third_caseload BEFORE INSERT ON caseloads
+                  WHEN (SELECT count(*) FROM caseloads) >= 6 BEGIN SELECT RAISE(ABORT, 'disk full'); END""")
+    db.conn.commit()
+    before = row_counts(db)
+    with pytest.raises(sqlite3.IntegrityError, match="disk full"):
+        importer.import_csv(db, world.admin, csv_text(*GOOD))
+    assert row_counts(db) == before
