@@ -48,6 +48,7 @@ def test_family_adds_their_view_on_a_phone_and_the_practitioner_sees_it(browser,
     sign_in(page, base, "family@demo.test")
     page.wait_for_url(f"{base}/family/")
     page.click(f"a[href='/family/children/{recent_review['child_id']}']")
+    page.wait_for_url(f"{base}/family/children/{recent_review['child_id']}")
     assert recent_review["name"] in page.text_content("h1")
     before = datasets(page, "star-slt")
     assert [d["label"].split(" (")[0] for d in before] == ["First review", "Latest review"]
@@ -56,6 +57,7 @@ def test_family_adds_their_view_on_a_phone_and_the_practitioner_sees_it(browser,
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0  # no sideways scroll
 
     page.click(f"a[href='/family/reviews/{recent_review['id']}/view']")
+    page.wait_for_url(f"{base}/family/reviews/{recent_review['id']}/view")
     for index, score in FAMILY_SCORES.items():
         page.select_option(f"#reading-{recent_review['keys'][index]}", str(score))
     page.click("label[for='rating-4']")
@@ -109,6 +111,7 @@ def test_parent_with_two_children_switches_and_prints_one_a4_page(browser, live_
     page.goto(base + links[0])
     page.goto(f"{base}/family/children/{recent_review['child_id']}")
     page.click(f"a[href='/family/children/{recent_review['child_id']}/print/slt']")
+    page.wait_for_url(f"{base}/family/children/{recent_review['child_id']}/print/slt")
     page.wait_for_selector("canvas.star-chart")
     assert page.evaluate("Chart.getChart(document.querySelector('canvas.star-chart')).data.datasets.length") == 3
     assert page.locator("table.readings thead th").count() == 1 + 4 + 1  # area, 4 reviews, your view
@@ -125,8 +128,10 @@ def test_practitioner_invites_a_parent_who_joins_on_a_phone(browser, live_server
     sign_in(page, base, "slt@demo.test")
     page.wait_for_url(f"{base}/caseload")
     page.click("table.caseload a.row-link >> nth=1")
+    page.wait_for_url(re.compile(r".*/children/\d+$"))
     child_name = page.text_content("h1")
     page.click("button:has-text('Invite a parent or carer')")
+    page.wait_for_url(re.compile(r".*/children/\d+/invitations$"))
     code = page.text_content("#invitation-code")
     staff.close()
 
@@ -134,6 +139,7 @@ def test_practitioner_invites_a_parent_who_joins_on_a_phone(browser, live_server
     page = phone.new_page()
     page.goto(f"{base}/login")
     page.click("text=Have an invitation code?")
+    page.wait_for_url(f"{base}/family/join")
     page.fill("#code", code)
     page.fill("#name", "Jo Carer")
     page.fill("#email", "jo.carer@example.org")
