@@ -114,20 +114,23 @@ WITH period_children AS MATERIALIZED (
     SELECT (SELECT avg(score) FROM readings WHERE review_id = latest_id)
          - (SELECT avg(score) FROM readings WHERE review_id = first_id) AS distance
     FROM progress
-), domain_distances AS MATERIALIZED (
-    SELECT fr.domain_id,
-           coalesce(
-               (SELECT lr.score FROM readings lr WHERE lr.review_id = p.latest_id AND lr.domain_id = fr.domain_id),
-               (SELECT lr.score FROM domains fd
-                JOIN domains ld ON ld.key = fd.key AND ld.id <> fd.id
-                JOIN readings lr ON lr.review_id = p.latest_id AND lr.domain_id = ld.id
-                WHERE fd.id = fr.domain_id)
-           ) - fr.score AS distance
-    FROM progress p
-    JOIN readings fr ON fr.review_id = p.first_id
 ), by_domain AS (
     SELECT domain_id, count(distance) AS children, sum(distance) AS total, sum(distance > 0) AS improved
-    FROM domain_distances GROUP BY domain_id
+    FROM (
+        SELECT fr.domain_id,
+               coalesce(
+                   (SELECT lr.score FROM readings lr
+                    WHERE lr.review_id = p.latest_id AND lr.domain_id = fr.domain_id),
+                   (SELECT lr.score FROM domains fd
+                    JOIN domains ld ON ld.key = fd.key AND ld.id <> fd.id
+                    JOIN readings lr ON lr.review_id = p.latest_id AND lr.domain_id = ld.id
+                    WHERE fd.id = fr.domain_id)
+               ) - fr.score AS distance
+        FROM progress p
+        JOIN readings fr ON fr.review_id = p.first_id
+        LIMIT -1  -- keeps the subquery a co-routine, so each distance is worked out once
+    )
+    GROUP BY domain_id
 )
 SELECT '' AS domain, count(distance) AS children_with_progress_data,
        avg(distance) AS mean_distance_travelled, coalesce(sum(distance > 0), 0) AS improved
