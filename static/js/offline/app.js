@@ -61,11 +61,20 @@
     message.focus();
   }
 
-  // With no signal the form goes to the outbox instead of the server (the shell's form too).
+  // The form goes to the server only when the server answers; otherwise (no signal, a signal
+  // too weak to reach it, the server down, the session expired) it goes to the outbox.
   function hookReviewForm(form) {
     form.addEventListener("submit", async function (event) {
-      if (navigator.onLine && !form.hasAttribute("data-offline-only")) return;
+      if (form.dataset.reachable === "yes") return;  // checked just now: the browser posts it
       event.preventDefault();
+      if (navigator.onLine && !form.hasAttribute("data-offline-only")) {
+        var who = await outbox.whoami();
+        if (who.status === "ok") {
+          form.dataset.reachable = "yes";
+          form.requestSubmit(event.submitter);
+          return;
+        }
+      }
       var labels = { child_name: form.dataset.childName, service_name: form.dataset.serviceName };
       var body = window.OfflineForm.bodyFromForm(form, event.submitter);
       try {

@@ -42,6 +42,11 @@
 
   async function save(body, labels) {
     var userId = await viewerId();
+    if (userId === null) {
+      // Her session expired with the form open: it is still hers, kept for her next sign-in.
+      var kept = await store.get("kept", "user");
+      userId = kept ? kept.user_id : null;
+    }
     if (userId === null) throw new Error("Nobody is signed in on this device.");
     await store.put("outbox", {
       uuid: body.uuid, user_id: userId, body: body, state: "waiting", attempts: 0,
