@@ -52,7 +52,7 @@
     heading.textContent = "Saved on this device";
     var text = document.createElement("p");
     text.textContent = "The review of " + labels.child_name + " (" + labels.service_name +
-      ") is in the outbox. It will be sent when the signal returns; you do not need to type it again.";
+      ") is in the outbox. It will be sent as soon as the server can be reached while you are signed in; you do not need to type it again.";
     var back = document.createElement("a");
     back.href = config.caseload;
     back.textContent = "Back to the caseload";
