@@ -9,7 +9,7 @@ from marshmallow import ValidationError
 
 from . import access, audit, children, reviews, stars
 from . import family_views, invitations  # the family's view and invitations (issue 5)
-from .db import get_db
+from .db import get_db, write_transaction
 from .errors import flatten_errors
 from .schemas import OUTCOMES, AmendmentSchema, ReviewSchema
 from .targets import OUTCOME_LABELS, closed_targets, open_targets, suggested_outcome
@@ -91,7 +91,9 @@ def child(child_id):
             "history": children.review_history(db, child_id, service["id"]),
             "may_review": access.may_review(db, current_user.id, child_id, service["id"]),
         })
-    with db.atomic():
+    # BEGIN IMMEDIATE: a deferred BEGIN that reads before it writes gets "database is locked"
+    # at once, without waiting, when another request commits in between (WAL snapshot).
+    with write_transaction(db):
         audit.record(db, current_user.id, "view child record", child_id)
     return render_template(
         "practitioner/child.html", child=child, sections=sections, outcome_labels=OUTCOME_LABELS,
@@ -169,7 +171,7 @@ def _review_form(child, service, star, existing):
         values = {"uuid": str(uuidlib.uuid4()), "date": date.today().isoformat()}
     if request.method == "GET":
         # Refused input changes nothing, the audit trail included; the GET was audited.
-        with db.atomic():
+        with write_transaction(db):
             audit.record(db, current_user.id, "open review form", child["id"], service["key"])
     return render_template(
         "practitioner/review_form.html", child=child, service=service, star=star,
@@ -269,7 +271,7 @@ def values_from_review(review):
 def review(review_id):
     db = get_db()
     stored, child = visible_review_or_404(review_id)
-    with db.atomic():
+    with write_transaction(db):
         audit.record(db, current_user.id, "view review", child["id"], f"review {review_id}")
     return render_template(
         "practitioner/review.html", child=child, review=stored,
