@@ -32,8 +32,7 @@ def admin_sets_up_early_help(page, base):
     assert axe_violations(page) == []
 
     page.click("text=Preview as a family would see it")
-    page.wait_for_url("**/preview")
-    page.wait_for_function("window.Chart && Chart.getChart(document.getElementById('star-preview'))")
+    page.wait_for_url("**/preview")  # waits for the load event: the chart scripts have run
     labels = page.evaluate("Chart.getChart(document.getElementById('star-preview')).data.labels")
     assert labels == [label for label, _ in DOMAINS]
     assert page.is_visible("text=How your child copes with shops, buses and busy places.")
@@ -86,7 +85,6 @@ def test_admin_sets_up_a_service_and_the_practitioner_reviews_on_its_new_star(br
     page.click("button[value=submit]")
     page.wait_for_url(child_url)
     assert "submitted" in page.text_content(".flash")
-    page.wait_for_function("window.Chart && Chart.getChart(document.getElementById('star-eh'))")
     chart = page.evaluate("Chart.getChart(document.getElementById('star-eh')).data")
     assert chart["labels"] == [label for label, _ in DOMAINS]
     assert chart["datasets"][-1]["data"] == [3, 4, 5, 6, 7, 8]
