@@ -123,21 +123,22 @@ INTERVALS = [120, 150, 170, 182, 182, 182, 200, 230]
 
 
 def seed_history(db, child_ids, service_ids, staff, today, seed_value=404):
-    """A second, finished episode with another service for every demo child but the first, with
-    family ratings, so that the managers' scorecard has figures above the suppression threshold.
+    """A second, finished episode with another service for the demo children after the first two,
+    and their families' ratings, so that the managers' scorecard has figures above the suppression
+    threshold.
 
     The episodes are discharged, so practitioners' caseloads stay as they were.
     """
     keys = list(service_ids)
     rng = random.Random(seed_value)
     plan, ratings = [], []
-    for index, child_id in enumerate(child_ids[1:], start=1):
+    # The first two children (the signed-in demo family's) keep their records as they were.
+    for index, child_id in enumerate(child_ids[2:], start=2):
         family_id = users.create_user(db, f"family-of-demo{index + 1:04d}@demo.test",
                                       f"Family of DEMO{index + 1:04d}", "family")
         db["family_links"].insert({"user_id": family_id, "child_id": child_id})
         plan.append((child_id, family_id, [keys[(index + 1) % len(keys)]]))
-        if index >= 2:  # the signed-in demo family's two children keep their reviews unrated
-            ratings.extend(_ratings(db, rng, child_id, family_id, today))
+        ratings.extend(_ratings(db, rng, child_id, family_id, today))
     reviews_module.bulk_insert(db, family_views=ratings)
     return bulk_history(db, rng, plan, staff, today - timedelta(days=HISTORY_DAYS), today,
                         targets_per_review=2, rating_share=0.8, discharge=True)
