@@ -32,15 +32,16 @@ SLT_DOMAINS = ["attention", "understanding", "talking", "speech_sounds", "social
 NAMES = {"A": "Aurelio", "B": "Bettany", "C": "Cosimo", "D": "Delphine", "E": "Eulalia", "F": "Fenwick", "G": "Gwendolyn"}
 
 
-def readings(score, not_assessed=()):
+def readings(score, not_assessed=(), keys=SLT_DOMAINS):
     return {key: ({"score": None, "not_assessed_reason": "Unwell on the day"} if key in not_assessed
-                  else {"score": score, "not_assessed_reason": None}) for key in SLT_DOMAINS}
+                  else {"score": score, "not_assessed_reason": None}) for key in keys}
 
 
-def save(db, user_id, child_id, day, score, targets=(), outcomes=(), submit=True, not_assessed=()):
+def save(db, user_id, child_id, day, score, targets=(), outcomes=(), submit=True, not_assessed=(),
+         keys=SLT_DOMAINS):
     data = {
         "uuid": uuid.uuid4(), "child_id": child_id, "service": "slt", "date": date.fromisoformat(day),
-        "readings": readings(score, not_assessed),
+        "readings": readings(score, not_assessed, keys),
         "targets": [{"domain": domain, "description": f"Work on {domain}", "target_score": target, "due_date": None}
                     for domain, target in targets],
         "target_outcomes": [{"target_id": target_id, "outcome": outcome,

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from outcomes import periods, scorecard
-from scorecard_data import build
+from outcomes import periods, scorecard, stars
+from scorecard_data import build, save
 
 Q3 = periods.parse("2025-26 Q3")     # 1 Oct - 31 Dec 2025
 Q4 = periods.parse("2025-26 Q4")     # 1 Jan - 31 Mar 2026
@@ -225,3 +225,28 @@ def test_queries_search_indexes_rather_than_scan_tables(db, history, name):
              if line.startswith("SCAN") and line.split()[1] not in CTES and not line.startswith("SCAN (subquery")]
     assert scans == [], plan
     assert any("USING" in line and "INDEX" in line for line in plan)
+
+
+def test_domains_match_on_their_key_across_star_versions(db, world):
+    """A child first reviewed on the star's version 1 and last on version 2, which drops
+    eating_drinking and adds play: the five shared domains compare on their keys."""
+    child = db["children"].insert({"given_name": "Hester", "family_name": "Scorecard",
+                                   "date_of_birth": "2016-01-01"}).last_pk
+    db["caseloads"].insert({"child_id": child, "service_id": world.services["slt"], "started_on": "2025-01-01"})
+    save(db, world.slt, child, "2025-09-01", 2)  # every version 1 domain at 2
+    star_id = db.execute("SELECT star_id FROM services WHERE key = 'slt'").fetchone()[0]
+    version_1 = [(d["key"], d["label"], d["description"])
+                 for d in stars.load_version(db, stars.current_version_id(db, world.services["slt"]))["domains"]]
+    version_2 = [d for d in version_1 if d[0] != "eating_drinking"] + [("play", "Play", "How your child plays.")]
+    stars.add_version(db, star_id, 2, version_2, stars.DEFAULT_STAGES, (1, 10), True)
+    save(db, world.slt, child, "2026-02-01", 5, keys=[d[0] for d in version_2])  # every version 2 domain at 5
+    service = next(row for row in scorecard.services(db) if row["key"] == "slt")
+    figures, domains = raw(db, service, Q4)
+    # Means over each review's own assessed domains: 5 - 2 = +3.
+    assert (figures["children_with_progress_data"], figures["mean_distance_travelled"]) == (1, 3.0)
+    assert list(domains) == [d[0] for d in version_2]  # the current version's domains, in its order
+    for key in ("attention", "understanding", "talking", "speech_sounds", "social_communication"):
+        assert domains[key] == {"children_with_progress_data": 1, "mean_distance_travelled": 3.0,
+                                "pct_children_improved": 100.0}
+    # Play has no first reading to compare with.
+    assert domains["play"]["children_with_progress_data"] == 0
