@@ -162,14 +162,16 @@ def services(db, ids=None):
     return rows if ids is None else [row for row in rows if row["id"] in set(ids)]
 
 
-def _params(service, period):
+def _period_params(period):
     return {
-        "service": service["id"],
-        "interval": service["review_interval_days"],
         "start": period.start.isoformat(),
         "end": period.end.isoformat(),
         "after_end": (period.end + timedelta(days=1)).isoformat(),
     }
+
+
+def _params(service, period):
+    return {"service": service["id"], "interval": service["review_interval_days"], **_period_params(period)}
 
 
 def _one(db, sql, params):
@@ -199,7 +201,7 @@ def compute(db, service, period):
 
 def compute_services(db, service_rows, period):
     """Unsuppressed figures for each service: [({measure: value}, [domain rows])] in order."""
-    family = {row["service_id"]: row for row in db.query(FAMILY_SQL, _params({"id": None, "review_interval_days": 0}, period))}
+    family = {row["service_id"]: row for row in db.query(FAMILY_SQL, _period_params(period))}
     return [_service_figures(db, service, period, family.get(service["id"])) for service in service_rows]
 
 
