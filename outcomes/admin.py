@@ -4,14 +4,14 @@ Thin views: parse the form with a schema, call a domain function, render or redi
 """
 import io
 import json
-from functools import wraps
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from marshmallow import ValidationError
 
 from . import audit, caseloads, children, importer, people, services, star_editor, stars, subject_access
-from .db import get_db
+from .auth import role_required
+from .db import get_db, write_transaction
 from .errors import flatten_errors
 from .schemas import (ActiveSchema, AuditFilterSchema, ChildSchema, DischargeSchema, ExistingChildOnCaseloadSchema,
                       ImportConfirmSchema, MoveSchema, NewChildOnCaseloadSchema, PublishSchema, ServiceSchema,
@@ -22,14 +22,7 @@ AUDIT_PAGE = 100
 STAR_ROWS = 12
 
 
-def admin_required(view):
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if current_user.role != "admin":
-            abort(403, description="This page is for administrators.")
-        return view(*args, **kwargs)
-    return wrapped
+admin_required = role_required("admin", message="This page is for administrators.")
 
 
 def form_data(lists=()):
@@ -430,7 +423,7 @@ def child(child_id):
                 flash("The child's details are saved.")
                 return redirect(url_for("admin.child", child_id=child_id))
     else:
-        with db.atomic():
+        with write_transaction(db):
             audit.record(db, current_user.id, "view child record", child_id, "admin")
     episodes = caseloads.child_episodes(db, child_id)
     return render_template(
@@ -445,7 +438,7 @@ def child(child_id):
 def subject_access_export(child_id):
     db = get_db()
     found_or_404(children.get_child(db, child_id), "child")
-    with db.atomic():
+    with write_transaction(db):
         audit.record(db, current_user.id, "subject access export", child_id, "")
     body = json.dumps(subject_access.export(db, child_id), indent=2, ensure_ascii=False)
     return Response(body, mimetype="application/json", headers={

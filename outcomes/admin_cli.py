@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 from marshmallow import ValidationError
 
 from . import audit, caseloads, importer, people, services, star_editor, subject_access, users
-from .db import get_db
+from .db import get_db, write_transaction
 from .errors import flatten_errors
 from .schemas import (AuditFilterSchema, CaseloadEntrySchema, DischargeSchema, NewChildOnCaseloadSchema,
                       ServiceSchema, ServiceUpdateSchema, StaffSchema, StaffUpdateSchema, StarSchema)
@@ -352,7 +352,7 @@ def subject_access_command(child, output):
     """Export everything held about one child as JSON (the export itself is audited)."""
     db = get_db()
     record = _child(child)
-    with db.atomic():
+    with write_transaction(db):
         audit.record(db, None, "subject access export", record["id"], "command line")
     json.dump(subject_access.export(db, record["id"]), output, indent=2, ensure_ascii=False)
     output.write("\n")

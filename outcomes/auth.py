@@ -1,4 +1,6 @@
-"""Sign-in and sign-out for every role (flask-login)."""
+"""Sign-in and sign-out for every role (flask-login), and the role check every blueprint uses."""
+from functools import wraps
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from marshmallow import ValidationError
@@ -55,6 +57,19 @@ def unauthorized():
 def load_user(user_id):
     row = users.user_by_id(get_db(), int(user_id))
     return User(row) if row else None
+
+
+def role_required(*roles, message):
+    """A view decorator: signed in with one of `roles`, or 403 with `message`."""
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403, description=message)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
 
 
 def home_url(user):

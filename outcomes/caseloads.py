@@ -7,6 +7,7 @@ from datetime import date
 from marshmallow import ValidationError
 
 from . import audit
+from .db import write_transaction
 
 
 def find_child(db, reference):
@@ -67,7 +68,7 @@ def _check_service(db, service_id):
 
 def add_to_caseload(db, user_id, child_id, data):
     """Open a caseload episode (a loaded CaseloadEntrySchema); returns its id."""
-    with db.atomic():
+    with write_transaction(db):
         key = _check_service(db, data["service_id"])
         check_practitioner(db, data["service_id"], data["practitioner_id"])
         if db.execute("SELECT 1 FROM caseloads WHERE child_id = ? AND service_id = ? AND discharged_on IS NULL",
@@ -85,7 +86,7 @@ def add_to_caseload(db, user_id, child_id, data):
 def create_child_on_caseload(db, user_id, data):
     """Create a child (a loaded NewChildOnCaseloadSchema) and open their caseload episode."""
     row = child_row(data)
-    with db.atomic():
+    with write_transaction(db):
         check_child_unique(db, row)
         _check_service(db, data["service_id"])
         check_practitioner(db, data["service_id"], data["practitioner_id"])
@@ -98,7 +99,7 @@ def create_child_on_caseload(db, user_id, data):
 def update_child(db, user_id, child_id, data):
     """Correct a child's details (a loaded ChildSchema)."""
     row = child_row(data)
-    with db.atomic():
+    with write_transaction(db):
         check_child_unique(db, row, child_id)
         db["children"].update(child_id, dict(row, updated_at=_now(db)))
         audit.record(db, user_id, "update child", child_id, "")
@@ -119,7 +120,7 @@ def get_caseload(db, caseload_id):
 
 def move(db, user_id, caseload_id, practitioner_id):
     """Put an open episode on another practitioner's list (None: nobody's list)."""
-    with db.atomic():
+    with write_transaction(db):
         entry = get_caseload(db, caseload_id)
         if entry is None or entry["discharged_on"]:
             raise ValidationError({"caseload": ["Only a child on an open caseload can be moved."]})
@@ -131,7 +132,7 @@ def move(db, user_id, caseload_id, practitioner_id):
 
 def discharge(db, user_id, caseload_id, discharged_on=None):
     """End an open episode; it stays as history and the child leaves the service's caseload."""
-    with db.atomic():
+    with write_transaction(db):
         entry = get_caseload(db, caseload_id)
         if entry is None or entry["discharged_on"]:
             raise ValidationError({"caseload": ["This child is not on that caseload now."]})

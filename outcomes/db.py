@@ -41,7 +41,11 @@ def close_db(exc=None):
 
 @contextlib.contextmanager
 def write_transaction(db):
-    """A transaction that takes the write lock at once (BEGIN IMMEDIATE).
+    """A transaction that takes the write lock at once (BEGIN IMMEDIATE): every write uses it.
+
+    A deferred BEGIN that reads before it writes fails at once with "database is
+    locked" when another connection commits in between (WAL gives no busy wait for
+    that upgrade); taking the lock first makes it wait its turn instead.
 
     Check-then-insert code (a review's UUID) runs inside it so two concurrent
     requests are serialised instead of both seeing "not there yet".

@@ -7,6 +7,7 @@ from werkzeug.security import generate_password_hash
 
 from . import nhs, stars, users
 from . import reviews as reviews_module
+from .db import write_transaction
 from .reviews import save_review
 from .targets import open_targets, suggested_outcome
 
@@ -41,7 +42,7 @@ def seed(db, password, today=None, seed_value=2026):
     password_hash = generate_password_hash(password)
     staff = _create_accounts(db, password_hash, service_ids)
     child_ids = []
-    with db.atomic():
+    with write_transaction(db):
         for number in range(CHILDREN):
             child_ids.append(db["children"].insert({
                 "given_name": GIVEN[number % len(GIVEN)],
@@ -183,7 +184,7 @@ def bulk_history(db, rng, plan, staff, first_day, last_day, targets_per_review=1
                 caseloads.append({"child_id": child_id, "service_id": services[key]["id"],
                                   "practitioner_id": staff[key], "started_on": first_day.isoformat(),
                                   "discharged_on": last if discharge else None})
-        with db.atomic():
+        with write_transaction(db):
             db["caseloads"].insert_all(caseloads, batch_size=1000)
             reviews_module.bulk_insert(db, **rows)
         for name, items in rows.items():

@@ -3,14 +3,13 @@
 Every route with an id checks the family link on each request and answers 404 otherwise.
 """
 from datetime import date
-from functools import wraps
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from marshmallow import ValidationError
 
 from . import family_views, invitations, stars
-from .auth import User
+from .auth import User, role_required
 from .db import get_db
 from .errors import flatten_errors
 from .schemas import FamilyViewSchema, InvitationAcceptSchema
@@ -20,14 +19,7 @@ bp = Blueprint("family", __name__, url_prefix="/family")
 NOT_LINKED = "No such child linked to your account."
 
 
-def family_required(view):
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if current_user.role != "family":
-            abort(403, description="This page is for families.")
-        return view(*args, **kwargs)
-    return wrapped
+family_required = role_required("family", message="This page is for families.")
 
 
 def linked_child_or_404(child_id):

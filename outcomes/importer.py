@@ -289,7 +289,7 @@ def _apply(db, user_id, plan):
 
 def stage(db, user_id, filename, text):
     """Keep a clean upload until the admin confirms it; returns its id. Day-old uploads are dropped."""
-    with db.atomic():
+    with write_transaction(db):
         db.execute("DELETE FROM import_uploads WHERE created_at < datetime('now', '-1 day')")
         return db["import_uploads"].insert({"user_id": user_id, "filename": filename, "content": text}).last_pk
 

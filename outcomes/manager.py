@@ -4,14 +4,14 @@ A manager sees the services where she holds a 'manager' membership; an admin see
 Every figure comes from scorecard.scorecard (suppression already applied there).
 """
 from datetime import date
-from functools import wraps
 
 from flask import Blueprint, abort, current_app, render_template, request
-from flask_login import current_user, login_required
+from flask_login import current_user
 from marshmallow import ValidationError
 
 from . import periods, scorecard
 from .api import csv_response
+from .auth import role_required
 from .db import get_db
 from .errors import flatten_errors
 from .schemas import ManagerPeriodSchema
@@ -20,14 +20,7 @@ from .users import service_ids
 bp = Blueprint("manager", __name__, url_prefix="/manager")
 
 
-def manager_required(view):
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if current_user.role not in ("manager", "admin"):
-            abort(403, description="This page is for service managers.")
-        return view(*args, **kwargs)
-    return wrapped
+manager_required = role_required("manager", "admin", message="This page is for service managers.")
 
 
 def managed_services(db, user):

@@ -4,6 +4,7 @@ Least privilege: only children on her own open caseloads, only the fields the of
 caseload and review form show, and the current star of each service she reviews for.
 """
 from . import audit, children, stars
+from .db import write_transaction
 from .targets import open_targets, suggested_outcome
 
 CHILD_FIELDS = ("id", "given_name", "family_name", "date_of_birth")
@@ -34,7 +35,7 @@ def caseload_bundle(db, user_id):
                 ],
             }
     ordered = sorted(kept.values(), key=lambda c: (c["family_name"], c["given_name"], c["id"]))
-    with db.atomic():
+    with write_transaction(db):
         for child in ordered:
             audit.record(db, user_id, "keep caseload offline", child["id"])
     return {"user_id": user_id, "services": services, "children": ordered}

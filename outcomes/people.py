@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from marshmallow import ValidationError
 
 from . import users
+from .db import write_transaction
 from .security import hash_secret, new_secret
 
 RESET_LIFETIME = timedelta(hours=72)
@@ -59,7 +60,7 @@ def create_staff(db, data, now=None):
 
     Returns (user_id, token): the token is a one-time link for setting the first password.
     """
-    with db.atomic():
+    with write_transaction(db):
         if users.user_by_email(db, data["email"]):
             raise ValidationError({"email": ["An account already uses this email address."]})
         user_id = users.create_user(db, data["email"], data["name"].strip(), data["role"])
@@ -74,7 +75,7 @@ def update_staff(db, user_id, data, acting_user_id=None):
         raise ValidationError({"role": ["A family account cannot be made a staff account."]})
     if user_id == acting_user_id and data["role"] != person["role"]:
         raise ValidationError({"role": ["You cannot change your own role."]})
-    with db.atomic():
+    with write_transaction(db):
         db["users"].update(user_id, {"name": data["name"].strip(), "role": data["role"]})
         _set_memberships(db, user_id, data)
 
@@ -83,7 +84,7 @@ def set_active(db, user_id, active, acting_user_id=None):
     """Deactivate (they can no longer sign in; their reviews stay) or reactivate an account."""
     if not active and user_id == acting_user_id:
         raise ValidationError({"active": ["You cannot deactivate your own account."]})
-    with db.atomic():
+    with write_transaction(db):
         db["users"].update(user_id, {"active": 1 if active else 0})
         if not active:
             # Outstanding links die with the account, so reactivating does not revive them.
@@ -103,7 +104,7 @@ def _new_reset(db, user_id, now=None):
 
 def create_reset(db, user_id, now=None):
     """A one-time password link token for an active account (only its hash is stored)."""
-    with db.atomic():
+    with write_transaction(db):
         person = get_person(db, user_id)
         if person is None or not person["active"]:
             raise ValidationError({"user": ["Reactivate the account before sending a password link."]})
@@ -127,7 +128,7 @@ def reset_for_token(db, token, now=None):
 
 def use_reset(db, token, password, now=None):
     """Set a new password through a one-time link; the link is spent. Returns the user id."""
-    with db.atomic():
+    with write_transaction(db):
         reset = reset_for_token(db, token, now)
         if reset is None:
             raise ValidationError({"token": [RESET_REFUSED]})

@@ -1,14 +1,14 @@
 """Practitioner pages: the caseload, the child's star, and the review form."""
 import uuid as uuidlib
 from datetime import date
-from functools import wraps
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from marshmallow import ValidationError
 
 from . import access, audit, children, reviews, stars
 from . import family_views, invitations  # the family's view and invitations (issue 5)
+from .auth import role_required
 from .db import get_db, write_transaction
 from .errors import flatten_errors
 from .schemas import OUTCOMES, AmendmentSchema, ReviewSchema
@@ -20,15 +20,7 @@ NEW_TARGET_ROWS = 3
 
 def staff_required(*roles):
     """Signed in with one of `roles`; anyone else gets 403."""
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapped(*args, **kwargs):
-            if current_user.role not in roles:
-                abort(403, description="This page is for staff of the service.")
-            return view(*args, **kwargs)
-        return wrapped
-    return decorator
+    return role_required(*roles, message="This page is for staff of the service.")
 
 
 def visible_child_or_404(child_id):

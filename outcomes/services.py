@@ -3,6 +3,8 @@ from datetime import date
 
 from marshmallow import ValidationError
 
+from .db import write_transaction
+
 
 def list_services(db, include_retired=True):
     """Services with their star's name and open caseload size, active ones first."""
@@ -34,7 +36,7 @@ def service_by_key(db, key, include_retired=False):
 
 def create_service(db, data):
     """Insert a service from a loaded ServiceSchema; returns its id."""
-    with db.atomic():
+    with write_transaction(db):
         if db.execute("SELECT 1 FROM services WHERE key = ?", [data["key"]]).fetchone():
             raise ValidationError({"key": ["A service already has this key."]})
         return db["services"].insert({
@@ -45,7 +47,7 @@ def create_service(db, data):
 
 def update_service(db, service_id, data):
     """Rename a service or change its review interval (a loaded ServiceUpdateSchema)."""
-    with db.atomic():
+    with write_transaction(db):
         db["services"].update(service_id, {
             "name": data["name"].strip(), "review_interval_days": data["review_interval_days"],
         })
@@ -60,7 +62,7 @@ def retire_service(db, service_id, user_id=None, today=None):
     from . import audit
 
     today = (today or date.today()).isoformat()
-    with db.atomic():
+    with write_transaction(db):
         service = get_service(db, service_id)
         if service is None or service["retired_at"]:
             raise ValidationError({"service": ["This service is already retired."]})

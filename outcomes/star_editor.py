@@ -9,6 +9,7 @@ import re
 from marshmallow import ValidationError
 
 from . import stars
+from .db import write_transaction
 
 
 def slug(text):
@@ -86,7 +87,7 @@ def _stages(data):
 def create_star(db, data):
     """A new star from a loaded StarSchema, its first version an unpublished draft; returns its id."""
     key = data["key"] or slug(data["name"])
-    with db.atomic():
+    with write_transaction(db):
         if db.execute("SELECT 1 FROM stars WHERE key = ?", [key]).fetchone():
             raise ValidationError({"key": [f"A star already has the key {key!r}: choose another."]})
         star_id, _ = stars.create_star(db, key, data["name"].strip(), _domains_in_order(data),
@@ -100,7 +101,7 @@ def save_star(db, star_id, data):
 
     Returns (version_id, made_new_version).
     """
-    with db.atomic():
+    with write_transaction(db):
         db["stars"].update(star_id, {"name": data["name"].strip()})
         current = latest_version_id(db, star_id)
         domains, stages = _domains_in_order(data), _stages(data)
@@ -122,7 +123,7 @@ def publish(db, star_id, service_id=None):
 
     Returns the published version's number.
     """
-    with db.atomic():
+    with write_transaction(db):
         version_id = latest_version_id(db, star_id)
         if version_id is None:
             raise ValidationError({"star": ["This star has no version to publish."]})

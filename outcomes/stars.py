@@ -1,4 +1,5 @@
 """Stars, their versions, domains and stages. Wording is this project's own."""
+from .db import write_transaction
 
 DEFAULT_STAGES = [
     ("Needs a lot of help", 1, 2),
@@ -104,7 +105,7 @@ def _now(db):
 def create_default_services(db):
     """The four services of DESIGN.md, each with its default star; returns {key: service_id}."""
     ids = {}
-    with db.atomic():
+    with write_transaction(db):
         for key, service_name, star_name, domains in DEFAULT_STARS:
             star_id, _ = create_star(db, key, star_name, domains)
             ids[key] = db["services"].insert(

@@ -45,7 +45,7 @@ def token_for(db, token):
     ))
     if not rows:
         return None
-    with db.atomic():
+    with write_transaction(db):
         db.execute("UPDATE api_tokens SET last_used_at = datetime('now') WHERE id = ?", [rows[0]["id"]])
     return rows[0]
 
