@@ -9,6 +9,7 @@ from . import users
 from .db import get_db
 from .errors import flatten_errors, wants_json
 from .schemas import LoginSchema
+from .security import submitted_form
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -87,8 +88,7 @@ def index():
 def login():
     errors, form = {}, {}
     if request.method == "POST":
-        form = request.form.to_dict()
-        form.pop("csrf_token", None)
+        form = submitted_form()
         try:
             data = LoginSchema().load(form)
         except ValidationError as error:

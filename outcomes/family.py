@@ -9,6 +9,7 @@ from flask_login import current_user, login_user, logout_user
 from marshmallow import ValidationError
 
 from . import family_views, invitations, stars
+from .security import submitted_form
 from .auth import User, role_required
 from .db import get_db
 from .errors import flatten_errors
@@ -111,7 +112,7 @@ def add_view(review_id):
         else:
             flash("Thank you. Your view is saved, and the practitioner will see it beside their readings.")
             return redirect(url_for("family.child", child_id=child["id"], _anchor=f"review-{review_id}"))
-        values = {key: value for key, value in request.form.items() if key != "csrf_token"}
+        values = submitted_form()
     elif existing:
         values = {f"reading-{key}": str(score) for key, score in existing["readings"].items()}
         values.update(rating=str(existing["rating"] or ""), comment=existing["comment"])
@@ -160,8 +161,9 @@ def join():
     errors = {}
     values = {"code": request.args.get("code", "")}
     if request.method == "POST":
-        values = {key: value for key, value in request.form.items() if key not in ("csrf_token", "password", "confirm")}
-        form = {key: value for key, value in request.form.items() if key != "csrf_token"}
+        form = submitted_form()
+        # Passwords are never sent back into the page.
+        values = {key: value for key, value in form.items() if key not in ("password", "confirm")}
         try:
             row = invitations.redeem(get_db(), InvitationAcceptSchema().load(form))
         except ValidationError as error:

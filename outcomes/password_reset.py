@@ -4,6 +4,7 @@ from flask_login import logout_user
 from marshmallow import ValidationError
 
 from . import people
+from .security import submitted_form
 from .db import get_db
 from .errors import flatten_errors
 from .schemas import PasswordResetSchema
@@ -19,7 +20,7 @@ def reset(token):
         abort(404, description=people.RESET_REFUSED)
     errors = {}
     if request.method == "POST":
-        form = {k: v for k, v in request.form.items() if k != "csrf_token"}
+        form = submitted_form()
         try:
             data = PasswordResetSchema().load(form)
             people.use_reset(db, token, data["password"])

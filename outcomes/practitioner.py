@@ -6,12 +6,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from . import access, audit, children, reviews, stars
-from . import family_views, invitations  # the family's view and invitations (issue 5)
+from . import access, audit, children, family_views, invitations, reviews, services, stars
 from .auth import role_required
 from .db import get_db, write_transaction
 from .errors import flatten_errors
 from .schemas import OUTCOMES, AmendmentSchema, ReviewSchema
+from .security import submitted_form
 from .targets import OUTCOME_LABELS, closed_targets, open_targets, suggested_outcome
 
 bp = Blueprint("practitioner", __name__)
@@ -46,7 +46,7 @@ def visible_review_or_404(review_id):
 
 def reviewable_service_or_404(child_id, service_key):
     db = get_db()
-    service = reviews.service_by_key(db, service_key or "")
+    service = services.service_by_key(db, service_key or "")
     if service is None or not access.may_review(db, current_user.id, child_id, service["id"]):
         abort(404, description="No such child on that service's caseload.")
     return service
@@ -156,7 +156,7 @@ def _review_form(child, service, star, existing):
                 return redirect(url_for("practitioner.child", child_id=child["id"]))
             flash("Draft saved. You can come back to it from the child's page.")
             return redirect(url_for("practitioner.edit_review", review_id=review["id"]))
-        values = form_values(request.form)
+        values = submitted_form()
     elif existing:
         values = values_from_review(reviews.review_as_dict(db, existing["id"]))
     else:
@@ -234,12 +234,6 @@ def review_body_from_form(form, child_id, service_key, star, targets):
     }
 
 
-def form_values(form):
-    values = form.to_dict()
-    values.pop("csrf_token", None)
-    return values
-
-
 def values_from_review(review):
     """Form field values for a stored review (a draft being continued, or one being amended)."""
     values = {key: review[key] for key in ("uuid", "date", "notes", "internal_notes")}
@@ -298,7 +292,7 @@ def amend(review_id):
         else:
             flash(f"Review amended: version {amended['version']} now counts; the earlier version is kept in the history.")
             return redirect(url_for("practitioner.review", review_id=amended["id"]))
-        values = form_values(request.form)
+        values = submitted_form()
     else:
         values = values_from_review(reviews.review_as_dict(db, review_id))
     return render_template(

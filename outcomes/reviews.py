@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from marshmallow import ValidationError
 
-from . import access, audit, stars
+from . import access, audit, services, stars
 from .db import write_transaction
 from .targets import open_targets
 
@@ -31,11 +31,6 @@ def review_by_uuid(db, review_uuid):
 
 def get_review(db, review_id):
     rows = list(db.query("SELECT * FROM reviews WHERE id = ?", [review_id]))
-    return rows[0] if rows else None
-
-
-def service_by_key(db, key):
-    rows = list(db.query("SELECT * FROM services WHERE key = ? AND retired_at IS NULL", [key]))
     return rows[0] if rows else None
 
 
@@ -72,7 +67,7 @@ def check_review(db, user_id, data, existing=None):
 
     Raises ValidationError with {field: [messages]} so the caller treats it like a schema error.
     """
-    service = service_by_key(db, data["service"])
+    service = services.service_by_key(db, data["service"])
     if service is None:
         raise ValidationError({"service": ["Unknown service."]})
     child = db.execute(

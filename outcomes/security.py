@@ -33,6 +33,11 @@ def check_csrf():
         abort(400, description=CSRF_MESSAGE)
 
 
+def submitted_form():
+    """The posted form as a dict, without the CSRF token (which no schema expects)."""
+    return {key: value for key, value in request.form.items() if key != "csrf_token"}
+
+
 def hash_secret(secret):
     """SHA-256 of a random, high-entropy token (invitation codes, API tokens, reset links).
 
