@@ -34,22 +34,13 @@ def create_app(test_config=None):
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
 
-    from . import db, security, auth, errors, cli
-    from . import practitioner, api, family, manager, admin
+    from . import commands, db, errors, security, views
 
     db.init_app(app)
     security.init_app(app)
-    auth.init_app(app)
     errors.init_app(app)
-    cli.init_app(app)
-    for blueprint_module in (practitioner, api, family, manager, admin):
-        app.register_blueprint(blueprint_module.bp)
-    from . import password_reset  # the one-time password link page (admin, issue 7)
-
-    app.register_blueprint(password_reset.bp)
-    from . import offline  # the installable app: service worker, offline shell, outbox JSON (issue 6)
-
-    app.register_blueprint(offline.bp)
+    views.init_app(app)
+    commands.init_app(app)
     _migrate_new_database(app)
     return app
 

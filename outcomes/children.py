@@ -1,7 +1,15 @@
-"""Children: caseload lists and the child's star over time. No Flask imports."""
+"""Children and caseloads: the caseload lists, the child's star over time, and the admin's
+add, move and discharge. No Flask imports.
+
+Every write that touches a child is audited in the same transaction.
+"""
 from . import stars
 from .access import PRACTITIONER_CHILDREN_SQL
 from .reviews import due_date
+from datetime import date
+from marshmallow import ValidationError
+from . import audit
+from .db import write_transaction
 
 
 def get_child(db, child_id):
@@ -112,3 +120,185 @@ def _scores_by_review(db, review_ids):
     ):
         scores[review_id][key] = score
     return scores
+
+
+def find_child(db, reference):
+    """A child by record number, NHS number (spaces allowed) or local id; None if no match."""
+    reference = (reference or "").strip()
+    if not reference:
+        return None
+    digits = reference.replace(" ", "")
+    rows = list(db.query(
+        "SELECT * FROM children WHERE nhs_number = ? OR local_id = ? ORDER BY id LIMIT 1", [digits, reference]
+    ))
+    if not rows and reference.isdigit():
+        rows = list(db.query("SELECT * FROM children WHERE id = ?", [int(reference)]))
+    return rows[0] if rows else None
+
+
+def child_row(data):
+    """The children columns from a loaded ChildSchema."""
+    return {
+        "given_name": data["given_name"].strip(),
+        "family_name": data["family_name"].strip(),
+        "date_of_birth": data["date_of_birth"].isoformat(),
+        "nhs_number": data["nhs_number"].replace(" ", "") if data.get("nhs_number") else None,
+        "local_id": data["local_id"].strip() if data.get("local_id") else None,
+    }
+
+
+def check_child_unique(db, row, child_id=None):
+    """Refuse an NHS number or local id that another child already has."""
+    errors = {}
+    for column, label in (("nhs_number", "NHS number"), ("local_id", "local id")):
+        if row[column] and db.execute(
+            f"SELECT 1 FROM children WHERE {column} = ? AND id IS NOT ?", [row[column], child_id]
+        ).fetchone():
+            errors[column] = [f"Another child already has this {label}."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def check_practitioner(db, service_id, practitioner_id, field="practitioner_id"):
+    """A practitioner's list must be in a service they belong to as a practitioner."""
+    if practitioner_id is None:
+        return
+    if not db.execute(
+        """SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
+           WHERE m.user_id = ? AND m.service_id = ? AND m.role = 'practitioner' AND u.active = 1""",
+        [practitioner_id, service_id],
+    ).fetchone():
+        raise ValidationError({field: ["Choose an active practitioner of this service."]})
+
+
+def _check_service(db, service_id):
+    row = db.execute("SELECT key, retired_at FROM services WHERE id = ?", [service_id]).fetchone()
+    if row is None or row[1]:
+        raise ValidationError({"service_id": ["Choose a service that is not retired."]})
+    return row[0]
+
+
+def add_to_caseload(db, user_id, child_id, data):
+    """Open a caseload episode (a loaded CaseloadEntrySchema); returns its id."""
+    with write_transaction(db):
+        key = _check_service(db, data["service_id"])
+        check_practitioner(db, data["service_id"], data["practitioner_id"])
+        if db.execute("SELECT 1 FROM caseloads WHERE child_id = ? AND service_id = ? AND discharged_on IS NULL",
+                      [child_id, data["service_id"]]).fetchone():
+            raise ValidationError({"service_id": ["The child is already on this service's caseload."]})
+        started = (data["started_on"] or date.today()).isoformat()
+        caseload_id = db["caseloads"].insert({
+            "child_id": child_id, "service_id": data["service_id"],
+            "practitioner_id": data["practitioner_id"], "started_on": started,
+        }).last_pk
+        audit.record(db, user_id, "add to caseload", child_id, f"{key} from {started}")
+        return caseload_id
+
+
+def create_child_on_caseload(db, user_id, data):
+    """Create a child (a loaded NewChildOnCaseloadSchema) and open their caseload episode."""
+    row = child_row(data)
+    with write_transaction(db):
+        check_child_unique(db, row)
+        _check_service(db, data["service_id"])
+        check_practitioner(db, data["service_id"], data["practitioner_id"])
+        child_id = db["children"].insert(row).last_pk
+        audit.record(db, user_id, "create child", child_id, "")
+        add_to_caseload(db, user_id, child_id, data)
+        return child_id
+
+
+def update_child(db, user_id, child_id, data):
+    """Correct a child's details (a loaded ChildSchema)."""
+    row = child_row(data)
+    with write_transaction(db):
+        check_child_unique(db, row, child_id)
+        db["children"].update(child_id, dict(row, updated_at=_now(db)))
+        audit.record(db, user_id, "update child", child_id, "")
+
+
+def _now(db):
+    return db.execute("SELECT datetime('now')").fetchone()[0]
+
+
+def get_caseload(db, caseload_id):
+    rows = list(db.query(
+        """SELECT c.*, s.key AS service_key, s.name AS service_name FROM caseloads c
+           JOIN services s ON s.id = c.service_id WHERE c.id = ?""",
+        [caseload_id],
+    ))
+    return rows[0] if rows else None
+
+
+def move(db, user_id, caseload_id, practitioner_id):
+    """Put an open episode on another practitioner's list (None: nobody's list)."""
+    with write_transaction(db):
+        entry = get_caseload(db, caseload_id)
+        if entry is None or entry["discharged_on"]:
+            raise ValidationError({"caseload": ["Only a child on an open caseload can be moved."]})
+        check_practitioner(db, entry["service_id"], practitioner_id)
+        db["caseloads"].update(caseload_id, {"practitioner_id": practitioner_id})
+        audit.record(db, user_id, "move caseload", entry["child_id"],
+                     f"{entry['service_key']} to practitioner {practitioner_id or 'none'}")
+
+
+def discharge(db, user_id, caseload_id, discharged_on=None):
+    """End an open episode; it stays as history and the child leaves the service's caseload."""
+    with write_transaction(db):
+        entry = get_caseload(db, caseload_id)
+        if entry is None or entry["discharged_on"]:
+            raise ValidationError({"caseload": ["This child is not on that caseload now."]})
+        day = (discharged_on or date.today()).isoformat()
+        if day < entry["started_on"]:
+            raise ValidationError({"discharged_on": ["The discharge date is before the episode started."]})
+        db["caseloads"].update(caseload_id, {"discharged_on": day})
+        audit.record(db, user_id, "discharge", entry["child_id"], f"{entry['service_key']} on {day}")
+
+
+def service_caseload(db, service_id, include_discharged=False):
+    """A service's caseload episodes with the child's name and the practitioner's."""
+    where = "" if include_discharged else "AND c.discharged_on IS NULL"
+    return list(db.query(
+        f"""SELECT c.id, c.child_id, c.started_on, c.discharged_on, c.practitioner_id,
+                   ch.given_name, ch.family_name, ch.date_of_birth, u.name AS practitioner_name
+            FROM caseloads c JOIN children ch ON ch.id = c.child_id
+            LEFT JOIN users u ON u.id = c.practitioner_id
+            WHERE c.service_id = ? {where}
+            ORDER BY c.discharged_on IS NOT NULL, ch.family_name, ch.given_name""",
+        [service_id],
+    ))
+
+
+def child_episodes(db, child_id):
+    """Every caseload episode of a child, open ones first."""
+    return list(db.query(
+        """SELECT c.*, s.key AS service_key, s.name AS service_name, s.retired_at,
+                  u.name AS practitioner_name
+           FROM caseloads c JOIN services s ON s.id = c.service_id
+           LEFT JOIN users u ON u.id = c.practitioner_id
+           WHERE c.child_id = ? ORDER BY c.discharged_on IS NOT NULL, c.started_on DESC""",
+        [child_id],
+    ))
+
+
+def practitioners_of(db, service_id):
+    """Active practitioners of a service, for the caseload's 'practitioner' choice."""
+    return list(db.query(
+        """SELECT u.id, u.name, u.email FROM users u JOIN memberships m ON m.user_id = u.id
+           WHERE m.service_id = ? AND m.role = 'practitioner' AND u.active = 1 ORDER BY u.name""",
+        [service_id],
+    ))
+
+
+def search_children(db, text, limit=50):
+    """Children whose name, NHS number or local id starts with `text` (the admin's child finder)."""
+    text = (text or "").strip()
+    like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return list(db.query(
+        r"""SELECT id, given_name, family_name, date_of_birth, nhs_number, local_id FROM children
+            WHERE given_name LIKE :like ESCAPE '\' OR family_name LIKE :like ESCAPE '\'
+               OR (given_name || ' ' || family_name) LIKE :like ESCAPE '\'
+               OR nhs_number = :digits OR local_id = :text
+            ORDER BY family_name, given_name LIMIT :limit""",
+        {"like": like, "digits": text.replace(" ", ""), "text": text, "limit": limit},
+    ))

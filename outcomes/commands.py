@@ -1,4 +1,4 @@
-"""`flask --app outcomes ...` commands for every admin action, for scripted set-up.
+"""Every `flask --app outcomes ...` command: the database, demo data, every admin action, feed tokens.
 
 Input goes through the same marshmallow schemas as the admin pages; a refused input prints
 each field's message, exits with status 1 and writes nothing. Writes that touch a child are
@@ -11,8 +11,8 @@ from flask import current_app, url_for
 from flask.cli import with_appcontext
 from marshmallow import ValidationError
 
-from . import audit, caseloads, importer, people, services, star_editor, subject_access, users
-from .db import get_db, write_transaction
+from . import audit, children, demo, importer, services, stars, subject_access, tokens, users
+from .db import get_db, migrate, write_transaction
 from .errors import flatten_errors
 from .schemas import (AuditFilterSchema, CaseloadEntrySchema, DischargeSchema, NewChildOnCaseloadSchema,
                       ServiceSchema, ServiceUpdateSchema, StaffSchema, StaffUpdateSchema, StarSchema)
@@ -54,7 +54,7 @@ def _user(email):
 
 
 def _child(reference):
-    child = caseloads.find_child(get_db(), reference)
+    child = children.find_child(get_db(), reference)
     if child is None:
         raise click.ClickException(f"No child has the record number, NHS number or local id {reference!r}.")
     return child
@@ -71,7 +71,7 @@ def _open_episode(child_id, service_id):
 
 def _link(token, base_url):
     with current_app.test_request_context(base_url=base_url):
-        return url_for("password_reset.reset", token=token, _external=True)
+        return url_for("auth.reset_password", token=token, _external=True)
 
 
 # --- Services ---
@@ -132,18 +132,18 @@ def save_star_command(json_file, service_key, publish):
         raise click.ClickException("The file must hold one JSON object.")
     data = _load(StarSchema(), body)
     db = get_db()
-    key = data["key"] or star_editor.slug(data["name"])
+    key = data["key"] or stars.slug(data["name"])
     existing = db.execute("SELECT id FROM stars WHERE key = ?", [key]).fetchone()
     if existing:
         star_id = existing[0]
-        _, new_version = star_editor.save_star(db, star_id, data)
+        _, new_version = stars.save_star(db, star_id, data)
         click.echo(f"Saved {key}" + (" as a new draft version." if new_version else " (draft updated)."))
     else:
-        star_id = _do(star_editor.create_star, db, data)
+        star_id = _do(stars.save_new_star, db, data)
         click.echo(f"Created star {key} as a draft.")
     if service_key or publish:
         service_id = _service(service_key)["id"] if service_key else None
-        version = _do(star_editor.publish, db, star_id, service_id)
+        version = _do(stars.publish, db, star_id, service_id)
         click.echo(f"Published version {version}" + (f" for {service_key}." if service_key else "."))
 
 
@@ -157,7 +157,7 @@ def publish_star_command(star_key, service_key):
     if row is None:
         raise click.ClickException(f"No star has the key {star_key!r}.")
     service_id = _service(service_key)["id"] if service_key else None
-    version = _do(star_editor.publish, get_db(), row[0], service_id)
+    version = _do(stars.publish, get_db(), row[0], service_id)
     click.echo(f"Published {star_key} version {version}" + (f" for {service_key}." if service_key else "."))
 
 
@@ -180,9 +180,9 @@ def create_staff_command(email, name, role, practitioner_of, manager_of, base_ur
     """Create a staff account and print its one-time link for setting a password."""
     data = _load(StaffSchema(), {"email": email, "name": name, "role": role})
     data.update(practitioner_of=_service_ids(practitioner_of), manager_of=_service_ids(manager_of))
-    user_id, token = _do(people.create_staff, get_db(), data)
+    user_id, token = _do(users.create_staff, get_db(), data)
     click.echo(f"Created {email}. Send them this one-time link to set a password "
-               f"(valid {int(people.RESET_LIFETIME.total_seconds() // 3600)} hours):")
+               f"(valid {int(users.RESET_LIFETIME.total_seconds() // 3600)} hours):")
     click.echo(_link(token, base_url))
 
 
@@ -197,11 +197,11 @@ def update_staff_command(email, name, role, practitioner_of, manager_of):
     """Change a staff account's name, role or service memberships."""
     db = get_db()
     user = _user(email)
-    held = people.memberships(db, user["id"])
+    held = users.memberships(db, user["id"])
     data = _load(StaffUpdateSchema(), {"name": name or user["name"], "role": role or user["role"]})
     data["practitioner_of"] = _service_ids(practitioner_of) if practitioner_of else held["practitioner"]
     data["manager_of"] = _service_ids(manager_of) if manager_of else held["manager"]
-    _do(people.update_staff, db, user["id"], data)
+    _do(users.update_staff, db, user["id"], data)
     click.echo(f"Saved {email}.")
 
 
@@ -211,7 +211,7 @@ def update_staff_command(email, name, role, practitioner_of, manager_of):
 @with_appcontext
 def password_link_command(email, base_url):
     """Print a one-time link for the account to set a new password (earlier links stop working)."""
-    token = _do(people.create_reset, get_db(), _user(email)["id"])
+    token = _do(users.create_reset, get_db(), _user(email)["id"])
     click.echo(_link(token, base_url))
 
 
@@ -220,7 +220,7 @@ def password_link_command(email, base_url):
 @with_appcontext
 def deactivate_user_command(email):
     """Stop an account signing in; their reviews and history stay."""
-    _do(people.set_active, get_db(), _user(email)["id"], False)
+    _do(users.set_active, get_db(), _user(email)["id"], False)
     click.echo(f"Deactivated {email}.")
 
 
@@ -229,7 +229,7 @@ def deactivate_user_command(email):
 @with_appcontext
 def reactivate_user_command(email):
     """Let a deactivated account sign in again (send a new password link)."""
-    _do(people.set_active, get_db(), _user(email)["id"], True)
+    _do(users.set_active, get_db(), _user(email)["id"], True)
     click.echo(f"Reactivated {email}.")
 
 
@@ -253,7 +253,7 @@ def add_child_command(given_name, family_name, date_of_birth, nhs_number, local_
         "given_name": given_name, "family_name": family_name, "date_of_birth": date_of_birth,
         "nhs_number": nhs_number, "local_id": local_id, "service_id": service["id"],
         "practitioner_id": _user(practitioner)["id"] if practitioner else None, "started_on": started_on})
-    child_id = _do(caseloads.create_child_on_caseload, get_db(), None, data)
+    child_id = _do(children.create_child_on_caseload, get_db(), None, data)
     click.echo(f"Added child {child_id} to the {service['name']} caseload.")
 
 
@@ -269,7 +269,7 @@ def add_to_caseload_command(child, service_key, practitioner, started_on):
     data = _load(CaseloadEntrySchema(), {
         "service_id": service["id"], "started_on": started_on,
         "practitioner_id": _user(practitioner)["id"] if practitioner else None})
-    _do(caseloads.add_to_caseload, get_db(), None, record["id"], data)
+    _do(children.add_to_caseload, get_db(), None, record["id"], data)
     click.echo(f"Added child {record['id']} to the {service['name']} caseload.")
 
 
@@ -282,7 +282,7 @@ def move_child_command(child, service_key, practitioner):
     """Move a child on a service's caseload to another practitioner's list."""
     record, service = _child(child), _service(service_key)
     episode = _open_episode(record["id"], service["id"])
-    _do(caseloads.move, get_db(), None, episode, _user(practitioner)["id"] if practitioner else None)
+    _do(children.move, get_db(), None, episode, _user(practitioner)["id"] if practitioner else None)
     click.echo(f"Moved child {record['id']} to {practitioner or 'no practitioner'}'s list.")
 
 
@@ -295,7 +295,7 @@ def discharge_child_command(child, service_key, discharged_on):
     """Discharge a child from a service's caseload (the episode stays as history)."""
     record, service = _child(child), _service(service_key)
     data = _load(DischargeSchema(), {"discharged_on": discharged_on})
-    _do(caseloads.discharge, get_db(), None, _open_episode(record["id"], service["id"]), data["discharged_on"])
+    _do(children.discharge, get_db(), None, _open_episode(record["id"], service["id"]), data["discharged_on"])
     click.echo(f"Discharged child {record['id']} from {service['name']}.")
 
 
@@ -358,13 +358,77 @@ def subject_access_command(child, output):
     output.write("\n")
 
 
+@click.command("init-db")
+@with_appcontext
+def init_db_command():
+    """Create the database or apply any pending migrations."""
+    version = migrate(get_db())
+    click.echo(f"Database at schema version {version}: {current_app.config['DATABASE']}")
+
+
+@click.command("seed-demo")
+@with_appcontext
+@click.option("--password", default="outcomes-demo", show_default=True,
+              help="Password for every demo account.")
+def seed_demo_command(password):
+    """Fill an empty database with generated demo data and print the demo accounts."""
+    db = get_db()
+    migrate(db)
+    if db["users"].count:
+        click.echo("The database already has accounts; leaving it as it is.")
+        click.echo("Demo accounts (with the password given when they were seeded):")
+    else:
+        sizes = demo.seed(db, password)
+        click.echo(f"Seeded {sizes['children']} children and {sizes['reviews']} reviews into "
+                   f"{current_app.config['DATABASE']}.")
+        click.echo(f"Demo accounts (password: {password}):")
+    for email in demo.ACCOUNTS:
+        click.echo(f"  {email}")
+
+
+@click.command("create-token")
+@click.argument("name")
+@with_appcontext
+def create_token_command(name):
+    """Create a scorecard feed token called NAME and print it once (only its hash is kept)."""
+    try:
+        token = tokens.create_token(get_db(), name)
+    except tokens.TokenError as error:
+        raise click.ClickException(str(error))
+    click.echo(f"Token '{name}' (shown only now; store it in the client's settings):")
+    click.echo(token)
+
+
+@click.command("revoke-token")
+@click.argument("name")
+@with_appcontext
+def revoke_token_command(name):
+    """Revoke the feed token called NAME; clients using it get 401 from then on."""
+    try:
+        tokens.revoke_token(get_db(), name)
+    except tokens.TokenError as error:
+        raise click.ClickException(str(error))
+    click.echo(f"Token '{name}' is revoked.")
+
+
+@click.command("list-tokens")
+@with_appcontext
+def list_tokens_command():
+    """List feed tokens by name, with when each was made, last used and revoked (never the token)."""
+    for row in tokens.list_tokens(get_db()):
+        state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
+        click.echo(f"{row['name']}: created {row['created_at']}, last used {row['last_used_at'] or 'never'}, {state}")
+
+
 COMMANDS = [
+    init_db_command, seed_demo_command,
     create_service_command, update_service_command, retire_service_command,
     save_star_command, publish_star_command,
     create_staff_command, update_staff_command, password_link_command,
     deactivate_user_command, reactivate_user_command,
     add_child_command, add_to_caseload_command, move_child_command, discharge_child_command,
     import_children_command, audit_log_command, subject_access_command,
+    create_token_command, revoke_token_command, list_tokens_command,
 ]
 
 

@@ -2,10 +2,8 @@
 import contextlib
 import sqlite3
 
-import click
 import sqlite_utils
 from flask import current_app, g
-from flask.cli import with_appcontext
 
 from .migrations import MIGRATIONS
 
@@ -97,12 +95,3 @@ def _statements(sql):
 
 def init_app(app):
     app.teardown_appcontext(close_db)
-    app.cli.add_command(init_db_command)
-
-
-@click.command("init-db")
-@with_appcontext
-def init_db_command():
-    """Create the database or apply any pending migrations."""
-    version = migrate(get_db())
-    click.echo(f"Database at schema version {version}: {current_app.config['DATABASE']}")

@@ -177,7 +177,7 @@ class StarSchema(Schema):
 
     @validates_schema
     def domain_keys_unique(self, data, **kwargs):
-        from .star_editor import slug
+        from .stars import slug
 
         seen, problems = {}, {}
         for index, domain in enumerate(data.get("domains") or []):

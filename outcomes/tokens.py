@@ -1,10 +1,6 @@
 """API tokens for the scorecard feed: made by an admin, shown once, stored only as a hash.
 
-`flask --app outcomes create-token NAME` prints a new token; `revoke-token NAME` stops it working.
-"""
-import click
-from flask.cli import with_appcontext
-
+The commands create-token, revoke-token and list-tokens (commands.py) call these."""
 from .db import get_db, write_transaction
 from .security import hash_secret, new_secret
 
@@ -52,42 +48,3 @@ def token_for(db, token):
 
 def list_tokens(db):
     return list(db.query("SELECT name, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY name"))
-
-
-@click.command("create-token")
-@click.argument("name")
-@with_appcontext
-def create_token_command(name):
-    """Create a scorecard feed token called NAME and print it once (only its hash is kept)."""
-    try:
-        token = create_token(get_db(), name)
-    except TokenError as error:
-        raise click.ClickException(str(error))
-    click.echo(f"Token '{name}' (shown only now; store it in the client's settings):")
-    click.echo(token)
-
-
-@click.command("revoke-token")
-@click.argument("name")
-@with_appcontext
-def revoke_token_command(name):
-    """Revoke the feed token called NAME; clients using it get 401 from then on."""
-    try:
-        revoke_token(get_db(), name)
-    except TokenError as error:
-        raise click.ClickException(str(error))
-    click.echo(f"Token '{name}' is revoked.")
-
-
-@click.command("list-tokens")
-@with_appcontext
-def list_tokens_command():
-    """List feed tokens by name, with when each was made, last used and revoked (never the token)."""
-    for row in list_tokens(get_db()):
-        state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
-        click.echo(f"{row['name']}: created {row['created_at']}, last used {row['last_used_at'] or 'never'}, {state}")
-
-
-def init_app(app):
-    for command in (create_token_command, revoke_token_command, list_tokens_command):
-        app.cli.add_command(command)

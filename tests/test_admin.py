@@ -377,9 +377,9 @@ def test_new_staff_account_sets_password_through_one_time_link(admin, client, au
 def test_expired_reset_link_is_refused(world, db, client):
     from datetime import datetime, timedelta, timezone
 
-    from outcomes import people
+    from outcomes import users
 
-    token = people.create_reset(db, world.slt, now=datetime.now(timezone.utc) - timedelta(hours=73))
+    token = users.create_reset(db, world.slt, now=datetime.now(timezone.utc) - timedelta(hours=73))
     assert client.get(f"/reset-password/{token}").status_code == 404
     assert client.get("/reset-password/not-a-token").status_code == 404
 

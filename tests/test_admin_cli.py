@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import row_counts
-from outcomes import admin_cli
+from outcomes import commands
 
 ROOT = Path(__file__).resolve().parent.parent
 STAR = {
@@ -23,7 +23,7 @@ def run(runner, *args):
     return runner.invoke(args=[str(arg) for arg in args])
 
 
-@pytest.mark.parametrize("command", admin_cli.COMMANDS, ids=lambda c: c.name)
+@pytest.mark.parametrize("command", commands.COMMANDS, ids=lambda c: c.name)
 def test_every_command_has_help_and_is_documented(runner, command):
     result = run(runner, command.name, "--help")
     assert result.exit_code == 0 and len(command.help or "") > 20

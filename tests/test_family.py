@@ -9,7 +9,8 @@ import pytest
 from marshmallow import ValidationError
 
 from conftest import PASSWORD, PASSWORD_HASH, row_counts
-from outcomes import family_views, reviews, users
+from outcomes import family as family_domain
+from outcomes import reviews, users
 
 TODAY = date.today()
 SLT = ["attention", "understanding", "talking", "speech_sounds", "social_communication", "eating_drinking"]
@@ -172,7 +173,7 @@ def test_family_never_opens_staff_pages(family, story, path):
 def test_family_never_sees_another_familys_view(family, auth, story, db):
     other = users.create_user(db, "grandma@test.example", "Gran", "family", password_hash=PASSWORD_HASH)
     db["family_links"].insert({"user_id": other, "child_id": story.amy})
-    family_views.save_view(db, other, story.amy_latest,
+    family_domain.save_view(db, other, story.amy_latest,
                            {"rating": 1, "comment": "Comment from Gran", "readings": {"talking": 9}})
     page = family.get(f"/family/children/{story.amy}")
     assert "Comment from Gran" not in page.text
@@ -211,7 +212,7 @@ def test_resaving_within_the_window_replaces_the_view(family, auth, story, db):
     post_view(family, auth, story.amy_latest, view_form(rating="5", comment="Changed my mind",
                                                          **{"reading-attention": "8"}))
     assert db.execute("SELECT count(*), rating, comment FROM family_views").fetchone() == (1, 5, "Changed my mind")
-    assert family_views.view_of(db, story.family, story.amy_latest)["readings"] == {"attention": 8}
+    assert family_domain.view_of(db, story.family, story.amy_latest)["readings"] == {"attention": 8}
     form = family.get(f"/family/reviews/{story.amy_latest}/view")
     assert 'value="8" selected' in form.text and 'value="5" checked' in form.text
 
@@ -255,16 +256,16 @@ def test_save_view_refuses_other_childrens_reviews_and_old_ones(db, story):
     data = {"rating": 3, "comment": "", "readings": {}}
     before = row_counts(db)
     with pytest.raises(ValidationError) as other_child:
-        family_views.save_view(db, story.family, story.cat_review, data)
+        family_domain.save_view(db, story.family, story.cat_review, data)
     assert other_child.value.messages == {"review_id": ["This is not a review of a child linked to your account."]}
     with pytest.raises(ValidationError) as late:
-        family_views.save_view(db, story.family, story.amy_latest, data, today=TODAY + timedelta(days=26))
+        family_domain.save_view(db, story.family, story.amy_latest, data, today=TODAY + timedelta(days=26))
     assert list(late.value.messages) == ["review_id"]
     with pytest.raises(ValidationError) as unknown:
-        family_views.save_view(db, story.family, story.amy_latest, dict(data, readings={"getting_about": 5}))
+        family_domain.save_view(db, story.family, story.amy_latest, dict(data, readings={"getting_about": 5}))
     assert unknown.value.messages == {"readings": {"getting_about": ["Unknown area for the Communication star."]}}
     assert row_counts(db) == before
-    family_views.save_view(db, story.family, story.amy_latest, data, today=TODAY + timedelta(days=25))
+    family_domain.save_view(db, story.family, story.amy_latest, data, today=TODAY + timedelta(days=25))
     assert db["family_views"].count == 1
 
 
@@ -273,7 +274,7 @@ def test_view_follows_an_amended_review(family, auth, story, db):
     amended = reviews.amend_review(db, story.slt, story.amy_latest, {
         "readings": {key: {"score": 5, "not_assessed_reason": None} for key in SLT},
         "notes": "", "internal_notes": "", "amendment_reason": "Corrected"})
-    assert family_views.view_of(db, story.family, amended["id"])["comment"] == "Kept"
+    assert family_domain.view_of(db, story.family, amended["id"])["comment"] == "Kept"
     assert "Kept" in family.get(f"/family/children/{story.amy}").text
 
 
@@ -323,7 +324,7 @@ def test_failures_older_than_15_minutes_do_not_count(client, auth, db, world):
 
 
 def test_admin_sees_the_familys_view_too(client, auth, story, db):
-    family_views.save_view(db, story.family, story.amy_latest,
+    family_domain.save_view(db, story.family, story.amy_latest,
                            {"rating": 2, "comment": "Too short a visit", "readings": {"talking": 3}})
     auth.login("admin@test.example")
     page = client.get(f"/children/{story.amy}")

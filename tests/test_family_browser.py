@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 
 from conftest import PHONE, TABLET, axe_violations, sign_in
-from outcomes import family_views, reviews, stars
+from outcomes import family, reviews, stars
 from outcomes.db import connect
 
 SCORES = [3, 4, 5, 6, 7, 8]
@@ -93,7 +93,7 @@ def test_parent_with_two_children_switches_and_prints_one_a4_page(browser, live_
     # The fullest page the demo makes: the newest review and a family view as well.
     db = connect(live_server.app.config["DATABASE"])
     family_id = db.execute("SELECT id FROM users WHERE email = 'family@demo.test'").fetchone()[0]
-    family_views.save_view(db, family_id, recent_review["id"], {
+    family.save_view(db, family_id, recent_review["id"], {
         "rating": 5, "comment": "", "readings": {key: 5 for key in recent_review["keys"]}})
     db.close()
     phone = browser.new_context(viewport=PHONE)

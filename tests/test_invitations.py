@@ -7,7 +7,7 @@ import pytest
 from conftest import PASSWORD, row_counts
 from marshmallow import ValidationError
 
-from outcomes import invitations
+from outcomes import family
 from outcomes.security import hash_secret
 
 NEW_PASSWORD = "a long family password"
@@ -79,7 +79,7 @@ def test_used_code_is_refused_and_creates_nothing(client, auth, world, db):
 
 def test_expired_code_is_refused_and_creates_nothing(client, auth, world, db):
     eight_days_ago = datetime.now(timezone.utc) - timedelta(days=8)
-    code, _ = invitations.create_invitation(db, world.bob, world.slt, now=eight_days_ago)
+    code, _ = family.create_invitation(db, world.bob, world.slt, now=eight_days_ago)
     before = row_counts(db)
     page = join(client, auth, code)
     assert page.status_code == 422
@@ -89,13 +89,13 @@ def test_expired_code_is_refused_and_creates_nothing(client, auth, world, db):
 
 def test_code_still_works_on_its_last_day(db, world):
     six_days_ago = datetime.now(timezone.utc) - timedelta(days=6, hours=23)
-    code, _ = invitations.create_invitation(db, world.bob, world.slt, now=six_days_ago)
-    assert invitations.check_code(db, code)["child_id"] == world.bob
+    code, _ = family.create_invitation(db, world.bob, world.slt, now=six_days_ago)
+    assert family.check_code(db, code)["child_id"] == world.bob
 
 
 @pytest.mark.parametrize("code", ["ABCD-EFGH-JKMN-PQRS", "", "   ", "x" * 99])
 def test_wrong_code_is_refused_and_creates_nothing(client, auth, world, db, code):
-    invitations.create_invitation(db, world.bob, world.slt)
+    family.create_invitation(db, world.bob, world.slt)
     before = row_counts(db)
     page = join(client, auth, code)
     assert page.status_code == 422
@@ -111,7 +111,7 @@ def test_wrong_code_is_refused_and_creates_nothing(client, auth, world, db, code
     ("name", {"name": ""}, "Enter your name"),
 ])
 def test_bad_account_details_name_the_field_and_keep_the_code(client, auth, world, db, field, changes, message):
-    code, _ = invitations.create_invitation(db, world.bob, world.slt)
+    code, _ = family.create_invitation(db, world.bob, world.slt)
     before = row_counts(db)
     values = {"email": "new.parent@test.example", "name": "Nia Parent", "password": NEW_PASSWORD}
     values.update({key: value for key, value in changes.items() if key != "confirm"})
@@ -119,11 +119,11 @@ def test_bad_account_details_name_the_field_and_keep_the_code(client, auth, worl
     assert page.status_code == 422
     assert message in page.text and f'id="{field}-error"' in page.text
     assert row_counts(db) == before
-    assert invitations.check_code(db, code)  # still usable once the parent corrects the form
+    assert family.check_code(db, code)  # still usable once the parent corrects the form
 
 
 def test_existing_family_account_adds_the_child_with_its_password(client, auth, world, db):
-    code, _ = invitations.create_invitation(db, world.bob, world.slt)
+    code, _ = family.create_invitation(db, world.bob, world.slt)
     joined = join(client, auth, code, email="FAMILY@test.example", name="", password=PASSWORD)
     assert joined.status_code == 302
     assert {row[0] for row in db.execute("SELECT child_id FROM family_links WHERE user_id = ?", [world.family])} == {
@@ -133,7 +133,7 @@ def test_existing_family_account_adds_the_child_with_its_password(client, auth, 
 
 @pytest.mark.parametrize("email", ["family@test.example", "slt@test.example"])
 def test_existing_account_without_its_password_is_refused(client, auth, world, db, email):
-    code, _ = invitations.create_invitation(db, world.bob, world.slt)
+    code, _ = family.create_invitation(db, world.bob, world.slt)
     password = "not the right password" if email.startswith("family") else PASSWORD  # staff: right password, wrong kind
     before = row_counts(db)
     page = join(client, auth, code, email=email, password=password)
@@ -168,10 +168,10 @@ def test_invite_needs_the_csrf_token(client, auth, world, db):
 def test_two_redemptions_of_one_code_make_one_account(db, world):
     from outcomes.schemas import InvitationAcceptSchema
 
-    code, _ = invitations.create_invitation(db, world.bob, world.slt)
+    code, _ = family.create_invitation(db, world.bob, world.slt)
     body = {"code": code, "name": "A", "email": "a@test.example", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
-    invitations.redeem(db, InvitationAcceptSchema().load(body))
+    family.redeem(db, InvitationAcceptSchema().load(body))
     with pytest.raises(ValidationError) as refused:
-        invitations.redeem(db, InvitationAcceptSchema().load(dict(body, email="b@test.example")))
-    assert refused.value.messages == {"code": [invitations.USED_CODE]}
+        family.redeem(db, InvitationAcceptSchema().load(dict(body, email="b@test.example")))
+    assert refused.value.messages == {"code": [family.USED_CODE]}
     assert db.execute("SELECT count(*) FROM users WHERE role = 'family'").fetchone()[0] == 2  # Pat + A

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import PASSWORD, row_counts
 from outcomes.db import connect
-from outcomes.offline import PRECACHED_STATIC, shell_version
+from outcomes.views.offline import PRECACHED_STATIC, shell_version
 
 ROOT = Path(__file__).resolve().parent.parent
 SLT_DOMAINS = ["attention", "understanding", "talking", "speech_sounds", "social_communication", "eating_drinking"]

@@ -128,7 +128,7 @@ def test_worker_controls_the_page_and_the_manifest_makes_it_installable(context,
 
 
 def test_a_new_version_replaces_the_old_cache(context, server, monkeypatch):
-    from outcomes import offline
+    from outcomes.views import offline
 
     page = ready_practitioner(context, server.url)
     old = page.evaluate("caches.keys()")

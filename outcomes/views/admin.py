@@ -9,11 +9,11 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from . import audit, caseloads, children, importer, people, services, star_editor, stars, subject_access
+from .. import audit, children, importer, services, stars, subject_access, users
 from .auth import role_required
-from .db import get_db, write_transaction
-from .errors import flatten_errors
-from .schemas import (ActiveSchema, AuditFilterSchema, ChildSchema, DischargeSchema, ExistingChildOnCaseloadSchema,
+from ..db import get_db, write_transaction
+from ..errors import flatten_errors
+from ..schemas import (ActiveSchema, AuditFilterSchema, ChildSchema, DischargeSchema, ExistingChildOnCaseloadSchema,
                       ImportConfirmSchema, MoveSchema, NewChildOnCaseloadSchema, PublishSchema, ServiceSchema,
                       ServiceUpdateSchema, StaffSchema, StaffUpdateSchema, StarSchema)
 
@@ -113,7 +113,7 @@ def service_edit(service_id):
             flash(f"Service {data['name']} saved.")
             return redirect(url_for("admin.service_list"))
     return render_template("admin/service_edit.html", service=service, errors=errors, values=values,
-                           open_caseload=len(caseloads.service_caseload(db, service_id))), (422 if errors else 200)
+                           open_caseload=len(children.service_caseload(db, service_id))), (422 if errors else 200)
 
 
 @bp.route("/services/<int:service_id>/retire", methods=["POST"])
@@ -156,7 +156,7 @@ def editor_values(body):
 @bp.route("/stars")
 @admin_required
 def star_list():
-    return render_template("admin/stars.html", stars=star_editor.list_stars(get_db()))
+    return render_template("admin/stars.html", stars=stars.list_stars(get_db()))
 
 
 @bp.route("/stars/new", methods=["GET", "POST"])
@@ -169,7 +169,7 @@ def star_new():
         data, errors = load(StarSchema(), values)
         if data:
             try:
-                star_id = star_editor.create_star(get_db(), data)
+                star_id = stars.save_new_star(get_db(), data)
             except ValidationError as error:
                 errors = flatten_errors(error.messages)
             else:
@@ -184,22 +184,22 @@ def star_new():
 @admin_required
 def star_edit(star_id):
     db = get_db()
-    star = found_or_404(star_editor.get_star(db, star_id), "star")
+    star = found_or_404(stars.get_star(db, star_id), "star")
     errors = {}
-    latest = stars.load_version(db, star_editor.latest_version_id(db, star_id))
-    values = star_editor.form_values(latest)
+    latest = stars.load_version(db, stars.latest_version_id(db, star_id))
+    values = stars.form_values(latest)
     if request.method == "POST":
         values = star_body_from_form()
         values.pop("key", None)
         data, errors = load(StarSchema(), values)
         if data:
-            _, new_version = star_editor.save_star(db, star_id, data)
+            _, new_version = stars.save_star(db, star_id, data)
             flash("Saved as a new draft version: reviews already made keep the version they used."
                   if new_version else "Draft saved.")
             return redirect(url_for("admin.star_edit", star_id=star_id))
-    versions = star_editor.versions(db, star_id)
+    versions = stars.versions(db, star_id)
     return render_template("admin/star_edit.html", star=star, values=editor_values(values), errors=errors,
-                           versions=versions, latest=latest, frozen=star_editor.is_frozen(db, latest["id"]),
+                           versions=versions, latest=latest, frozen=stars.is_frozen(db, latest["id"]),
                            services=services.active_services(db), rows=range(STAR_ROWS)), (422 if errors else 200)
 
 
@@ -207,9 +207,9 @@ def star_edit(star_id):
 @admin_required
 def star_preview(star_id):
     db = get_db()
-    found_or_404(star_editor.get_star(db, star_id), "star")
-    version = stars.load_version(db, star_editor.latest_version_id(db, star_id))
-    first, latest = star_editor.example_readings(version)
+    found_or_404(stars.get_star(db, star_id), "star")
+    version = stars.load_version(db, stars.latest_version_id(db, star_id))
+    first, latest = stars.example_readings(version)
     return render_template("admin/star_preview.html", star=version, first=first, latest=latest,
                            star_id=star_id, stage_name=stars.stage_name)
 
@@ -218,13 +218,13 @@ def star_preview(star_id):
 @admin_required
 def star_publish(star_id):
     db = get_db()
-    star = found_or_404(star_editor.get_star(db, star_id), "star")
+    star = found_or_404(stars.get_star(db, star_id), "star")
     data, errors = load(PublishSchema(), form_data())
     if errors:
         abort(400, description=" ".join(sum(errors.values(), [])))
     service_id = data["service_id"]
     try:
-        version = star_editor.publish(db, star_id, service_id)
+        version = stars.publish(db, star_id, service_id)
     except ValidationError as error:
         flash(" ".join(sum(flatten_errors(error.messages).values(), [])))
     else:
@@ -238,11 +238,11 @@ def star_publish(star_id):
 @bp.route("/people")
 @admin_required
 def people_list():
-    return render_template("admin/people.html", people=people.list_people(get_db()))
+    return render_template("admin/people.html", people=users.list_people(get_db()))
 
 
 def _reset_link(token):
-    return url_for("password_reset.reset", token=token, _external=True)
+    return url_for("auth.reset_password", token=token, _external=True)
 
 
 @bp.route("/people/new", methods=["GET", "POST"])
@@ -254,11 +254,11 @@ def person_new():
         data, errors = load(StaffSchema(), values)
         if data:
             try:
-                user_id, token = people.create_staff(db, data)
+                user_id, token = users.create_staff(db, data)
             except ValidationError as error:
                 errors = flatten_errors(error.messages)
             else:
-                return render_template("admin/reset_link.html", person=people.get_person(db, user_id),
+                return render_template("admin/reset_link.html", person=users.get_person(db, user_id),
                                        link=_reset_link(token), new=True)
     return render_template("admin/person_edit.html", person=None, values=values, errors=errors,
                            services=services.active_services(db)), (422 if errors else 200)
@@ -268,9 +268,9 @@ def person_new():
 @admin_required
 def person_edit(user_id):
     db = get_db()
-    person = found_or_404(people.get_person(db, user_id), "person")
+    person = found_or_404(users.get_person(db, user_id), "person")
     errors = {}
-    held = people.memberships(db, user_id)
+    held = users.memberships(db, user_id)
     values = dict(person, practitioner_of=[str(i) for i in held["practitioner"]],
                   manager_of=[str(i) for i in held["manager"]])
     if request.method == "POST":
@@ -278,7 +278,7 @@ def person_edit(user_id):
         data, errors = load(StaffUpdateSchema(), values)
         if data:
             try:
-                people.update_staff(db, user_id, data, current_user.id)
+                users.update_staff(db, user_id, data, current_user.id)
             except ValidationError as error:
                 errors = flatten_errors(error.messages)
             else:
@@ -292,9 +292,9 @@ def person_edit(user_id):
 @admin_required
 def person_reset(user_id):
     db = get_db()
-    person = found_or_404(people.get_person(db, user_id), "person")
+    person = found_or_404(users.get_person(db, user_id), "person")
     try:
-        token = people.create_reset(db, user_id)
+        token = users.create_reset(db, user_id)
     except ValidationError as error:
         flash(" ".join(sum(flatten_errors(error.messages).values(), [])))
         return redirect(url_for("admin.person_edit", user_id=user_id))
@@ -305,13 +305,13 @@ def person_reset(user_id):
 @admin_required
 def person_active(user_id):
     db = get_db()
-    person = found_or_404(people.get_person(db, user_id), "person")
+    person = found_or_404(users.get_person(db, user_id), "person")
     data, errors = load(ActiveSchema(), form_data())
     if errors:
         abort(400, description=" ".join(sum(errors.values(), [])))
     active = data["active"]
     try:
-        people.set_active(db, user_id, active, current_user.id)
+        users.set_active(db, user_id, active, current_user.id)
     except ValidationError as error:
         flash(" ".join(sum(flatten_errors(error.messages).values(), [])))
     else:
@@ -350,18 +350,18 @@ def service_caseload(service_id):
                 return redirect(url_for("admin.service_caseload", service_id=service_id))
     return render_template(
         "admin/service_caseload.html", service=service, errors=errors, values=values, form=form,
-        rows=caseloads.service_caseload(db, service_id, include_discharged=request.args.get("all") == "1"),
-        practitioners=caseloads.practitioners_of(db, service_id),
+        rows=children.service_caseload(db, service_id, include_discharged=request.args.get("all") == "1"),
+        practitioners=children.practitioners_of(db, service_id),
     ), (422 if errors else 200)
 
 
 def _add_child(db, form, data):
     if form == "new":
-        return caseloads.create_child_on_caseload(db, current_user.id, data)
-    child = caseloads.find_child(db, data["child"])
+        return children.create_child_on_caseload(db, current_user.id, data)
+    child = children.find_child(db, data["child"])
     if child is None:
         raise ValidationError({"child": ["No child has that record number, NHS number or local id."]})
-    caseloads.add_to_caseload(db, current_user.id, child["id"], data)
+    children.add_to_caseload(db, current_user.id, child["id"], data)
     return child["id"]
 
 
@@ -369,11 +369,11 @@ def _add_child(db, form, data):
 @admin_required
 def caseload_move(caseload_id):
     db = get_db()
-    entry = found_or_404(caseloads.get_caseload(db, caseload_id), "caseload entry")
+    entry = found_or_404(children.get_caseload(db, caseload_id), "caseload entry")
     data, errors = load(MoveSchema(), form_data())
     if data:
         try:
-            caseloads.move(db, current_user.id, caseload_id, data["practitioner_id"])
+            children.move(db, current_user.id, caseload_id, data["practitioner_id"])
         except ValidationError as error:
             errors = flatten_errors(error.messages)
     flash(" ".join(sum(errors.values(), [])) if errors else "Moved to the chosen practitioner's list.")
@@ -386,11 +386,11 @@ def caseload_move(caseload_id):
 @admin_required
 def caseload_discharge(caseload_id):
     db = get_db()
-    entry = found_or_404(caseloads.get_caseload(db, caseload_id), "caseload entry")
+    entry = found_or_404(children.get_caseload(db, caseload_id), "caseload entry")
     data, errors = load(DischargeSchema(), form_data(lists=()))
     if data:
         try:
-            caseloads.discharge(db, current_user.id, caseload_id, data["discharged_on"])
+            children.discharge(db, current_user.id, caseload_id, data["discharged_on"])
         except ValidationError as error:
             errors = flatten_errors(error.messages)
     flash(" ".join(sum(errors.values(), [])) if errors else "Discharged; the episode stays in the child's history.")
@@ -401,7 +401,7 @@ def caseload_discharge(caseload_id):
 @admin_required
 def child_search():
     query = request.args.get("q", "").strip()[:100]
-    found = caseloads.search_children(get_db(), query) if query else []
+    found = children.search_children(get_db(), query) if query else []
     return render_template("admin/children.html", query=query, found=found)
 
 
@@ -416,7 +416,7 @@ def child(child_id):
         data, errors = load(ChildSchema(), values)
         if data:
             try:
-                caseloads.update_child(db, current_user.id, child_id, data)
+                children.update_child(db, current_user.id, child_id, data)
             except ValidationError as error:
                 errors = flatten_errors(error.messages)
             else:
@@ -425,10 +425,10 @@ def child(child_id):
     else:
         with write_transaction(db):
             audit.record(db, current_user.id, "view child record", child_id, "admin")
-    episodes = caseloads.child_episodes(db, child_id)
+    episodes = children.child_episodes(db, child_id)
     return render_template(
         "admin/child.html", child=record, values=values, errors=errors, episodes=episodes,
-        practitioners={e["service_id"]: caseloads.practitioners_of(db, e["service_id"])
+        practitioners={e["service_id"]: children.practitioners_of(db, e["service_id"])
                        for e in episodes if not e["discharged_on"]},
     ), (422 if errors else 200)
 
@@ -502,7 +502,7 @@ def _audit_filters():
     filters = {"user_id": data["user_id"], "date_from": data["date_from"], "date_to": data["date_to"]}
     filters["child_id"] = None
     if data["child"]:
-        child = caseloads.find_child(get_db(), data["child"])
+        child = children.find_child(get_db(), data["child"])
         if child is None:
             return None, 1, {"child": ["No child has that record number, NHS number or local id."]}, values
         filters["child_id"] = child["id"]
@@ -521,7 +521,7 @@ def audit_log():
     query = {k: v for k, v in values.items() if k != "page"}
     return render_template(
         "admin/audit.html", rows=rows, total=total, page=page, errors=errors, values=values, query=query,
-        pages=max(1, -(-total // AUDIT_PAGE)), people=people.list_people(db),
+        pages=max(1, -(-total // AUDIT_PAGE)), people=users.list_people(db),
     ), (422 if errors else 200)
 
 

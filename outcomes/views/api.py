@@ -3,10 +3,10 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
-from . import openapi, reviews, scorecard, tokens
-from .db import get_db
-from .errors import flatten_errors
-from .schemas import ReviewSchema, ScorecardQuerySchema
+from .. import openapi, reviews, scorecard, tokens
+from ..db import get_db
+from ..errors import flatten_errors
+from ..schemas import ReviewSchema, ScorecardQuerySchema
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

@@ -1,15 +1,16 @@
-"""Sign-in and sign-out for every role (flask-login), and the role check every blueprint uses."""
+"""Signing in and out for every role (flask-login), the one-time password link page, and the
+role check every blueprint uses."""
 from functools import wraps
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from marshmallow import ValidationError
 
-from . import users
-from .db import get_db
-from .errors import flatten_errors, wants_json
-from .schemas import LoginSchema
-from .security import submitted_form
+from .. import users
+from ..db import get_db
+from ..errors import flatten_errors, wants_json
+from ..schemas import LoginSchema, PasswordResetSchema
+from ..security import submitted_form
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -119,6 +120,28 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    db = get_db()
+    account = users.reset_for_token(db, token)
+    if account is None:
+        abort(404, description=users.RESET_REFUSED)
+    errors = {}
+    if request.method == "POST":
+        form = submitted_form()
+        try:
+            data = PasswordResetSchema().load(form)
+            users.use_reset(db, token, data["password"])
+        except ValidationError as error:
+            errors = flatten_errors(error.messages)
+        else:
+            # Whoever was signed in on this browser is signed out: the new password is for the account.
+            logout_user()
+            session.clear()
+            flash("Your password is set. Sign in with it now.")
+            return redirect(url_for("auth.login"))
+    return render_template("account/reset_password.html", account=account, errors=errors), (422 if errors else 200)
+
+
 def init_app(app):
     login_manager.init_app(app)
-    app.register_blueprint(bp)

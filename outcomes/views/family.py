@@ -8,13 +8,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user, login_user, logout_user
 from marshmallow import ValidationError
 
-from . import family_views, invitations, stars
-from .security import submitted_form
+from .. import family, stars
+from ..security import submitted_form
 from .auth import User, role_required
-from .db import get_db
-from .errors import flatten_errors
-from .schemas import FamilyViewSchema, InvitationAcceptSchema
-from .targets import OUTCOME_LABELS
+from ..db import get_db
+from ..errors import flatten_errors
+from ..schemas import FamilyViewSchema, InvitationAcceptSchema
+from ..targets import OUTCOME_LABELS
 
 bp = Blueprint("family", __name__, url_prefix="/family")
 NOT_LINKED = "No such child linked to your account."
@@ -24,14 +24,14 @@ family_required = role_required("family", message="This page is for families.")
 
 
 def linked_child_or_404(child_id):
-    child = family_views.linked_child(get_db(), current_user.id, child_id)
+    child = family.linked_child(get_db(), current_user.id, child_id)
     if child is None:
         abort(404, description=NOT_LINKED)
     return child
 
 
 def linked_review_or_404(review_id):
-    review = family_views.linked_review(get_db(), current_user.id, review_id)
+    review = family.linked_review(get_db(), current_user.id, review_id)
     if review is None:
         abort(404, description="No such review of a child linked to your account.")
     return review
@@ -40,7 +40,7 @@ def linked_review_or_404(review_id):
 @bp.route("/")
 @family_required
 def home():
-    linked = family_views.linked_children(get_db(), current_user.id)
+    linked = family.linked_children(get_db(), current_user.id)
     if len(linked) == 1:
         return redirect(url_for("family.child", child_id=linked[0]["id"]))
     return render_template("family/home.html", children=linked)
@@ -48,15 +48,15 @@ def home():
 
 def _service_sections(db, child_id):
     sections = []
-    for service in family_views.child_services(db, child_id):
-        chart = family_views.star_with_family_view(db, child_id, service["id"], current_user.id)
+    for service in family.child_services(db, child_id):
+        chart = family.star_with_family_view(db, child_id, service["id"], current_user.id)
         sections.append({
             "service": service,
             "chart": chart,
-            "datasets": family_views.chart_datasets(chart, "Your view") if chart else [],
-            "targets": family_views.targets_for_family(db, child_id, service["id"]),
-            "next_due": family_views.next_review_due(db, child_id, service),
-            "labels": family_views.domain_labels(db, service["id"], chart),
+            "datasets": family.chart_datasets(chart, "Your view") if chart else [],
+            "targets": family.targets_for_family(db, child_id, service["id"]),
+            "next_due": family.next_review_due(db, child_id, service),
+            "labels": family.domain_labels(db, service["id"], chart),
         })
     return sections
 
@@ -67,9 +67,9 @@ def child(child_id):
     child = linked_child_or_404(child_id)
     db = get_db()
     return render_template(
-        "family/child.html", child=child, linked=family_views.linked_children(db, current_user.id),
+        "family/child.html", child=child, linked=family.linked_children(db, current_user.id),
         sections=_service_sections(db, child_id),
-        timeline=family_views.timeline(db, current_user.id, child_id),
+        timeline=family.timeline(db, current_user.id, child_id),
         **_words(),
     )
 
@@ -88,8 +88,8 @@ def print_star(child_id, service_key):
 def _words():
     return {
         "stage_name": stars.stage_name, "outcome_labels": OUTCOME_LABELS,
-        "outcome_words": family_views.OUTCOME_WORDS, "next_step": family_views.NEXT_STEP,
-        "rating_words": family_views.RATING_WORDS,
+        "outcome_words": family.OUTCOME_WORDS, "next_step": family.NEXT_STEP,
+        "rating_words": family.RATING_WORDS,
     }
 
 
@@ -100,12 +100,12 @@ def add_view(review_id):
     db = get_db()
     child = linked_child_or_404(review["child_id"])
     star = stars.load_version(db, review["star_version_id"])
-    existing = family_views.view_of(db, current_user.id, review_id)
+    existing = family.view_of(db, current_user.id, review_id)
     errors = {}
     if request.method == "POST":
         try:
             data = FamilyViewSchema().load(_view_body(request.form, star))
-            family_views.save_view(db, current_user.id, review_id, data)
+            family.save_view(db, current_user.id, review_id, data)
         except ValidationError as error:
             errors = {key.removesuffix(".value"): messages
                       for key, messages in flatten_errors(error.messages).items()}
@@ -120,8 +120,8 @@ def add_view(review_id):
         values = {}
     return render_template(
         "family/view_form.html", child=child, review=review, star=star, values=values, errors=errors,
-        existing=existing, open=family_views.window_open(review),
-        closes=family_views.window_closes(review).isoformat(),
+        existing=existing, open=family.window_open(review),
+        closes=family.window_closes(review).isoformat(),
         practitioner=_practitioner_scores(db, review_id), labels=_field_labels(star), **_words(),
     ), (422 if errors else 200)
 
@@ -165,7 +165,7 @@ def join():
         # Passwords are never sent back into the page.
         values = {key: value for key, value in form.items() if key not in ("password", "confirm")}
         try:
-            row = invitations.redeem(get_db(), InvitationAcceptSchema().load(form))
+            row = family.redeem(get_db(), InvitationAcceptSchema().load(form))
         except ValidationError as error:
             errors = flatten_errors(error.messages)
         else:

@@ -9,13 +9,13 @@ from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from . import periods, scorecard
+from .. import periods, scorecard
 from .api import csv_response
 from .auth import role_required
-from .db import get_db
-from .errors import flatten_errors
-from .schemas import ManagerPeriodSchema
-from .users import service_ids
+from ..db import get_db
+from ..errors import flatten_errors
+from ..schemas import ManagerPeriodSchema
+from ..users import service_ids
 
 bp = Blueprint("manager", __name__, url_prefix="/manager")
 

@@ -11,12 +11,12 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, url_for
 from flask_login import current_user, login_required
 
-from . import offline_bundle
-from .db import get_db
+from .. import offline_bundle
+from ..db import get_db
 from .practitioner import NEW_TARGET_ROWS
-from .schemas import OUTCOMES
-from .security import csrf_token
-from .targets import OUTCOME_LABELS
+from ..schemas import OUTCOMES
+from ..security import csrf_token
+from ..targets import OUTCOME_LABELS
 
 bp = Blueprint("offline", __name__)
 mimetypes.add_type("application/manifest+json", ".webmanifest")

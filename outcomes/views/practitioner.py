@@ -6,13 +6,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from . import access, audit, children, family_views, invitations, reviews, services, stars
+from .. import access, audit, children, family, reviews, services, stars
 from .auth import role_required
-from .db import get_db, write_transaction
-from .errors import flatten_errors
-from .schemas import OUTCOMES, AmendmentSchema, ReviewSchema
-from .security import submitted_form
-from .targets import OUTCOME_LABELS, closed_targets, open_targets, suggested_outcome
+from ..db import get_db, write_transaction
+from ..errors import flatten_errors
+from ..schemas import OUTCOMES, AmendmentSchema, ReviewSchema
+from ..security import submitted_form
+from ..targets import OUTCOME_LABELS, closed_targets, open_targets, suggested_outcome
 
 bp = Blueprint("practitioner", __name__)
 NEW_TARGET_ROWS = 3
@@ -76,8 +76,8 @@ def child(child_id):
         sections.append({
             "service": service,
             # star_over_time plus the newest family view, drawn as a third dataset (issue 5).
-            "chart": family_views.star_with_family_view(db, child_id, service["id"]),
-            "family_views": family_views.views_for_staff(db, child_id, service["id"]),
+            "chart": family.star_with_family_view(db, child_id, service["id"]),
+            "family_views": family.views_for_staff(db, child_id, service["id"]),
             "open_targets": open_targets(db, child_id, service["id"]),
             "closed_targets": closed_targets(db, child_id, service["id"]),
             "history": children.review_history(db, child_id, service["id"]),
@@ -109,7 +109,7 @@ def invite_family(child_id):
     db = get_db()
     if not _may_invite(db, child_id):
         abort(404, description="No such child on your caseloads.")
-    code, expires_at = invitations.create_invitation(db, child_id, current_user.id)
+    code, expires_at = family.create_invitation(db, child_id, current_user.id)
     link = url_for("family.join", code=code, _external=True)
     return render_template("practitioner/invitation.html", child=child, code=code, link=link,
                            expires_at=expires_at)
