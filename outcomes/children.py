@@ -3,13 +3,14 @@ add, move and discharge. No Flask imports.
 
 Every write that touches a child is audited in the same transaction.
 """
-from . import stars
-from .access import PRACTITIONER_CHILDREN_SQL
-from .reviews import due_date
 from datetime import date
+
 from marshmallow import ValidationError
-from . import audit
+
+from . import audit, stars
+from .access import PRACTITIONER_CHILDREN_SQL
 from .db import write_transaction
+from .reviews import due_date
 
 
 def get_child(db, child_id):

@@ -14,8 +14,17 @@ from marshmallow import ValidationError
 from . import audit, children, demo, importer, services, stars, subject_access, tokens, users
 from .db import get_db, migrate, write_transaction
 from .errors import flatten_errors
-from .schemas import (AuditFilterSchema, CaseloadEntrySchema, DischargeSchema, NewChildOnCaseloadSchema,
-                      ServiceSchema, ServiceUpdateSchema, StaffSchema, StaffUpdateSchema, StarSchema)
+from .schemas import (
+    AuditFilterSchema,
+    CaseloadEntrySchema,
+    DischargeSchema,
+    NewChildOnCaseloadSchema,
+    ServiceSchema,
+    ServiceUpdateSchema,
+    StaffSchema,
+    StaffUpdateSchema,
+    StarSchema,
+)
 
 BASE_URL = "http://127.0.0.1:5000"
 

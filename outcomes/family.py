@@ -5,17 +5,16 @@ Every function that takes a user id answers only for children linked to that use
 for submitted, latest-version reviews. An invitation code is shown once to the practitioner
 who made it, stored only as a hash, lasts 7 days and can be used once.
 """
-from datetime import date, timedelta
+import secrets
+from datetime import date, datetime, timedelta, timezone
+
 from marshmallow import ValidationError
-from . import audit, children, stars
+from werkzeug.security import generate_password_hash
+
+from . import audit, children, stars, users
 from .db import write_transaction
 from .reviews import due_date
-import secrets
-from datetime import datetime, timedelta, timezone
-from werkzeug.security import generate_password_hash
-from . import audit, users
 from .security import hash_secret
-
 
 WINDOW = timedelta(days=30)
 

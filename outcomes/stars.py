@@ -4,10 +4,11 @@ Wording is this project's own. A version is frozen once it is published or a rev
 saving a frozen star makes the next version. Domain keys carry over between versions: that is
 how readings are compared across them.
 """
-from .db import write_transaction
 import re
+
 from marshmallow import ValidationError
 
+from .db import write_transaction
 
 DEFAULT_STAGES = [
     ("Needs a lot of help", 1, 2),

@@ -1,7 +1,7 @@
 """API tokens for the scorecard feed: made by an admin, shown once, stored only as a hash.
 
 The commands create-token, revoke-token and list-tokens (commands.py) call these."""
-from .db import get_db, write_transaction
+from .db import write_transaction
 from .security import hash_secret, new_secret
 
 

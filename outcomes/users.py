@@ -4,11 +4,12 @@ password links, deactivation). No Flask imports.
 Family accounts come from invitations (family.py); admins can only deactivate them here.
 """
 from datetime import datetime, timedelta, timezone
-from werkzeug.security import check_password_hash, generate_password_hash
+
 from marshmallow import ValidationError
+from werkzeug.security import check_password_hash, generate_password_hash
+
 from .db import write_transaction
 from .security import hash_secret, new_secret
-
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)

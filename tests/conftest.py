@@ -6,9 +6,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from werkzeug.serving import make_server
-
 from werkzeug.security import generate_password_hash
+from werkzeug.serving import make_server
 
 from outcomes import create_app, demo, stars, users
 from outcomes.db import connect

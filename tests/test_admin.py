@@ -5,8 +5,8 @@ import json
 import re
 
 import pytest
-
 from conftest import PASSWORD_HASH, Auth, row_counts
+
 from outcomes import create_app, stars, users
 from outcomes.db import connect
 

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import row_counts
+
 from outcomes import commands
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,8 +4,8 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
-
 from conftest import Auth, row_counts
+
 from outcomes.db import connect
 
 SLT_DOMAINS = ["attention", "understanding", "talking", "speech_sounds", "social_communication", "eating_drinking"]

@@ -5,8 +5,8 @@ import html
 import io
 
 import pytest
-
 from conftest import row_counts
+
 from outcomes import audit
 
 

@@ -6,9 +6,9 @@ import uuid
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from conftest import PASSWORD, PASSWORD_HASH, row_counts
 from marshmallow import ValidationError
 
-from conftest import PASSWORD, PASSWORD_HASH, row_counts
 from outcomes import family as family_domain
 from outcomes import reviews, users
 

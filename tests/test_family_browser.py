@@ -4,8 +4,8 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
-
 from conftest import PHONE, TABLET, axe_violations, sign_in
+
 from outcomes import family, reviews, stars
 from outcomes.db import connect
 

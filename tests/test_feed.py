@@ -5,12 +5,12 @@ import io
 from types import SimpleNamespace
 
 import pytest
-
 from conftest import PASSWORD_HASH, row_counts
+from scorecard_data import NAMES, build
+
 from outcomes import create_app, stars, tokens, users
 from outcomes.db import connect
 from outcomes.security import hash_secret
-from scorecard_data import NAMES, build
 
 FEED = "/api/v1/scorecard"
 

@@ -6,8 +6,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from conftest import PASSWORD_HASH, Auth, row_counts
+
 from outcomes import importer, users
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -3,7 +3,6 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
 from conftest import PASSWORD, row_counts
 from marshmallow import ValidationError
 

@@ -5,10 +5,10 @@ import re
 from datetime import date
 
 import pytest
-
 from conftest import row_counts
-from outcomes import periods, tokens
 from scorecard_data import NAMES, build
+
+from outcomes import periods, tokens
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from conftest import axe_violations, sign_in
+
 from outcomes import periods, tokens
 from outcomes.db import connect
 

@@ -12,8 +12,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-
 from conftest import PASSWORD, row_counts
+
 from outcomes.db import connect
 from outcomes.views.offline import PRECACHED_STATIC, shell_version
 

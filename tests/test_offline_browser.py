@@ -8,8 +8,8 @@ import uuid
 from datetime import date
 
 import pytest
-
 from conftest import TABLET, axe_violations, sign_in
+
 from outcomes.db import connect
 
 SLT = "slt@demo.test"

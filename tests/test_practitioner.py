@@ -3,8 +3,8 @@ import json
 import re
 
 import pytest
-
 from conftest import PASSWORD_HASH, row_counts
+
 from outcomes import stars, users
 
 SLT_DOMAINS = ["attention", "understanding", "talking", "speech_sounds", "social_communication", "eating_drinking"]

@@ -3,9 +3,9 @@ first: every expected figure below is worked out from that table)."""
 from datetime import date
 
 import pytest
+from scorecard_data import build, save
 
 from outcomes import periods, scorecard, stars
-from scorecard_data import build, save
 
 Q3 = periods.parse("2025-26 Q3")     # 1 Oct - 31 Dec 2025
 Q4 = periods.parse("2025-26 Q4")     # 1 Jan - 31 Mar 2026

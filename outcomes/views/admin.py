@@ -10,12 +10,25 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from .. import audit, children, importer, services, stars, subject_access, users
-from .auth import role_required
 from ..db import get_db, write_transaction
 from ..errors import flatten_errors
-from ..schemas import (ActiveSchema, AuditFilterSchema, ChildSchema, DischargeSchema, ExistingChildOnCaseloadSchema,
-                      ImportConfirmSchema, MoveSchema, NewChildOnCaseloadSchema, PublishSchema, ServiceSchema,
-                      ServiceUpdateSchema, StaffSchema, StaffUpdateSchema, StarSchema)
+from ..schemas import (
+    ActiveSchema,
+    AuditFilterSchema,
+    ChildSchema,
+    DischargeSchema,
+    ExistingChildOnCaseloadSchema,
+    ImportConfirmSchema,
+    MoveSchema,
+    NewChildOnCaseloadSchema,
+    PublishSchema,
+    ServiceSchema,
+    ServiceUpdateSchema,
+    StaffSchema,
+    StaffUpdateSchema,
+    StarSchema,
+)
+from .auth import role_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 AUDIT_PAGE = 100

@@ -9,12 +9,12 @@ from flask_login import current_user, login_user, logout_user
 from marshmallow import ValidationError
 
 from .. import family, stars
-from ..security import submitted_form
-from .auth import User, role_required
 from ..db import get_db
 from ..errors import flatten_errors
 from ..schemas import FamilyViewSchema, InvitationAcceptSchema
+from ..security import submitted_form
 from ..targets import OUTCOME_LABELS
+from .auth import User, role_required
 
 bp = Blueprint("family", __name__, url_prefix="/family")
 NOT_LINKED = "No such child linked to your account."

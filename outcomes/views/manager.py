@@ -10,12 +10,12 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from .. import periods, scorecard
-from .api import csv_response
-from .auth import role_required
 from ..db import get_db
 from ..errors import flatten_errors
 from ..schemas import ManagerPeriodSchema
 from ..users import service_ids
+from .api import csv_response
+from .auth import role_required
 
 bp = Blueprint("manager", __name__, url_prefix="/manager")
 

@@ -13,10 +13,10 @@ from flask_login import current_user, login_required
 
 from .. import offline_bundle
 from ..db import get_db
-from .practitioner import NEW_TARGET_ROWS
 from ..schemas import OUTCOMES
 from ..security import csrf_token
 from ..targets import OUTCOME_LABELS
+from .practitioner import NEW_TARGET_ROWS
 
 bp = Blueprint("offline", __name__)
 mimetypes.add_type("application/manifest+json", ".webmanifest")

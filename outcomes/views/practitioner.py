@@ -7,12 +7,12 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from .. import access, audit, children, family, reviews, services, stars
-from .auth import role_required
 from ..db import get_db, write_transaction
 from ..errors import flatten_errors
 from ..schemas import OUTCOMES, AmendmentSchema, ReviewSchema
 from ..security import submitted_form
 from ..targets import OUTCOME_LABELS, closed_targets, open_targets, suggested_outcome
+from .auth import role_required
 
 bp = Blueprint("practitioner", __name__)
 NEW_TARGET_ROWS = 3
