@@ -56,11 +56,13 @@ def write_transaction(db):
     db.conn.execute("BEGIN IMMEDIATE")
     try:
         yield db
+        # A COMMIT that fails (a deferred foreign key, SQLITE_BUSY) leaves the transaction
+        # open, so it is rolled back like an error in the block.
+        db.conn.execute("COMMIT")
     except BaseException:
         if db.conn.in_transaction:
             db.conn.execute("ROLLBACK")
         raise
-    db.conn.execute("COMMIT")
 
 
 def schema_version(db):

@@ -236,15 +236,23 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_by_child_at ON audit_log (child_id, at);
 CREATE INDEX audit_log_by_user_at ON audit_log (user_id, at);
+"""
 
--- Scorecard (issue 4): a child's counted reviews by one service in date order, for the
--- previous review (on time?), the first review and the latest one up to a period's end.
-CREATE INDEX reviews_counted_by_service_child_date ON reviews (service_id, child_id, date)
+# The scorecard's look-up index. It first shipped as an edit to M001, so databases built
+# before that edit lack it; IF NOT EXISTS lets the ones built after it pass through.
+M002_SCORECARD_INDEX = """
+-- A child's counted reviews by one service in date order, for the previous review (on time?),
+-- the first review and the latest one up to a period's end.
+CREATE INDEX IF NOT EXISTS reviews_counted_by_service_child_date ON reviews (service_id, child_id, date)
     WHERE status = 'submitted' AND is_latest = 1;
+"""
 
--- Admin (issue 7): a checked CSV upload waiting for the admin to confirm the import (too big
--- to round-trip in a form field); deleted once imported, or after a day.
-CREATE TABLE import_uploads (
+# The admin import's waiting uploads and the audit page's date index. Both first shipped as an
+# edit to M001, so databases built before that edit lack them; IF NOT EXISTS as in M002.
+M003_IMPORT_UPLOADS = """
+-- A checked CSV upload waiting for the admin to confirm the import (too big to round-trip in a
+-- form field); deleted once imported, or after a day.
+CREATE TABLE IF NOT EXISTS import_uploads (
     id INTEGER PRIMARY KEY,
     user_id INTEGER REFERENCES users(id),
     filename TEXT NOT NULL DEFAULT '',
@@ -252,7 +260,7 @@ CREATE TABLE import_uploads (
     created_at TEXT NOT NULL DEFAULT (datetime('now'))
 );
 -- The audit page lists the newest entries first, filtered by date alone.
-CREATE INDEX audit_log_by_at ON audit_log (at);
+CREATE INDEX IF NOT EXISTS audit_log_by_at ON audit_log (at);
 """
 
-MIGRATIONS = [M001_CORE]
+MIGRATIONS = [M001_CORE, M002_SCORECARD_INDEX, M003_IMPORT_UPLOADS]

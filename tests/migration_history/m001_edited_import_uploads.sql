@@ -1,0 +1,250 @@
+
+CREATE TABLE stars (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (datetime('now'))
+);
+
+-- A version is frozen once a review uses it or it is published; editing makes the next version.
+CREATE TABLE star_versions (
+    id INTEGER PRIMARY KEY,
+    star_id INTEGER NOT NULL REFERENCES stars(id),
+    version INTEGER NOT NULL,
+    scale_min INTEGER NOT NULL DEFAULT 1,
+    scale_max INTEGER NOT NULL DEFAULT 10,
+    published_at TEXT,
+    created_at TEXT NOT NULL DEFAULT (datetime('now')),
+    UNIQUE (star_id, version),
+    CHECK (scale_max > scale_min)
+);
+
+-- Domains keep their key across versions, which is how readings are compared between versions.
+CREATE TABLE domains (
+    id INTEGER PRIMARY KEY,
+    star_version_id INTEGER NOT NULL REFERENCES star_versions(id),
+    key TEXT NOT NULL,
+    label TEXT NOT NULL,
+    description TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    UNIQUE (star_version_id, key)
+);
+
+CREATE TABLE stages (
+    id INTEGER PRIMARY KEY,
+    star_version_id INTEGER NOT NULL REFERENCES star_versions(id),
+    position INTEGER NOT NULL CHECK (position BETWEEN 1 AND 5),
+    name TEXT NOT NULL,
+    min_score INTEGER NOT NULL,
+    max_score INTEGER NOT NULL,
+    UNIQUE (star_version_id, position)
+);
+
+CREATE TABLE services (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    review_interval_days INTEGER NOT NULL DEFAULT 182 CHECK (review_interval_days > 0),
+    star_id INTEGER REFERENCES stars(id),
+    retired_at TEXT,
+    created_at TEXT NOT NULL DEFAULT (datetime('now'))
+);
+
+CREATE TABLE children (
+    id INTEGER PRIMARY KEY,
+    given_name TEXT NOT NULL,
+    family_name TEXT NOT NULL,
+    date_of_birth TEXT NOT NULL,
+    nhs_number TEXT UNIQUE,
+    local_id TEXT UNIQUE,
+    created_at TEXT NOT NULL DEFAULT (datetime('now')),
+    updated_at TEXT NOT NULL DEFAULT (datetime('now'))
+);
+
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    name TEXT NOT NULL,
+    password_hash TEXT,
+    role TEXT NOT NULL CHECK (role IN ('practitioner', 'family', 'manager', 'admin')),
+    active INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL DEFAULT (datetime('now'))
+);
+
+-- A user's place in a service: 'practitioner' reviews its caseload, 'manager' sees its aggregates.
+CREATE TABLE memberships (
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    service_id INTEGER NOT NULL REFERENCES services(id),
+    role TEXT NOT NULL CHECK (role IN ('practitioner', 'manager')),
+    PRIMARY KEY (user_id, service_id, role)
+) WITHOUT ROWID;
+
+CREATE TABLE caseloads (
+    id INTEGER PRIMARY KEY,
+    child_id INTEGER NOT NULL REFERENCES children(id),
+    service_id INTEGER NOT NULL REFERENCES services(id),
+    practitioner_id INTEGER REFERENCES users(id),
+    started_on TEXT NOT NULL,
+    discharged_on TEXT
+);
+-- One open episode per child and service; discharged ones stay as history.
+CREATE UNIQUE INDEX caseloads_open_child_service ON caseloads (child_id, service_id)
+    WHERE discharged_on IS NULL;
+CREATE INDEX caseloads_by_service ON caseloads (service_id, discharged_on);
+
+CREATE TABLE family_links (
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    child_id INTEGER NOT NULL REFERENCES children(id),
+    created_at TEXT NOT NULL DEFAULT (datetime('now')),
+    PRIMARY KEY (user_id, child_id)
+) WITHOUT ROWID;
+CREATE INDEX family_links_by_child ON family_links (child_id);
+
+-- A review is a series of versions: version 1 is the original, each amendment the next.
+-- Only the latest version (is_latest = 1) counts; targets, outcomes and family views are
+-- re-pointed to it when it is amended.
+CREATE TABLE reviews (
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    series_id INTEGER REFERENCES reviews(id),
+    version INTEGER NOT NULL DEFAULT 1,
+    is_latest INTEGER NOT NULL DEFAULT 1,
+    child_id INTEGER NOT NULL REFERENCES children(id),
+    service_id INTEGER NOT NULL REFERENCES services(id),
+    star_version_id INTEGER NOT NULL REFERENCES star_versions(id),
+    practitioner_id INTEGER NOT NULL REFERENCES users(id),
+    date TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('draft', 'submitted')),
+    notes TEXT NOT NULL DEFAULT '',
+    internal_notes TEXT NOT NULL DEFAULT '',
+    amendment_reason TEXT,
+    content_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (datetime('now')),
+    submitted_at TEXT
+);
+CREATE INDEX reviews_by_child_service_date ON reviews (child_id, service_id, date);
+CREATE INDEX reviews_counted_by_service_date ON reviews (service_id, date, child_id)
+    WHERE status = 'submitted' AND is_latest = 1;
+CREATE INDEX reviews_by_series ON reviews (series_id);
+
+-- A reading is a score on the star's scale, or "not assessed" with a reason.
+CREATE TABLE readings (
+    review_id INTEGER NOT NULL REFERENCES reviews(id),
+    domain_id INTEGER NOT NULL REFERENCES domains(id),
+    score INTEGER,
+    not_assessed_reason TEXT,
+    PRIMARY KEY (review_id, domain_id),
+    CHECK ((score IS NULL) <> (not_assessed_reason IS NULL))
+) WITHOUT ROWID;
+
+CREATE TABLE targets (
+    id INTEGER PRIMARY KEY,
+    child_id INTEGER NOT NULL REFERENCES children(id),
+    service_id INTEGER NOT NULL REFERENCES services(id),
+    domain_key TEXT NOT NULL,
+    set_in_review_id INTEGER NOT NULL REFERENCES reviews(id),
+    description TEXT NOT NULL,
+    start_score INTEGER,
+    target_score INTEGER NOT NULL,
+    due_date TEXT NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (datetime('now'))
+);
+CREATE INDEX targets_by_child_service ON targets (child_id, service_id);
+CREATE INDEX targets_by_review ON targets (set_in_review_id);
+
+-- A target is closed by the review that records its outcome (once that review is submitted).
+CREATE TABLE target_outcomes (
+    target_id INTEGER PRIMARY KEY REFERENCES targets(id),
+    review_id INTEGER NOT NULL REFERENCES reviews(id),
+    outcome TEXT NOT NULL CHECK (outcome IN ('met', 'partly_met', 'not_met', 'withdrawn')),
+    reason TEXT,
+    score_at_close INTEGER,
+    CHECK (outcome <> 'withdrawn' OR reason IS NOT NULL)
+);
+CREATE INDEX target_outcomes_by_review ON target_outcomes (review_id, outcome);
+
+-- The family's own view of a submitted review: a rating, a comment, their own readings.
+CREATE TABLE family_views (
+    id INTEGER PRIMARY KEY,
+    review_id INTEGER NOT NULL REFERENCES reviews(id),
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    rating INTEGER CHECK (rating BETWEEN 1 AND 5),
+    comment TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL DEFAULT (datetime('now')),
+    UNIQUE (review_id, user_id)
+);
+CREATE INDEX family_views_by_created ON family_views (created_at);
+
+CREATE TABLE family_view_readings (
+    family_view_id INTEGER NOT NULL REFERENCES family_views(id),
+    domain_id INTEGER NOT NULL REFERENCES domains(id),
+    score INTEGER NOT NULL,
+    PRIMARY KEY (family_view_id, domain_id)
+) WITHOUT ROWID;
+
+-- One-time codes, stored as hashes only.
+CREATE TABLE invitations (
+    id INTEGER PRIMARY KEY,
+    child_id INTEGER NOT NULL REFERENCES children(id),
+    code_hash TEXT NOT NULL UNIQUE,
+    created_by INTEGER NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL DEFAULT (datetime('now')),
+    expires_at TEXT NOT NULL,
+    used_at TEXT,
+    used_by INTEGER REFERENCES users(id)
+);
+
+CREATE TABLE password_resets (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL DEFAULT (datetime('now')),
+    expires_at TEXT NOT NULL,
+    used_at TEXT
+);
+
+-- Failed sign-ins by the address typed, whether or not such an account exists.
+CREATE TABLE login_failures (
+    id INTEGER PRIMARY KEY,
+    email TEXT NOT NULL COLLATE NOCASE,
+    at TEXT NOT NULL DEFAULT (datetime('now'))
+);
+CREATE INDEX login_failures_by_email_at ON login_failures (email, at);
+
+CREATE TABLE api_tokens (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL DEFAULT (datetime('now')),
+    last_used_at TEXT,
+    revoked_at TEXT
+);
+
+-- Every staff read or write of a child's record, for the data-protection officer.
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    user_id INTEGER REFERENCES users(id),
+    action TEXT NOT NULL,
+    child_id INTEGER REFERENCES children(id),
+    detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_log_by_child_at ON audit_log (child_id, at);
+CREATE INDEX audit_log_by_user_at ON audit_log (user_id, at);
+
+-- Scorecard (issue 4): a child's counted reviews by one service in date order, for the
+-- previous review (on time?), the first review and the latest one up to a period's end.
+CREATE INDEX reviews_counted_by_service_child_date ON reviews (service_id, child_id, date)
+    WHERE status = 'submitted' AND is_latest = 1;
+
+-- Admin (issue 7): a checked CSV upload waiting for the admin to confirm the import (too big
+-- to round-trip in a form field); deleted once imported, or after a day.
+CREATE TABLE import_uploads (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER REFERENCES users(id),
+    filename TEXT NOT NULL DEFAULT '',
+    content TEXT NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (datetime('now'))
+);
+-- The audit page lists the newest entries first, filtered by date alone.
+CREATE INDEX audit_log_by_at ON audit_log (at);

@@ -1,0 +1,67 @@
+"""The write-transaction helper: every way out of it leaves no transaction open."""
+import sqlite3
+
+import pytest
+
+from outcomes.db import connect, migrate, write_transaction
+
+ORPHAN_CASELOAD = ("INSERT INTO caseloads (child_id, service_id, started_on) VALUES (?, ?, ?)",
+                   [999, 999, "2026-01-01"])
+
+
+@pytest.fixture
+def database(tmp_path):
+    db = connect(tmp_path / "db.sqlite")
+    migrate(db)
+    yield db
+    db.close()
+
+
+def committed_rows(path, table):
+    """Rows counted on another connection: only what was committed."""
+    other = connect(path)
+    try:
+        return other.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    finally:
+        other.close()
+
+
+def test_a_commit_that_fails_rolls_back(tmp_path, database):
+    # With foreign keys deferred the insert succeeds and COMMIT itself raises.
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        with write_transaction(database):
+            database.execute("PRAGMA defer_foreign_keys = ON")
+            database.execute(*ORPHAN_CASELOAD)
+    assert not database.conn.in_transaction
+    assert database.execute("SELECT count(*) FROM caseloads").fetchone()[0] == 0
+    assert committed_rows(tmp_path / "db.sqlite", "caseloads") == 0
+
+
+def test_the_next_write_after_a_failed_commit_is_committed(tmp_path, database):
+    with pytest.raises(sqlite3.IntegrityError):
+        with write_transaction(database):
+            database.execute("PRAGMA defer_foreign_keys = ON")
+            database.execute(*ORPHAN_CASELOAD)
+    with write_transaction(database):
+        database.execute("INSERT INTO login_failures (email) VALUES (?)", ["someone@test.example"])
+    assert not database.conn.in_transaction
+    assert committed_rows(tmp_path / "db.sqlite", "login_failures") == 1
+
+
+def test_an_error_in_the_block_rolls_back(tmp_path, database):
+    with pytest.raises(sqlite3.IntegrityError):
+        with write_transaction(database):
+            database.execute(*ORPHAN_CASELOAD)
+    assert not database.conn.in_transaction
+    assert committed_rows(tmp_path / "db.sqlite", "caseloads") == 0
+
+
+def test_a_nested_block_is_a_savepoint_undone_alone(database):
+    with write_transaction(database):
+        database.execute("INSERT INTO login_failures (email) VALUES (?)", ["kept@test.example"])
+        with pytest.raises(sqlite3.IntegrityError):
+            with write_transaction(database):
+                database.execute("INSERT INTO login_failures (email) VALUES (?)", ["undone@test.example"])
+                database.execute(*ORPHAN_CASELOAD)
+    emails = [row[0] for row in database.execute("SELECT email FROM login_failures")]
+    assert emails == ["kept@test.example"]

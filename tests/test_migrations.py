@@ -1,0 +1,196 @@
+"""Migrations are append-only, and a database built by any earlier release upgrades to exactly
+the schema a new database gets, keeping its rows."""
+import hashlib
+import io
+from pathlib import Path
+
+import pytest
+from conftest import PASSWORD, PASSWORD_HASH, Auth
+
+from outcomes import create_app, importer, scorecard
+from outcomes.db import connect, migrate, schema_version
+from outcomes.migrations import MIGRATIONS
+
+HISTORY = Path(__file__).resolve().parent / "migration_history"
+
+# sha256 of the text of every migration that has shipped: databases have run these, so their
+# text never changes. Add each new migration's number and hash here when it ships.
+SHIPPED = {
+    1: "ac4f76a2c1bb675a174dd70479fe3f4f1ee106c682d2ee7023ad00f996ee92a5",
+    2: "ac03920e3392be64dcec5cb552e1c1e6224ad52b272ebfa83dafdf9ddc08f816",
+    3: "6fab1d21fda96ddd3cd5bbdcd7bc83e14db040728323ff23204fe4c61cd5954d",
+}
+
+# Every text the first migration has had in a release. It was edited twice after shipping
+# (the edits are now migrations 2 and 3), so a database at user_version 1 may hold any of them.
+FIRST_MIGRATION_HISTORY = [
+    "m001_shipped.sql",
+    "m001_edited_scorecard_index.sql",
+    "m001_edited_import_uploads.sql",
+]
+
+
+def sha256(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def history(name):
+    return (HISTORY / name).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("number", sorted(SHIPPED))
+def test_shipped_migrations_are_never_edited(number):
+    assert number <= len(MIGRATIONS), f"migration {number} has shipped and was removed"
+    assert sha256(MIGRATIONS[number - 1]) == SHIPPED[number], (
+        f"migration {number} has shipped and its text changed: migrations are append-only: add a new one"
+    )
+
+
+def test_the_first_migration_is_the_text_it_shipped_with():
+    assert sha256(history("m001_shipped.sql")) == SHIPPED[1]
+
+
+# --- Databases from earlier releases ------------------------------------------------------
+
+@pytest.fixture
+def open_db(tmp_path):
+    """Opens databases in tmp_path by file name; all are closed after the test."""
+    opened = []
+
+    def open_(name):
+        opened.append(connect(tmp_path / name))
+        return opened[-1]
+
+    yield open_
+    for db in opened:
+        db.close()
+
+
+def at_version_1(db, first_migration):
+    """The database as a release with this text of the first migration left it."""
+    db.conn.executescript(first_migration)
+    db.conn.execute("PRAGMA user_version = 1")
+    return db
+
+
+# A row in every table a review touches, written in SQL the first release understood.
+ROWS = [
+    ("INSERT INTO stars (id, key, name) VALUES (?, ?, ?)", [1, "slt", "Communication star"]),
+    ("INSERT INTO star_versions (id, star_id, version, published_at) VALUES (?, ?, ?, ?)",
+     [1, 1, 1, "2025-01-01"]),
+    ("INSERT INTO domains (id, star_version_id, key, label, description, position) VALUES (?, ?, ?, ?, ?, ?)",
+     [1, 1, "talk", "Talking", "Says what they need", 1]),
+    ("INSERT INTO stages (star_version_id, position, name, min_score, max_score) VALUES (?, ?, ?, ?, ?)",
+     [1, 1, "Starting", 1, 10]),
+    ("INSERT INTO services (id, key, name, star_id) VALUES (?, ?, ?, ?)", [1, "slt", "Speech therapy", 1]),
+    ("INSERT INTO users (id, email, name, password_hash, role) VALUES (?, ?, ?, ?, ?)",
+     [1, "admin@test.example", "Ada Admin", PASSWORD_HASH, "admin"]),
+    ("INSERT INTO users (id, email, name, password_hash, role) VALUES (?, ?, ?, ?, ?)",
+     [2, "slt@test.example", "Sally SLT", PASSWORD_HASH, "practitioner"]),
+    ("INSERT INTO memberships (user_id, service_id, role) VALUES (?, ?, ?)", [2, 1, "practitioner"]),
+    ("INSERT INTO children (id, given_name, family_name, date_of_birth) VALUES (?, ?, ?, ?)",
+     [1, "Amy", "Able", "2016-05-01"]),
+    ("INSERT INTO caseloads (child_id, service_id, practitioner_id, started_on) VALUES (?, ?, ?, ?)",
+     [1, 1, 2, "2024-01-01"]),
+    ("INSERT INTO reviews (id, uuid, series_id, child_id, service_id, star_version_id, practitioner_id, date,"
+     " status, content_hash, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+     [1, "7f1d2c3e-0000-4000-8000-000000000001", 1, 1, 1, 1, 2, "2025-03-01", "submitted", "hash",
+      "2025-03-01T10:00:00"]),
+    ("INSERT INTO readings (review_id, domain_id, score) VALUES (?, ?, ?)", [1, 1, 4]),
+    ("INSERT INTO audit_log (user_id, action, child_id, detail) VALUES (?, ?, ?, ?)",
+     [2, "view child", 1, "record"]),
+]
+
+
+def add_rows(db):
+    with db.conn:
+        for sql, params in ROWS:
+            db.execute(sql, params)
+        if "import_uploads" in db.table_names():
+            db.execute("INSERT INTO import_uploads (user_id, filename, content) VALUES (?, ?, ?)",
+                       [1, "children.csv", "local_id\n"])
+
+
+def all_rows(db):
+    # Table names come from sqlite_master, not from input; repr orders rows holding NULLs.
+    return {name: sorted(db.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr)
+            for name in db.table_names()}
+
+
+def schema(db):
+    """sqlite_master without page numbers, whitespace in the SQL collapsed."""
+    rows = db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
+    return sorted((kind, name, table, sql and " ".join(sql.split())) for kind, name, table, sql in rows)
+
+
+def upgraded(db, name):
+    add_rows(at_version_1(db, history(name)))
+    migrate(db)
+    return db
+
+
+@pytest.mark.parametrize("name", FIRST_MIGRATION_HISTORY)
+def test_a_database_from_every_release_upgrades_to_the_schema_of_a_new_one(open_db, name):
+    db = at_version_1(open_db("old.sqlite"), history(name))
+    add_rows(db)
+    before = all_rows(db)
+    assert migrate(db) == len(MIGRATIONS)
+    new = open_db("new.sqlite")
+    migrate(new)
+    assert schema(db) == schema(new)
+    after = all_rows(db)
+    assert {table: after[table] for table in before} == before
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+@pytest.mark.parametrize("name", FIRST_MIGRATION_HISTORY)
+def test_an_upgraded_database_stages_imports(open_db, name):
+    db = upgraded(open_db("old.sqlite"), name)
+    upload_id = importer.stage(db, 1, "children.csv", "local_id\n")
+    assert importer.staged(db, upload_id, 1)["filename"] == "children.csv"
+
+
+@pytest.mark.parametrize("name", FIRST_MIGRATION_HISTORY)
+def test_the_scorecard_uses_its_index_in_an_upgraded_database(open_db, name):
+    db = upgraded(open_db("old.sqlite"), name)
+    params = {"service": 1, "interval": 182, "start": "2025-01-01", "end": "2025-12-31"}
+    plan = db.execute("EXPLAIN QUERY PLAN " + scorecard.ACTIVITY_SQL, params).fetchall()
+    assert any("reviews_counted_by_service_child_date" in row[-1] for row in plan), plan
+
+
+def test_the_admin_imports_children_into_a_database_from_the_first_release(tmp_path, open_db):
+    add_rows(at_version_1(open_db("first-release.sqlite"), history("m001_shipped.sql")))
+    path = tmp_path / "first-release.sqlite"
+    client = create_app({"TESTING": True, "DATABASE": str(path), "SECRET_KEY": "test"}).test_client()
+    auth = Auth(client)
+    auth.login("admin@test.example", PASSWORD)
+    csv = ("local_id,nhs_number,given_name,family_name,date_of_birth,service,practitioner_email,started_on\n"
+           "A1,,Ben,Okoro,2016-11-02,slt,,2025-10-15\n")
+    page = client.post("/admin/import", content_type="multipart/form-data", data={
+        "csrf_token": auth.headers()["X-CSRFToken"], "file": (io.BytesIO(csv.encode()), "children.csv"),
+    })
+    assert page.status_code == 200, page.text
+    assert "Ready to import children.csv" in page.text
+
+
+# --- Running migrate ----------------------------------------------------------------------
+
+def test_migrate_leaves_user_version_at_the_number_of_migrations(open_db):
+    db = open_db("new.sqlite")
+    assert schema_version(db) == 0
+    assert migrate(db) == len(MIGRATIONS)
+    assert schema_version(db) == len(MIGRATIONS)
+
+
+def test_migrating_twice_changes_nothing(open_db):
+    db = open_db("new.sqlite")
+    migrate(db)
+    add_rows(db)
+    before = (schema(db), all_rows(db))
+    statements = []
+    db.conn.set_trace_callback(statements.append)
+    assert migrate(db) == len(MIGRATIONS)
+    db.conn.set_trace_callback(None)
+    assert (schema(db), all_rows(db)) == before
+    assert not [sql for sql in statements if not sql.startswith(("BEGIN", "PRAGMA user_version", "COMMIT"))]
