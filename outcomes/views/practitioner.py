@@ -166,12 +166,22 @@ def _review_form(child, service, star, existing):
         with write_transaction(db):
             audit.record(db, current_user.id, "open review form", child["id"], service["key"])
     return render_template(
-        "practitioner/review_form.html", child=child, service=service, star=star,
-        targets=[_with_suggestions(target, star, values) for target in targets],
-        values=values, errors=errors, existing=existing, outcomes=OUTCOMES,
-        outcome_labels=OUTCOME_LABELS, new_target_rows=range(NEW_TARGET_ROWS),
-        today=date.today().isoformat(),
+        "practitioner/review_form.html", child=child, service=service, existing=existing,
+        **review_form_context(star, targets, values, errors),
     ), (422 if errors else 200)
+
+
+def review_form_context(star, targets, values, errors=None):
+    """What the review form's templates (_review_fields.html) need.
+
+    The online form and the copy the offline bundle keeps both come from here, so they match.
+    """
+    return {
+        "star": star, "values": values, "errors": errors or {},
+        "targets": [_with_suggestions(target, star, values) for target in targets],
+        "outcomes": OUTCOMES, "outcome_labels": OUTCOME_LABELS,
+        "new_target_rows": range(NEW_TARGET_ROWS), "today": date.today().isoformat(),
+    }
 
 
 def _with_suggestions(target, star, values):
