@@ -1,6 +1,7 @@
 """The offline app's server side: the worker and its precache, the manifest and icons, the kept
 caseload's least privilege, and one stored copy of a review however often and however
 concurrently a tablet re-sends it."""
+import gzip
 import http.client
 import json
 import re
@@ -276,6 +277,16 @@ def test_bundle_is_for_practitioners_only(client, auth, world, db, email):
 def test_bundle_needs_a_signed_in_user(client, world):
     response = client.get("/api/v1/offline/bundle")
     assert response.status_code == 401 and response.json == {"error": "Sign in first."}
+
+
+def test_bundle_comes_gzipped_to_a_browser_that_takes_it(client, auth, world):
+    auth.login("slt@test.example")
+    plain = client.get("/api/v1/offline/bundle")
+    packed = client.get("/api/v1/offline/bundle", headers={"Accept-Encoding": "gzip, deflate"})
+    assert "Content-Encoding" not in plain.headers
+    assert packed.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed.headers["Vary"]
+    assert json.loads(gzip.decompress(packed.data)) == plain.json
+    assert len(packed.data) * 5 < len(plain.data)
 
 
 def test_bundle_and_whoami_are_never_stored_by_a_cache(client, auth, world):
