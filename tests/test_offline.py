@@ -20,7 +20,8 @@ from outcomes.db import connect
 from outcomes.views.offline import PRECACHED_STATIC, form_version, shell_version
 
 ROOT = Path(__file__).resolve().parent.parent
-SLT_DOMAINS = ["attention", "understanding", "talking", "speech_sounds", "social_communication", "eating_drinking"]
+SLT_DOMAINS = ["attention", "understanding", "talking", "speech_sounds", "social_communication",
+               "eating_drinking"]
 
 
 def worker_settings(client):
@@ -122,7 +123,8 @@ def post_review(client, auth, child_id, **overrides):
         "uuid": str(uuid.uuid4()), "child_id": child_id, "service": "slt",
         "date": (date.today() - timedelta(days=1)).isoformat(),
         "readings": {key: 3 for key in SLT_DOMAINS},
-        "targets": [{"domain": "talking", "description": "Asks for a snack in two words.", "target_score": 6}],
+        "targets": [{"domain": "talking", "description": "Asks for a snack in two words.",
+                     "target_score": 6}],
         "notes": "Family-facing note", "internal_notes": "Staff-only note", "submit": True,
     }
     body.update(overrides)
@@ -217,7 +219,8 @@ def test_bundle_holds_only_her_caseload_children_with_minimum_fields(client, aut
     for private in ("9434765919", "Staff-only note", "Family-facing note", "Cat"):
         assert private not in text
     logged = db.execute(
-        "SELECT child_id FROM audit_log WHERE action = 'keep caseload offline' AND user_id = ? ORDER BY child_id",
+        """SELECT child_id FROM audit_log WHERE action = 'keep caseload offline' AND user_id = ?
+           ORDER BY child_id""",
         [world.slt],
     ).fetchall()
     assert [row[0] for row in logged] == [world.amy, world.bob]
@@ -306,7 +309,8 @@ class Tablet:
         login = self.request("GET", "/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', login[1]).group(1)
         form = f"email={email}&password={PASSWORD.replace(' ', '+')}&csrf_token={token}"
-        status, _ = self.request("POST", "/login", form, {"Content-Type": "application/x-www-form-urlencoded"})
+        form_type = {"Content-Type": "application/x-www-form-urlencoded"}
+        status, _ = self.request("POST", "/login", form, form_type)
         assert status == 302
         self.token = json.loads(self.request("GET", "/api/v1/offline/whoami")[1])["csrf_token"]
 
@@ -332,7 +336,8 @@ def demo_review(server):
         """SELECT c.child_id FROM caseloads c JOIN services s ON s.id = c.service_id
            WHERE s.key = 'slt' AND c.discharged_on IS NULL ORDER BY c.child_id LIMIT 1""").fetchone()[0]
     db.close()
-    return {"uuid": str(uuid.uuid4()), "child_id": child_id, "service": "slt", "date": date.today().isoformat(),
+    return {"uuid": str(uuid.uuid4()), "child_id": child_id, "service": "slt",
+            "date": date.today().isoformat(),
             "readings": {key: 4 for key in SLT_DOMAINS}, "notes": "Resent by a tablet.", "submit": True}
 
 
@@ -356,7 +361,8 @@ def stored(server, review_uuid):
     try:
         reviews = db.execute("SELECT id, notes FROM reviews WHERE uuid = ?", [review_uuid]).fetchall()
         readings = db.execute(
-            "SELECT count(*) FROM readings WHERE review_id IN (SELECT id FROM reviews WHERE uuid = ?)", [review_uuid]
+            "SELECT count(*) FROM readings WHERE review_id IN (SELECT id FROM reviews WHERE uuid = ?)",
+            [review_uuid],
         ).fetchone()[0]
         return reviews, readings
     finally:

@@ -76,7 +76,8 @@ def shell_heading(page):
 def fill_readings(page, skip=0):
     """Tap a score for every domain of the form (all but the last `skip`); returns the keys."""
     page.wait_for_selector("fieldset.domain")
-    keys = page.eval_on_selector_all("fieldset.domain input[value='na']", "els => els.map(e => e.name.slice(8))")
+    keys = page.eval_on_selector_all("fieldset.domain input[value='na']",
+                                     "els => els.map(e => e.name.slice(8))")
     for index, key in enumerate(keys[: len(keys) - skip]):
         page.click(f"label[for='reading-{key}-{index % 8 + 2}']")
     return keys
@@ -111,7 +112,8 @@ def test_worker_controls_the_page_and_the_manifest_makes_it_installable(context,
     for icon in manifest["icons"]:  # each icon is a real PNG of the size it claims
         url = page.evaluate("([src, base]) => new URL(src, base).href", [icon["src"], f"{server.url}{href}"])
         size = page.evaluate(
-            """url => fetch(url).then(r => r.blob()).then(createImageBitmap).then(b => b.width + 'x' + b.height)""", url
+            """url => fetch(url).then(r => r.blob()).then(createImageBitmap)
+                      .then(b => b.width + 'x' + b.height)""", url
         )
         assert size == icon["sizes"]
     # Chromium's own check: the manifest parses and the app can be installed.
@@ -139,7 +141,8 @@ def test_a_new_version_replaces_the_old_cache(context, server, monkeypatch):
     page.evaluate("navigator.serviceWorker.getRegistration().then(r => r.update())")
     assert wait_until(page, "caches.keys().then(keys => keys.join() === 'outcomes-shell-0123456789ab')")
     assert "/offline" in page.evaluate(
-        "caches.open('outcomes-shell-0123456789ab').then(c => c.keys()).then(rs => rs.map(r => new URL(r.url).pathname))"
+        "caches.open('outcomes-shell-0123456789ab').then(c => c.keys())"
+        ".then(rs => rs.map(r => new URL(r.url).pathname))"
     )
 
 
@@ -217,7 +220,8 @@ def test_server_going_down_mid_send_still_stores_the_review_once(context, server
     assert stopped.wait(15)
     unwrap()
     assert len(rows_with_uuid(server, review_uuid)) == 1  # it arrived, but the tablet does not know
-    assert wait_until(page, "OfflineStore.all('outbox').then(i => i.length === 1 && i[0].state === 'waiting' && i[0].attempts >= 1)")
+    assert wait_until(page, "OfflineStore.all('outbox')"
+                            ".then(i => i.length === 1 && i[0].state === 'waiting' && i[0].attempts >= 1)")
     assert "waiting to send" in page.text_content("#outbox-count")
 
     server.restart()
@@ -285,7 +289,8 @@ def test_a_review_the_server_rejects_stays_with_its_message_until_fixed(context,
     page.wait_for_selector(".outbox-saved")
 
     context.set_offline(False)
-    assert wait_until(page, "OfflineStore.all('outbox').then(i => i.length === 1 && i[0].state === 'rejected')")
+    assert wait_until(page, "OfflineStore.all('outbox')"
+                            ".then(i => i.length === 1 && i[0].state === 'rejected')")
     item = outbox(page)[0]
     assert f"readings.{keys[-1]}" in item["errors"]
     message = page.text_content("#outbox-rejected li")
@@ -361,7 +366,8 @@ def test_after_a_failed_send_it_waits_for_back_off_or_send_now(context, server):
     page.wait_for_selector(".outbox-saved")  # the form went to the outbox, not to an error page
     review_uuid = outbox(page)[0]["uuid"]
     assert page.text_content("#outbox-count") == "1 review waiting to send"
-    assert wait_until(page, "document.getElementById('outbox-note').textContent.includes('cannot be reached')")
+    assert wait_until(page,
+                      "document.getElementById('outbox-note').textContent.includes('cannot be reached')")
 
     server.restart()
     assert len(outbox(page)) == 1 and rows_with_uuid(server, review_uuid) == []

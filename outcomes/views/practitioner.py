@@ -187,7 +187,9 @@ def review_form_context(star, targets, values, errors=None):
 def _with_suggestions(target, star, values):
     """A target with the outcome suggested for every possible reading, and the one to pre-select."""
     scale = range(star["scale_min"], star["scale_max"] + 1)
-    by_score = {score: suggested_outcome(target["start_score"], target["target_score"], score) for score in scale}
+    by_score = {
+        score: suggested_outcome(target["start_score"], target["target_score"], score) for score in scale
+    }
     entered = values.get(f"reading-{target['domain_key']}", "")
     chosen = values.get(f"outcome-{target['id']}")
     if chosen is None and entered.isdigit() and target["due_date"] <= values.get("date", ""):
@@ -300,7 +302,8 @@ def amend(review_id):
         except ValidationError as error:
             errors = flatten_errors(error.messages)
         else:
-            flash(f"Review amended: version {amended['version']} now counts; the earlier version is kept in the history.")
+            flash(f"Review amended: version {amended['version']} now counts; "
+                  "the earlier version is kept in the history.")
             return redirect(url_for("practitioner.review", review_id=amended["id"]))
         values = submitted_form()
     else:
