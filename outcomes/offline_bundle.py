@@ -5,7 +5,7 @@ caseload and review form show, and the current star of each service she reviews 
 """
 from . import audit, children, stars
 from .db import write_transaction
-from .targets import open_targets, suggested_outcome
+from .targets import open_targets
 
 CHILD_FIELDS = ("id", "given_name", "family_name", "date_of_birth")
 TARGET_FIELDS = ("id", "domain_key", "description", "start_score", "target_score", "due_date")
@@ -15,8 +15,7 @@ def caseload_bundle(db, user_id):
     """{"user_id", "services": [...], "children": [...]} for the practitioner `user_id`.
 
     Each service carries the star version new reviews use; each child carries, per service,
-    the review dates and the open targets with the outcome the server suggests for every
-    possible reading (so the rule stays on the server). Every child sent is audited.
+    the review dates and the open targets. Every child sent is audited.
     """
     services, kept = [], {}
     for service in children.practitioner_services(db, user_id):
@@ -30,7 +29,7 @@ def caseload_bundle(db, user_id):
                 "last_review": row["last_review"],
                 "next_due": row["next_due"],
                 "open_targets": [
-                    _target_entry(target, star)
+                    {key: target[key] for key in TARGET_FIELDS}
                     for target in open_targets(db, row["id"], service["id"])
                 ],
             }
@@ -61,12 +60,3 @@ def _service_entry(service, star):
             ],
         },
     }
-
-
-def _target_entry(target, star):
-    entry = {key: target[key] for key in TARGET_FIELDS}
-    entry["suggestions"] = {
-        str(score): suggested_outcome(target["start_score"], target["target_score"], score)
-        for score in range(star["scale_min"], star["scale_max"] + 1)
-    }
-    return entry

@@ -1,6 +1,7 @@
 """The offline app's server side: the worker and its precache, the manifest and icons, the kept
 caseload's least privilege, and one stored copy of a review however often and however
 concurrently a tablet re-sends it."""
+import gzip
 import http.client
 import json
 import re
@@ -9,16 +10,18 @@ import struct
 import threading
 import uuid
 from datetime import date, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from conftest import PASSWORD, row_counts
 
 from outcomes.db import connect
-from outcomes.views.offline import PRECACHED_STATIC, shell_version
+from outcomes.views.offline import PRECACHED_STATIC, form_version, shell_version
 
 ROOT = Path(__file__).resolve().parent.parent
-SLT_DOMAINS = ["attention", "understanding", "talking", "speech_sounds", "social_communication", "eating_drinking"]
+SLT_DOMAINS = ["attention", "understanding", "talking", "speech_sounds", "social_communication",
+               "eating_drinking"]
 
 
 def worker_settings(client):
@@ -54,6 +57,17 @@ def test_cache_version_changes_when_a_precached_file_does(tmp_path):
     assert shell_version(static, templates) == before
     (static / "css" / "app.css").write_text((static / "css" / "app.css").read_text() + "\n/* changed */\n")
     assert shell_version(static, templates) != before
+
+
+def test_a_change_to_the_form_renews_the_kept_form_and_the_shell(tmp_path):
+    static, templates = tmp_path / "static", tmp_path / "templates"
+    shutil.copytree(ROOT / "static", static)
+    shutil.copytree(ROOT / "templates", templates)
+    before = form_version(templates), shell_version(static, templates)
+    readings = templates / "practitioner" / "_readings.html"
+    readings.write_text(readings.read_text() + "\n{# changed #}\n")
+    after = form_version(templates), shell_version(static, templates)
+    assert after[0] != before[0] and after[1] != before[1]
 
 
 def png_size(path):
@@ -109,11 +123,78 @@ def post_review(client, auth, child_id, **overrides):
         "uuid": str(uuid.uuid4()), "child_id": child_id, "service": "slt",
         "date": (date.today() - timedelta(days=1)).isoformat(),
         "readings": {key: 3 for key in SLT_DOMAINS},
-        "targets": [{"domain": "talking", "description": "Asks for a snack in two words.", "target_score": 6}],
+        "targets": [{"domain": "talking", "description": "Asks for a snack in two words.",
+                     "target_score": 6}],
         "notes": "Family-facing note", "internal_notes": "Staff-only note", "submit": True,
     }
     body.update(overrides)
     return client.post("/api/v1/reviews", json=body, headers=auth.headers())
+
+
+# What shapes what a field takes: compared between the online form and the tablet's copy of it.
+FIELD_ATTRIBUTES = ("type", "id", "class", "min", "max", "maxlength", "required", "inputmode", "rows",
+                    "data-domain", "data-due", "data-due-date", "data-suggestions")
+
+
+class FormFields(HTMLParser):
+    """A review form's fields in page order (a radio with its value, a select with its options)
+    and each label's text. In a whole page, only the review form is read (not its CSRF token)."""
+
+    def __init__(self, whole_page):
+        super().__init__()
+        self.inside = not whole_page
+        self.fields, self.labels = [], {}
+        self.option = self.label = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and "review-form" in (attrs.get("class") or "").split():
+            self.inside = True
+        if not self.inside:
+            return
+        if tag in ("input", "select", "textarea") and attrs.get("name") not in (None, "csrf_token"):
+            field = {"tag": tag, "name": attrs["name"]}
+            field.update({name: attrs[name] for name in FIELD_ATTRIBUTES if name in attrs})
+            if attrs.get("type") == "radio":
+                field["value"] = attrs["value"]
+            if tag == "select":
+                field["options"] = []
+            self.fields.append(field)
+        elif tag == "option":
+            self.option = {"value": attrs.get("value"), "selected": "selected" in attrs, "text": ""}
+            self.fields[-1]["options"].append(self.option)
+        elif tag == "label":
+            self.label = attrs["for"]
+            self.labels[self.label] = ""
+
+    def handle_data(self, data):
+        if self.option is not None:
+            self.option["text"] += data
+        if self.label is not None:
+            self.labels[self.label] = " ".join((self.labels[self.label] + data).split())
+
+    def handle_endtag(self, tag):
+        if tag == "option":
+            self.option = None
+        elif tag == "label":
+            self.label = None
+        elif tag == "form":
+            self.inside = False
+
+
+def form_fields(markup, whole_page=False):
+    """({name: [field, ...]} in page order, {field id: label text}) of review form markup."""
+    parser = FormFields(whole_page)
+    parser.feed(markup)
+    parser.close()
+    fields = {}
+    for field in parser.fields:
+        fields.setdefault(field["name"], []).append(field)
+    return fields, parser.labels
+
+
+def review_form_fields(markup):
+    return form_fields(markup)[0]
 
 
 def test_bundle_holds_only_her_caseload_children_with_minimum_fields(client, auth, world, db):
@@ -130,15 +211,53 @@ def test_bundle_holds_only_her_caseload_children_with_minimum_fields(client, aut
     assert set(amy["services"]) == {"slt"}  # not Amy's physio record
     [target] = amy["services"]["slt"]["open_targets"]
     assert target["description"] == "Asks for a snack in two words."
-    assert target["suggestions"]["6"] == "met" and target["suggestions"]["3"] == "not_met"
+    [closing] = review_form_fields(amy["services"]["slt"]["targets_to_close"])["outcome-" + str(target["id"])]
+    suggestions = json.loads(closing["data-suggestions"])  # the rule stays on the server
+    assert suggestions["6"] == "met" and suggestions["3"] == "not_met"
+    assert bundle["children"][1]["services"]["slt"]["targets_to_close"] == ""  # Bob has none open
     text = json.dumps(bundle)
     for private in ("9434765919", "Staff-only note", "Family-facing note", "Cat"):
         assert private not in text
     logged = db.execute(
-        "SELECT child_id FROM audit_log WHERE action = 'keep caseload offline' AND user_id = ? ORDER BY child_id",
+        """SELECT child_id FROM audit_log WHERE action = 'keep caseload offline' AND user_id = ?
+           ORDER BY child_id""",
         [world.slt],
     ).fetchall()
     assert [row[0] for row in logged] == [world.amy, world.bob]
+
+
+def offline_form_markup(bundle, child_id, service_key):
+    """The tablet's form for a child, put together as shell.js does: the service's fields with
+    the child's targets to close in the slot left for them."""
+    service = next(s for s in bundle["services"] if s["key"] == service_key)
+    child = next(c for c in bundle["children"] if c["id"] == child_id)
+    slot = "data-targets-to-close>"
+    assert service["review_form"].count(slot) == 1
+    return service["review_form"].replace(slot, slot + child["services"][service_key]["targets_to_close"])
+
+
+def test_the_tablets_form_has_the_online_forms_fields(client, auth, world):
+    auth.login("slt@test.example")
+    assert post_review(client, auth, world.amy).status_code == 201  # Amy now has a target to close
+    online, online_labels = form_fields(client.get(f"/children/{world.amy}/reviews/new?service=slt").text,
+                                        whole_page=True)
+    bundle = client.get("/api/v1/offline/bundle").json
+    offline, offline_labels = form_fields(offline_form_markup(bundle, world.amy, "slt"))
+    assert list(offline.items()) == list(online.items())
+    assert offline_labels == online_labels
+    # Neither is empty: every part of the form is compared.
+    [target] = bundle["children"][0]["services"]["slt"]["open_targets"]
+    readings = [name for name in online if name.startswith("reading-")]
+    assert readings == [f"reading-{key}" for key in SLT_DOMAINS]
+    assert [field["value"] for field in online["reading-talking"]] == [str(n) for n in range(1, 11)] + ["na"]
+    outcome = online[f"outcome-{target['id']}"][0]
+    assert [option["value"] for option in outcome["options"]] == ["", "met", "partly_met", "not_met",
+                                                                  "withdrawn"]
+    target_score = online["target-2-target_score"][0]
+    assert (target_score["min"], target_score["max"]) == ("1", "10")
+    others = {"uuid", "date", f"outcome-reason-{target['id']}", "target-2-due_date", "notes",
+              "internal_notes"}
+    assert others <= set(online)
 
 
 def test_bundle_leaves_out_a_discharged_child(client, auth, world, db):
@@ -163,6 +282,16 @@ def test_bundle_needs_a_signed_in_user(client, world):
     assert response.status_code == 401 and response.json == {"error": "Sign in first."}
 
 
+def test_bundle_comes_gzipped_to_a_browser_that_takes_it(client, auth, world):
+    auth.login("slt@test.example")
+    plain = client.get("/api/v1/offline/bundle")
+    packed = client.get("/api/v1/offline/bundle", headers={"Accept-Encoding": "gzip, deflate"})
+    assert "Content-Encoding" not in plain.headers
+    assert packed.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed.headers["Vary"]
+    assert json.loads(gzip.decompress(packed.data)) == plain.json
+    assert len(packed.data) * 5 < len(plain.data)
+
+
 def test_bundle_and_whoami_are_never_stored_by_a_cache(client, auth, world):
     auth.login("slt@test.example")
     for url in ("/api/v1/offline/bundle", "/api/v1/offline/whoami"):
@@ -180,7 +309,8 @@ class Tablet:
         login = self.request("GET", "/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', login[1]).group(1)
         form = f"email={email}&password={PASSWORD.replace(' ', '+')}&csrf_token={token}"
-        status, _ = self.request("POST", "/login", form, {"Content-Type": "application/x-www-form-urlencoded"})
+        form_type = {"Content-Type": "application/x-www-form-urlencoded"}
+        status, _ = self.request("POST", "/login", form, form_type)
         assert status == 302
         self.token = json.loads(self.request("GET", "/api/v1/offline/whoami")[1])["csrf_token"]
 
@@ -206,7 +336,8 @@ def demo_review(server):
         """SELECT c.child_id FROM caseloads c JOIN services s ON s.id = c.service_id
            WHERE s.key = 'slt' AND c.discharged_on IS NULL ORDER BY c.child_id LIMIT 1""").fetchone()[0]
     db.close()
-    return {"uuid": str(uuid.uuid4()), "child_id": child_id, "service": "slt", "date": date.today().isoformat(),
+    return {"uuid": str(uuid.uuid4()), "child_id": child_id, "service": "slt",
+            "date": date.today().isoformat(),
             "readings": {key: 4 for key in SLT_DOMAINS}, "notes": "Resent by a tablet.", "submit": True}
 
 
@@ -230,7 +361,8 @@ def stored(server, review_uuid):
     try:
         reviews = db.execute("SELECT id, notes FROM reviews WHERE uuid = ?", [review_uuid]).fetchall()
         readings = db.execute(
-            "SELECT count(*) FROM readings WHERE review_id IN (SELECT id FROM reviews WHERE uuid = ?)", [review_uuid]
+            "SELECT count(*) FROM readings WHERE review_id IN (SELECT id FROM reviews WHERE uuid = ?)",
+            [review_uuid],
         ).fetchone()[0]
         return reviews, readings
     finally:

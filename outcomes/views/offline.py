@@ -3,20 +3,19 @@
 The service worker (static/sw.js) is served from /sw.js so that its scope is the whole app;
 its cache name carries a hash of everything it precaches, so any change ships a new cache.
 """
+import gzip
 import hashlib
 import json
 import mimetypes
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import offline_bundle
+from .. import offline_bundle, services, stars
 from ..db import get_db
-from ..schemas import OUTCOMES
 from ..security import csrf_token
-from ..targets import OUTCOME_LABELS
-from .practitioner import NEW_TARGET_ROWS
+from .practitioner import review_form_context
 
 bp = Blueprint("offline", __name__)
 mimetypes.add_type("application/manifest+json", ".webmanifest")
@@ -36,6 +35,14 @@ PRECACHED_STATIC = (
     "icons/icon-192.png",
     "icons/icon-512.png",
     "icons/icon-maskable-512.png",
+)
+# The review form's templates: the tablet keeps markup drawn from them (see bundle()).
+FORM_TEMPLATES = (
+    "practitioner/_review_fields.html",
+    "practitioner/_targets_to_close.html",
+    "practitioner/_readings.html",
+    "practitioner/_notes.html",
+    "macros.html",
 )
 DEFAULTS = {
     "OFFLINE_RETRY_BASE_MS": 5_000,  # first retry after a failed send; doubles each time
@@ -59,6 +66,8 @@ def offline_config():
         "child": url_for("practitioner.child", child_id=0),
         "new_review": url_for("practitioner.new_review", child_id=0),
         "review_form_js": url_for("static", filename="js/review-form.js"),
+        # A kept bundle drawn from other templates (before a deploy) is refreshed at once.
+        "form_version": form_version(current_app.template_folder),
         "retry_base_ms": config.get("OFFLINE_RETRY_BASE_MS", DEFAULTS["OFFLINE_RETRY_BASE_MS"]),
         "retry_max_ms": config.get("OFFLINE_RETRY_MAX_MS", DEFAULTS["OFFLINE_RETRY_MAX_MS"]),
         "bundle_max_age_ms": config.get("OFFLINE_BUNDLE_MAX_AGE_MS", DEFAULTS["OFFLINE_BUNDLE_MAX_AGE_MS"]),
@@ -72,12 +81,24 @@ def precache_urls():
 
 
 def shell_version(static_folder, template_folder):
-    """A hash of the worker, the shell and every precached file: changes when any of them does."""
+    """A hash of the worker, the shell and every precached file: changes when any of them does.
+
+    The form's templates count too: the shell's settings carry their form_version.
+    """
     digest = hashlib.sha256()
     paths = [Path(static_folder) / "sw.js", Path(template_folder) / "offline" / "shell.html"]
     paths += [Path(static_folder) / name for name in PRECACHED_STATIC]
+    paths += [Path(template_folder) / name for name in FORM_TEMPLATES]
     for path in paths:
         digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def form_version(template_folder):
+    """A hash of the review form's templates: changes when the form the tablet keeps would."""
+    digest = hashlib.sha256()
+    for name in FORM_TEMPLATES:
+        digest.update((Path(template_folder) / name).read_bytes())
     return digest.hexdigest()[:12]
 
 
@@ -118,14 +139,45 @@ def whoami():
 @bp.route("/api/v1/offline/bundle")
 @login_required
 def bundle():
-    """This practitioner's caseload children (minimum fields) and her services' stars."""
+    """This practitioner's caseload children (minimum fields), her services' stars, and the
+    review form's markup drawn by the online form's own templates."""
     if current_user.role != "practitioner":
         abort(403, description="Only practitioners keep a caseload on their device.")
-    kept = offline_bundle.caseload_bundle(get_db(), current_user.id)
-    # What the offline form needs to look like the server's: outcome names, rows for new targets.
-    kept["outcomes"] = [{"value": key, "label": OUTCOME_LABELS[key]} for key in OUTCOMES]
-    kept["new_target_rows"] = NEW_TARGET_ROWS
-    return jsonify(kept)
+    db = get_db()
+    kept = offline_bundle.caseload_bundle(db, current_user.id)
+    add_review_forms(db, kept)
+    kept["form_version"] = form_version(current_app.template_folder)
+    return gzipped(jsonify(kept))
+
+
+def gzipped(response):
+    """The response gzipped when the browser takes it: the form's repetitive markup shrinks
+    more than tenfold, which a weak signal feels. It holds no secret (no token), so
+    compressing it leaks nothing."""
+    if "gzip" not in request.accept_encodings:
+        return response
+    response.set_data(gzip.compress(response.get_data(), compresslevel=6))
+    response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    return response
+
+
+def add_review_forms(db, kept):
+    """The form's fields once per service (the bulk of it: every reading of every domain), and
+    each child's targets to close, which shell.js puts into the slot the fields leave for them.
+    Both come from the templates and context of the online form, so the two cannot drift."""
+    star_of = {}
+    for entry in kept["services"]:
+        star = star_of[entry["key"]] = stars.load_version(db, entry["star"]["id"])
+        entry["review_form"] = render_template(
+            "practitioner/_review_fields.html", service=services.service_by_key(db, entry["key"]),
+            **review_form_context(star, [], {}),
+        ).strip()
+    for child in kept["children"]:
+        for key, record in child["services"].items():
+            context = review_form_context(star_of[key], record["open_targets"], {})
+            record["targets_to_close"] = render_template(
+                "practitioner/_targets_to_close.html", **context).strip()
 
 
 @bp.app_context_processor

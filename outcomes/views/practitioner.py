@@ -166,18 +166,30 @@ def _review_form(child, service, star, existing):
         with write_transaction(db):
             audit.record(db, current_user.id, "open review form", child["id"], service["key"])
     return render_template(
-        "practitioner/review_form.html", child=child, service=service, star=star,
-        targets=[_with_suggestions(target, star, values) for target in targets],
-        values=values, errors=errors, existing=existing, outcomes=OUTCOMES,
-        outcome_labels=OUTCOME_LABELS, new_target_rows=range(NEW_TARGET_ROWS),
-        today=date.today().isoformat(),
+        "practitioner/review_form.html", child=child, service=service, existing=existing,
+        **review_form_context(star, targets, values, errors),
     ), (422 if errors else 200)
+
+
+def review_form_context(star, targets, values, errors=None):
+    """What the review form's templates (_review_fields.html) need.
+
+    The online form and the copy the offline bundle keeps both come from here, so they match.
+    """
+    return {
+        "star": star, "values": values, "errors": errors or {},
+        "targets": [_with_suggestions(target, star, values) for target in targets],
+        "outcomes": OUTCOMES, "outcome_labels": OUTCOME_LABELS,
+        "new_target_rows": range(NEW_TARGET_ROWS), "today": date.today().isoformat(),
+    }
 
 
 def _with_suggestions(target, star, values):
     """A target with the outcome suggested for every possible reading, and the one to pre-select."""
     scale = range(star["scale_min"], star["scale_max"] + 1)
-    by_score = {score: suggested_outcome(target["start_score"], target["target_score"], score) for score in scale}
+    by_score = {
+        score: suggested_outcome(target["start_score"], target["target_score"], score) for score in scale
+    }
     entered = values.get(f"reading-{target['domain_key']}", "")
     chosen = values.get(f"outcome-{target['id']}")
     if chosen is None and entered.isdigit() and target["due_date"] <= values.get("date", ""):
@@ -290,7 +302,8 @@ def amend(review_id):
         except ValidationError as error:
             errors = flatten_errors(error.messages)
         else:
-            flash(f"Review amended: version {amended['version']} now counts; the earlier version is kept in the history.")
+            flash(f"Review amended: version {amended['version']} now counts; "
+                  "the earlier version is kept in the history.")
             return redirect(url_for("practitioner.review", review_id=amended["id"]))
         values = submitted_form()
     else:

@@ -17,7 +17,9 @@
     var who = outbox.who();
     if (!who || who.status !== "ok" || who.user.role !== "practitioner") return;
     var kept = await store.get("kept", "bundle");
-    var fresh = kept && kept.user_id === who.user.user_id && Date.now() - kept.saved_at < config.bundle_max_age_ms;
+    // A copy whose review form was drawn by other templates (a deploy since) is renewed at once.
+    var fresh = kept && kept.user_id === who.user.user_id && Date.now() - kept.saved_at < config.bundle_max_age_ms
+      && kept.data.form_version === config.form_version;
     if (fresh && !force) return;
     var response = await fetch(config.bundle, { credentials: "same-origin", cache: "no-store",
                                                 headers: { Accept: "application/json" },

@@ -1,5 +1,6 @@
 // Turns a review form (the server's page or the offline shell's copy of it) into the JSON body
-// of POST /api/v1/reviews, field for field as practitioner.review_body_from_form does.
+// of POST /api/v1/reviews, field for field as practitioner.review_body_from_form does, and fills
+// a form back from such a body (as values_from_review does) when a saved review is re-opened.
 // No rules here: the server checks the body and says what is wrong.
 (function () {
   "use strict";
@@ -56,7 +57,39 @@
     return result;
   }
 
+  // Field name -> value for a body: the inverse of bodyFromForm.
+  function fieldValues(body) {
+    var values = { uuid: body.uuid, date: body.date, notes: body.notes, internal_notes: body.internal_notes };
+    Object.keys(body.readings || {}).forEach(function (key) {
+      var reading = body.readings[key];
+      var notAssessed = reading !== null && typeof reading === "object";
+      values["reading-" + key] = notAssessed ? "na" : reading;
+      if (notAssessed) values["reason-" + key] = reading.not_assessed;
+    });
+    (body.targets || []).forEach(function (target, row) {
+      ["domain", "description", "target_score", "due_date"].forEach(function (name) {
+        values["target-" + row + "-" + name] = target[name];
+      });
+    });
+    (body.target_outcomes || []).forEach(function (closing) {
+      values["outcome-" + closing.target_id] = closing.outcome;
+      values["outcome-reason-" + closing.target_id] = closing.reason;
+    });
+    return values;
+  }
+
+  function fill(form, body) {
+    var values = fieldValues(body);
+    Object.keys(values).forEach(function (name) {
+      var field = form.elements.namedItem(name);
+      if (!field || values[name] === undefined || values[name] === null) return;
+      // One assignment fits every kind: a radio group checks the radio with that value, a select picks it.
+      field.value = String(values[name]);
+    });
+  }
+
   window.OfflineForm = {
+    fill: fill,
     bodyFromForm: function (form, submitter) {
       return {
         uuid: value(form, "uuid"),

@@ -1,6 +1,7 @@
 // The offline shell: with no signal the service worker answers every page with this one, and
 // this script draws the caseload, a child or the review form from the copy kept on the device.
-// The form has the server form's field names, so form.js turns it into the same JSON body.
+// The review form's fields are the server's own markup, kept in the bundle (one copy per service,
+// plus each child's targets to close), so the offline form is the online one.
 (function () {
   "use strict";
   var config = window.OfflineOutbox.config;
@@ -116,75 +117,6 @@
       keptNote(kept), sections]);
   }
 
-  function readingFieldset(star, domain, values) {
-    var name = "reading-" + domain.key;
-    var current = values.readings[domain.key];
-    var groups = star.stages.map(function (stage) {
-      var scores = [];
-      for (var score = stage.min_score; score <= stage.max_score; score += 1) {
-        var id = name + "-" + score;
-        scores.push(el("input", { type: "radio", className: "score-input", id: id, name: name, value: score,
-                                  checked: current === score }));
-        scores.push(el("label", { className: "score", for: id },
-          el("span", { className: "visually-hidden", text: domain.label + ": " }), String(score),
-          el("span", { className: "visually-hidden", text: " (" + stage.name + ")" })));
-      }
-      return el("div", { className: "stage-group" }, el("span", { className: "stage-name", text: stage.name }),
-                el("div", { className: "stage-scores" }, scores));
-    });
-    var notAssessed = current !== null && typeof current === "object";
-    return el("fieldset", { className: "domain", "aria-describedby": "desc-" + domain.key },
-      el("legend", { text: domain.label }),
-      el("p", { className: "hint", id: "desc-" + domain.key, text: domain.description }),
-      el("div", { className: "scale" }, groups),
-      el("div", { className: "not-assessed" },
-        el("input", { type: "radio", className: "score-input", id: name + "-na", name: name, value: "na", checked: notAssessed }),
-        el("label", { className: "score score-na", for: name + "-na", text: "Not assessed" }),
-        el("label", { className: "reason-label", for: "reason-" + domain.key, text: "Reason not assessed" }),
-        el("input", { type: "text", id: "reason-" + domain.key, name: "reason-" + domain.key, maxlength: 500,
-                      value: notAssessed ? current.not_assessed : "" })));
-  }
-
-  function closingFieldset(target, bundle, values) {
-    var chosen = values.target_outcomes.find(function (o) { return o.target_id === target.id; }) || {};
-    var due = target.due_date <= values.date;
-    var id = "outcome-" + target.id;
-    return el("fieldset", { className: "target-close" },
-      el("legend", { text: target.description }),
-      el("p", { className: "hint", text: target.domain_key.replace(/_/g, " ") + ": started at " +
-        (target.start_score === null ? "not assessed" : target.start_score) + ", target " + target.target_score +
-        ", due " + target.due_date }, due ? [" ", el("span", { className: "tag", text: "Due" })] : null),
-      el("div", { className: "field" }, el("label", { for: id, text: "Outcome" }),
-        el("select", { id: id, name: id, className: "outcome-select", "data-domain": target.domain_key,
-                       "data-due": due ? "yes" : "no", "data-suggestions": JSON.stringify(target.suggestions) },
-          el("option", { value: "", text: "Keep open" }),
-          bundle.outcomes.map(function (o) {
-            return el("option", { value: o.value, text: o.label, selected: chosen.outcome === o.value });
-          }))),
-      el("div", { className: "field" }, el("label", { for: "outcome-reason-" + target.id, text: "Reason (needed if withdrawn)" }),
-        el("input", { type: "text", id: "outcome-reason-" + target.id, name: "outcome-reason-" + target.id,
-                      maxlength: 1000, value: chosen.reason || "" })));
-  }
-
-  function newTargetFieldset(star, row, target) {
-    var prefix = "target-" + row + "-";
-    target = target || {};
-    return el("fieldset", { className: "new-target" }, el("legend", { text: "New target " + (row + 1) }),
-      el("div", { className: "field" }, el("label", { for: prefix + "domain", text: "Domain" }),
-        el("select", { id: prefix + "domain", name: prefix + "domain" }, star.domains.map(function (d) {
-          return el("option", { value: d.key, text: d.label, selected: target.domain === d.key });
-        }))),
-      el("div", { className: "field" }, el("label", { for: prefix + "description", text: "What the child will be able to do (SMART)" }),
-        el("textarea", { id: prefix + "description", name: prefix + "description", rows: 2, maxlength: 1000,
-                         text: target.description || "" })),
-      el("div", { className: "field-row" },
-        el("div", { className: "field" }, el("label", { for: prefix + "target_score", text: "Target reading" }),
-          el("input", { type: "number", inputmode: "numeric", id: prefix + "target_score", name: prefix + "target_score",
-                        min: star.scale_min, max: star.scale_max, value: target.target_score === undefined ? "" : target.target_score })),
-        el("div", { className: "field" }, el("label", { for: prefix + "due_date", text: "Due date (optional)" }),
-          el("input", { type: "date", id: prefix + "due_date", name: prefix + "due_date", value: target.due_date || "" }))));
-  }
-
   function errorSummary(item) {
     var errors = item.errors || {};
     var names = Object.keys(errors);
@@ -195,6 +127,24 @@
       })) : el("p", { text: item.message }));
   }
 
+  // Markup from our own server (the bundle, drawn by the online form's Jinja templates and
+  // escaped there), parsed inertly: nothing in it runs, and the CSP allows no inline script anyway.
+  function serverMarkup(html) {
+    return Array.from(new DOMParser().parseFromString(html || "", "text/html").body.childNodes);
+  }
+
+  // The kept markup was drawn on the day the copy was kept: which targets are due follows the
+  // review's date here, as it does on the server's form.
+  function markDue(form) {
+    var date = form.elements.namedItem("date").value;
+    form.querySelectorAll("select.outcome-select").forEach(function (select) {
+      var due = select.dataset.dueDate <= date;
+      select.dataset.due = due ? "yes" : "no";
+      var tag = select.closest("fieldset").querySelector(".tag-due");
+      if (tag) tag.hidden = !due;
+    });
+  }
+
   function reviewForm(kept, childId, serviceKey, item) {
     var bundle = kept.data;
     var child = findChild(bundle, childId);
@@ -202,39 +152,20 @@
     if (!child || !service || !child.services[serviceKey]) {
       return notKept("This child is not on that service's caseload kept on this device.");
     }
+    if (!service.review_form) {
+      return notKept("The review form kept on this device is out of date. Open the app once with a signal to renew it.");
+    }
     var star = service.star;
     var name = child.given_name + " " + child.family_name;
-    var values = item ? item.body : { date: today(), readings: {}, targets: [], target_outcomes: [], notes: "", internal_notes: "" };
-    // A UUID another review already holds (409) cannot be used again: this becomes a new review.
-    var uuid = item && item.status !== 409 ? item.uuid : crypto.randomUUID();
-    var targets = child.services[serviceKey].open_targets;
-    var rows = [];
-    for (var row = 0; row < bundle.new_target_rows; row += 1) rows.push(newTargetFieldset(star, row, values.targets[row]));
     var form = el("form", { method: "post", className: "review-form", novalidate: true, "data-offline-review": true,
                             "data-offline-only": true, "data-child-id": child.id, "data-service": service.key,
                             "data-child-name": name, "data-service-name": service.name,
                             "data-replaces": item ? item.uuid : null },
-      el("input", { type: "hidden", name: "uuid", value: uuid }),
-      el("div", { className: "field" }, el("label", { for: "date", text: "Date of the review" }),
-        el("input", { type: "date", id: "date", name: "date", value: values.date, max: today(), required: true })),
-      el("h2", { text: "Readings" }),
-      star.domains.map(function (domain) { return readingFieldset(star, domain, values); }),
-      targets.length ? [el("h2", { text: "Targets to close" }),
-        el("p", { className: "hint", text: "Leave \"Keep open\" to carry a target on." }),
-        targets.map(function (t) { return closingFieldset(t, bundle, values); })] : null,
-      el("h2", { text: "New targets" }),
-      el("p", { className: "hint", text: "Leave a row empty if you do not need it. The due date defaults to the next review (" +
-        service.review_interval_days + " days)." }),
-      rows,
-      el("h2", { text: "Notes" }),
-      el("div", { className: "field" }, el("label", { for: "notes", text: "Notes (the family can read these)" }),
-        el("textarea", { id: "notes", name: "notes", rows: 4, text: values.notes || "" })),
-      el("div", { className: "field" }, el("label", { for: "internal_notes", text: "Internal notes (staff only, never shown to the family)" }),
-        el("textarea", { id: "internal_notes", name: "internal_notes", rows: 3, text: values.internal_notes || "" })),
-      el("p", { className: "hint", text: "The review is saved on this device and sent when there is a signal." }),
-      el("div", { className: "actions" },
-        el("button", { type: "submit", name: "action", value: "draft", className: "button-secondary", text: "Save draft" }),
-        el("button", { type: "submit", name: "action", value: "submit", text: "Submit review" })));
+      serverMarkup(service.review_form));
+    var slot = form.querySelector("[data-targets-to-close]");
+    slot.replaceChildren.apply(slot, serverMarkup(child.services[serviceKey].targets_to_close));
+    form.querySelector(".actions").before(
+      el("p", { className: "hint", text: "The review is saved on this device and sent when there is a signal." }));
     show("Review of " + name, [
       el("p", {}, el("a", { href: urlFor(config.child, child.id), text: "Back to " + child.given_name })),
       el("h1", { text: service.name + " review: " + name }),
@@ -242,6 +173,11 @@
         star.scale_max + ", or mark it not assessed and say why." }),
       item ? errorSummary(item) : keptNote(kept),
       form]);
+    // A UUID another review already holds (409) cannot be used again: this becomes a new review.
+    var uuid = item && item.status !== 409 ? item.uuid : crypto.randomUUID();
+    window.OfflineForm.fill(form, Object.assign({ date: today() }, item ? item.body : {}, { uuid: uuid }));
+    form.elements.namedItem("date").max = today();
+    markDue(form);
     window.OfflineApp.hookReviewForm(form);
     // The server's suggestion script binds to the form's selects, so it loads once they exist.
     document.body.append(el("script", { src: config.review_form_js }));
