@@ -11,6 +11,7 @@ from . import audit, stars
 from .access import PRACTITIONER_CHILDREN_SQL
 from .db import write_transaction
 from .reviews import due_date
+from .rules import counted
 
 
 def get_child(db, child_id):
@@ -37,8 +38,7 @@ def caseload(db, user_id, service_id):
     rows = db.query(
         f"""SELECT ch.id, ch.given_name, ch.family_name, ch.date_of_birth,
                    (SELECT max(r.date) FROM reviews r
-                     WHERE r.child_id = ch.id AND r.service_id = :service_id
-                       AND r.status = 'submitted' AND r.is_latest = 1) AS last_review,
+                     WHERE r.child_id = ch.id AND r.service_id = :service_id AND {counted()}) AS last_review,
                    (SELECT count(*) FROM reviews r
                      WHERE r.child_id = ch.id AND r.service_id = :service_id
                        AND r.status = 'draft') AS drafts
@@ -72,9 +72,9 @@ def review_history(db, child_id, service_id, include_drafts=True):
 def counted_reviews(db, child_id, service_id):
     """Submitted, latest-version reviews in date order: the ones a star is drawn from."""
     return list(db.query(
-        """SELECT id, date, star_version_id FROM reviews
-           WHERE child_id = ? AND service_id = ? AND status = 'submitted' AND is_latest = 1
-           ORDER BY date, id""",
+        f"""SELECT r.id, r.date, r.star_version_id FROM reviews r
+            WHERE r.child_id = ? AND r.service_id = ? AND {counted()}
+            ORDER BY r.date, r.id""",
         [child_id, service_id],
     ))
 

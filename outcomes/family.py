@@ -13,7 +13,7 @@ from werkzeug.security import generate_password_hash
 
 from . import audit, children, stars, users
 from .db import write_transaction
-from .reviews import due_date
+from .rules import counted, due_date
 from .security import hash_secret
 
 WINDOW = timedelta(days=30)
@@ -35,7 +35,6 @@ RATING_WORDS = {1: "Very unhappy", 2: "Unhappy", 3: "Neither happy nor unhappy",
 # The review columns a family may see: never internal_notes.
 _REVIEW_COLUMNS = """r.id, r.child_id, r.service_id, r.star_version_id, r.date, r.notes,
                      s.name AS service_name, u.name AS practitioner_name"""
-_COUNTED = "r.status = 'submitted' AND r.is_latest = 1"
 
 
 def linked_children(db, user_id):
@@ -64,7 +63,7 @@ def linked_review(db, user_id, review_id):
         f"""SELECT {_REVIEW_COLUMNS} FROM reviews r
             JOIN services s ON s.id = r.service_id JOIN users u ON u.id = r.practitioner_id
             JOIN family_links l ON l.child_id = r.child_id AND l.user_id = ?
-            WHERE r.id = ? AND {_COUNTED}""",
+            WHERE r.id = ? AND {counted()}""",
         [user_id, review_id],
     ))
     return rows[0] if rows else None
@@ -84,7 +83,7 @@ def child_services(db, child_id):
     return list(db.query(
         f"""SELECT s.id, s.key, s.name, s.review_interval_days FROM services s
             WHERE s.id IN (SELECT service_id FROM caseloads WHERE child_id = :child)
-               OR s.id IN (SELECT service_id FROM reviews r WHERE r.child_id = :child AND {_COUNTED})
+               OR s.id IN (SELECT service_id FROM reviews r WHERE r.child_id = :child AND {counted()})
             ORDER BY s.name""",
         {"child": child_id},
     ))
@@ -118,7 +117,7 @@ def _latest_view(db, child_id, service_id, user_id=None):
     rows = list(db.query(
         f"""SELECT fv.id, fv.rating, fv.comment, fv.created_at, r.date AS review_date, u.name
             FROM family_views fv JOIN reviews r ON r.id = fv.review_id JOIN users u ON u.id = fv.user_id
-            WHERE r.child_id = :child AND r.service_id = :service AND {_COUNTED} {mine}
+            WHERE r.child_id = :child AND r.service_id = :service AND {counted()} {mine}
             ORDER BY r.date DESC, fv.created_at DESC, fv.id DESC LIMIT 1""",
         {"child": child_id, "service": service_id, "user": user_id},
     ))
@@ -170,15 +169,15 @@ def targets_for_family(db, child_id, service_id):
     A draft review's outcome is the practitioner's work in progress, so it is not shown.
     """
     return list(db.query(
-        """SELECT t.id, t.domain_key, t.description, t.start_score, t.target_score, t.due_date,
+        f"""SELECT t.id, t.domain_key, t.description, t.start_score, t.target_score, t.due_date,
                   sr.date AS set_on,
                   CASE WHEN cr.id IS NOT NULL THEN o.outcome END AS outcome,
                   CASE WHEN cr.id IS NOT NULL THEN o.reason END AS reason,
                   cr.date AS closed_on
            FROM targets t
-           JOIN reviews sr ON sr.id = t.set_in_review_id AND sr.status = 'submitted' AND sr.is_latest = 1
+           JOIN reviews sr ON sr.id = t.set_in_review_id AND {counted("sr")}
            LEFT JOIN target_outcomes o ON o.target_id = t.id
-           LEFT JOIN reviews cr ON cr.id = o.review_id AND cr.status = 'submitted' AND cr.is_latest = 1
+           LEFT JOIN reviews cr ON cr.id = o.review_id AND {counted("cr")}
            WHERE t.child_id = ? AND t.service_id = ?
            ORDER BY cr.id IS NOT NULL, COALESCE(cr.date, t.due_date) DESC, t.id""",
         [child_id, service_id],
@@ -188,7 +187,7 @@ def targets_for_family(db, child_id, service_id):
 def next_review_due(db, child_id, service):
     """When the next review by this service is due, from the latest counted review (None if none)."""
     latest = db.execute(
-        f"SELECT max(r.date) FROM reviews r WHERE r.child_id = ? AND r.service_id = ? AND {_COUNTED}",
+        f"SELECT max(r.date) FROM reviews r WHERE r.child_id = ? AND r.service_id = ? AND {counted()}",
         [child_id, service["id"]],
     ).fetchone()[0]
     return due_date(latest, service["review_interval_days"]) if latest else None
@@ -200,7 +199,7 @@ def timeline(db, user_id, child_id, today=None):
         f"""SELECT {_REVIEW_COLUMNS} FROM reviews r
             JOIN services s ON s.id = r.service_id JOIN users u ON u.id = r.practitioner_id
             JOIN family_links l ON l.child_id = r.child_id AND l.user_id = ?
-            WHERE r.child_id = ? AND {_COUNTED}
+            WHERE r.child_id = ? AND {counted()}
             ORDER BY r.date DESC, r.id DESC""",
         [user_id, child_id],
     )
@@ -218,7 +217,7 @@ def views_for_staff(db, child_id, service_id):
         f"""SELECT fv.id, fv.review_id, fv.rating, fv.comment, fv.created_at, u.name,
                    r.date AS review_date, r.star_version_id
             FROM family_views fv JOIN reviews r ON r.id = fv.review_id JOIN users u ON u.id = fv.user_id
-            WHERE r.child_id = ? AND r.service_id = ? AND {_COUNTED}
+            WHERE r.child_id = ? AND r.service_id = ? AND {counted()}
             ORDER BY r.date DESC, fv.created_at DESC""",
         [child_id, service_id],
     ))

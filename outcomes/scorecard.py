@@ -10,6 +10,7 @@ import io
 from datetime import datetime, timedelta, timezone
 
 from . import periods
+from .rules import counted
 
 # (measure, perspective, kind, denominator): DESIGN.md's table, in its order.
 MEASURES = [
@@ -49,14 +50,6 @@ LABELS = {
 }
 CSV_COLUMNS = ["period", "period_start", "period_end", "service", "domain", "measure",
                "perspective", "value", "suppressed"]
-
-# "Counted" (DESIGN.md): submitted and the latest version. Written exactly like the partial
-# indexes' WHERE clause so that SQLite can use them.
-def counted(alias):
-    return f"{alias}.status = 'submitted' AND {alias}.is_latest = 1"
-
-
-COUNTED = "status = 'submitted' AND is_latest = 1"
 
 ACTIVITY_SQL = f"""
 WITH period_reviews AS MATERIALIZED (
@@ -98,7 +91,7 @@ PROGRESS_SQL = f"""
 WITH period_children AS MATERIALIZED (
     -- SQLite takes the bare column id from the row holding max(date): the latest review.
     SELECT child_id, max(date) AS latest_date, id AS latest_id FROM reviews
-    WHERE service_id = :service AND {COUNTED} AND date BETWEEN :start AND :end
+    WHERE service_id = :service AND {counted("")} AND date BETWEEN :start AND :end
     GROUP BY child_id
 ), firsts AS MATERIALIZED (
     SELECT c.latest_id, c.latest_date,
