@@ -10,8 +10,7 @@ from marshmallow import ValidationError
 from . import audit, stars
 from .access import PRACTITIONER_CHILDREN_SQL
 from .db import write_transaction
-from .reviews import due_date
-from .rules import counted
+from .rules import counted, next_review
 
 
 def get_child(db, child_id):
@@ -33,8 +32,9 @@ def practitioner_services(db, user_id):
     ))
 
 
-def caseload(db, user_id, service_id):
-    """Children on the service's open caseload that this practitioner may see, with review dates."""
+def caseload(db, user_id, service_id, today=None):
+    """Children on the service's open caseload that this practitioner may see, with review dates
+    (last_review, and rules.next_review's next_due and overdue)."""
     rows = db.query(
         f"""SELECT ch.id, ch.given_name, ch.family_name, ch.date_of_birth,
                    (SELECT max(r.date) FROM reviews r
@@ -51,10 +51,7 @@ def caseload(db, user_id, service_id):
     interval = db.execute(
         "SELECT review_interval_days FROM services WHERE id = ?", [service_id]
     ).fetchone()[0]
-    return [
-        dict(row, next_due=due_date(row["last_review"], interval).isoformat() if row["last_review"] else None)
-        for row in rows
-    ]
+    return [dict(row, **next_review(row["last_review"], interval, today)) for row in rows]
 
 
 def review_history(db, child_id, service_id, include_drafts=True):

@@ -13,7 +13,7 @@ from werkzeug.security import generate_password_hash
 
 from . import audit, children, stars, users
 from .db import write_transaction
-from .rules import counted, due_date
+from .rules import counted, next_review
 from .security import hash_secret
 
 WINDOW = timedelta(days=30)
@@ -184,13 +184,13 @@ def targets_for_family(db, child_id, service_id):
     ))
 
 
-def next_review_due(db, child_id, service):
-    """When the next review by this service is due, from the latest counted review (None if none)."""
+def next_review_due(db, child_id, service, today=None):
+    """rules.next_review ({next_due, overdue}) after the service's latest counted review of the child."""
     latest = db.execute(
         f"SELECT max(r.date) FROM reviews r WHERE r.child_id = ? AND r.service_id = ? AND {counted()}",
         [child_id, service["id"]],
     ).fetchone()[0]
-    return due_date(latest, service["review_interval_days"]) if latest else None
+    return next_review(latest, service["review_interval_days"], today)
 
 
 def timeline(db, user_id, child_id, today=None):

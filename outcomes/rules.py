@@ -16,8 +16,16 @@ def counted(alias="r"):
 
 
 def due_date(previous_review_date, interval_days):
-    """When the next review is due: DESIGN.md's previous review + the service's interval."""
-    return date.fromisoformat(previous_review_date) + timedelta(days=interval_days)
+    """When the next review is due: DESIGN.md's previous review (a date or ISO text) + the interval."""
+    previous = previous_review_date
+    if isinstance(previous, str):
+        previous = date.fromisoformat(previous)
+    return previous + timedelta(days=interval_days)
+
+
+def due_date_sql(previous, interval):
+    """due_date as an SQL expression, for the scorecard's reviews on time (column and parameter names)."""
+    return f"date({previous}, '+' || {interval} || ' days')"
 
 
 def next_review(last_review, interval_days, today=None):

@@ -10,7 +10,7 @@ import io
 from datetime import datetime, timedelta, timezone
 
 from . import periods
-from .rules import counted
+from .rules import counted, due_date_sql
 
 # (measure, perspective, kind, denominator): DESIGN.md's table, in its order.
 MEASURES = [
@@ -63,7 +63,7 @@ WITH period_reviews AS MATERIALIZED (
 )
 SELECT count(*) AS reviews,
        count(DISTINCT child_id) AS children_reviewed,
-       coalesce(sum(previous IS NULL OR date <= date(previous, '+' || :interval || ' days')), 0)
+       coalesce(sum(previous IS NULL OR date <= {due_date_sql('previous', ':interval')}), 0)
            AS reviews_on_time
 FROM period_reviews
 """

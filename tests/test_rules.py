@@ -1,7 +1,9 @@
 """DESIGN.md's shared rules (outcomes/rules.py): the counted review and the next review's due date."""
 import re
+from datetime import date
 
-from outcomes.rules import counted
+from outcomes import children, offline_bundle
+from outcomes.rules import counted, due_date, due_date_sql, next_review
 
 
 def partial_index_conditions(db):
@@ -37,3 +39,37 @@ def test_counted_keeps_drafts_and_earlier_versions_out(db, world):
         })
     found = db.execute(f"SELECT r.uuid FROM reviews r WHERE {counted()}").fetchall()
     assert found == [("u2",)]
+
+
+def test_the_next_review_is_due_one_interval_after_the_last():
+    assert due_date("2025-01-01", 182) == date(2025, 7, 2)
+    assert due_date(date(2025, 1, 1), 182) == date(2025, 7, 2)
+    expected = {"next_due": "2025-07-02", "overdue": False}
+    assert next_review("2025-01-01", 182, today=date(2025, 3, 1)) == expected
+
+
+def test_due_today_is_not_overdue_and_the_day_after_is():
+    assert next_review("2025-01-01", 182, today=date(2025, 7, 2))["overdue"] is False
+    assert next_review("2025-01-01", 182, today=date(2025, 7, 3))["overdue"] is True
+
+
+def test_a_child_never_reviewed_is_due_now_and_not_overdue():
+    assert next_review(None, 182, today=date(2025, 7, 3)) == {"next_due": None, "overdue": False}
+
+
+def test_the_sql_due_date_agrees_with_the_python_one(db):
+    found = db.execute(f"SELECT {due_date_sql(':last', ':interval')}", {"last": "2024-02-28", "interval": 2})
+    assert found.fetchone()[0] == due_date("2024-02-28", 2).isoformat() == "2024-03-01"
+
+
+def test_caseload_rows_and_the_offline_bundle_carry_the_same_overdue(db, world):
+    slt = world.services["slt"]
+    db["reviews"].insert({"uuid": "u", "status": "submitted", "date": "2025-01-01", "child_id": world.amy,
+                          "service_id": slt, "star_version_id": 1, "practitioner_id": world.slt,
+                          "content_hash": ""})
+    rows = {row["id"]: row for row in children.caseload(db, world.slt, slt, today=date(2025, 7, 3))}
+    assert (rows[world.amy]["next_due"], rows[world.amy]["overdue"]) == ("2025-07-02", True)
+    assert (rows[world.bob]["next_due"], rows[world.bob]["overdue"]) == (None, False)
+    bundle = offline_bundle.caseload_bundle(db, world.slt)
+    [amy] = [child for child in bundle["children"] if child["id"] == world.amy]
+    assert amy["services"]["slt"]["next_due"] == "2025-07-02" and amy["services"]["slt"]["overdue"] is True

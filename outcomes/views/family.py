@@ -55,7 +55,7 @@ def _service_sections(db, child_id):
             "chart": chart,
             "datasets": family.chart_datasets(chart, "Your view") if chart else [],
             "targets": family.targets_for_family(db, child_id, service["id"]),
-            "next_due": family.next_review_due(db, child_id, service),
+            **family.next_review_due(db, child_id, service),
             "labels": family.domain_labels(db, service["id"], chart),
         })
     return sections

@@ -60,10 +60,7 @@ def caseload():
     chosen = next((s for s in services if s["key"] == request.args.get("service")), None)
     chosen = chosen or (services[0] if services else None)
     rows = children.caseload(db, current_user.id, chosen["id"]) if chosen else []
-    return render_template(
-        "practitioner/caseload.html", services=services, service=chosen, rows=rows,
-        today=date.today().isoformat(),
-    )
+    return render_template("practitioner/caseload.html", services=services, service=chosen, rows=rows)
 
 
 @bp.route("/children/<int:child_id>")
