@@ -7,8 +7,7 @@ from datetime import date
 
 from marshmallow import ValidationError
 
-from . import audit, stars
-from .access import PRACTITIONER_CHILDREN_SQL
+from . import access, audit, stars
 from .db import write_transaction
 from .rules import counted, next_review
 
@@ -25,10 +24,10 @@ def full_name(child):
 def practitioner_services(db, user_id):
     """The services the user reviews for, in name order."""
     return list(db.query(
-        """SELECT s.* FROM services s JOIN memberships m ON m.service_id = s.id
-           WHERE m.user_id = ? AND m.role = 'practitioner' AND s.retired_at IS NULL
-           ORDER BY s.name""",
-        [user_id],
+        f"""SELECT s.* FROM services s
+            WHERE s.id IN ({access.PRACTITIONER_SERVICES}) AND s.retired_at IS NULL
+            ORDER BY s.name""",
+        {"user_id": user_id},
     ))
 
 
@@ -42,9 +41,8 @@ def caseload(db, user_id, service_id, today=None):
                    (SELECT count(*) FROM reviews r
                      WHERE r.child_id = ch.id AND r.service_id = :service_id
                        AND r.status = 'draft') AS drafts
-            FROM caseloads c JOIN children ch ON ch.id = c.child_id
-            WHERE c.service_id = :service_id AND c.discharged_on IS NULL
-              AND c.child_id IN ({PRACTITIONER_CHILDREN_SQL})
+            FROM ({access.STAFF_CASELOADS}) c JOIN children ch ON ch.id = c.child_id
+            WHERE c.service_id = :service_id
             ORDER BY ch.family_name, ch.given_name""",
         {"user_id": user_id, "service_id": service_id},
     )

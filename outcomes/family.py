@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 from marshmallow import ValidationError
 from werkzeug.security import generate_password_hash
 
-from . import audit, children, stars, users
+from . import access, audit, children, stars, users
 from .db import write_transaction
 from .rules import counted, next_review
 from .security import hash_secret
@@ -37,35 +37,30 @@ _REVIEW_COLUMNS = """r.id, r.child_id, r.service_id, r.star_version_id, r.date, 
                      s.name AS service_name, u.name AS practitioner_name"""
 
 
+# What a family sees of its linked children, and of their counted reviews (access.FAMILY_CHILDREN).
+_LINKED_CHILDREN = f"""SELECT c.id, c.given_name, c.family_name, c.date_of_birth FROM children c
+    WHERE c.id IN ({access.FAMILY_CHILDREN})"""
+_LINKED_REVIEWS = f"""SELECT {_REVIEW_COLUMNS} FROM reviews r
+    JOIN services s ON s.id = r.service_id JOIN users u ON u.id = r.practitioner_id
+    WHERE r.child_id IN ({access.FAMILY_CHILDREN}) AND {counted()}"""
+
+
 def linked_children(db, user_id):
     """The children linked to this family account, in name order."""
     return list(db.query(
-        """SELECT c.id, c.given_name, c.family_name, c.date_of_birth FROM children c
-           JOIN family_links l ON l.child_id = c.id WHERE l.user_id = ?
-           ORDER BY c.given_name, c.family_name, c.id""",
-        [user_id],
+        f"{_LINKED_CHILDREN} ORDER BY c.given_name, c.family_name, c.id", {"user_id": user_id}
     ))
 
 
 def linked_child(db, user_id, child_id):
     """The child if linked to this account, else None (the caller answers 404)."""
-    rows = list(db.query(
-        """SELECT c.id, c.given_name, c.family_name, c.date_of_birth FROM children c
-           JOIN family_links l ON l.child_id = c.id WHERE l.user_id = ? AND c.id = ?""",
-        [user_id, child_id],
-    ))
+    rows = list(db.query(f"{_LINKED_CHILDREN} AND c.id = :child", {"user_id": user_id, "child": child_id}))
     return rows[0] if rows else None
 
 
 def linked_review(db, user_id, review_id):
     """A counted review of a child linked to this account, else None."""
-    rows = list(db.query(
-        f"""SELECT {_REVIEW_COLUMNS} FROM reviews r
-            JOIN services s ON s.id = r.service_id JOIN users u ON u.id = r.practitioner_id
-            JOIN family_links l ON l.child_id = r.child_id AND l.user_id = ?
-            WHERE r.id = ? AND {counted()}""",
-        [user_id, review_id],
-    ))
+    rows = list(db.query(f"{_LINKED_REVIEWS} AND r.id = :review", {"user_id": user_id, "review": review_id}))
     return rows[0] if rows else None
 
 
@@ -76,17 +71,6 @@ def window_closes(review):
 
 def window_open(review, today=None):
     return (today or date.today()) <= window_closes(review)
-
-
-def child_services(db, child_id):
-    """Every service that sees the child or has reviewed them, in name order."""
-    return list(db.query(
-        f"""SELECT s.id, s.key, s.name, s.review_interval_days FROM services s
-            WHERE s.id IN (SELECT service_id FROM caseloads WHERE child_id = :child)
-               OR s.id IN (SELECT service_id FROM reviews r WHERE r.child_id = :child AND {counted()})
-            ORDER BY s.name""",
-        {"child": child_id},
-    ))
 
 
 def view_of(db, user_id, review_id):
@@ -196,12 +180,8 @@ def next_review_due(db, child_id, service, today=None):
 def timeline(db, user_id, child_id, today=None):
     """Counted reviews of a linked child by every service, newest first, with this account's view."""
     rows = db.query(
-        f"""SELECT {_REVIEW_COLUMNS} FROM reviews r
-            JOIN services s ON s.id = r.service_id JOIN users u ON u.id = r.practitioner_id
-            JOIN family_links l ON l.child_id = r.child_id AND l.user_id = ?
-            WHERE r.child_id = ? AND {counted()}
-            ORDER BY r.date DESC, r.id DESC""",
-        [user_id, child_id],
+        f"{_LINKED_REVIEWS} AND r.child_id = :child ORDER BY r.date DESC, r.id DESC",
+        {"user_id": user_id, "child": child_id},
     )
     return [
         dict(row, view=view_of(db, user_id, row["id"]), open=window_open(row, today),

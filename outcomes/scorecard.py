@@ -146,13 +146,15 @@ GROUP BY r.service_id
 """
 
 
-def services(db, ids=None):
-    """Services in scorecard order (current ones; only `ids` when given)."""
-    rows = list(db.query(
+def services(db):
+    """Every current service in scorecard order, as the feed publishes them.
+
+    A person's share is access.managed_services.
+    """
+    return list(db.query(
         "SELECT id, key, name, review_interval_days, star_id FROM services "
         "WHERE retired_at IS NULL ORDER BY id"
     ))
-    return rows if ids is None else [row for row in rows if row["id"] in set(ids)]
 
 
 def _period_params(period):

@@ -1,8 +1,10 @@
-"""DESIGN.md's shared rules (outcomes/rules.py): the counted review and the next review's due date."""
+"""DESIGN.md's shared rules: the counted review and the next review's due date (outcomes/rules.py),
+and who may see which child and service (outcomes/access.py)."""
 import re
 from datetime import date
+from types import SimpleNamespace
 
-from outcomes import children, offline_bundle
+from outcomes import access, children, family, offline_bundle
 from outcomes.rules import counted, due_date, due_date_sql, next_review
 
 
@@ -73,3 +75,55 @@ def test_caseload_rows_and_the_offline_bundle_carry_the_same_overdue(db, world):
     bundle = offline_bundle.caseload_bundle(db, world.slt)
     [amy] = [child for child in bundle["children"] if child["id"] == world.amy]
     assert amy["services"]["slt"]["next_due"] == "2025-07-02" and amy["services"]["slt"]["overdue"] is True
+
+
+# --- Who may see what (outcomes/access.py) ------------------------------------------------------
+
+def person(user_id, role):
+    return SimpleNamespace(id=user_id, role=role)
+
+
+def service_keys(rows):
+    return [row["key"] for row in rows]
+
+
+def test_a_family_sees_only_a_linked_child(db, world):
+    parent = person(world.family, "family")
+    assert access.may_see_child(db, parent, world.amy)
+    assert not access.may_see_child(db, parent, world.bob)
+    assert service_keys(access.visible_services(db, parent, world.amy)) == ["physio", "slt"]
+    assert access.visible_services(db, parent, world.bob) == []
+    assert family.linked_child(db, world.family, world.bob) is None
+    assert [child["id"] for child in family.linked_children(db, world.family)] == [world.amy]
+
+
+def test_a_practitioner_of_another_service_cannot_see_or_review(db, world):
+    physio = person(world.physio, "practitioner")
+    assert not access.may_see_child(db, physio, world.bob)  # on the SLT caseload only
+    assert access.visible_services(db, physio, world.bob) == []
+    assert service_keys(access.visible_services(db, physio, world.amy)) == ["physio"]
+    assert access.may_review(db, world.physio, world.amy, world.services["physio"])
+    assert not access.may_review(db, world.physio, world.amy, world.services["slt"])
+    assert [row["id"] for row in children.caseload(db, world.physio, world.services["slt"])] == []
+
+
+def test_a_discharged_child_leaves_the_practitioner_view(db, world):
+    slt = person(world.slt, "practitioner")
+    db.execute("UPDATE caseloads SET discharged_on = '2025-01-01' WHERE child_id = ?", [world.bob])
+    assert not access.may_see_child(db, slt, world.bob)
+    assert not access.may_review(db, world.slt, world.bob, world.services["slt"])
+
+
+def test_a_manager_sees_only_the_services_she_manages_and_no_child(db, world):
+    manager = person(world.manager, "manager")
+    assert service_keys(access.managed_services(db, manager)) == ["slt"]
+    assert len(access.managed_services(db, person(world.admin, "admin"))) == 4
+    assert access.managed_services(db, person(world.slt, "practitioner")) == []
+    assert not access.may_see_child(db, manager, world.amy)
+    assert access.visible_services(db, manager, world.amy) == []
+
+
+def test_an_admin_sees_every_child_and_a_missing_one_is_not_found(db, world):
+    admin = person(world.admin, "admin")
+    assert access.may_see_child(db, admin, world.cat)
+    assert not access.may_see_child(db, admin, 10_000)

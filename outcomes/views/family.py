@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user, login_user, logout_user
 from marshmallow import ValidationError
 
-from .. import family, stars
+from .. import access, family, stars
 from ..db import get_db
 from ..errors import flatten_errors
 from ..schemas import FamilyViewSchema, InvitationAcceptSchema
@@ -48,7 +48,7 @@ def home():
 
 def _service_sections(db, child_id):
     sections = []
-    for service in family.child_services(db, child_id):
+    for service in access.visible_services(db, current_user, child_id):
         chart = family.star_with_family_view(db, child_id, service["id"], current_user.id)
         sections.append({
             "service": service,
