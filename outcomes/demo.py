@@ -118,7 +118,7 @@ def _review_history(db, rng, practitioner_id, child_id, key, service_id, start, 
         review_date += timedelta(days=rng.choice([150, 170, 182, 182, 200, 230]))
 
 
-# --- Scorecard history (issue 4): more reviews, inserted in bulk ---------------------------------
+# --- Scorecard history: more reviews, inserted in bulk -------------------------------------------
 
 HISTORY_DAYS = 500
 INTERVALS = [120, 150, 170, 182, 182, 182, 200, 230]

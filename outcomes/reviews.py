@@ -338,7 +338,7 @@ def review_as_dict(db, review_id):
     }
 
 
-# --- Bulk history (issue 4): generated or migrated reviews in big batches ----------------------
+# --- Bulk history: generated or migrated reviews in big batches --------------------------------
 
 REVIEW_COLUMNS = ("id", "uuid", "series_id", "version", "is_latest", "child_id", "service_id",
                   "star_version_id", "practitioner_id", "date", "status", "notes", "internal_notes",

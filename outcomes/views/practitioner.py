@@ -73,7 +73,7 @@ def child(child_id):
     for service in access.visible_services(db, current_user, child_id):
         sections.append({
             "service": service,
-            # star_over_time plus the newest family view, drawn as a third dataset (issue 5).
+            # star_over_time plus the newest family view, drawn beside the first and latest reviews.
             "chart": family.star_with_family_view(db, child_id, service["id"]),
             "family_views": family.views_for_staff(db, child_id, service["id"]),
             "open_targets": open_targets(db, child_id, service["id"]),
