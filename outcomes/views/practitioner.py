@@ -71,10 +71,12 @@ def child(child_id):
     db = get_db()
     sections = []
     for service in access.visible_services(db, current_user, child_id):
+        # star_over_time plus the newest family view, drawn beside the first and latest reviews.
+        chart = family.star_with_family_view(db, child_id, service["id"])
         sections.append({
             "service": service,
-            # star_over_time plus the newest family view, drawn beside the first and latest reviews.
-            "chart": family.star_with_family_view(db, child_id, service["id"]),
+            "chart": chart,
+            "datasets": family.chart_datasets(chart, "Family's view") if chart else [],
             "family_views": family.views_for_staff(db, child_id, service["id"]),
             "open_targets": open_targets(db, child_id, service["id"]),
             "closed_targets": closed_targets(db, child_id, service["id"]),
