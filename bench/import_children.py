@@ -1,6 +1,6 @@
 """Time the children import: 10,000 rows into a fresh database, then the same file again.
 
-Target (issue 7): under 10 seconds for 10,000 rows. Prints the figures; run with `make bench`
+Target: under 10 seconds for 10,000 rows. Prints the figures; run with `make bench`
 or `.venv/bin/python bench/import_children.py [rows]`.
 """
 import random

@@ -8,7 +8,7 @@ def record(db, user_id, action, child_id=None, detail=""):
     )
 
 
-# --- Reading the trail (issue 7): the admin's audit page, its CSV and the subject-access export ---
+# --- Reading the trail: the admin's audit page, its CSV and the subject-access export -------------
 
 AUDIT_COLUMNS = ["at", "user_id", "user_email", "user_name", "action", "child_id", "child_name", "detail"]
 

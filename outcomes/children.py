@@ -7,10 +7,9 @@ from datetime import date
 
 from marshmallow import ValidationError
 
-from . import audit, stars
-from .access import PRACTITIONER_CHILDREN_SQL
+from . import access, audit, stars
 from .db import write_transaction
-from .reviews import due_date
+from .rules import counted, next_review
 
 
 def get_child(db, child_id):
@@ -25,36 +24,32 @@ def full_name(child):
 def practitioner_services(db, user_id):
     """The services the user reviews for, in name order."""
     return list(db.query(
-        """SELECT s.* FROM services s JOIN memberships m ON m.service_id = s.id
-           WHERE m.user_id = ? AND m.role = 'practitioner' AND s.retired_at IS NULL
-           ORDER BY s.name""",
-        [user_id],
+        f"""SELECT s.* FROM services s
+            WHERE s.id IN ({access.PRACTITIONER_SERVICES}) AND s.retired_at IS NULL
+            ORDER BY s.name""",
+        {"user_id": user_id},
     ))
 
 
-def caseload(db, user_id, service_id):
-    """Children on the service's open caseload that this practitioner may see, with review dates."""
+def caseload(db, user_id, service_id, today=None):
+    """Children on the service's open caseload that this practitioner may see, with review dates
+    (last_review, and rules.next_review's next_due and overdue)."""
     rows = db.query(
         f"""SELECT ch.id, ch.given_name, ch.family_name, ch.date_of_birth,
                    (SELECT max(r.date) FROM reviews r
-                     WHERE r.child_id = ch.id AND r.service_id = :service_id
-                       AND r.status = 'submitted' AND r.is_latest = 1) AS last_review,
+                     WHERE r.child_id = ch.id AND r.service_id = :service_id AND {counted()}) AS last_review,
                    (SELECT count(*) FROM reviews r
                      WHERE r.child_id = ch.id AND r.service_id = :service_id
                        AND r.status = 'draft') AS drafts
-            FROM caseloads c JOIN children ch ON ch.id = c.child_id
-            WHERE c.service_id = :service_id AND c.discharged_on IS NULL
-              AND c.child_id IN ({PRACTITIONER_CHILDREN_SQL})
+            FROM ({access.STAFF_CASELOADS}) c JOIN children ch ON ch.id = c.child_id
+            WHERE c.service_id = :service_id
             ORDER BY ch.family_name, ch.given_name""",
         {"user_id": user_id, "service_id": service_id},
     )
     interval = db.execute(
         "SELECT review_interval_days FROM services WHERE id = ?", [service_id]
     ).fetchone()[0]
-    return [
-        dict(row, next_due=due_date(row["last_review"], interval).isoformat() if row["last_review"] else None)
-        for row in rows
-    ]
+    return [dict(row, **next_review(row["last_review"], interval, today)) for row in rows]
 
 
 def review_history(db, child_id, service_id, include_drafts=True):
@@ -72,9 +67,9 @@ def review_history(db, child_id, service_id, include_drafts=True):
 def counted_reviews(db, child_id, service_id):
     """Submitted, latest-version reviews in date order: the ones a star is drawn from."""
     return list(db.query(
-        """SELECT id, date, star_version_id FROM reviews
-           WHERE child_id = ? AND service_id = ? AND status = 'submitted' AND is_latest = 1
-           ORDER BY date, id""",
+        f"""SELECT r.id, r.date, r.star_version_id FROM reviews r
+            WHERE r.child_id = ? AND r.service_id = ? AND {counted()}
+            ORDER BY r.date, r.id""",
         [child_id, service_id],
     ))
 

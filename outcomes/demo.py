@@ -9,6 +9,7 @@ from . import nhs, stars, users
 from . import reviews as reviews_module
 from .db import write_transaction
 from .reviews import save_review
+from .rules import counted
 from .targets import open_targets, suggested_outcome
 
 GIVEN = ["Amira", "Ben", "Chloe", "Dev", "Ella", "Finn", "Grace", "Hari", "Isla", "Jay", "Kofi",
@@ -117,7 +118,7 @@ def _review_history(db, rng, practitioner_id, child_id, key, service_id, start, 
         review_date += timedelta(days=rng.choice([150, 170, 182, 182, 200, 230]))
 
 
-# --- Scorecard history (issue 4): more reviews, inserted in bulk ---------------------------------
+# --- Scorecard history: more reviews, inserted in bulk -------------------------------------------
 
 HISTORY_DAYS = 500
 INTERVALS = [120, 150, 170, 182, 182, 182, 200, 230]
@@ -149,7 +150,7 @@ def _ratings(db, rng, child_id, family_id, today):
     """The family's satisfaction ratings of most of the child's submitted reviews, given soon after."""
     rows = []
     for review_id, review_date in db.execute(
-        "SELECT id, date FROM reviews WHERE child_id = ? AND status = 'submitted' AND is_latest = 1 ORDER BY id",
+        f"SELECT r.id, r.date FROM reviews r WHERE r.child_id = ? AND {counted()} ORDER BY r.id",
         [child_id],
     ).fetchall():
         if rng.random() < 0.8:

@@ -11,9 +11,9 @@ from datetime import date, datetime, timedelta, timezone
 from marshmallow import ValidationError
 from werkzeug.security import generate_password_hash
 
-from . import audit, children, stars, users
+from . import access, audit, children, stars, users
 from .db import write_transaction
-from .reviews import due_date
+from .rules import counted, next_review
 from .security import hash_secret
 
 WINDOW = timedelta(days=30)
@@ -35,38 +35,32 @@ RATING_WORDS = {1: "Very unhappy", 2: "Unhappy", 3: "Neither happy nor unhappy",
 # The review columns a family may see: never internal_notes.
 _REVIEW_COLUMNS = """r.id, r.child_id, r.service_id, r.star_version_id, r.date, r.notes,
                      s.name AS service_name, u.name AS practitioner_name"""
-_COUNTED = "r.status = 'submitted' AND r.is_latest = 1"
+
+
+# What a family sees of its linked children, and of their counted reviews (access.FAMILY_CHILDREN).
+_LINKED_CHILDREN = f"""SELECT c.id, c.given_name, c.family_name, c.date_of_birth FROM children c
+    WHERE c.id IN ({access.FAMILY_CHILDREN})"""
+_LINKED_REVIEWS = f"""SELECT {_REVIEW_COLUMNS} FROM reviews r
+    JOIN services s ON s.id = r.service_id JOIN users u ON u.id = r.practitioner_id
+    WHERE r.child_id IN ({access.FAMILY_CHILDREN}) AND {counted()}"""
 
 
 def linked_children(db, user_id):
     """The children linked to this family account, in name order."""
     return list(db.query(
-        """SELECT c.id, c.given_name, c.family_name, c.date_of_birth FROM children c
-           JOIN family_links l ON l.child_id = c.id WHERE l.user_id = ?
-           ORDER BY c.given_name, c.family_name, c.id""",
-        [user_id],
+        f"{_LINKED_CHILDREN} ORDER BY c.given_name, c.family_name, c.id", {"user_id": user_id}
     ))
 
 
 def linked_child(db, user_id, child_id):
     """The child if linked to this account, else None (the caller answers 404)."""
-    rows = list(db.query(
-        """SELECT c.id, c.given_name, c.family_name, c.date_of_birth FROM children c
-           JOIN family_links l ON l.child_id = c.id WHERE l.user_id = ? AND c.id = ?""",
-        [user_id, child_id],
-    ))
+    rows = list(db.query(f"{_LINKED_CHILDREN} AND c.id = :child", {"user_id": user_id, "child": child_id}))
     return rows[0] if rows else None
 
 
 def linked_review(db, user_id, review_id):
     """A counted review of a child linked to this account, else None."""
-    rows = list(db.query(
-        f"""SELECT {_REVIEW_COLUMNS} FROM reviews r
-            JOIN services s ON s.id = r.service_id JOIN users u ON u.id = r.practitioner_id
-            JOIN family_links l ON l.child_id = r.child_id AND l.user_id = ?
-            WHERE r.id = ? AND {_COUNTED}""",
-        [user_id, review_id],
-    ))
+    rows = list(db.query(f"{_LINKED_REVIEWS} AND r.id = :review", {"user_id": user_id, "review": review_id}))
     return rows[0] if rows else None
 
 
@@ -77,17 +71,6 @@ def window_closes(review):
 
 def window_open(review, today=None):
     return (today or date.today()) <= window_closes(review)
-
-
-def child_services(db, child_id):
-    """Every service that sees the child or has reviewed them, in name order."""
-    return list(db.query(
-        f"""SELECT s.id, s.key, s.name, s.review_interval_days FROM services s
-            WHERE s.id IN (SELECT service_id FROM caseloads WHERE child_id = :child)
-               OR s.id IN (SELECT service_id FROM reviews r WHERE r.child_id = :child AND {_COUNTED})
-            ORDER BY s.name""",
-        {"child": child_id},
-    ))
 
 
 def view_of(db, user_id, review_id):
@@ -118,7 +101,7 @@ def _latest_view(db, child_id, service_id, user_id=None):
     rows = list(db.query(
         f"""SELECT fv.id, fv.rating, fv.comment, fv.created_at, r.date AS review_date, u.name
             FROM family_views fv JOIN reviews r ON r.id = fv.review_id JOIN users u ON u.id = fv.user_id
-            WHERE r.child_id = :child AND r.service_id = :service AND {_COUNTED} {mine}
+            WHERE r.child_id = :child AND r.service_id = :service AND {counted()} {mine}
             ORDER BY r.date DESC, fv.created_at DESC, fv.id DESC LIMIT 1""",
         {"child": child_id, "service": service_id, "user": user_id},
     ))
@@ -170,39 +153,35 @@ def targets_for_family(db, child_id, service_id):
     A draft review's outcome is the practitioner's work in progress, so it is not shown.
     """
     return list(db.query(
-        """SELECT t.id, t.domain_key, t.description, t.start_score, t.target_score, t.due_date,
+        f"""SELECT t.id, t.domain_key, t.description, t.start_score, t.target_score, t.due_date,
                   sr.date AS set_on,
                   CASE WHEN cr.id IS NOT NULL THEN o.outcome END AS outcome,
                   CASE WHEN cr.id IS NOT NULL THEN o.reason END AS reason,
                   cr.date AS closed_on
            FROM targets t
-           JOIN reviews sr ON sr.id = t.set_in_review_id AND sr.status = 'submitted' AND sr.is_latest = 1
+           JOIN reviews sr ON sr.id = t.set_in_review_id AND {counted("sr")}
            LEFT JOIN target_outcomes o ON o.target_id = t.id
-           LEFT JOIN reviews cr ON cr.id = o.review_id AND cr.status = 'submitted' AND cr.is_latest = 1
+           LEFT JOIN reviews cr ON cr.id = o.review_id AND {counted("cr")}
            WHERE t.child_id = ? AND t.service_id = ?
            ORDER BY cr.id IS NOT NULL, COALESCE(cr.date, t.due_date) DESC, t.id""",
         [child_id, service_id],
     ))
 
 
-def next_review_due(db, child_id, service):
-    """When the next review by this service is due, from the latest counted review (None if none)."""
+def next_review_due(db, child_id, service, today=None):
+    """rules.next_review ({next_due, overdue}) after the service's latest counted review of the child."""
     latest = db.execute(
-        f"SELECT max(r.date) FROM reviews r WHERE r.child_id = ? AND r.service_id = ? AND {_COUNTED}",
+        f"SELECT max(r.date) FROM reviews r WHERE r.child_id = ? AND r.service_id = ? AND {counted()}",
         [child_id, service["id"]],
     ).fetchone()[0]
-    return due_date(latest, service["review_interval_days"]) if latest else None
+    return next_review(latest, service["review_interval_days"], today)
 
 
 def timeline(db, user_id, child_id, today=None):
     """Counted reviews of a linked child by every service, newest first, with this account's view."""
     rows = db.query(
-        f"""SELECT {_REVIEW_COLUMNS} FROM reviews r
-            JOIN services s ON s.id = r.service_id JOIN users u ON u.id = r.practitioner_id
-            JOIN family_links l ON l.child_id = r.child_id AND l.user_id = ?
-            WHERE r.child_id = ? AND {_COUNTED}
-            ORDER BY r.date DESC, r.id DESC""",
-        [user_id, child_id],
+        f"{_LINKED_REVIEWS} AND r.child_id = :child ORDER BY r.date DESC, r.id DESC",
+        {"user_id": user_id, "child": child_id},
     )
     return [
         dict(row, view=view_of(db, user_id, row["id"]), open=window_open(row, today),
@@ -218,7 +197,7 @@ def views_for_staff(db, child_id, service_id):
         f"""SELECT fv.id, fv.review_id, fv.rating, fv.comment, fv.created_at, u.name,
                    r.date AS review_date, r.star_version_id
             FROM family_views fv JOIN reviews r ON r.id = fv.review_id JOIN users u ON u.id = fv.user_id
-            WHERE r.child_id = ? AND r.service_id = ? AND {_COUNTED}
+            WHERE r.child_id = ? AND r.service_id = ? AND {counted()}
             ORDER BY r.date DESC, fv.created_at DESC""",
         [child_id, service_id],
     ))

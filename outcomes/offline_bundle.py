@@ -28,6 +28,7 @@ def caseload_bundle(db, user_id):
             child["services"][service["key"]] = {
                 "last_review": row["last_review"],
                 "next_due": row["next_due"],
+                "overdue": row["overdue"],
                 "open_targets": [
                     {key: target[key] for key in TARGET_FIELDS}
                     for target in open_targets(db, row["id"], service["id"])

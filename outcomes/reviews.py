@@ -5,12 +5,13 @@ Functions take plain values and a sqlite-utils Database; no Flask imports.
 import hashlib
 import json
 import uuid as uuidlib
-from datetime import date, timedelta
+from datetime import date
 
 from marshmallow import ValidationError
 
 from . import access, audit, services, stars
 from .db import write_transaction
+from .rules import due_date
 from .targets import open_targets
 
 
@@ -32,11 +33,6 @@ def review_by_uuid(db, review_uuid):
 def get_review(db, review_id):
     rows = list(db.query("SELECT * FROM reviews WHERE id = ?", [review_id]))
     return rows[0] if rows else None
-
-
-def due_date(previous_review_date, interval_days):
-    """When the next review is due: DESIGN.md's previous review + the service's interval."""
-    return date.fromisoformat(previous_review_date) + timedelta(days=interval_days)
 
 
 def check_readings(star, readings, errors, prefix="readings"):
@@ -101,7 +97,7 @@ def _check_targets(star, data, service, errors):
                 f"A target reading must be from {star['scale_min']} to {star['scale_max']}."
             ]
         if target["due_date"] is None:
-            target["due_date"] = data["date"] + timedelta(days=service["review_interval_days"])
+            target["due_date"] = due_date(data["date"], service["review_interval_days"])
         elif target["due_date"] <= data["date"]:
             problems["due_date"] = ["The due date must be after the review date."]
         if problems:
@@ -342,7 +338,7 @@ def review_as_dict(db, review_id):
     }
 
 
-# --- Bulk history (issue 4): generated or migrated reviews in big batches ----------------------
+# --- Bulk history: generated or migrated reviews in big batches --------------------------------
 
 REVIEW_COLUMNS = ("id", "uuid", "series_id", "version", "is_latest", "child_id", "service_id",
                   "star_version_id", "practitioner_id", "date", "status", "notes", "internal_notes",

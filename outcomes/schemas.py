@@ -89,7 +89,7 @@ class LoginSchema(Schema):
             raise ValidationError("Enter your email address, like name@example.org.")
 
 
-# --- Admin (issue 7): services, stars, people, children and caseloads, import, audit ---------
+# --- Admin: services, stars, people, children and caseloads, import, audit -------------------
 
 KEY_PATTERN = r"^[a-z][a-z0-9_]{1,29}$"
 KEY_MESSAGE = "Use 2 to 30 lower-case letters, digits or underscores, starting with a letter."
@@ -298,7 +298,7 @@ class AuditFilterSchema(Schema):
             raise ValidationError("The end date is before the start date.", "date_to")
 
 
-# --- Families (issue 5): accepting an invitation, the family's view of a review -----------------
+# --- Families: accepting an invitation, the family's view of a review ---------------------------
 
 class InvitationAcceptSchema(PasswordResetSchema):
     """A parent or carer accepting an invitation: the code, and the account to use."""
@@ -327,7 +327,7 @@ class FamilyViewSchema(Schema):
         load_default=dict)
 
 
-# --- Scorecard (issue 4): the feed's query and the managers' period picker ---------------------
+# --- Scorecard: the feed's query and the managers' period picker -------------------------------
 
 class PeriodField(fields.Field):
     """A financial quarter ('2025-26 Q3') or year ('2025-26'), loaded as a periods.Period."""

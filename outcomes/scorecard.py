@@ -10,6 +10,7 @@ import io
 from datetime import datetime, timedelta, timezone
 
 from . import periods
+from .rules import counted, due_date_sql
 
 # (measure, perspective, kind, denominator): DESIGN.md's table, in its order.
 MEASURES = [
@@ -50,14 +51,6 @@ LABELS = {
 CSV_COLUMNS = ["period", "period_start", "period_end", "service", "domain", "measure",
                "perspective", "value", "suppressed"]
 
-# "Counted" (DESIGN.md): submitted and the latest version. Written exactly like the partial
-# indexes' WHERE clause so that SQLite can use them.
-def counted(alias):
-    return f"{alias}.status = 'submitted' AND {alias}.is_latest = 1"
-
-
-COUNTED = "status = 'submitted' AND is_latest = 1"
-
 ACTIVITY_SQL = f"""
 WITH period_reviews AS MATERIALIZED (
     SELECT r.child_id, r.date,
@@ -70,7 +63,7 @@ WITH period_reviews AS MATERIALIZED (
 )
 SELECT count(*) AS reviews,
        count(DISTINCT child_id) AS children_reviewed,
-       coalesce(sum(previous IS NULL OR date <= date(previous, '+' || :interval || ' days')), 0)
+       coalesce(sum(previous IS NULL OR date <= {due_date_sql('previous', ':interval')}), 0)
            AS reviews_on_time
 FROM period_reviews
 """
@@ -98,7 +91,7 @@ PROGRESS_SQL = f"""
 WITH period_children AS MATERIALIZED (
     -- SQLite takes the bare column id from the row holding max(date): the latest review.
     SELECT child_id, max(date) AS latest_date, id AS latest_id FROM reviews
-    WHERE service_id = :service AND {COUNTED} AND date BETWEEN :start AND :end
+    WHERE service_id = :service AND {counted("")} AND date BETWEEN :start AND :end
     GROUP BY child_id
 ), firsts AS MATERIALIZED (
     SELECT c.latest_id, c.latest_date,
@@ -153,13 +146,15 @@ GROUP BY r.service_id
 """
 
 
-def services(db, ids=None):
-    """Services in scorecard order (current ones; only `ids` when given)."""
-    rows = list(db.query(
+def services(db):
+    """Every current service in scorecard order, as the feed publishes them.
+
+    A person's share is access.managed_services.
+    """
+    return list(db.query(
         "SELECT id, key, name, review_interval_days, star_id FROM services "
         "WHERE retired_at IS NULL ORDER BY id"
     ))
-    return rows if ids is None else [row for row in rows if row["id"] in set(ids)]
 
 
 def _period_params(period):

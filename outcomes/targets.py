@@ -1,4 +1,5 @@
 """Targets: what is open for a child, and the outcome to suggest when one is closed."""
+from .rules import counted
 
 
 def suggested_outcome(start_score, target_score, score):
@@ -19,10 +20,9 @@ def open_targets(db, child_id, service_id, editing_review_id=None):
     closing, so the draft's own choices can be changed.
     """
     return list(db.query(
-        """SELECT t.*, o.outcome AS draft_outcome, o.reason AS draft_reason
+        f"""SELECT t.*, o.outcome AS draft_outcome, o.reason AS draft_reason
            FROM targets t
-           JOIN reviews r ON r.id = t.set_in_review_id
-                         AND r.status = 'submitted' AND r.is_latest = 1
+           JOIN reviews r ON r.id = t.set_in_review_id AND {counted()}
            LEFT JOIN target_outcomes o ON o.target_id = t.id
            WHERE t.child_id = :child AND t.service_id = :service
              AND (o.target_id IS NULL OR o.review_id = :editing)

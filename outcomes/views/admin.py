@@ -11,7 +11,6 @@ from marshmallow import ValidationError
 
 from .. import audit, children, importer, services, stars, subject_access, users
 from ..db import get_db, write_transaction
-from ..errors import flatten_errors
 from ..schemas import (
     ActiveSchema,
     AuditFilterSchema,
@@ -29,10 +28,12 @@ from ..schemas import (
     StarSchema,
 )
 from .auth import role_required
+from .forms import all_messages, flash_if_refused, form_page, validation_errors
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 AUDIT_PAGE = 100
 STAR_ROWS = 12
+MEMBERSHIP_LISTS = ("practitioner_of", "manager_of")
 
 
 admin_required = role_required("admin", message="This page is for administrators.")
@@ -55,21 +56,17 @@ def form_data(lists=()):
 
 def load(schema, data):
     """(loaded, {}) or (None, {field: [messages]})."""
-    try:
+    with validation_errors(MEMBERSHIP_LISTS) as errors:
         return schema.load(data), {}
-    except ValidationError as error:
-        return None, fold_list_errors(flatten_errors(error.messages), ("practitioner_of", "manager_of"))
+    return None, errors
 
 
-def fold_list_errors(errors, names):
-    """'manager_of.0' -> 'manager_of': a group of checkboxes shows its errors once."""
-    folded = {}
-    for key, messages in errors.items():
-        head = key.split(".", 1)[0]
-        key = head if head in names else key
-        folded.setdefault(key, [])
-        folded[key].extend(m for m in messages if m not in folded[key])
-    return folded
+def posted_or_400(schema):
+    """The posted form loaded by `schema`; 400 when a button sent what no page offers."""
+    data, errors = load(schema, form_data())
+    if errors:
+        abort(400, description=all_messages(errors))
+    return data
 
 
 def found_or_404(row, what):
@@ -99,17 +96,12 @@ def service_list():
     db, errors, values = get_db(), {}, {}
     if request.method == "POST":
         values = form_data()
-        data, errors = load(ServiceSchema(), values)
-        if data:
-            try:
-                services.create_service(db, data)
-            except ValidationError as error:
-                errors = flatten_errors(error.messages)
-            else:
-                flash(f"Service {data['name']} created. Publish a star for it on the Stars page.")
-                return redirect(url_for("admin.service_list"))
-    return render_template("admin/services.html", services=services.list_services(db), errors=errors,
-                           values=values), (422 if errors else 200)
+        with validation_errors() as errors:
+            data = ServiceSchema().load(values)
+            services.create_service(db, data)
+            flash(f"Service {data['name']} created. Publish a star for it on the Stars page.")
+            return redirect(url_for("admin.service_list"))
+    return form_page("admin/services.html", errors, services=services.list_services(db), values=values)
 
 
 @bp.route("/services/<int:service_id>", methods=["GET", "POST"])
@@ -120,13 +112,13 @@ def service_edit(service_id):
     errors, values = {}, dict(service)
     if request.method == "POST":
         values = form_data()
-        data, errors = load(ServiceUpdateSchema(), values)
-        if data:
+        with validation_errors() as errors:
+            data = ServiceUpdateSchema().load(values)
             services.update_service(db, service_id, data)
             flash(f"Service {data['name']} saved.")
             return redirect(url_for("admin.service_list"))
-    return render_template("admin/service_edit.html", service=service, errors=errors, values=values,
-                           open_caseload=len(children.service_caseload(db, service_id))), (422 if errors else 200)
+    return form_page("admin/service_edit.html", errors, service=service, values=values,
+                     open_caseload=len(children.service_caseload(db, service_id)))
 
 
 @bp.route("/services/<int:service_id>/retire", methods=["POST"])
@@ -134,11 +126,8 @@ def service_edit(service_id):
 def service_retire(service_id):
     db = get_db()
     service = found_or_404(services.get_service(db, service_id), "service")
-    try:
+    with flash_if_refused():
         discharged = services.retire_service(db, service_id, current_user.id)
-    except ValidationError as error:
-        flash(" ".join(flatten_errors(error.messages)["service"]))
-    else:
         flash(f"{service['name']} retired; {discharged} children discharged from its caseload. Its history is kept.")
     return redirect(url_for("admin.service_list"))
 
@@ -179,18 +168,12 @@ def star_new():
     values = {"scale_min": 1, "scale_max": 10, "stages": [stage[0] for stage in stars.DEFAULT_STAGES]}
     if request.method == "POST":
         values = star_body_from_form()
-        data, errors = load(StarSchema(), values)
-        if data:
-            try:
-                star_id = stars.save_new_star(get_db(), data)
-            except ValidationError as error:
-                errors = flatten_errors(error.messages)
-            else:
-                flash("Star saved as a draft. Preview it, then publish it for a service.")
-                return redirect(url_for("admin.star_edit", star_id=star_id))
-    return render_template("admin/star_edit.html", star=None, values=editor_values(values), errors=errors,
-                           versions=[], services=services.active_services(get_db()),
-                           rows=range(STAR_ROWS)), (422 if errors else 200)
+        with validation_errors() as errors:
+            star_id = stars.save_new_star(get_db(), StarSchema().load(values))
+            flash("Star saved as a draft. Preview it, then publish it for a service.")
+            return redirect(url_for("admin.star_edit", star_id=star_id))
+    return form_page("admin/star_edit.html", errors, star=None, values=editor_values(values), versions=[],
+                     services=services.active_services(get_db()), rows=range(STAR_ROWS))
 
 
 @bp.route("/stars/<int:star_id>", methods=["GET", "POST"])
@@ -204,16 +187,15 @@ def star_edit(star_id):
     if request.method == "POST":
         values = star_body_from_form()
         values.pop("key", None)
-        data, errors = load(StarSchema(), values)
-        if data:
-            _, new_version = stars.save_star(db, star_id, data)
+        with validation_errors() as errors:
+            _, new_version = stars.save_star(db, star_id, StarSchema().load(values))
             flash("Saved as a new draft version: reviews already made keep the version they used."
                   if new_version else "Draft saved.")
             return redirect(url_for("admin.star_edit", star_id=star_id))
-    versions = stars.versions(db, star_id)
-    return render_template("admin/star_edit.html", star=star, values=editor_values(values), errors=errors,
-                           versions=versions, latest=latest, frozen=stars.is_frozen(db, latest["id"]),
-                           services=services.active_services(db), rows=range(STAR_ROWS)), (422 if errors else 200)
+    return form_page("admin/star_edit.html", errors, star=star, values=editor_values(values),
+                     versions=stars.versions(db, star_id), latest=latest,
+                     frozen=stars.is_frozen(db, latest["id"]), services=services.active_services(db),
+                     rows=range(STAR_ROWS))
 
 
 @bp.route("/stars/<int:star_id>/preview")
@@ -232,15 +214,9 @@ def star_preview(star_id):
 def star_publish(star_id):
     db = get_db()
     star = found_or_404(stars.get_star(db, star_id), "star")
-    data, errors = load(PublishSchema(), form_data())
-    if errors:
-        abort(400, description=" ".join(sum(errors.values(), [])))
-    service_id = data["service_id"]
-    try:
+    service_id = posted_or_400(PublishSchema())["service_id"]
+    with flash_if_refused():
         version = stars.publish(db, star_id, service_id)
-    except ValidationError as error:
-        flash(" ".join(sum(flatten_errors(error.messages).values(), [])))
-    else:
         where = services.get_service(db, service_id)["name"] if service_id else "the services using it"
         flash(f"{star['name']} version {version} published: new reviews for {where} use it.")
     return redirect(url_for("admin.star_edit", star_id=star_id))
@@ -263,18 +239,13 @@ def _reset_link(token):
 def person_new():
     db, errors, values = get_db(), {}, {"role": "practitioner"}
     if request.method == "POST":
-        values = form_data(lists=("practitioner_of", "manager_of"))
-        data, errors = load(StaffSchema(), values)
-        if data:
-            try:
-                user_id, token = users.create_staff(db, data)
-            except ValidationError as error:
-                errors = flatten_errors(error.messages)
-            else:
-                return render_template("admin/reset_link.html", person=users.get_person(db, user_id),
-                                       link=_reset_link(token), new=True)
-    return render_template("admin/person_edit.html", person=None, values=values, errors=errors,
-                           services=services.active_services(db)), (422 if errors else 200)
+        values = form_data(lists=MEMBERSHIP_LISTS)
+        with validation_errors(MEMBERSHIP_LISTS) as errors:
+            user_id, token = users.create_staff(db, StaffSchema().load(values))
+            return render_template("admin/reset_link.html", person=users.get_person(db, user_id),
+                                   link=_reset_link(token), new=True)
+    return form_page("admin/person_edit.html", errors, person=None, values=values,
+                     services=services.active_services(db))
 
 
 @bp.route("/people/<int:user_id>", methods=["GET", "POST"])
@@ -287,18 +258,14 @@ def person_edit(user_id):
     values = dict(person, practitioner_of=[str(i) for i in held["practitioner"]],
                   manager_of=[str(i) for i in held["manager"]])
     if request.method == "POST":
-        values = form_data(lists=("practitioner_of", "manager_of"))
-        data, errors = load(StaffUpdateSchema(), values)
-        if data:
-            try:
-                users.update_staff(db, user_id, data, current_user.id)
-            except ValidationError as error:
-                errors = flatten_errors(error.messages)
-            else:
-                flash(f"{data['name']} saved.")
-                return redirect(url_for("admin.people_list"))
-    return render_template("admin/person_edit.html", person=person, values=values, errors=errors,
-                           services=services.active_services(db)), (422 if errors else 200)
+        values = form_data(lists=MEMBERSHIP_LISTS)
+        with validation_errors(MEMBERSHIP_LISTS) as errors:
+            data = StaffUpdateSchema().load(values)
+            users.update_staff(db, user_id, data, current_user.id)
+            flash(f"{data['name']} saved.")
+            return redirect(url_for("admin.people_list"))
+    return form_page("admin/person_edit.html", errors, person=person, values=values,
+                     services=services.active_services(db))
 
 
 @bp.route("/people/<int:user_id>/reset", methods=["POST"])
@@ -306,12 +273,10 @@ def person_edit(user_id):
 def person_reset(user_id):
     db = get_db()
     person = found_or_404(users.get_person(db, user_id), "person")
-    try:
+    with flash_if_refused():
         token = users.create_reset(db, user_id)
-    except ValidationError as error:
-        flash(" ".join(sum(flatten_errors(error.messages).values(), [])))
-        return redirect(url_for("admin.person_edit", user_id=user_id))
-    return render_template("admin/reset_link.html", person=person, link=_reset_link(token), new=False)
+        return render_template("admin/reset_link.html", person=person, link=_reset_link(token), new=False)
+    return redirect(url_for("admin.person_edit", user_id=user_id))
 
 
 @bp.route("/people/<int:user_id>/active", methods=["POST"])
@@ -319,15 +284,9 @@ def person_reset(user_id):
 def person_active(user_id):
     db = get_db()
     person = found_or_404(users.get_person(db, user_id), "person")
-    data, errors = load(ActiveSchema(), form_data())
-    if errors:
-        abort(400, description=" ".join(sum(errors.values(), [])))
-    active = data["active"]
-    try:
+    active = posted_or_400(ActiveSchema())["active"]
+    with flash_if_refused():
         users.set_active(db, user_id, active, current_user.id)
-    except ValidationError as error:
-        flash(" ".join(sum(flatten_errors(error.messages).values(), [])))
-    else:
         flash(f"{person['name']} {'reactivated' if active else 'deactivated: they can no longer sign in; their reviews stay'}.")
     return redirect(url_for("admin.person_edit", user_id=user_id))
 
@@ -352,20 +311,15 @@ def service_caseload(service_id):
         values.pop("form", None)
         values["service_id"] = str(service_id)
         schema = NewChildOnCaseloadSchema() if form == "new" else ExistingChildOnCaseloadSchema()
-        data, errors = load(schema, values)
-        if data:
-            try:
-                child_id = _add_child(db, form, data)
-            except ValidationError as error:
-                errors = flatten_errors(error.messages)
-            else:
-                flash(f"{children.full_name(children.get_child(db, child_id))} added to the {service['name']} caseload.")
-                return redirect(url_for("admin.service_caseload", service_id=service_id))
-    return render_template(
-        "admin/service_caseload.html", service=service, errors=errors, values=values, form=form,
+        with validation_errors() as errors:
+            child_id = _add_child(db, form, schema.load(values))
+            flash(f"{children.full_name(children.get_child(db, child_id))} added to the {service['name']} caseload.")
+            return redirect(url_for("admin.service_caseload", service_id=service_id))
+    return form_page(
+        "admin/service_caseload.html", errors, service=service, values=values, form=form,
         rows=children.service_caseload(db, service_id, include_discharged=request.args.get("all") == "1"),
         practitioners=children.practitioners_of(db, service_id),
-    ), (422 if errors else 200)
+    )
 
 
 def _add_child(db, form, data):
@@ -383,13 +337,9 @@ def _add_child(db, form, data):
 def caseload_move(caseload_id):
     db = get_db()
     entry = found_or_404(children.get_caseload(db, caseload_id), "caseload entry")
-    data, errors = load(MoveSchema(), form_data())
-    if data:
-        try:
-            children.move(db, current_user.id, caseload_id, data["practitioner_id"])
-        except ValidationError as error:
-            errors = flatten_errors(error.messages)
-    flash(" ".join(sum(errors.values(), [])) if errors else "Moved to the chosen practitioner's list.")
+    with flash_if_refused():
+        children.move(db, current_user.id, caseload_id, MoveSchema().load(form_data())["practitioner_id"])
+        flash("Moved to the chosen practitioner's list.")
     if request.form.get("back") == "child":
         return redirect(url_for("admin.child", child_id=entry["child_id"]))
     return redirect(url_for("admin.service_caseload", service_id=entry["service_id"]))
@@ -400,13 +350,10 @@ def caseload_move(caseload_id):
 def caseload_discharge(caseload_id):
     db = get_db()
     entry = found_or_404(children.get_caseload(db, caseload_id), "caseload entry")
-    data, errors = load(DischargeSchema(), form_data(lists=()))
-    if data:
-        try:
-            children.discharge(db, current_user.id, caseload_id, data["discharged_on"])
-        except ValidationError as error:
-            errors = flatten_errors(error.messages)
-    flash(" ".join(sum(errors.values(), [])) if errors else "Discharged; the episode stays in the child's history.")
+    with flash_if_refused():
+        day = DischargeSchema().load(form_data())["discharged_on"]
+        children.discharge(db, current_user.id, caseload_id, day)
+        flash("Discharged; the episode stays in the child's history.")
     return redirect(url_for("admin.child", child_id=entry["child_id"]))
 
 
@@ -426,24 +373,19 @@ def child(child_id):
     errors, values = {}, dict(record)
     if request.method == "POST":
         values = form_data()
-        data, errors = load(ChildSchema(), values)
-        if data:
-            try:
-                children.update_child(db, current_user.id, child_id, data)
-            except ValidationError as error:
-                errors = flatten_errors(error.messages)
-            else:
-                flash("The child's details are saved.")
-                return redirect(url_for("admin.child", child_id=child_id))
+        with validation_errors() as errors:
+            children.update_child(db, current_user.id, child_id, ChildSchema().load(values))
+            flash("The child's details are saved.")
+            return redirect(url_for("admin.child", child_id=child_id))
     else:
         with write_transaction(db):
             audit.record(db, current_user.id, "view child record", child_id, "admin")
     episodes = children.child_episodes(db, child_id)
-    return render_template(
-        "admin/child.html", child=record, values=values, errors=errors, episodes=episodes,
+    return form_page(
+        "admin/child.html", errors, child=record, values=values, episodes=episodes,
         practitioners={e["service_id"]: children.practitioners_of(db, e["service_id"])
                        for e in episodes if not e["discharged_on"]},
-    ), (422 if errors else 200)
+    )
 
 
 @bp.route("/children/<int:child_id>/subject-access.json")
@@ -543,7 +485,7 @@ def audit_log():
 def audit_csv():
     filters, _, errors, _ = _audit_filters()
     if errors:
-        abort(400, description=" ".join(sum(errors.values(), [])))
+        abort(400, description=all_messages(errors))
     out = io.StringIO()
     audit.write_csv(audit.entries(get_db(), **filters), out)
     return Response(out.getvalue(), mimetype="text/csv", headers={

@@ -32,7 +32,7 @@ def create_review():
     return jsonify(review), 201 if created else 200
 
 
-# --- The scorecard feed (issue 4): bearer-token clients, no session ----------------------------
+# --- The scorecard feed: bearer-token clients, no session --------------------------------------
 
 def bearer_token_or_401():
     """The feed client's token row; 401 when the token is missing, unknown or revoked."""

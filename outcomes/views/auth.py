@@ -2,15 +2,16 @@
 role check every blueprint uses."""
 from functools import wraps
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from marshmallow import ValidationError
 
 from .. import users
 from ..db import get_db
-from ..errors import flatten_errors, wants_json
+from ..errors import wants_json
 from ..schemas import LoginSchema, PasswordResetSchema
 from ..security import submitted_form
+from .forms import form_page, validation_errors
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -90,19 +91,15 @@ def login():
     errors, form = {}, {}
     if request.method == "POST":
         form = submitted_form()
-        try:
+        with validation_errors() as errors:
             data = LoginSchema().load(form)
-        except ValidationError as error:
-            errors = flatten_errors(error.messages)
-        else:
             row = users.authenticate(get_db(), data["email"], data["password"])
-            if row:
-                session.clear()
-                login_user(User(row))
-                return redirect(_safe_next() or home_url(current_user))
-            errors = {"_schema": [SIGN_IN_REFUSED]}
-    status = 422 if errors else 200
-    return render_template("auth/login.html", errors=errors, form=form), status
+            if row is None:
+                raise ValidationError(SIGN_IN_REFUSED)
+            session.clear()
+            login_user(User(row))
+            return redirect(_safe_next() or home_url(current_user))
+    return form_page("auth/login.html", errors, form=form)
 
 
 def _safe_next():
@@ -128,19 +125,14 @@ def reset_password(token):
         abort(404, description=users.RESET_REFUSED)
     errors = {}
     if request.method == "POST":
-        form = submitted_form()
-        try:
-            data = PasswordResetSchema().load(form)
-            users.use_reset(db, token, data["password"])
-        except ValidationError as error:
-            errors = flatten_errors(error.messages)
-        else:
+        with validation_errors() as errors:
+            users.use_reset(db, token, PasswordResetSchema().load(submitted_form())["password"])
             # Whoever was signed in on this browser is signed out: the new password is for the account.
             logout_user()
             session.clear()
             flash("Your password is set. Sign in with it now.")
             return redirect(url_for("auth.login"))
-    return render_template("account/reset_password.html", account=account, errors=errors), (422 if errors else 200)
+    return form_page("account/reset_password.html", errors, account=account)
 
 
 def init_app(app):

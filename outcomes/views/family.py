@@ -6,15 +6,14 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-from marshmallow import ValidationError
 
-from .. import family, stars
+from .. import access, family, stars
 from ..db import get_db
-from ..errors import flatten_errors
 from ..schemas import FamilyViewSchema, InvitationAcceptSchema
 from ..security import submitted_form
 from ..targets import OUTCOME_LABELS
 from .auth import User, role_required
+from .forms import form_page, validation_errors
 
 bp = Blueprint("family", __name__, url_prefix="/family")
 NOT_LINKED = "No such child linked to your account."
@@ -48,14 +47,14 @@ def home():
 
 def _service_sections(db, child_id):
     sections = []
-    for service in family.child_services(db, child_id):
+    for service in access.visible_services(db, current_user, child_id):
         chart = family.star_with_family_view(db, child_id, service["id"], current_user.id)
         sections.append({
             "service": service,
             "chart": chart,
             "datasets": family.chart_datasets(chart, "Your view") if chart else [],
             "targets": family.targets_for_family(db, child_id, service["id"]),
-            "next_due": family.next_review_due(db, child_id, service),
+            **family.next_review_due(db, child_id, service),
             "labels": family.domain_labels(db, service["id"], chart),
         })
     return sections
@@ -103,27 +102,25 @@ def add_view(review_id):
     existing = family.view_of(db, current_user.id, review_id)
     errors = {}
     if request.method == "POST":
-        try:
+        with validation_errors() as errors:
             data = FamilyViewSchema().load(_view_body(request.form, star))
             family.save_view(db, current_user.id, review_id, data)
-        except ValidationError as error:
-            errors = {key.removesuffix(".value"): messages
-                      for key, messages in flatten_errors(error.messages).items()}
-        else:
             flash("Thank you. Your view is saved, and the practitioner will see it beside their readings.")
             return redirect(url_for("family.child", child_id=child["id"], _anchor=f"review-{review_id}"))
+        # A reading's message goes by its field, not by marshmallow's 'value' of the readings dict.
+        errors = {key.removesuffix(".value"): messages for key, messages in errors.items()}
         values = submitted_form()
     elif existing:
         values = {f"reading-{key}": str(score) for key, score in existing["readings"].items()}
         values.update(rating=str(existing["rating"] or ""), comment=existing["comment"])
     else:
         values = {}
-    return render_template(
-        "family/view_form.html", child=child, review=review, star=star, values=values, errors=errors,
+    return form_page(
+        "family/view_form.html", errors, child=child, review=review, star=star, values=values,
         existing=existing, open=family.window_open(review),
         closes=family.window_closes(review).isoformat(),
         practitioner=_practitioner_scores(db, review_id), labels=_field_labels(star), **_words(),
-    ), (422 if errors else 200)
+    )
 
 
 def _field_labels(star):
@@ -164,14 +161,11 @@ def join():
         form = submitted_form()
         # Passwords are never sent back into the page.
         values = {key: value for key, value in form.items() if key not in ("password", "confirm")}
-        try:
+        with validation_errors() as errors:
             row = family.redeem(get_db(), InvitationAcceptSchema().load(form))
-        except ValidationError as error:
-            errors = flatten_errors(error.messages)
-        else:
             logout_user()
             session.clear()
             login_user(User(row))
             flash("Welcome. Your account is ready, and your child's star is below.")
             return redirect(url_for("family.home"))
-    return render_template("family/join.html", values=values, errors=errors), (422 if errors else 200)
+    return form_page("family/join.html", errors, values=values)

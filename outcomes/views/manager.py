@@ -10,10 +10,10 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from .. import periods, scorecard
+from ..access import managed_services
 from ..db import get_db
 from ..errors import flatten_errors
 from ..schemas import ManagerPeriodSchema
-from ..users import service_ids
 from .api import csv_response
 from .auth import role_required
 
@@ -21,13 +21,6 @@ bp = Blueprint("manager", __name__, url_prefix="/manager")
 
 
 manager_required = role_required("manager", "admin", message="This page is for service managers.")
-
-
-def managed_services(db, user):
-    """The services whose scorecard `user` may see: all for an admin, managed ones for a manager."""
-    if user.role == "admin":
-        return scorecard.services(db)
-    return scorecard.services(db, service_ids(db, user.id, "manager"))
 
 
 def period_or_400():

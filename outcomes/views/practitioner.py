@@ -13,6 +13,7 @@ from ..schemas import OUTCOMES, AmendmentSchema, ReviewSchema
 from ..security import submitted_form
 from ..targets import OUTCOME_LABELS, closed_targets, open_targets, suggested_outcome
 from .auth import role_required
+from .forms import form_page, validation_errors
 
 bp = Blueprint("practitioner", __name__)
 NEW_TARGET_ROWS = 3
@@ -60,10 +61,7 @@ def caseload():
     chosen = next((s for s in services if s["key"] == request.args.get("service")), None)
     chosen = chosen or (services[0] if services else None)
     rows = children.caseload(db, current_user.id, chosen["id"]) if chosen else []
-    return render_template(
-        "practitioner/caseload.html", services=services, service=chosen, rows=rows,
-        today=date.today().isoformat(),
-    )
+    return render_template("practitioner/caseload.html", services=services, service=chosen, rows=rows)
 
 
 @bp.route("/children/<int:child_id>")
@@ -73,10 +71,12 @@ def child(child_id):
     db = get_db()
     sections = []
     for service in access.visible_services(db, current_user, child_id):
+        # star_over_time plus the newest family view, drawn beside the first and latest reviews.
+        chart = family.star_with_family_view(db, child_id, service["id"])
         sections.append({
             "service": service,
-            # star_over_time plus the newest family view, drawn as a third dataset (issue 5).
-            "chart": family.star_with_family_view(db, child_id, service["id"]),
+            "chart": chart,
+            "datasets": family.chart_datasets(chart, "Family's view") if chart else [],
             "family_views": family.views_for_staff(db, child_id, service["id"]),
             "open_targets": open_targets(db, child_id, service["id"]),
             "closed_targets": closed_targets(db, child_id, service["id"]),
@@ -297,18 +297,15 @@ def amend(review_id):
         body = review_body_from_form(request.form, child["id"], "", star, [])
         body = {key: body[key] for key in ("readings", "notes", "internal_notes")}
         body["amendment_reason"] = request.form.get("amendment_reason", "")
-        try:
+        with validation_errors() as errors:
             amended = reviews.amend_review(db, current_user.id, review_id, AmendmentSchema().load(body))
-        except ValidationError as error:
-            errors = flatten_errors(error.messages)
-        else:
             flash(f"Review amended: version {amended['version']} now counts; "
                   "the earlier version is kept in the history.")
             return redirect(url_for("practitioner.review", review_id=amended["id"]))
         values = submitted_form()
     else:
         values = values_from_review(reviews.review_as_dict(db, review_id))
-    return render_template(
-        "practitioner/amend.html", child=child, review=stored, star=star, values=values,
-        errors=errors, service=db["services"].get(stored["service_id"]),
-    ), (422 if errors else 200)
+    return form_page(
+        "practitioner/amend.html", errors, child=child, review=stored, star=star, values=values,
+        service=db["services"].get(stored["service_id"]),
+    )

@@ -82,7 +82,7 @@
                                                text: child.given_name + " " + child.family_name })),
           el("td", { text: child.date_of_birth }),
           el("td", { text: dates.last_review || "Not yet reviewed" }),
-          el("td", { text: dates.next_due || "Now" }, dates.next_due && dates.next_due < today()
+          el("td", { text: dates.next_due || "Now" }, dates.overdue
             ? [" ", el("span", { className: "tag tag-warning", text: "Overdue" })] : null));
       })));
     show(service.name + " caseload", [el("h1", { text: service.name + " caseload" }), keptNote(kept), switcher,
