@@ -1,4 +1,5 @@
 """Entry point for a production server: `gunicorn wsgi:app`."""
+
 from outcomes import create_app
 
 app = create_app()

@@ -3,6 +3,7 @@
 Target: under 10 seconds for 10,000 rows. Prints the figures; run with `make bench`
 or `.venv/bin/python bench/import_children.py [rows]`.
 """
+
 import random
 import sys
 import tempfile
@@ -34,8 +35,10 @@ def make_csv(rows, rng):
     for number, nhs_number in enumerate(nhs_numbers(rows, rng)):
         service = services[number % 4]
         born = f"{rng.randint(2008, 2023)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-        lines.append(f"LOC{number:06d},{nhs_number},Child{number},Family{number % 997},{born},{service},"
-                     f"{service}@bench.test,2025-{rng.randint(1, 12):02d}-01")
+        lines.append(
+            f"LOC{number:06d},{nhs_number},Child{number},Family{number % 997},{born},{service},"
+            f"{service}@bench.test,2025-{rng.randint(1, 12):02d}-01"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -66,7 +69,9 @@ def main(rows=10_000):
         check_only = time.perf_counter() - started
         db.close()
     verdict = "OK" if first < TARGET_SECONDS else "TOO SLOW"
-    print(f"import of {rows} rows into an empty database: {first:.2f} s ({verdict}; target < {TARGET_SECONDS:.0f} s)")
+    print(
+        f"import of {rows} rows into an empty database: {first:.2f} s ({verdict}; target < {TARGET_SECONDS:.0f} s)"
+    )
     print(f"re-import of the same file (nothing changes): {second:.2f} s")
     print(f"check only (the upload preview): {check_only:.2f} s")
     return 0 if first < TARGET_SECONDS else 1

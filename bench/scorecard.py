@@ -11,6 +11,7 @@ each reviewed by two of the four services about every six months over three fina
 The timings run in a fresh child process so that its peak memory is the queries' alone.
 Not part of pytest. See bench/README.md for the figures measured.
 """
+
 import argparse
 import os
 import random
@@ -86,29 +87,56 @@ def build(path):
     password_hash = generate_password_hash("bench-only")
     staff = {}
     for key, service_id in service_ids.items():
-        staff[key] = users.create_user(db, f"{key}@bench.test", f"{key} practitioner", "practitioner",
-                                       password_hash=password_hash)
+        staff[key] = users.create_user(
+            db, f"{key}@bench.test", f"{key} practitioner", "practitioner", password_hash=password_hash
+        )
         db["memberships"].insert({"user_id": staff[key], "service_id": service_id, "role": "practitioner"})
     rng = random.Random(SEED)
     keys = list(service_ids)
     with db.atomic():
         db["children"].insert_all(
-            ({"given_name": f"Child{number}", "family_name": "Bench",
-              "date_of_birth": date(2010 + number % 12, 1 + number % 12, 1 + number % 28).isoformat(),
-              "local_id": f"BENCH{number:06d}"} for number in range(CHILDREN)), batch_size=5000)
+            (
+                {
+                    "given_name": f"Child{number}",
+                    "family_name": "Bench",
+                    "date_of_birth": date(2010 + number % 12, 1 + number % 12, 1 + number % 28).isoformat(),
+                    "local_id": f"BENCH{number:06d}",
+                }
+                for number in range(CHILDREN)
+            ),
+            batch_size=5000,
+        )
         db["users"].insert_all(
-            ({"email": f"family{number:06d}@bench.test", "name": f"Family {number}", "role": "family"}
-             for number in range(CHILDREN)), batch_size=5000)
+            (
+                {"email": f"family{number:06d}@bench.test", "name": f"Family {number}", "role": "family"}
+                for number in range(CHILDREN)
+            ),
+            batch_size=5000,
+        )
     child_ids = [row[0] for row in db.execute("SELECT id FROM children ORDER BY id")]
     family_ids = [row[0] for row in db.execute("SELECT id FROM users WHERE role = 'family' ORDER BY id")]
     db["family_links"].insert_all(
-        ({"user_id": family_id, "child_id": child_id} for child_id, family_id in zip(child_ids, family_ids)),
-        batch_size=5000)
+        ({"user_id": family_id, "child_id": child_id} for child_id, family_id in zip(child_ids, family_ids, strict=False)),
+        batch_size=5000,
+    )
     # Each child is seen by two services, so that the readings pass 3.5 million with six domains a star.
-    plan = [(child_id, family_id, [keys[number % 4], keys[(number + 1 + number // 4 % 3) % 4]])
-            for number, (child_id, family_id) in enumerate(zip(child_ids, family_ids))]
-    demo.bulk_history(db, rng, plan, staff, FIRST_DAY, LAST_DAY, targets_per_review=1, rating_share=0.3,
-                      amend_share=0.02, draft_share=0.02, batch=2500)
+    plan = [
+        (child_id, family_id, [keys[number % 4], keys[(number + 1 + number // 4 % 3) % 4]])
+        for number, (child_id, family_id) in enumerate(zip(child_ids, family_ids, strict=False))
+    ]
+    demo.bulk_history(
+        db,
+        rng,
+        plan,
+        staff,
+        FIRST_DAY,
+        LAST_DAY,
+        targets_per_review=1,
+        rating_share=0.3,
+        amend_share=0.02,
+        draft_share=0.02,
+        batch=2500,
+    )
     db.execute("ANALYZE")
     db.close()
     Path(str(path) + ".done").write_text(f"{CHILDREN} {SEED}\n")
@@ -155,26 +183,40 @@ def measure(path):
         first, best, cpu, card = timed(lambda: scorecard.scorecard(db, services, period, 5))
         params = {"start": period.start.isoformat(), "end": period.end.isoformat()}
         base_first, base_best, base_cpu, rows = timed(lambda: db.execute(BASELINE_SQL, params).fetchall())
-        ours = {s["key"]: scorecard.compute(db, next(x for x in services if x["key"] == s["key"]), period)[0]
-                for s in card["services"]}
+        ours = {
+            s["key"]: scorecard.compute(db, next(x for x in services if x["key"] == s["key"]), period)[0]
+            for s in card["services"]
+        }
         for key, pct, distance in rows:  # the two ways agree on the figures they share
             assert ours[key]["pct_targets_met"] == (round(pct, 1) if pct is not None else None), key
-            assert ours[key]["mean_distance_travelled"] == (round(distance, 2) if distance is not None else None), key
+            assert ours[key]["mean_distance_travelled"] == (
+                round(distance, 2) if distance is not None else None
+            ), key
         results[label] = (first, best, cpu, base_first, base_best, base_cpu, card)
     _, python_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"load average before timing: {load[0]:.1f} (1 min), {load[1]:.1f} (5 min) on {os.cpu_count()} cores")
+    print(
+        f"load average before timing: {load[0]:.1f} (1 min), {load[1]:.1f} (5 min) on {os.cpu_count()} cores"
+    )
     for label, (first, best, cpu, base_first, base_best, base_cpu, card) in results.items():
         slt = card["services"][0]["measures"]
-        print(f"{label:>10}: scorecard (4 services, every measure + domain rows) first {first:.3f} s, "
-              f"best of 3 {best:.3f} s wall / {cpu:.3f} s CPU")
-        print(f"{'':>12}baseline query (2 measures)       first {base_first:.3f} s, "
-              f"best of 3 {base_best:.3f} s wall / {base_cpu:.3f} s CPU")
+        print(
+            f"{label:>10}: scorecard (4 services, every measure + domain rows) first {first:.3f} s, "
+            f"best of 3 {best:.3f} s wall / {cpu:.3f} s CPU"
+        )
+        print(
+            f"{'':>12}baseline query (2 measures)       first {base_first:.3f} s, "
+            f"best of 3 {base_best:.3f} s wall / {base_cpu:.3f} s CPU"
+        )
         print(f"{'':>12}ratio scorecard / baseline: {best / base_best:.2f}x wall, {cpu / base_cpu:.2f}x CPU")
-        print(f"{'':>12}slt: {slt['reviews']['value']} reviews, {slt['pct_targets_met']['value']}% targets met, "
-              f"mean distance {slt['mean_distance_travelled']['value']}")
-    print(f"peak memory while timing: {rss_mb:.0f} MB resident (process), {python_peak / 1e6:.1f} MB Python heap")
+        print(
+            f"{'':>12}slt: {slt['reviews']['value']} reviews, {slt['pct_targets_met']['value']}% targets met, "
+            f"mean distance {slt['mean_distance_travelled']['value']}"
+        )
+    print(
+        f"peak memory while timing: {rss_mb:.0f} MB resident (process), {python_peak / 1e6:.1f} MB Python heap"
+    )
     db.close()
 
 
@@ -189,7 +231,9 @@ def main():
     if args.fresh or not Path(str(DATABASE) + ".done").exists():
         print(f"Building {DATABASE.relative_to(ROOT)} ...", flush=True)
         seconds = build(DATABASE)
-        print(f"built in {seconds:.1f} s, peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+        print(
+            f"built in {seconds:.1f} s, peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+        )
     else:
         print(f"Using the cached {DATABASE.relative_to(ROOT)} (--fresh to rebuild)")
     db = connect(str(DATABASE))

@@ -1,4 +1,5 @@
 """The outcomes-star tracker: a Flask app factory."""
+
 import os
 import secrets
 from pathlib import Path

@@ -3,6 +3,7 @@ it"), the small functions every view asks, and the same fragments inside every l
 
 Each fragment is a subquery on the parameter :user_id. Admins see everything.
 """
+
 from .rules import counted
 
 # Staff: the services where the user is a practitioner member...
@@ -36,7 +37,8 @@ def may_see_child(db, user, child_id):
 def may_review(db, user_id, child_id, service_id):
     """A practitioner of the service, with the child on that service's open caseload."""
     return _found(
-        db, f"SELECT 1 FROM ({STAFF_CASELOADS}) WHERE child_id = :child_id AND service_id = :service_id",
+        db,
+        f"SELECT 1 FROM ({STAFF_CASELOADS}) WHERE child_id = :child_id AND service_id = :service_id",
         {"user_id": user_id, "child_id": child_id, "service_id": service_id},
     )
 
@@ -73,6 +75,8 @@ def visible_services(db, user, child_id):
 def managed_services(db, user):
     """The current services whose scorecard the user may see, in scorecard order: all for an admin."""
     managed = "" if user.role == "admin" else f"AND id IN ({MANAGED_SERVICES})"
-    return list(db.query(
-        f"SELECT * FROM services WHERE retired_at IS NULL {managed} ORDER BY id", {"user_id": user.id}
-    ))
+    return list(
+        db.query(
+            f"SELECT * FROM services WHERE retired_at IS NULL {managed} ORDER BY id", {"user_id": user.id}
+        )
+    )

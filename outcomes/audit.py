@@ -3,9 +3,7 @@
 
 def record(db, user_id, action, child_id=None, detail=""):
     """Append one entry; callers do it in the same transaction as any write they audit."""
-    db["audit_log"].insert(
-        {"user_id": user_id, "action": action, "child_id": child_id, "detail": detail}
-    )
+    db["audit_log"].insert({"user_id": user_id, "action": action, "child_id": child_id, "detail": detail})
 
 
 # --- Reading the trail: the admin's audit page, its CSV and the subject-access export -------------
@@ -39,14 +37,16 @@ def entries(db, limit=None, offset=0, **filters):
     if limit is not None:
         page = " LIMIT :limit OFFSET :offset"
         params.update(limit=limit, offset=offset)
-    return list(db.query(
-        f"""SELECT a.at, a.user_id, u.email AS user_email, u.name AS user_name, a.action,
+    return list(
+        db.query(
+            f"""SELECT a.at, a.user_id, u.email AS user_email, u.name AS user_name, a.action,
                    a.child_id, ch.given_name || ' ' || ch.family_name AS child_name, a.detail
             FROM audit_log a LEFT JOIN users u ON u.id = a.user_id
             LEFT JOIN children ch ON ch.id = a.child_id
             {where} ORDER BY a.at DESC, a.id DESC{page}""",
-        params,
-    ))
+            params,
+        )
+    )
 
 
 def count(db, **filters):

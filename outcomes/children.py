@@ -3,6 +3,7 @@ add, move and discharge. No Flask imports.
 
 Every write that touches a child is audited in the same transaction.
 """
+
 from datetime import date
 
 from marshmallow import ValidationError
@@ -23,12 +24,14 @@ def full_name(child):
 
 def practitioner_services(db, user_id):
     """The services the user reviews for, in name order."""
-    return list(db.query(
-        f"""SELECT s.* FROM services s
+    return list(
+        db.query(
+            f"""SELECT s.* FROM services s
             WHERE s.id IN ({access.PRACTITIONER_SERVICES}) AND s.retired_at IS NULL
             ORDER BY s.name""",
-        {"user_id": user_id},
-    ))
+            {"user_id": user_id},
+        )
+    )
 
 
 def caseload(db, user_id, service_id, today=None):
@@ -46,32 +49,36 @@ def caseload(db, user_id, service_id, today=None):
             ORDER BY ch.family_name, ch.given_name""",
         {"user_id": user_id, "service_id": service_id},
     )
-    interval = db.execute(
-        "SELECT review_interval_days FROM services WHERE id = ?", [service_id]
-    ).fetchone()[0]
+    interval = db.execute("SELECT review_interval_days FROM services WHERE id = ?", [service_id]).fetchone()[
+        0
+    ]
     return [dict(row, **next_review(row["last_review"], interval, today)) for row in rows]
 
 
 def review_history(db, child_id, service_id, include_drafts=True):
     """Every version of every review of this child by this service, newest first."""
     status = "" if include_drafts else "AND r.status = 'submitted'"
-    return list(db.query(
-        f"""SELECT r.*, u.name AS practitioner_name FROM reviews r
+    return list(
+        db.query(
+            f"""SELECT r.*, u.name AS practitioner_name FROM reviews r
             JOIN users u ON u.id = r.practitioner_id
             WHERE r.child_id = ? AND r.service_id = ? {status}
             ORDER BY r.date DESC, r.series_id DESC, r.version DESC""",
-        [child_id, service_id],
-    ))
+            [child_id, service_id],
+        )
+    )
 
 
 def counted_reviews(db, child_id, service_id):
     """Submitted, latest-version reviews in date order: the ones a star is drawn from."""
-    return list(db.query(
-        f"""SELECT r.id, r.date, r.star_version_id FROM reviews r
+    return list(
+        db.query(
+            f"""SELECT r.id, r.date, r.star_version_id FROM reviews r
             WHERE r.child_id = ? AND r.service_id = ? AND {counted()}
             ORDER BY r.date, r.id""",
-        [child_id, service_id],
-    ))
+            [child_id, service_id],
+        )
+    )
 
 
 def star_over_time(db, child_id, service_id):
@@ -124,9 +131,12 @@ def find_child(db, reference):
     if not reference:
         return None
     digits = reference.replace(" ", "")
-    rows = list(db.query(
-        "SELECT * FROM children WHERE nhs_number = ? OR local_id = ? ORDER BY id LIMIT 1", [digits, reference]
-    ))
+    rows = list(
+        db.query(
+            "SELECT * FROM children WHERE nhs_number = ? OR local_id = ? ORDER BY id LIMIT 1",
+            [digits, reference],
+        )
+    )
     if not rows and reference.isdigit():
         rows = list(db.query("SELECT * FROM children WHERE id = ?", [int(reference)]))
     return rows[0] if rows else None
@@ -147,9 +157,12 @@ def check_child_unique(db, row, child_id=None):
     """Refuse an NHS number or local id that another child already has."""
     errors = {}
     for column, label in (("nhs_number", "NHS number"), ("local_id", "local id")):
-        if row[column] and db.execute(
-            f"SELECT 1 FROM children WHERE {column} = ? AND id IS NOT ?", [row[column], child_id]
-        ).fetchone():
+        if (
+            row[column]
+            and db.execute(
+                f"SELECT 1 FROM children WHERE {column} = ? AND id IS NOT ?", [row[column], child_id]
+            ).fetchone()
+        ):
             errors[column] = [f"Another child already has this {label}."]
     if errors:
         raise ValidationError(errors)
@@ -179,14 +192,24 @@ def add_to_caseload(db, user_id, child_id, data):
     with write_transaction(db):
         key = _check_service(db, data["service_id"])
         check_practitioner(db, data["service_id"], data["practitioner_id"])
-        if db.execute("SELECT 1 FROM caseloads WHERE child_id = ? AND service_id = ? AND discharged_on IS NULL",
-                      [child_id, data["service_id"]]).fetchone():
+        if db.execute(
+            "SELECT 1 FROM caseloads WHERE child_id = ? AND service_id = ? AND discharged_on IS NULL",
+            [child_id, data["service_id"]],
+        ).fetchone():
             raise ValidationError({"service_id": ["The child is already on this service's caseload."]})
         started = (data["started_on"] or date.today()).isoformat()
-        caseload_id = db["caseloads"].insert({
-            "child_id": child_id, "service_id": data["service_id"],
-            "practitioner_id": data["practitioner_id"], "started_on": started,
-        }).last_pk
+        caseload_id = (
+            db["caseloads"]
+            .insert(
+                {
+                    "child_id": child_id,
+                    "service_id": data["service_id"],
+                    "practitioner_id": data["practitioner_id"],
+                    "started_on": started,
+                }
+            )
+            .last_pk
+        )
         audit.record(db, user_id, "add to caseload", child_id, f"{key} from {started}")
         return caseload_id
 
@@ -218,11 +241,13 @@ def _now(db):
 
 
 def get_caseload(db, caseload_id):
-    rows = list(db.query(
-        """SELECT c.*, s.key AS service_key, s.name AS service_name FROM caseloads c
+    rows = list(
+        db.query(
+            """SELECT c.*, s.key AS service_key, s.name AS service_name FROM caseloads c
            JOIN services s ON s.id = c.service_id WHERE c.id = ?""",
-        [caseload_id],
-    ))
+            [caseload_id],
+        )
+    )
     return rows[0] if rows else None
 
 
@@ -234,8 +259,13 @@ def move(db, user_id, caseload_id, practitioner_id):
             raise ValidationError({"caseload": ["Only a child on an open caseload can be moved."]})
         check_practitioner(db, entry["service_id"], practitioner_id)
         db["caseloads"].update(caseload_id, {"practitioner_id": practitioner_id})
-        audit.record(db, user_id, "move caseload", entry["child_id"],
-                     f"{entry['service_key']} to practitioner {practitioner_id or 'none'}")
+        audit.record(
+            db,
+            user_id,
+            "move caseload",
+            entry["child_id"],
+            f"{entry['service_key']} to practitioner {practitioner_id or 'none'}",
+        )
 
 
 def discharge(db, user_id, caseload_id, discharged_on=None):
@@ -254,47 +284,55 @@ def discharge(db, user_id, caseload_id, discharged_on=None):
 def service_caseload(db, service_id, include_discharged=False):
     """A service's caseload episodes with the child's name and the practitioner's."""
     where = "" if include_discharged else "AND c.discharged_on IS NULL"
-    return list(db.query(
-        f"""SELECT c.id, c.child_id, c.started_on, c.discharged_on, c.practitioner_id,
+    return list(
+        db.query(
+            f"""SELECT c.id, c.child_id, c.started_on, c.discharged_on, c.practitioner_id,
                    ch.given_name, ch.family_name, ch.date_of_birth, u.name AS practitioner_name
             FROM caseloads c JOIN children ch ON ch.id = c.child_id
             LEFT JOIN users u ON u.id = c.practitioner_id
             WHERE c.service_id = ? {where}
             ORDER BY c.discharged_on IS NOT NULL, ch.family_name, ch.given_name""",
-        [service_id],
-    ))
+            [service_id],
+        )
+    )
 
 
 def child_episodes(db, child_id):
     """Every caseload episode of a child, open ones first."""
-    return list(db.query(
-        """SELECT c.*, s.key AS service_key, s.name AS service_name, s.retired_at,
+    return list(
+        db.query(
+            """SELECT c.*, s.key AS service_key, s.name AS service_name, s.retired_at,
                   u.name AS practitioner_name
            FROM caseloads c JOIN services s ON s.id = c.service_id
            LEFT JOIN users u ON u.id = c.practitioner_id
            WHERE c.child_id = ? ORDER BY c.discharged_on IS NOT NULL, c.started_on DESC""",
-        [child_id],
-    ))
+            [child_id],
+        )
+    )
 
 
 def practitioners_of(db, service_id):
     """Active practitioners of a service, for the caseload's 'practitioner' choice."""
-    return list(db.query(
-        """SELECT u.id, u.name, u.email FROM users u JOIN memberships m ON m.user_id = u.id
+    return list(
+        db.query(
+            """SELECT u.id, u.name, u.email FROM users u JOIN memberships m ON m.user_id = u.id
            WHERE m.service_id = ? AND m.role = 'practitioner' AND u.active = 1 ORDER BY u.name""",
-        [service_id],
-    ))
+            [service_id],
+        )
+    )
 
 
 def search_children(db, text, limit=50):
     """Children whose name, NHS number or local id starts with `text` (the admin's child finder)."""
     text = (text or "").strip()
     like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return list(db.query(
-        r"""SELECT id, given_name, family_name, date_of_birth, nhs_number, local_id FROM children
+    return list(
+        db.query(
+            r"""SELECT id, given_name, family_name, date_of_birth, nhs_number, local_id FROM children
             WHERE given_name LIKE :like ESCAPE '\' OR family_name LIKE :like ESCAPE '\'
                OR (given_name || ' ' || family_name) LIKE :like ESCAPE '\'
                OR nhs_number = :digits OR local_id = :text
             ORDER BY family_name, given_name LIMIT :limit""",
-        {"like": like, "digits": text.replace(" ", ""), "text": text, "limit": limit},
-    ))
+            {"like": like, "digits": text.replace(" ", ""), "text": text, "limit": limit},
+        )
+    )

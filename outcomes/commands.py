@@ -4,6 +4,7 @@ Input goes through the same marshmallow schemas as the admin pages; a refused in
 each field's message, exits with status 1 and writes nothing. Writes that touch a child are
 audited with no user (the command line).
 """
+
 import json
 
 import click
@@ -70,9 +71,14 @@ def _child(reference):
 
 
 def _open_episode(child_id, service_id):
-    row = get_db().execute(
-        "SELECT id FROM caseloads WHERE child_id = ? AND service_id = ? AND discharged_on IS NULL",
-        [child_id, service_id]).fetchone()
+    row = (
+        get_db()
+        .execute(
+            "SELECT id FROM caseloads WHERE child_id = ? AND service_id = ? AND discharged_on IS NULL",
+            [child_id, service_id],
+        )
+        .fetchone()
+    )
     if row is None:
         raise click.ClickException("The child is not on that service's caseload.")
     return row[0]
@@ -84,6 +90,7 @@ def _link(token, base_url):
 
 
 # --- Services ---
+
 
 @click.command("create-service")
 @click.argument("key")
@@ -105,8 +112,13 @@ def create_service_command(key, name, interval):
 def update_service_command(key, name, interval):
     """Rename a service or change its review interval."""
     service = _service(key)
-    data = _load(ServiceUpdateSchema(), {"name": name or service["name"],
-                                         "review_interval_days": interval or service["review_interval_days"]})
+    data = _load(
+        ServiceUpdateSchema(),
+        {
+            "name": name or service["name"],
+            "review_interval_days": interval or service["review_interval_days"],
+        },
+    )
     services.update_service(get_db(), service["id"], data)
     click.echo(f"Service {key}: {data['name']}, reviews every {data['review_interval_days']} days.")
 
@@ -121,6 +133,7 @@ def retire_service_command(key):
 
 
 # --- Stars ---
+
 
 @click.command("save-star")
 @click.argument("json_file", type=click.File("r"))
@@ -172,6 +185,7 @@ def publish_star_command(star_key, service_key):
 
 # --- People ---
 
+
 def _service_ids(keys):
     return [_service(key)["id"] for key in keys]
 
@@ -179,8 +193,13 @@ def _service_ids(keys):
 @click.command("create-staff")
 @click.argument("email")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["practitioner", "manager", "admin"]), default="practitioner",
-              show_default=True, help="What the account may do.")
+@click.option(
+    "--role",
+    type=click.Choice(["practitioner", "manager", "admin"]),
+    default="practitioner",
+    show_default=True,
+    help="What the account may do.",
+)
 @click.option("--practitioner-of", multiple=True, metavar="SERVICE", help="Service key (repeatable).")
 @click.option("--manager-of", multiple=True, metavar="SERVICE", help="Service key (repeatable).")
 @click.option("--base-url", default=BASE_URL, show_default=True, help="The app's address, for the link.")
@@ -190,8 +209,10 @@ def create_staff_command(email, name, role, practitioner_of, manager_of, base_ur
     data = _load(StaffSchema(), {"email": email, "name": name, "role": role})
     data.update(practitioner_of=_service_ids(practitioner_of), manager_of=_service_ids(manager_of))
     user_id, token = _do(users.create_staff, get_db(), data)
-    click.echo(f"Created {email}. Send them this one-time link to set a password "
-               f"(valid {int(users.RESET_LIFETIME.total_seconds() // 3600)} hours):")
+    click.echo(
+        f"Created {email}. Send them this one-time link to set a password "
+        f"(valid {int(users.RESET_LIFETIME.total_seconds() // 3600)} hours):"
+    )
     click.echo(_link(token, base_url))
 
 
@@ -199,7 +220,9 @@ def create_staff_command(email, name, role, practitioner_of, manager_of, base_ur
 @click.argument("email")
 @click.option("--name", help="New name.")
 @click.option("--role", type=click.Choice(["practitioner", "manager", "admin"]), help="New role.")
-@click.option("--practitioner-of", multiple=True, metavar="SERVICE", help="Replaces their practitioner services.")
+@click.option(
+    "--practitioner-of", multiple=True, metavar="SERVICE", help="Replaces their practitioner services."
+)
 @click.option("--manager-of", multiple=True, metavar="SERVICE", help="Replaces their managed services.")
 @with_appcontext
 def update_staff_command(email, name, role, practitioner_of, manager_of):
@@ -244,6 +267,7 @@ def reactivate_user_command(email):
 
 # --- Children and caseloads ---
 
+
 @click.command("add-child")
 @click.option("--given-name", required=True)
 @click.option("--family-name", required=True)
@@ -254,14 +278,24 @@ def reactivate_user_command(email):
 @click.option("--practitioner", help="Email of the practitioner whose list they join.")
 @click.option("--started-on", help="Start of the episode (default today).")
 @with_appcontext
-def add_child_command(given_name, family_name, date_of_birth, nhs_number, local_id, service_key,
-                      practitioner, started_on):
+def add_child_command(
+    given_name, family_name, date_of_birth, nhs_number, local_id, service_key, practitioner, started_on
+):
     """Create a child and put them on a service's caseload."""
     service = _service(service_key)
-    data = _load(NewChildOnCaseloadSchema(), {
-        "given_name": given_name, "family_name": family_name, "date_of_birth": date_of_birth,
-        "nhs_number": nhs_number, "local_id": local_id, "service_id": service["id"],
-        "practitioner_id": _user(practitioner)["id"] if practitioner else None, "started_on": started_on})
+    data = _load(
+        NewChildOnCaseloadSchema(),
+        {
+            "given_name": given_name,
+            "family_name": family_name,
+            "date_of_birth": date_of_birth,
+            "nhs_number": nhs_number,
+            "local_id": local_id,
+            "service_id": service["id"],
+            "practitioner_id": _user(practitioner)["id"] if practitioner else None,
+            "started_on": started_on,
+        },
+    )
     child_id = _do(children.create_child_on_caseload, get_db(), None, data)
     click.echo(f"Added child {child_id} to the {service['name']} caseload.")
 
@@ -275,9 +309,14 @@ def add_child_command(given_name, family_name, date_of_birth, nhs_number, local_
 def add_to_caseload_command(child, service_key, practitioner, started_on):
     """Put a child (record number, NHS number or local id) on another service's caseload."""
     record, service = _child(child), _service(service_key)
-    data = _load(CaseloadEntrySchema(), {
-        "service_id": service["id"], "started_on": started_on,
-        "practitioner_id": _user(practitioner)["id"] if practitioner else None})
+    data = _load(
+        CaseloadEntrySchema(),
+        {
+            "service_id": service["id"],
+            "started_on": started_on,
+            "practitioner_id": _user(practitioner)["id"] if practitioner else None,
+        },
+    )
     _do(children.add_to_caseload, get_db(), None, record["id"], data)
     click.echo(f"Added child {record['id']} to the {service['name']} caseload.")
 
@@ -331,31 +370,45 @@ def import_children_command(csv_file, check_only):
         raise click.ClickException(f"{len(plan.problems)} problems; nothing was imported.")
     counts = plan.counts
     verb = "Would import" if check_only else "Imported"
-    click.echo(f"{verb} {counts['rows']} rows: {counts['children_created']} children created, "
-               f"{counts['children_updated']} updated, {counts['caseloads_added']} caseload entries added, "
-               f"{counts['caseloads_updated']} changed, {counts['unchanged']} unchanged.")
+    click.echo(
+        f"{verb} {counts['rows']} rows: {counts['children_created']} children created, "
+        f"{counts['children_updated']} updated, {counts['caseloads_added']} caseload entries added, "
+        f"{counts['caseloads_updated']} changed, {counts['unchanged']} unchanged."
+    )
 
 
 # --- Audit and subject access ---
+
 
 @click.command("audit-log")
 @click.option("--user", "email", help="Only this account's entries (email).")
 @click.option("--child", help="Only this child's (record number, NHS number or local id).")
 @click.option("--from", "date_from", help="From this date (YYYY-MM-DD), inclusive.")
 @click.option("--to", "date_to", help="To this date, inclusive.")
-@click.option("--output", type=click.File("w"), default="-", help="CSV file to write (default: standard output).")
+@click.option(
+    "--output", type=click.File("w"), default="-", help="CSV file to write (default: standard output)."
+)
 @with_appcontext
 def audit_log_command(email, child, date_from, date_to, output):
     """Write the audit trail (who viewed or changed which child, when) as CSV."""
     data = _load(AuditFilterSchema(), {"date_from": date_from, "date_to": date_to})
-    audit.write_csv(audit.entries(
-        get_db(), user_id=_user(email)["id"] if email else None, child_id=_child(child)["id"] if child else None,
-        date_from=data["date_from"], date_to=data["date_to"]), output)
+    audit.write_csv(
+        audit.entries(
+            get_db(),
+            user_id=_user(email)["id"] if email else None,
+            child_id=_child(child)["id"] if child else None,
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+        ),
+        output,
+    )
 
 
 @click.command("subject-access")
 @click.argument("child")
-@click.option("--output", type=click.File("w"), default="-", help="JSON file to write (default: standard output).")
+@click.option(
+    "--output", type=click.File("w"), default="-", help="JSON file to write (default: standard output)."
+)
 @with_appcontext
 def subject_access_command(child, output):
     """Export everything held about one child as JSON (the export itself is audited)."""
@@ -377,8 +430,9 @@ def init_db_command():
 
 @click.command("seed-demo")
 @with_appcontext
-@click.option("--password", default="outcomes-demo", show_default=True,
-              help="Password for every demo account.")
+@click.option(
+    "--password", default="outcomes-demo", show_default=True, help="Password for every demo account."
+)
 def seed_demo_command(password):
     """Fill an empty database with generated demo data and print the demo accounts."""
     db = get_db()
@@ -388,8 +442,10 @@ def seed_demo_command(password):
         click.echo("Demo accounts (with the password given when they were seeded):")
     else:
         sizes = demo.seed(db, password)
-        click.echo(f"Seeded {sizes['children']} children and {sizes['reviews']} reviews into "
-                   f"{current_app.config['DATABASE']}.")
+        click.echo(
+            f"Seeded {sizes['children']} children and {sizes['reviews']} reviews into "
+            f"{current_app.config['DATABASE']}."
+        )
         click.echo(f"Demo accounts (password: {password}):")
     for email in demo.ACCOUNTS:
         click.echo(f"  {email}")
@@ -426,18 +482,34 @@ def list_tokens_command():
     """List feed tokens by name, with when each was made, last used and revoked (never the token)."""
     for row in tokens.list_tokens(get_db()):
         state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
-        click.echo(f"{row['name']}: created {row['created_at']}, last used {row['last_used_at'] or 'never'}, {state}")
+        click.echo(
+            f"{row['name']}: created {row['created_at']}, last used {row['last_used_at'] or 'never'}, {state}"
+        )
 
 
 COMMANDS = [
-    init_db_command, seed_demo_command,
-    create_service_command, update_service_command, retire_service_command,
-    save_star_command, publish_star_command,
-    create_staff_command, update_staff_command, password_link_command,
-    deactivate_user_command, reactivate_user_command,
-    add_child_command, add_to_caseload_command, move_child_command, discharge_child_command,
-    import_children_command, audit_log_command, subject_access_command,
-    create_token_command, revoke_token_command, list_tokens_command,
+    init_db_command,
+    seed_demo_command,
+    create_service_command,
+    update_service_command,
+    retire_service_command,
+    save_star_command,
+    publish_star_command,
+    create_staff_command,
+    update_staff_command,
+    password_link_command,
+    deactivate_user_command,
+    reactivate_user_command,
+    add_child_command,
+    add_to_caseload_command,
+    move_child_command,
+    discharge_child_command,
+    import_children_command,
+    audit_log_command,
+    subject_access_command,
+    create_token_command,
+    revoke_token_command,
+    list_tokens_command,
 ]
 
 

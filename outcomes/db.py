@@ -1,4 +1,5 @@
 """The one place the app opens, configures and migrates its SQLite database."""
+
 import contextlib
 import sqlite3
 

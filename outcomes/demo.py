@@ -1,4 +1,5 @@
 """Generated demo data: four services, ~40 children over 18 months. No real person's data."""
+
 import random
 import uuid
 from datetime import date, timedelta
@@ -12,14 +13,66 @@ from .reviews import save_review
 from .rules import counted
 from .targets import open_targets, suggested_outcome
 
-GIVEN = ["Amira", "Ben", "Chloe", "Dev", "Ella", "Finn", "Grace", "Hari", "Isla", "Jay", "Kofi",
-         "Lena", "Milo", "Nia", "Oscar", "Priya", "Quinn", "Rosa", "Sami", "Tara", "Umar",
-         "Vera", "Wren", "Xander", "Yusuf", "Zoe"]
-FAMILY = ["Adeyemi", "Brook", "Carter", "Dhillon", "Evans", "Fraser", "Gill", "Hughes", "Iqbal",
-          "Jones", "Kaur", "Lewis", "Mensah", "Nowak", "Okafor", "Patel", "Quayle", "Reid",
-          "Singh", "Taylor", "Usman", "Vaughan", "Walsh", "Young"]
-PRACTITIONERS = {"slt": "slt@demo.test", "physio": "physio@demo.test",
-                 "ot": "ot@demo.test", "social": "social@demo.test"}
+GIVEN = [
+    "Amira",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Ella",
+    "Finn",
+    "Grace",
+    "Hari",
+    "Isla",
+    "Jay",
+    "Kofi",
+    "Lena",
+    "Milo",
+    "Nia",
+    "Oscar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sami",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Wren",
+    "Xander",
+    "Yusuf",
+    "Zoe",
+]
+FAMILY = [
+    "Adeyemi",
+    "Brook",
+    "Carter",
+    "Dhillon",
+    "Evans",
+    "Fraser",
+    "Gill",
+    "Hughes",
+    "Iqbal",
+    "Jones",
+    "Kaur",
+    "Lewis",
+    "Mensah",
+    "Nowak",
+    "Okafor",
+    "Patel",
+    "Quayle",
+    "Reid",
+    "Singh",
+    "Taylor",
+    "Usman",
+    "Vaughan",
+    "Walsh",
+    "Young",
+]
+PRACTITIONERS = {
+    "slt": "slt@demo.test",
+    "physio": "physio@demo.test",
+    "ot": "ot@demo.test",
+    "social": "social@demo.test",
+}
 ACCOUNTS = list(PRACTITIONERS.values()) + ["family@demo.test", "manager@demo.test", "admin@demo.test"]
 CHILDREN = 40
 MONTHS = 18
@@ -45,24 +98,37 @@ def seed(db, password, today=None, seed_value=2026):
     child_ids = []
     with write_transaction(db):
         for number in range(CHILDREN):
-            child_ids.append(db["children"].insert({
-                "given_name": GIVEN[number % len(GIVEN)],
-                "family_name": FAMILY[(number * 7) % len(FAMILY)],
-                "date_of_birth": (date(2012, 1, 1) + timedelta(days=rng.randrange(3650))).isoformat(),
-                "nhs_number": demo_nhs_number(rng),
-                "local_id": f"DEMO{number + 1:04d}",
-            }).last_pk)
+            child_ids.append(
+                db["children"]
+                .insert(
+                    {
+                        "given_name": GIVEN[number % len(GIVEN)],
+                        "family_name": FAMILY[(number * 7) % len(FAMILY)],
+                        "date_of_birth": (date(2012, 1, 1) + timedelta(days=rng.randrange(3650))).isoformat(),
+                        "nhs_number": demo_nhs_number(rng),
+                        "local_id": f"DEMO{number + 1:04d}",
+                    }
+                )
+                .last_pk
+            )
     services = list(service_ids)
     for index, child_id in enumerate(child_ids):
         # The first child is seen by three services; the rest by one each.
         seen_by = services[:3] if index == 0 else [services[index % len(services)]]
         for key in seen_by:
             start = today - timedelta(days=rng.randrange(MONTHS * 30 - 60, MONTHS * 30))
-            db["caseloads"].insert({"child_id": child_id, "service_id": service_ids[key],
-                                    "practitioner_id": staff[key], "started_on": start.isoformat()})
+            db["caseloads"].insert(
+                {
+                    "child_id": child_id,
+                    "service_id": service_ids[key],
+                    "practitioner_id": staff[key],
+                    "started_on": start.isoformat(),
+                }
+            )
             _review_history(db, rng, staff[key], child_id, key, service_ids[key], start, today)
-    family_id = users.create_user(db, "family@demo.test", "Sam Adeyemi (parent)", "family",
-                                  password_hash=password_hash)
+    family_id = users.create_user(
+        db, "family@demo.test", "Sam Adeyemi (parent)", "family", password_hash=password_hash
+    )
     for child_id in child_ids[:2]:
         db["family_links"].insert({"user_id": family_id, "child_id": child_id})
     seed_history(db, child_ids, service_ids, staff, today)
@@ -72,12 +138,18 @@ def seed(db, password, today=None, seed_value=2026):
 def _create_accounts(db, password_hash, service_ids):
     staff = {}
     for key, email in PRACTITIONERS.items():
-        staff[key] = users.create_user(db, email, f"{key.upper()} practitioner", "practitioner",
-                                       password_hash=password_hash)
-        db["memberships"].insert({"user_id": staff[key], "service_id": service_ids[key], "role": "practitioner"})
-    manager = users.create_user(db, "manager@demo.test", "Morgan Manager", "manager", password_hash=password_hash)
+        staff[key] = users.create_user(
+            db, email, f"{key.upper()} practitioner", "practitioner", password_hash=password_hash
+        )
+        db["memberships"].insert(
+            {"user_id": staff[key], "service_id": service_ids[key], "role": "practitioner"}
+        )
+    manager = users.create_user(
+        db, "manager@demo.test", "Morgan Manager", "manager", password_hash=password_hash
+    )
     db["memberships"].insert_all(
-        {"user_id": manager, "service_id": service_id, "role": "manager"} for service_id in service_ids.values()
+        {"user_id": manager, "service_id": service_id, "role": "manager"}
+        for service_id in service_ids.values()
     )
     users.create_user(db, "admin@demo.test", "Ada Admin", "admin", password_hash=password_hash)
     return staff
@@ -94,7 +166,10 @@ def _review_history(db, rng, practitioner_id, child_id, key, service_id, start, 
             level[domain["key"]] = max(1, min(10, level[domain["key"]] + rng.choice([-1, 0, 1, 1, 2])))
             readings[domain["key"]] = {"score": level[domain["key"]], "not_assessed_reason": None}
         if rng.random() < 0.1:
-            readings[star["domains"][-1]["key"]] = {"score": None, "not_assessed_reason": "Not seen at this visit"}
+            readings[star["domains"][-1]["key"]] = {
+                "score": None,
+                "not_assessed_reason": "Not seen at this visit",
+            }
         closing = []
         for target in open_targets(db, child_id, service_id):
             score = readings[target["domain_key"]]["score"]
@@ -104,17 +179,30 @@ def _review_history(db, rng, practitioner_id, child_id, key, service_id, start, 
             else:
                 closing.append({"target_id": target["id"], "outcome": outcome, "reason": None})
         new_targets = [
-            {"domain": domain["key"], "description": f"Move on in {domain['label'].lower()} with agreed support at home and school.",
-             "target_score": min(10, (readings[domain["key"]]["score"] or 5) + rng.choice([1, 2, 2, 3])),
-             "due_date": None}
+            {
+                "domain": domain["key"],
+                "description": f"Move on in {domain['label'].lower()} with agreed support at home and school.",
+                "target_score": min(10, (readings[domain["key"]]["score"] or 5) + rng.choice([1, 2, 2, 3])),
+                "due_date": None,
+            }
             for domain in rng.sample(star["domains"], 2)
         ]
-        save_review(db, practitioner_id, {
-            "uuid": uuid.UUID(int=rng.getrandbits(128), version=4), "child_id": child_id, "service": key,
-            "date": review_date, "readings": readings, "targets": new_targets,
-            "target_outcomes": closing, "notes": "Seen with parent; strategies agreed.",
-            "internal_notes": "", "submit": True,
-        })
+        save_review(
+            db,
+            practitioner_id,
+            {
+                "uuid": uuid.UUID(int=rng.getrandbits(128), version=4),
+                "child_id": child_id,
+                "service": key,
+                "date": review_date,
+                "readings": readings,
+                "targets": new_targets,
+                "target_outcomes": closing,
+                "notes": "Seen with parent; strategies agreed.",
+                "internal_notes": "",
+                "submit": True,
+            },
+        )
         review_date += timedelta(days=rng.choice([150, 170, 182, 182, 200, 230]))
 
 
@@ -136,14 +224,24 @@ def seed_history(db, child_ids, service_ids, staff, today, seed_value=404):
     plan, ratings = [], []
     # The first two children (the signed-in demo family's) keep their records as they were.
     for index, child_id in enumerate(child_ids[2:], start=2):
-        family_id = users.create_user(db, f"family-of-demo{index + 1:04d}@demo.test",
-                                      f"Family of DEMO{index + 1:04d}", "family")
+        family_id = users.create_user(
+            db, f"family-of-demo{index + 1:04d}@demo.test", f"Family of DEMO{index + 1:04d}", "family"
+        )
         db["family_links"].insert({"user_id": family_id, "child_id": child_id})
         plan.append((child_id, family_id, [keys[(index + 1) % len(keys)]]))
         ratings.extend(_ratings(db, rng, child_id, family_id, today))
     reviews_module.bulk_insert(db, family_views=ratings)
-    return bulk_history(db, rng, plan, staff, today - timedelta(days=HISTORY_DAYS), today,
-                        targets_per_review=2, rating_share=0.8, discharge=True)
+    return bulk_history(
+        db,
+        rng,
+        plan,
+        staff,
+        today - timedelta(days=HISTORY_DAYS),
+        today,
+        targets_per_review=2,
+        rating_share=0.8,
+        discharge=True,
+    )
 
 
 def _ratings(db, rng, child_id, family_id, today):
@@ -155,12 +253,26 @@ def _ratings(db, rng, child_id, family_id, today):
     ).fetchall():
         if rng.random() < 0.8:
             given = min(today, date.fromisoformat(review_date) + timedelta(days=rng.randrange(0, 21)))
-            rows.append((review_id, family_id, rng.choice([3, 4, 4, 5, 5]), "", f"{given.isoformat()} 17:30:00"))
+            rows.append(
+                (review_id, family_id, rng.choice([3, 4, 4, 5, 5]), "", f"{given.isoformat()} 17:30:00")
+            )
     return rows
 
 
-def bulk_history(db, rng, plan, staff, first_day, last_day, targets_per_review=1, rating_share=0.4,
-                 amend_share=0.02, draft_share=0.02, discharge=False, batch=2000):
+def bulk_history(
+    db,
+    rng,
+    plan,
+    staff,
+    first_day,
+    last_day,
+    targets_per_review=1,
+    rating_share=0.4,
+    amend_share=0.02,
+    draft_share=0.02,
+    discharge=False,
+    batch=2000,
+):
     """Reviews about every six months from `first_day` to `last_day`, through reviews.bulk_insert.
 
     `plan` lists (child_id, family_user_id, [service keys]); `staff` maps a service key to the
@@ -170,21 +282,39 @@ def bulk_history(db, rng, plan, staff, first_day, last_day, targets_per_review=1
     rng. Returns the sizes inserted.
     """
     services = {row["key"]: row for row in db.query("SELECT id, key FROM services WHERE retired_at IS NULL")}
-    star_of = {key: stars.load_version(db, stars.current_version_id(db, row["id"])) for key, row in services.items()}
+    star_of = {
+        key: stars.load_version(db, stars.current_version_id(db, row["id"])) for key, row in services.items()
+    }
     ids = reviews_module.next_ids(db)
     sizes = {"reviews": 0, "readings": 0, "targets": 0, "target_outcomes": 0, "family_views": 0}
     plan = list(plan)
     for offset in range(0, len(plan), batch):
         rows = {name: [] for name in sizes}
         caseloads = []
-        for child_id, family_id, keys in plan[offset:offset + batch]:
+        for child_id, family_id, keys in plan[offset : offset + batch]:
             for key in keys:
-                last = _history_of_child(rng, rows, ids, child_id, family_id, services[key], star_of[key],
-                                         staff[key], first_day, last_day,
-                                         (targets_per_review, rating_share, amend_share, draft_share))
-                caseloads.append({"child_id": child_id, "service_id": services[key]["id"],
-                                  "practitioner_id": staff[key], "started_on": first_day.isoformat(),
-                                  "discharged_on": last if discharge else None})
+                last = _history_of_child(
+                    rng,
+                    rows,
+                    ids,
+                    child_id,
+                    family_id,
+                    services[key],
+                    star_of[key],
+                    staff[key],
+                    first_day,
+                    last_day,
+                    (targets_per_review, rating_share, amend_share, draft_share),
+                )
+                caseloads.append(
+                    {
+                        "child_id": child_id,
+                        "service_id": services[key]["id"],
+                        "practitioner_id": staff[key],
+                        "started_on": first_day.isoformat(),
+                        "discharged_on": last if discharge else None,
+                    }
+                )
         with write_transaction(db):
             db["caseloads"].insert_all(caseloads, batch_size=1000)
             reviews_module.bulk_insert(db, **rows)
@@ -193,8 +323,9 @@ def bulk_history(db, rng, plan, staff, first_day, last_day, targets_per_review=1
     return sizes
 
 
-def _history_of_child(rng, rows, ids, child_id, family_id, service, star, practitioner_id, first_day, last_day,
-                      shares):
+def _history_of_child(
+    rng, rows, ids, child_id, family_id, service, star, practitioner_id, first_day, last_day, shares
+):
     """One child's reviews by one service; returns the last review's date."""
     targets_per_review, rating_share, amend_share, draft_share = shares
     domains = star["domains"]
@@ -211,48 +342,97 @@ def _history_of_child(rng, rows, ids, child_id, family_id, service, star, practi
             scores[domains[-1]["key"]] = None
         review_id = ids["reviews"]
         ids["reviews"] += 1
-        base = {"uuid": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "child_id": child_id,
-                "service_id": service["id"], "star_version_id": star["id"], "practitioner_id": practitioner_id,
-                "date": review_date.isoformat(), "notes": "Seen with parent; strategies agreed."}
+        base = {
+            "uuid": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            "child_id": child_id,
+            "service_id": service["id"],
+            "star_version_id": star["id"],
+            "practitioner_id": practitioner_id,
+            "date": review_date.isoformat(),
+            "notes": "Seen with parent; strategies agreed.",
+        }
         if rng.random() < amend_share:
             # An amended review: version 1 kept but no longer counted, version 2 counts.
             rows["reviews"].append(dict(base, id=review_id, is_latest=0))
-            _history_readings(rows, review_id, domains, {k: (v if v is None else max(1, v - 1)) for k, v in scores.items()})
+            _history_readings(
+                rows, review_id, domains, {k: (v if v is None else max(1, v - 1)) for k, v in scores.items()}
+            )
             series_id, review_id = review_id, ids["reviews"]
             ids["reviews"] += 1
-            rows["reviews"].append(dict(base, id=review_id, uuid=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                                        series_id=series_id, version=2, amendment_reason="Reading corrected"))
+            rows["reviews"].append(
+                dict(
+                    base,
+                    id=review_id,
+                    uuid=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                    series_id=series_id,
+                    version=2,
+                    amendment_reason="Reading corrected",
+                )
+            )
         else:
             rows["reviews"].append(dict(base, id=review_id))
         _history_readings(rows, review_id, domains, scores)
         for target in open_targets:
-            outcome = suggested_outcome(target["start_score"], target["target_score"], scores[target["domain_key"]])
+            outcome = suggested_outcome(
+                target["start_score"], target["target_score"], scores[target["domain_key"]]
+            )
             withdrawn = outcome is None or rng.random() < 0.05
-            rows["target_outcomes"].append((target["id"], review_id, "withdrawn" if withdrawn else outcome,
-                                            "Needs changed" if withdrawn else None, scores[target["domain_key"]]))
+            rows["target_outcomes"].append(
+                (
+                    target["id"],
+                    review_id,
+                    "withdrawn" if withdrawn else outcome,
+                    "Needs changed" if withdrawn else None,
+                    scores[target["domain_key"]],
+                )
+            )
         open_targets = []
         for domain in rng.sample(domains, targets_per_review):
             start = scores[domain["key"]]
-            open_targets.append({
-                "id": ids["targets"], "child_id": child_id, "service_id": service["id"], "domain_key": domain["key"],
-                "set_in_review_id": review_id, "description": f"Move on in {domain['label'].lower()} with agreed support.",
-                "start_score": start, "target_score": min(10, (start or 5) + rng.choice([1, 2, 2, 3])),
-                "due_date": (review_date + timedelta(days=182)).isoformat()})
+            open_targets.append(
+                {
+                    "id": ids["targets"],
+                    "child_id": child_id,
+                    "service_id": service["id"],
+                    "domain_key": domain["key"],
+                    "set_in_review_id": review_id,
+                    "description": f"Move on in {domain['label'].lower()} with agreed support.",
+                    "start_score": start,
+                    "target_score": min(10, (start or 5) + rng.choice([1, 2, 2, 3])),
+                    "due_date": (review_date + timedelta(days=182)).isoformat(),
+                }
+            )
             ids["targets"] += 1
         rows["targets"].extend(open_targets)
         if rng.random() < rating_share:
             given = min(last_day, review_date + timedelta(days=rng.randrange(0, 21)))
-            rows["family_views"].append((review_id, family_id, rng.choice([3, 4, 4, 5, 5]), "",
-                                         f"{given.isoformat()} 18:{rng.randrange(60):02d}:00"))
+            rows["family_views"].append(
+                (
+                    review_id,
+                    family_id,
+                    rng.choice([3, 4, 4, 5, 5]),
+                    "",
+                    f"{given.isoformat()} 18:{rng.randrange(60):02d}:00",
+                )
+            )
         last = review_date.isoformat()
         review_date += timedelta(days=rng.choice(INTERVALS))
     if last and rng.random() < draft_share:
         # A draft never counts.
         draft_id = ids["reviews"]
         ids["reviews"] += 1
-        rows["reviews"].append({"id": draft_id, "uuid": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                                "child_id": child_id, "service_id": service["id"], "star_version_id": star["id"],
-                                "practitioner_id": practitioner_id, "date": last, "status": "draft"})
+        rows["reviews"].append(
+            {
+                "id": draft_id,
+                "uuid": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "child_id": child_id,
+                "service_id": service["id"],
+                "star_version_id": star["id"],
+                "practitioner_id": practitioner_id,
+                "date": last,
+                "status": "draft",
+            }
+        )
         _history_readings(rows, draft_id, domains, {domain["key"]: 10 for domain in domains})
     return last
 
@@ -260,4 +440,6 @@ def _history_of_child(rng, rows, ids, child_id, family_id, service, star, practi
 def _history_readings(rows, review_id, domains, scores):
     for domain in domains:
         score = scores[domain["key"]]
-        rows["readings"].append((review_id, domain["id"], score, None if score is not None else "Not seen at this visit"))
+        rows["readings"].append(
+            (review_id, domain["id"], score, None if score is not None else "Not seen at this visit")
+        )

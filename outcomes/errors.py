@@ -1,4 +1,5 @@
 """One error shape: JSON for the API, a friendly page for people."""
+
 from flask import jsonify, render_template, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException

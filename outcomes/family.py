@@ -5,6 +5,7 @@ Every function that takes a user id answers only for children linked to that use
 for submitted, latest-version reviews. An invitation code is shown once to the practitioner
 who made it, stored only as a hash, lasts 7 days and can be used once.
 """
+
 import secrets
 from datetime import date, datetime, timedelta, timezone
 
@@ -47,9 +48,9 @@ _LINKED_REVIEWS = f"""SELECT {_REVIEW_COLUMNS} FROM reviews r
 
 def linked_children(db, user_id):
     """The children linked to this family account, in name order."""
-    return list(db.query(
-        f"{_LINKED_CHILDREN} ORDER BY c.given_name, c.family_name, c.id", {"user_id": user_id}
-    ))
+    return list(
+        db.query(f"{_LINKED_CHILDREN} ORDER BY c.given_name, c.family_name, c.id", {"user_id": user_id})
+    )
 
 
 def linked_child(db, user_id, child_id):
@@ -75,10 +76,12 @@ def window_open(review, today=None):
 
 def view_of(db, user_id, review_id):
     """This account's view of one review: rating, comment, when, and {domain key: score}; or None."""
-    rows = list(db.query(
-        "SELECT id, review_id, rating, comment, created_at FROM family_views WHERE review_id = ? AND user_id = ?",
-        [review_id, user_id],
-    ))
+    rows = list(
+        db.query(
+            "SELECT id, review_id, rating, comment, created_at FROM family_views WHERE review_id = ? AND user_id = ?",
+            [review_id, user_id],
+        )
+    )
     if not rows:
         return None
     return dict(rows[0], readings=_view_readings(db, rows[0]["id"]))
@@ -98,13 +101,15 @@ def _view_readings(db, view_id):
 def _latest_view(db, child_id, service_id, user_id=None):
     """The newest family view (by review date) of a counted review; one account's when `user_id` is given."""
     mine = "AND fv.user_id = :user" if user_id is not None else ""
-    rows = list(db.query(
-        f"""SELECT fv.id, fv.rating, fv.comment, fv.created_at, r.date AS review_date, u.name
+    rows = list(
+        db.query(
+            f"""SELECT fv.id, fv.rating, fv.comment, fv.created_at, r.date AS review_date, u.name
             FROM family_views fv JOIN reviews r ON r.id = fv.review_id JOIN users u ON u.id = fv.user_id
             WHERE r.child_id = :child AND r.service_id = :service AND {counted()} {mine}
             ORDER BY r.date DESC, fv.created_at DESC, fv.id DESC LIMIT 1""",
-        {"child": child_id, "service": service_id, "user": user_id},
-    ))
+            {"child": child_id, "service": service_id, "user": user_id},
+        )
+    )
     if not rows:
         return None
     return dict(rows[0], readings=_view_readings(db, rows[0]["id"]))
@@ -136,8 +141,12 @@ def chart_datasets(chart, family_label):
         {"label": f"Latest review ({chart['latest']['date']})", "data": chart["latest"]["scores"]},
     ]
     if chart.get("family"):
-        datasets.append({"label": f"{family_label} (review of {chart['family']['date']})",
-                         "data": chart["family"]["scores"]})
+        datasets.append(
+            {
+                "label": f"{family_label} (review of {chart['family']['date']})",
+                "data": chart["family"]["scores"],
+            }
+        )
     return datasets
 
 
@@ -152,8 +161,9 @@ def targets_for_family(db, child_id, service_id):
 
     A draft review's outcome is the practitioner's work in progress, so it is not shown.
     """
-    return list(db.query(
-        f"""SELECT t.id, t.domain_key, t.description, t.start_score, t.target_score, t.due_date,
+    return list(
+        db.query(
+            f"""SELECT t.id, t.domain_key, t.description, t.start_score, t.target_score, t.due_date,
                   sr.date AS set_on,
                   CASE WHEN cr.id IS NOT NULL THEN o.outcome END AS outcome,
                   CASE WHEN cr.id IS NOT NULL THEN o.reason END AS reason,
@@ -164,8 +174,9 @@ def targets_for_family(db, child_id, service_id):
            LEFT JOIN reviews cr ON cr.id = o.review_id AND {counted("cr")}
            WHERE t.child_id = ? AND t.service_id = ?
            ORDER BY cr.id IS NOT NULL, COALESCE(cr.date, t.due_date) DESC, t.id""",
-        [child_id, service_id],
-    ))
+            [child_id, service_id],
+        )
+    )
 
 
 def next_review_due(db, child_id, service, today=None):
@@ -184,8 +195,12 @@ def timeline(db, user_id, child_id, today=None):
         {"user_id": user_id, "child": child_id},
     )
     return [
-        dict(row, view=view_of(db, user_id, row["id"]), open=window_open(row, today),
-             closes=window_closes(row).isoformat())
+        dict(
+            row,
+            view=view_of(db, user_id, row["id"]),
+            open=window_open(row, today),
+            closes=window_closes(row).isoformat(),
+        )
         for row in rows
     ]
 
@@ -193,14 +208,16 @@ def timeline(db, user_id, child_id, today=None):
 def views_for_staff(db, child_id, service_id):
     """Every family view of the service's counted reviews of the child, newest first, for the
     practitioner's page: each with the practitioner's and the family's reading per domain."""
-    views = list(db.query(
-        f"""SELECT fv.id, fv.review_id, fv.rating, fv.comment, fv.created_at, u.name,
+    views = list(
+        db.query(
+            f"""SELECT fv.id, fv.review_id, fv.rating, fv.comment, fv.created_at, u.name,
                    r.date AS review_date, r.star_version_id
             FROM family_views fv JOIN reviews r ON r.id = fv.review_id JOIN users u ON u.id = fv.user_id
             WHERE r.child_id = ? AND r.service_id = ? AND {counted()}
             ORDER BY r.date DESC, fv.created_at DESC""",
-        [child_id, service_id],
-    ))
+            [child_id, service_id],
+        )
+    )
     for view in views:
         star = stars.load_version(db, view["star_version_id"])
         family = _view_readings(db, view["id"])
@@ -231,10 +248,14 @@ def save_view(db, user_id, review_id, data, today=None):
         if review is None:
             raise ValidationError({"review_id": ["This is not a review of a child linked to your account."]})
         if not window_open(review, today):
-            raise ValidationError({"review_id": [
-                f"The family's view can be added up to 30 days after a review. This review was on "
-                f"{review['date']}, so that time ended on {window_closes(review).isoformat()}."
-            ]})
+            raise ValidationError(
+                {
+                    "review_id": [
+                        f"The family's view can be added up to 30 days after a review. This review was on "
+                        f"{review['date']}, so that time ended on {window_closes(review).isoformat()}."
+                    ]
+                }
+            )
         star = stars.load_version(db, review["star_version_id"])
         domain_ids = _checked_readings(star, data["readings"])
         found = db.execute(
@@ -267,7 +288,9 @@ def _checked_readings(star, readings):
         if key not in domain_ids:
             problems[key] = [f"Unknown area for the {star['name']}."]
         elif not star["scale_min"] <= score <= star["scale_max"]:
-            problems[key] = [f"Choose a reading from {star['scale_min']} to {star['scale_max']}, or leave it blank."]
+            problems[key] = [
+                f"Choose a reading from {star['scale_min']} to {star['scale_max']}, or leave it blank."
+            ]
     if problems:
         raise ValidationError({"readings": problems})
     return domain_ids
@@ -302,7 +325,7 @@ def normalise(code):
 
 def display(code):
     """The code in groups of four, easier to read aloud and to copy."""
-    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
 def create_invitation(db, child_id, created_by, now=None):
@@ -311,13 +334,15 @@ def create_invitation(db, child_id, created_by, now=None):
     code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
     expires = now + VALID_FOR
     with write_transaction(db):
-        db["invitations"].insert({
-            "child_id": child_id,
-            "code_hash": hash_secret(code),
-            "created_by": created_by,
-            "created_at": _stamp(now),
-            "expires_at": _stamp(expires),
-        })
+        db["invitations"].insert(
+            {
+                "child_id": child_id,
+                "code_hash": hash_secret(code),
+                "created_by": created_by,
+                "created_at": _stamp(now),
+                "expires_at": _stamp(expires),
+            }
+        )
         audit.record(db, created_by, "invite family", child_id)
     return display(code), _stamp(expires)
 
@@ -325,7 +350,9 @@ def create_invitation(db, child_id, created_by, now=None):
 def check_code(db, code, now=None):
     """The unused, unexpired invitation for `code`; raises ValidationError naming `code` otherwise."""
     plain = normalise(code)
-    rows = list(db.query("SELECT * FROM invitations WHERE code_hash = ?", [hash_secret(plain)])) if plain else []
+    rows = (
+        list(db.query("SELECT * FROM invitations WHERE code_hash = ?", [hash_secret(plain)])) if plain else []
+    )
     if not rows:
         raise ValidationError({"code": [WRONG_CODE]})
     invitation = rows[0]
@@ -360,8 +387,9 @@ def redeem(db, data, now=None):
         if existing:
             user_id = existing["id"]
         else:
-            user_id = users.create_user(db, data["email"], data["name"].strip(), "family",
-                                       password_hash=password_hash)
+            user_id = users.create_user(
+                db, data["email"], data["name"].strip(), "family", password_hash=password_hash
+            )
         db.execute(
             "INSERT OR IGNORE INTO family_links (user_id, child_id) VALUES (?, ?)",
             [user_id, invitation["child_id"]],
@@ -370,5 +398,7 @@ def redeem(db, data, now=None):
             "UPDATE invitations SET used_at = ?, used_by = ? WHERE id = ?",
             [_stamp(_now(now)), user_id, invitation["id"]],
         )
-        audit.record(db, user_id, "accept invitation", invitation["child_id"], f"invitation {invitation['id']}")
+        audit.record(
+            db, user_id, "accept invitation", invitation["child_id"], f"invitation {invitation['id']}"
+        )
     return users.user_by_id(db, user_id)

@@ -5,6 +5,7 @@ imports only a clean file, all rows in one transaction. Rows are matched to chil
 NHS number, then local id, so re-importing a file changes nothing and a changed row
 updates its child. No Flask imports.
 """
+
 import csv
 import io
 from dataclasses import dataclass, field
@@ -16,8 +17,16 @@ from .db import write_transaction
 from .errors import flatten_errors
 from .schemas import ImportRowSchema
 
-COLUMNS = ["local_id", "nhs_number", "given_name", "family_name", "date_of_birth", "service",
-           "practitioner_email", "started_on"]
+COLUMNS = [
+    "local_id",
+    "nhs_number",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "service",
+    "practitioner_email",
+    "started_on",
+]
 REQUIRED_COLUMNS = ["given_name", "family_name", "date_of_birth", "service"]
 CHILD_FIELDS = ["given_name", "family_name", "date_of_birth", "nhs_number", "local_id"]
 MAX_ROWS = 50_000
@@ -36,8 +45,19 @@ class Plan:
 
     problems: list = field(default_factory=list)
     rows: list = field(default_factory=list)
-    counts: dict = field(default_factory=lambda: dict.fromkeys(
-        ("rows", "children_created", "children_updated", "caseloads_added", "caseloads_updated", "unchanged"), 0))
+    counts: dict = field(
+        default_factory=lambda: dict.fromkeys(
+            (
+                "rows",
+                "children_created",
+                "children_updated",
+                "caseloads_added",
+                "caseloads_updated",
+                "unchanged",
+            ),
+            0,
+        )
+    )
 
     @property
     def clean(self):
@@ -54,7 +74,9 @@ def read_rows(text, plan):
     try:
         header = _header(next(reader))
     except StopIteration:
-        plan.problems.append(Problem(1, "", "The file is empty: it needs a header row and one row per child."))
+        plan.problems.append(
+            Problem(1, "", "The file is empty: it needs a header row and one row per child.")
+        )
         return []
     except csv.Error as error:
         plan.problems.append(Problem(1, "", f"This is not a readable CSV file ({error})."))
@@ -66,7 +88,9 @@ def read_rows(text, plan):
         if name not in header:
             plan.problems.append(Problem(1, name, "This column is missing."))
     if "nhs_number" not in header and "local_id" not in header:
-        plan.problems.append(Problem(1, "nhs_number", "Give an nhs_number or a local_id column to match children by."))
+        plan.problems.append(
+            Problem(1, "nhs_number", "Give an nhs_number or a local_id column to match children by.")
+        )
     if len(set(header)) != len(header):
         plan.problems.append(Problem(1, "", "A column name appears twice."))
     if plan.problems:
@@ -78,9 +102,13 @@ def read_rows(text, plan):
             if not any(value.strip() for value in values):
                 continue
             if len(values) != len(header):
-                plan.problems.append(Problem(line, "", f"This row has {len(values)} values; the header has {len(header)}."))
+                plan.problems.append(
+                    Problem(line, "", f"This row has {len(values)} values; the header has {len(header)}.")
+                )
                 continue
-            rows.append((line, {name: value.strip() for name, value in zip(header, values) if name and value.strip()}))
+            rows.append(
+                (line, {name: value.strip() for name, value in zip(header, values, strict=False) if name and value.strip()})
+            )
             if len(rows) > MAX_ROWS:
                 plan.problems.append(Problem(line, "", f"Split the file: at most {MAX_ROWS} rows at a time."))
                 return []
@@ -101,20 +129,28 @@ class _Lookups:
             (row[0].lower(), row[1]): row[2]
             for row in db.execute(
                 """SELECT u.email, m.service_id, u.id FROM users u JOIN memberships m ON m.user_id = u.id
-                   WHERE m.role = 'practitioner' AND u.active = 1""")
+                   WHERE m.role = 'practitioner' AND u.active = 1"""
+            )
         }
-        self.children = {row["id"]: row for row in db.query(
-            "SELECT id, given_name, family_name, date_of_birth, nhs_number, local_id FROM children")}
+        self.children = {
+            row["id"]: row
+            for row in db.query(
+                "SELECT id, given_name, family_name, date_of_birth, nhs_number, local_id FROM children"
+            )
+        }
         self.by_nhs = {row["nhs_number"]: cid for cid, row in self.children.items() if row["nhs_number"]}
         self.by_local = {row["local_id"]: cid for cid, row in self.children.items() if row["local_id"]}
         self.open = {
             (row[1], row[2]): {"id": row[0], "practitioner_id": row[3], "started_on": row[4]}
             for row in db.execute(
-                "SELECT id, child_id, service_id, practitioner_id, started_on FROM caseloads WHERE discharged_on IS NULL")
+                "SELECT id, child_id, service_id, practitioner_id, started_on FROM caseloads WHERE discharged_on IS NULL"
+            )
         }
         self.closed = {
             (row[0], row[1], row[2])
-            for row in db.execute("SELECT child_id, service_id, started_on FROM caseloads WHERE discharged_on IS NOT NULL")
+            for row in db.execute(
+                "SELECT child_id, service_id, started_on FROM caseloads WHERE discharged_on IS NOT NULL"
+            )
         }
 
 
@@ -139,7 +175,9 @@ def check(db, text, today=None):
                 plan.problems.append(_unknown_service(line, raw["service"]))
             continue
         row_problems = []
-        child = {name: (data[name].isoformat() if name == "date_of_birth" else data[name]) for name in CHILD_FIELDS}
+        child = {
+            name: (data[name].isoformat() if name == "date_of_birth" else data[name]) for name in CHILD_FIELDS
+        }
         if child["nhs_number"]:
             child["nhs_number"] = child["nhs_number"].replace(" ", "")
         if service is None:
@@ -148,7 +186,13 @@ def check(db, text, today=None):
         if data["practitioner_email"] and service is not None:
             practitioner_id = look.practitioners.get((data["practitioner_email"].lower(), service["id"]))
             if practitioner_id is None:
-                row_problems.append(Problem(line, "practitioner_email", f"No active practitioner of {service['name']} has this email."))
+                row_problems.append(
+                    Problem(
+                        line,
+                        "practitioner_email",
+                        f"No active practitioner of {service['name']} has this email.",
+                    )
+                )
         # Which child this row is: in the database, and among the file's earlier rows.
         child_id, problem = _match_child(look, child, line)
         if problem:
@@ -157,20 +201,36 @@ def check(db, text, today=None):
         if problem:
             row_problems.append(problem)
         if group in details and details[group][1] != child:
-            row_problems.append(Problem(line, "given_name", f"Line {details[group][0]} gives different details for this child."))
+            row_problems.append(
+                Problem(
+                    line, "given_name", f"Line {details[group][0]} gives different details for this child."
+                )
+            )
         details.setdefault(group, (line, child))
         if service is not None and (group, service["id"]) in seen_pair:
-            row_problems.append(Problem(line, "service", f"Duplicate: line {seen_pair[(group, service['id'])]} already lists this child for this service."))
+            row_problems.append(
+                Problem(
+                    line,
+                    "service",
+                    f"Duplicate: line {seen_pair[(group, service['id'])]} already lists this child for this service.",
+                )
+            )
         if service is not None:
             seen_pair.setdefault((group, service["id"]), line)
         if row_problems:
             plan.problems.extend(row_problems)
             continue
-        plan.rows.append({
-            "line": line, "group": group, "child": child, "child_id": child_id, "service": service,
-            "practitioner_id": practitioner_id,
-            "started_on": data["started_on"].isoformat() if data["started_on"] else None,
-        })
+        plan.rows.append(
+            {
+                "line": line,
+                "group": group,
+                "child": child,
+                "child_id": child_id,
+                "service": service,
+                "practitioner_id": practitioner_id,
+                "started_on": data["started_on"].isoformat() if data["started_on"] else None,
+            }
+        )
     if not plan.problems:
         _plan_actions(plan, look, today)
     return plan
@@ -184,7 +244,9 @@ def _match_child(look, child, line):
     by_nhs = look.by_nhs.get(child["nhs_number"]) if child["nhs_number"] else None
     by_local = look.by_local.get(child["local_id"]) if child["local_id"] else None
     if by_nhs and by_local and by_nhs != by_local:
-        return None, Problem(line, "local_id", "The NHS number matches one child and the local id another: check both.")
+        return None, Problem(
+            line, "local_id", "The NHS number matches one child and the local id another: check both."
+        )
     return by_nhs or by_local, None
 
 
@@ -193,7 +255,9 @@ def _file_group(seen_nhs, seen_local, child, line):
     by_nhs = seen_nhs.get(child["nhs_number"]) if child["nhs_number"] else None
     by_local = seen_local.get(child["local_id"]) if child["local_id"] else None
     if by_nhs and by_local and by_nhs != by_local:
-        return by_nhs, Problem(line, "local_id", f"The NHS number is on line {by_nhs} but the local id on line {by_local}.")
+        return by_nhs, Problem(
+            line, "local_id", f"The NHS number is on line {by_nhs} but the local id on line {by_local}."
+        )
     group = by_nhs or by_local or line
     if child["nhs_number"]:
         seen_nhs.setdefault(child["nhs_number"], group)
@@ -238,7 +302,10 @@ def _plan_actions(plan, look, today):
             row["practitioner_id"], row["started_on"] = practitioner, started
             row["caseload_action"] = "update" if changed else "unchanged"
             counts["caseloads_updated"] += changed
-        if row["child_action"] in ("unchanged", "same child as an earlier line") and row["caseload_action"] == "unchanged":
+        if (
+            row["child_action"] in ("unchanged", "same child as an earlier line")
+            and row["caseload_action"] == "unchanged"
+        ):
             counts["unchanged"] += 1
 
 
@@ -262,14 +329,16 @@ def _apply(db, user_id, plan):
         if row["child_action"] == "create":
             cursor = conn.execute(
                 "INSERT INTO children (given_name, family_name, date_of_birth, nhs_number, local_id) VALUES (?, ?, ?, ?, ?)",
-                [child[name] for name in CHILD_FIELDS])
+                [child[name] for name in CHILD_FIELDS],
+            )
             child_ids[row["group"]] = cursor.lastrowid
             audit_rows.append((user_id, "create child", cursor.lastrowid, f"import line {row['line']}"))
         elif row["child_action"] == "update":
             conn.execute(
                 """UPDATE children SET given_name = ?, family_name = ?, date_of_birth = ?, nhs_number = ?,
                    local_id = ?, updated_at = datetime('now') WHERE id = ?""",
-                [child[name] for name in CHILD_FIELDS] + [row["child_id"]])
+                [child[name] for name in CHILD_FIELDS] + [row["child_id"]],
+            )
             audit_rows.append((user_id, "update child", row["child_id"], f"import line {row['line']}"))
         if row["child_id"]:
             child_ids.setdefault(row["group"], row["child_id"])
@@ -278,20 +347,34 @@ def _apply(db, user_id, plan):
         if row["caseload_action"] == "add":
             conn.execute(
                 "INSERT INTO caseloads (child_id, service_id, practitioner_id, started_on) VALUES (?, ?, ?, ?)",
-                [child_id, row["service"]["id"], row["practitioner_id"], row["started_on"]])
-            audit_rows.append((user_id, "add to caseload", child_id, f"{key} from {row['started_on']} (import line {row['line']})"))
+                [child_id, row["service"]["id"], row["practitioner_id"], row["started_on"]],
+            )
+            audit_rows.append(
+                (
+                    user_id,
+                    "add to caseload",
+                    child_id,
+                    f"{key} from {row['started_on']} (import line {row['line']})",
+                )
+            )
         elif row["caseload_action"] == "update":
-            conn.execute("UPDATE caseloads SET practitioner_id = ?, started_on = ? WHERE id = ?",
-                         [row["practitioner_id"], row["started_on"], row["episode_id"]])
+            conn.execute(
+                "UPDATE caseloads SET practitioner_id = ?, started_on = ? WHERE id = ?",
+                [row["practitioner_id"], row["started_on"], row["episode_id"]],
+            )
             audit_rows.append((user_id, "update caseload", child_id, f"{key} (import line {row['line']})"))
-    conn.executemany("INSERT INTO audit_log (user_id, action, child_id, detail) VALUES (?, ?, ?, ?)", audit_rows)
+    conn.executemany(
+        "INSERT INTO audit_log (user_id, action, child_id, detail) VALUES (?, ?, ?, ?)", audit_rows
+    )
 
 
 def stage(db, user_id, filename, text):
     """Keep a clean upload until the admin confirms it; returns its id. Day-old uploads are dropped."""
     with write_transaction(db):
         db.execute("DELETE FROM import_uploads WHERE created_at < datetime('now', '-1 day')")
-        return db["import_uploads"].insert({"user_id": user_id, "filename": filename, "content": text}).last_pk
+        return (
+            db["import_uploads"].insert({"user_id": user_id, "filename": filename, "content": text}).last_pk
+        )
 
 
 def staged(db, upload_id, user_id):

@@ -3,7 +3,7 @@
 
 def check_digit(first_nine):
     """The check digit for nine digits, or None when no valid number has them (remainder 10)."""
-    total = sum(int(digit) * weight for digit, weight in zip(first_nine, range(10, 1, -1)))
+    total = sum(int(digit) * weight for digit, weight in zip(first_nine, range(10, 1, -1), strict=False))
     digit = 11 - total % 11
     if digit == 11:
         return 0

@@ -3,6 +3,7 @@
 Least privilege: only children on her own open caseloads, only the fields the offline
 caseload and review form show, and the current star of each service she reviews for.
 """
+
 from . import audit, children, stars
 from .db import write_transaction
 from .targets import open_targets

@@ -13,11 +13,15 @@ def _figure_schema():
         "required": ["perspective", "value", "suppressed"],
         "properties": {
             "perspective": {"type": "string", "enum": ["compliance", "impact", "effectiveness"]},
-            "value": {"type": ["number", "null"],
-                      "description": "null when suppressed (or when there is nothing to measure)"},
-            "suppressed": {"type": "boolean",
-                           "description": "true for a count from 1 to threshold-1, or a rate/mean "
-                                          "whose denominator is under the threshold"},
+            "value": {
+                "type": ["number", "null"],
+                "description": "null when suppressed (or when there is nothing to measure)",
+            },
+            "suppressed": {
+                "type": "boolean",
+                "description": "true for a count from 1 to threshold-1, or a rate/mean "
+                "whose denominator is under the threshold",
+            },
         },
     }
 
@@ -40,8 +44,8 @@ def document(measures):
             "title": "Outcomes Star tracker API",
             "version": "1",
             "description": "The balanced-scorecard feed for the area's scorecard spreadsheet or BI tool, "
-                           "and the reviews API the practitioners' tablets use. Measures are defined "
-                           "in DESIGN.md; small numbers are suppressed.",
+            "and the reviews API the practitioners' tablets use. Measures are defined "
+            "in DESIGN.md; small numbers are suppressed.",
         },
         "servers": [{"url": "/api/v1"}],
         "paths": {
@@ -51,28 +55,44 @@ def document(measures):
                     "summary": "The scorecard of one financial quarter or year, per service",
                     "security": [{"bearerToken": []}],
                     "parameters": [
-                        {"name": "period", "in": "query", "required": True,
-                         "description": "A UK financial quarter ('2025-26 Q3' = Oct–Dec 2025) or year "
-                                        "('2025-26' = 1 April 2025 – 31 March 2026).",
-                         "schema": {"type": "string", "pattern": r"^\d{4}-\d{2}( Q[1-4])?$"}},
-                        {"name": "service", "in": "query", "required": False,
-                         "description": "One service's key (e.g. slt); every current service when absent.",
-                         "schema": {"type": "string"}},
-                        {"name": "format", "in": "query", "required": False,
-                         "schema": {"type": "string", "enum": ["json", "csv"], "default": "json"}},
+                        {
+                            "name": "period",
+                            "in": "query",
+                            "required": True,
+                            "description": "A UK financial quarter ('2025-26 Q3' = Oct–Dec 2025) or year "
+                            "('2025-26' = 1 April 2025 – 31 March 2026).",
+                            "schema": {"type": "string", "pattern": r"^\d{4}-\d{2}( Q[1-4])?$"},
+                        },
+                        {
+                            "name": "service",
+                            "in": "query",
+                            "required": False,
+                            "description": "One service's key (e.g. slt); every current service when absent.",
+                            "schema": {"type": "string"},
+                        },
+                        {
+                            "name": "format",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "enum": ["json", "csv"], "default": "json"},
+                        },
                     ],
                     "responses": {
                         "200": {
                             "description": "The scorecard. CSV: one row per period × service × domain "
-                                           "(blank for service-wide) × measure.",
+                            "(blank for service-wide) × measure.",
                             "content": {
                                 "application/json": {"schema": {"$ref": "#/components/schemas/Scorecard"}},
-                                "text/csv": {"schema": {"type": "string"},
-                                             "example": "period,period_start,period_end,service,domain,measure,"
-                                                        "perspective,value,suppressed\r\n"},
+                                "text/csv": {
+                                    "schema": {"type": "string"},
+                                    "example": "period,period_start,period_end,service,domain,measure,"
+                                    "perspective,value,suppressed\r\n",
+                                },
                             },
                         },
-                        "400": _error("Unknown period, service or format; the message says what is accepted."),
+                        "400": _error(
+                            "Unknown period, service or format; the message says what is accepted."
+                        ),
                         "401": _error("Missing, unknown or revoked token."),
                     },
                 }
@@ -82,71 +102,122 @@ def document(measures):
                     "operationId": "createReview",
                     "summary": "Store a review once per client-generated UUID",
                     "description": "For a signed-in practitioner (session cookie) with the X-CSRFToken header. "
-                                   "A re-send with the same UUID and content returns the stored review (200).",
+                    "A re-send with the same UUID and content returns the stored review (200).",
                     "security": [{"session": [], "csrf": []}],
-                    "requestBody": {"required": True, "content": {
-                        "application/json": {"schema": {"$ref": "#/components/schemas/ReviewInput"}}}},
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/ReviewInput"}}
+                        },
+                    },
                     "responses": {
-                        "201": {"description": "Stored", "content": {"application/json": {
-                            "schema": {"$ref": "#/components/schemas/Review"}}}},
-                        "200": {"description": "Already stored with this content", "content": {
-                            "application/json": {"schema": {"$ref": "#/components/schemas/Review"}}}},
+                        "201": {
+                            "description": "Stored",
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/Review"}}
+                            },
+                        },
+                        "200": {
+                            "description": "Already stored with this content",
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/Review"}}
+                            },
+                        },
                         "400": _error("Not a JSON object, or the CSRF token is missing."),
                         "401": _error("Not signed in."),
                         "403": _error("Not a practitioner."),
                         "409": _error("A different review is stored under this UUID."),
-                        "422": {"description": "Bad input: one message list per field (dotted paths)",
-                                "content": {"application/json": {"schema": {
-                                    "$ref": "#/components/schemas/ValidationErrors"}}}},
+                        "422": {
+                            "description": "Bad input: one message list per field (dotted paths)",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/ValidationErrors"}
+                                }
+                            },
+                        },
                     },
                 }
             },
         },
         "components": {
             "securitySchemes": {
-                "bearerToken": {"type": "http", "scheme": "bearer",
-                                "description": "Made with 'flask --app outcomes create-token NAME'."},
+                "bearerToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "Made with 'flask --app outcomes create-token NAME'.",
+                },
                 "session": {"type": "apiKey", "in": "cookie", "name": "session"},
                 "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRFToken"},
             },
             "schemas": {
-                "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
-                "ValidationErrors": {"type": "object", "required": ["errors"], "properties": {"errors": {
-                    "type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}}},
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {"error": {"type": "string"}},
+                },
+                "ValidationErrors": {
+                    "type": "object",
+                    "required": ["errors"],
+                    "properties": {
+                        "errors": {
+                            "type": "object",
+                            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                        }
+                    },
+                },
                 "Figure": _figure_schema(),
                 "Scorecard": {
                     "type": "object",
                     "required": ["period", "generated_at", "threshold", "services"],
                     "properties": {
-                        "period": {"type": "object", "required": ["label", "start", "end"], "properties": {
-                            "label": {"type": "string"},
-                            "start": {"type": "string", "format": "date"},
-                            "end": {"type": "string", "format": "date", "description": "inclusive"}}},
+                        "period": {
+                            "type": "object",
+                            "required": ["label", "start", "end"],
+                            "properties": {
+                                "label": {"type": "string"},
+                                "start": {"type": "string", "format": "date"},
+                                "end": {"type": "string", "format": "date", "description": "inclusive"},
+                            },
+                        },
                         "generated_at": {"type": "string", "format": "date-time"},
                         "threshold": {"type": "integer"},
-                        "services": {"type": "array", "items": {
-                            "type": "object",
-                            "required": ["key", "name", "measures", "domains"],
-                            "properties": {
-                                "key": {"type": "string"},
-                                "name": {"type": "string"},
-                                "measures": _measures_schema(service_measures),
-                                "domains": {"type": "array", "items": {
-                                    "type": "object",
-                                    "required": ["domain", "label", "measures"],
-                                    "properties": {
-                                        "domain": {"type": "string"},
-                                        "label": {"type": "string"},
-                                        "measures": _measures_schema(domain_measures),
-                                    }}},
-                            }}},
+                        "services": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["key", "name", "measures", "domains"],
+                                "properties": {
+                                    "key": {"type": "string"},
+                                    "name": {"type": "string"},
+                                    "measures": _measures_schema(service_measures),
+                                    "domains": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "object",
+                                            "required": ["domain", "label", "measures"],
+                                            "properties": {
+                                                "domain": {"type": "string"},
+                                                "label": {"type": "string"},
+                                                "measures": _measures_schema(domain_measures),
+                                            },
+                                        },
+                                    },
+                                },
+                            },
+                        },
                     },
                 },
-                "Reading": {"oneOf": [
-                    {"type": "integer"},
-                    {"type": "object", "required": ["not_assessed"], "additionalProperties": False,
-                     "properties": {"not_assessed": {"type": "string", "description": "why not"}}},
-                ]},
+                "Reading": {
+                    "oneOf": [
+                        {"type": "integer"},
+                        {
+                            "type": "object",
+                            "required": ["not_assessed"],
+                            "additionalProperties": False,
+                            "properties": {"not_assessed": {"type": "string", "description": "why not"}},
+                        },
+                    ]
+                },
                 "ReviewInput": {
                     "type": "object",
                     "required": ["uuid", "child_id", "service", "date", "readings"],
@@ -156,24 +227,41 @@ def document(measures):
                         "child_id": {"type": "integer"},
                         "service": {"type": "string", "maxLength": 50},
                         "date": {"type": "string", "format": "date", "description": "not in the future"},
-                        "readings": {"type": "object", "description": "domain key -> reading",
-                                     "additionalProperties": {"$ref": "#/components/schemas/Reading"}},
-                        "targets": {"type": "array", "items": {
-                            "type": "object", "required": ["domain", "description", "target_score"],
-                            "additionalProperties": False,
-                            "properties": {
-                                "domain": {"type": "string"},
-                                "description": {"type": "string", "minLength": 3, "maxLength": 1000},
-                                "target_score": {"type": "integer"},
-                                "due_date": {"type": ["string", "null"], "format": "date"}}}},
-                        "target_outcomes": {"type": "array", "items": {
-                            "type": "object", "required": ["target_id", "outcome"],
-                            "additionalProperties": False,
-                            "properties": {
-                                "target_id": {"type": "integer"},
-                                "outcome": {"type": "string",
-                                            "enum": ["met", "partly_met", "not_met", "withdrawn"]},
-                                "reason": {"type": ["string", "null"], "maxLength": 1000}}}},
+                        "readings": {
+                            "type": "object",
+                            "description": "domain key -> reading",
+                            "additionalProperties": {"$ref": "#/components/schemas/Reading"},
+                        },
+                        "targets": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["domain", "description", "target_score"],
+                                "additionalProperties": False,
+                                "properties": {
+                                    "domain": {"type": "string"},
+                                    "description": {"type": "string", "minLength": 3, "maxLength": 1000},
+                                    "target_score": {"type": "integer"},
+                                    "due_date": {"type": ["string", "null"], "format": "date"},
+                                },
+                            },
+                        },
+                        "target_outcomes": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["target_id", "outcome"],
+                                "additionalProperties": False,
+                                "properties": {
+                                    "target_id": {"type": "integer"},
+                                    "outcome": {
+                                        "type": "string",
+                                        "enum": ["met", "partly_met", "not_met", "withdrawn"],
+                                    },
+                                    "reason": {"type": ["string", "null"], "maxLength": 1000},
+                                },
+                            },
+                        },
                         "notes": {"type": "string", "maxLength": 10000},
                         "internal_notes": {"type": "string", "maxLength": 10000},
                         "submit": {"type": "boolean", "default": False},
@@ -182,16 +270,22 @@ def document(measures):
                 "Review": {
                     "type": "object",
                     "properties": {
-                        "id": {"type": "integer"}, "uuid": {"type": "string", "format": "uuid"},
-                        "child_id": {"type": "integer"}, "service": {"type": "string"},
+                        "id": {"type": "integer"},
+                        "uuid": {"type": "string", "format": "uuid"},
+                        "child_id": {"type": "integer"},
+                        "service": {"type": "string"},
                         "date": {"type": "string", "format": "date"},
                         "status": {"type": "string", "enum": ["draft", "submitted"]},
-                        "version": {"type": "integer"}, "is_latest": {"type": "boolean"},
-                        "readings": {"type": "object",
-                                     "additionalProperties": {"$ref": "#/components/schemas/Reading"}},
+                        "version": {"type": "integer"},
+                        "is_latest": {"type": "boolean"},
+                        "readings": {
+                            "type": "object",
+                            "additionalProperties": {"$ref": "#/components/schemas/Reading"},
+                        },
                         "targets": {"type": "array", "items": {"type": "object"}},
                         "target_outcomes": {"type": "array", "items": {"type": "object"}},
-                        "notes": {"type": "string"}, "internal_notes": {"type": "string"},
+                        "notes": {"type": "string"},
+                        "internal_notes": {"type": "string"},
                         "amendment_reason": {"type": ["string", "null"]},
                     },
                 },

@@ -3,6 +3,7 @@
 Labels are `2025-26 Q3` (1 October – 31 December 2025) and `2025-26` (1 April 2025 – 31 March 2026).
 No Flask imports.
 """
+
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta

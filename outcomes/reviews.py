@@ -2,6 +2,7 @@
 
 Functions take plain values and a sqlite-utils Database; no Flask imports.
 """
+
 import hashlib
 import json
 import uuid as uuidlib
@@ -45,9 +46,7 @@ def check_readings(star, readings, errors, prefix="readings"):
         elif reading["score"] is not None and not (
             star["scale_min"] <= reading["score"] <= star["scale_max"]
         ):
-            problems[key] = [
-                f"A reading must be from {star['scale_min']} to {star['scale_max']}."
-            ]
+            problems[key] = [f"A reading must be from {star['scale_min']} to {star['scale_max']}."]
         elif reading["score"] is None and not reading["not_assessed_reason"]:
             problems[key] = ["Say why this domain was not assessed."]
         elif reading["score"] is None and len(reading["not_assessed_reason"]) > 500:
@@ -66,13 +65,9 @@ def check_review(db, user_id, data, existing=None):
     service = services.service_by_key(db, data["service"])
     if service is None:
         raise ValidationError({"service": ["Unknown service."]})
-    child = db.execute(
-        "SELECT id, date_of_birth FROM children WHERE id = ?", [data["child_id"]]
-    ).fetchone()
+    child = db.execute("SELECT id, date_of_birth FROM children WHERE id = ?", [data["child_id"]]).fetchone()
     if child is None or not access.may_review(db, user_id, data["child_id"], service["id"]):
-        raise ValidationError(
-            {"child_id": [f"This child is not on your {service['name']} caseload."]}
-        )
+        raise ValidationError({"child_id": [f"This child is not on your {service['name']} caseload."]})
     version_id = existing["star_version_id"] if existing else stars.current_version_id(db, service["id"])
     star = stars.load_version(db, version_id)
     errors = {}
@@ -240,7 +235,9 @@ def amend_review(db, user_id, review_id, data):
     with write_transaction(db):
         old = get_review(db, review_id)
         if old is None or old["status"] != "submitted" or not old["is_latest"]:
-            raise ValidationError({"review": ["Only the latest version of a submitted review can be amended."]})
+            raise ValidationError(
+                {"review": ["Only the latest version of a submitted review can be amended."]}
+            )
         if not access.may_review(db, user_id, old["child_id"], old["service_id"]):
             raise ValidationError({"review": ["This child is not on your caseload for this service."]})
         star = stars.load_version(db, old["star_version_id"])
@@ -310,8 +307,13 @@ def review_as_dict(db, review_id):
         for key, row in readings_of(db, review_id).items()
     }
     targets = [
-        {"id": row["id"], "domain": row["domain_key"], "description": row["description"],
-         "target_score": row["target_score"], "due_date": row["due_date"]}
+        {
+            "id": row["id"],
+            "domain": row["domain_key"],
+            "description": row["description"],
+            "target_score": row["target_score"],
+            "due_date": row["due_date"],
+        }
         for row in db.query("SELECT * FROM targets WHERE set_in_review_id = ? ORDER BY id", [review_id])
     ]
     outcomes = [
@@ -340,11 +342,35 @@ def review_as_dict(db, review_id):
 
 # --- Bulk history: generated or migrated reviews in big batches --------------------------------
 
-REVIEW_COLUMNS = ("id", "uuid", "series_id", "version", "is_latest", "child_id", "service_id",
-                  "star_version_id", "practitioner_id", "date", "status", "notes", "internal_notes",
-                  "amendment_reason", "content_hash", "submitted_at")
-TARGET_COLUMNS = ("id", "child_id", "service_id", "domain_key", "set_in_review_id", "description",
-                  "start_score", "target_score", "due_date")
+REVIEW_COLUMNS = (
+    "id",
+    "uuid",
+    "series_id",
+    "version",
+    "is_latest",
+    "child_id",
+    "service_id",
+    "star_version_id",
+    "practitioner_id",
+    "date",
+    "status",
+    "notes",
+    "internal_notes",
+    "amendment_reason",
+    "content_hash",
+    "submitted_at",
+)
+TARGET_COLUMNS = (
+    "id",
+    "child_id",
+    "service_id",
+    "domain_key",
+    "set_in_review_id",
+    "description",
+    "start_score",
+    "target_score",
+    "due_date",
+)
 
 
 def next_ids(db):
@@ -357,12 +383,23 @@ def next_ids(db):
 
 def _bulk_review_row(row):
     """A review row as save_review writes it, defaults filled in (submitted, version 1, latest)."""
-    full = {"series_id": row["id"], "version": 1, "is_latest": 1, "status": "submitted", "notes": "",
-            "internal_notes": "", "amendment_reason": None, **row}
+    full = {
+        "series_id": row["id"],
+        "version": 1,
+        "is_latest": 1,
+        "status": "submitted",
+        "notes": "",
+        "internal_notes": "",
+        "amendment_reason": None,
+        **row,
+    }
     full.setdefault("submitted_at", full["date"] if full["status"] == "submitted" else None)
-    full.setdefault("content_hash", hashlib.sha256(
-        f"{full['uuid']}|{full['child_id']}|{full['service_id']}|{full['date']}|{full['version']}".encode()
-    ).hexdigest())
+    full.setdefault(
+        "content_hash",
+        hashlib.sha256(
+            f"{full['uuid']}|{full['child_id']}|{full['service_id']}|{full['date']}|{full['version']}".encode()
+        ).hexdigest(),
+    )
     return tuple(full[column] for column in REVIEW_COLUMNS)
 
 
@@ -386,14 +423,19 @@ def bulk_insert(db, reviews=(), readings=(), targets=(), target_outcomes=(), fam
             (_bulk_review_row(row) for row in reviews),
         )
         db.conn.executemany(
-            "INSERT INTO readings (review_id, domain_id, score, not_assessed_reason) VALUES (?, ?, ?, ?)", readings)
+            "INSERT INTO readings (review_id, domain_id, score, not_assessed_reason) VALUES (?, ?, ?, ?)",
+            readings,
+        )
         db.conn.executemany(
             f"INSERT INTO targets ({', '.join(TARGET_COLUMNS)}) VALUES ({', '.join('?' * len(TARGET_COLUMNS))})",
             (tuple(row[column] for column in TARGET_COLUMNS) for row in targets),
         )
         db.conn.executemany(
             "INSERT INTO target_outcomes (target_id, review_id, outcome, reason, score_at_close) "
-            "VALUES (?, ?, ?, ?, ?)", target_outcomes)
+            "VALUES (?, ?, ?, ?, ?)",
+            target_outcomes,
+        )
         db.conn.executemany(
             "INSERT INTO family_views (review_id, user_id, rating, comment, created_at) VALUES (?, ?, ?, ?, ?)",
-            family_views)
+            family_views,
+        )

@@ -2,6 +2,7 @@
 
 Every query and every page asks these; no SQL or template spells them out again.
 """
+
 from datetime import date, timedelta
 
 

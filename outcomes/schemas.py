@@ -1,4 +1,5 @@
 """Marshmallow schemas: the only door for input. Forms and JSON share them."""
+
 from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
@@ -25,13 +26,17 @@ class ReadingsField(fields.Field):
         for key, reading in value.items():
             if isinstance(reading, int) and not isinstance(reading, bool):
                 readings[key] = {"score": reading, "not_assessed_reason": None}
-            elif isinstance(reading, dict) and set(reading) == {"not_assessed"} and isinstance(
-                reading["not_assessed"], str
+            elif (
+                isinstance(reading, dict)
+                and set(reading) == {"not_assessed"}
+                and isinstance(reading["not_assessed"], str)
             ):
                 # An empty reason is reported with the star's other checks, all at once.
                 readings[key] = {"score": None, "not_assessed_reason": reading["not_assessed"].strip()}
             else:
-                errors[key] = ["A reading must be a whole number on the star's scale, or not assessed with a reason."]
+                errors[key] = [
+                    "A reading must be a whole number on the star's scale, or not assessed with a reason."
+                ]
         if errors:
             raise ValidationError(errors)
         return readings
@@ -124,20 +129,32 @@ def _required(message):
 
 
 class ServiceSchema(Schema):
-    key = fields.String(required=True, validate=validate.Regexp(KEY_PATTERN, error=KEY_MESSAGE),
-                        error_messages=_required("Enter a short key for the service, like slt."))
-    name = fields.String(required=True, validate=validate.Length(min=2, max=100),
-                         error_messages=_required("Enter the service's name."))
+    key = fields.String(
+        required=True,
+        validate=validate.Regexp(KEY_PATTERN, error=KEY_MESSAGE),
+        error_messages=_required("Enter a short key for the service, like slt."),
+    )
+    name = fields.String(
+        required=True,
+        validate=validate.Length(min=2, max=100),
+        error_messages=_required("Enter the service's name."),
+    )
     review_interval_days = fields.Integer(
-        load_default=182, validate=validate.Range(min=7, max=730, error="Choose an interval from 7 to 730 days."),
-        error_messages={"invalid": "Enter the interval as a whole number of days."})
+        load_default=182,
+        validate=validate.Range(min=7, max=730, error="Choose an interval from 7 to 730 days."),
+        error_messages={"invalid": "Enter the interval as a whole number of days."},
+    )
 
 
 class ServiceUpdateSchema(ServiceSchema):
     review_interval_days = fields.Integer(
-        required=True, validate=validate.Range(min=7, max=730, error="Choose an interval from 7 to 730 days."),
-        error_messages={"invalid": "Enter the interval as a whole number of days.",
-                        "required": "Enter the review interval in days."})
+        required=True,
+        validate=validate.Range(min=7, max=730, error="Choose an interval from 7 to 730 days."),
+        error_messages={
+            "invalid": "Enter the interval as a whole number of days.",
+            "required": "Enter the review interval in days.",
+        },
+    )
 
     class Meta:
         exclude = ("key",)
@@ -145,30 +162,48 @@ class ServiceUpdateSchema(ServiceSchema):
 
 class StarDomainSchema(Schema):
     key = fields.String(load_default=None, validate=validate.Regexp(KEY_PATTERN, error=KEY_MESSAGE))
-    label = fields.String(required=True, validate=validate.Length(
-        min=2, max=60, error="Give the domain a label of 2 to 60 characters."),
-        error_messages=_required("Give the domain a short label."))
-    description = fields.String(required=True, validate=validate.Length(
-        min=10, max=400, error="Write a description of 10 to 400 characters that a parent understands."),
-        error_messages=_required("Describe the domain in words a parent understands."))
-    position = fields.Integer(load_default=None, error_messages={"invalid": "Give the position as a whole number."})
+    label = fields.String(
+        required=True,
+        validate=validate.Length(min=2, max=60, error="Give the domain a label of 2 to 60 characters."),
+        error_messages=_required("Give the domain a short label."),
+    )
+    description = fields.String(
+        required=True,
+        validate=validate.Length(
+            min=10, max=400, error="Write a description of 10 to 400 characters that a parent understands."
+        ),
+        error_messages=_required("Describe the domain in words a parent understands."),
+    )
+    position = fields.Integer(
+        load_default=None, error_messages={"invalid": "Give the position as a whole number."}
+    )
 
 
 class StarSchema(Schema):
     """A star's content: its name, scale, the names of its five stages and 4 to 12 domains."""
 
     key = fields.String(load_default=None, validate=validate.Regexp(KEY_PATTERN, error=KEY_MESSAGE))
-    name = fields.String(required=True, validate=validate.Length(min=3, max=80),
-                         error_messages=_required("Give the star a name."))
+    name = fields.String(
+        required=True,
+        validate=validate.Length(min=3, max=80),
+        error_messages=_required("Give the star a name."),
+    )
     scale_min = fields.Integer(load_default=1, validate=validate.Range(min=0, max=10))
     scale_max = fields.Integer(load_default=10, validate=validate.Range(min=4, max=20))
-    stages = fields.List(fields.String(validate=validate.Length(
-        min=2, max=40, error="Give each stage a name of 2 to 40 characters.")), required=True,
-                         validate=validate.Length(equal=5, error="Name all five stages."),
-                         error_messages=_required("Name all five stages."))
-    domains = fields.List(fields.Nested(StarDomainSchema), required=True,
-                          validate=validate.Length(min=4, max=12, error="A star has from 4 to 12 domains."),
-                          error_messages=_required("A star has from 4 to 12 domains."))
+    stages = fields.List(
+        fields.String(
+            validate=validate.Length(min=2, max=40, error="Give each stage a name of 2 to 40 characters.")
+        ),
+        required=True,
+        validate=validate.Length(equal=5, error="Name all five stages."),
+        error_messages=_required("Name all five stages."),
+    )
+    domains = fields.List(
+        fields.Nested(StarDomainSchema),
+        required=True,
+        validate=validate.Length(min=4, max=12, error="A star has from 4 to 12 domains."),
+        error_messages=_required("A star has from 4 to 12 domains."),
+    )
 
     @validates_schema
     def scale_fits_five_stages(self, data, **kwargs):
@@ -190,13 +225,22 @@ class StarSchema(Schema):
 
 
 class StaffSchema(Schema):
-    email = fields.Email(required=True, validate=validate.Length(max=254),
-                         error_messages={"required": "Enter their work email address.",
-                                         "invalid": "Enter an email address, like name@example.org."})
-    name = fields.String(required=True, validate=validate.Length(min=2, max=100),
-                         error_messages=_required("Enter their name."))
-    role = fields.String(required=True, validate=validate.OneOf(STAFF_ROLES, error="Choose a role."),
-                         error_messages=_required("Choose a role."))
+    email = fields.Email(
+        required=True,
+        validate=validate.Length(max=254),
+        error_messages={
+            "required": "Enter their work email address.",
+            "invalid": "Enter an email address, like name@example.org.",
+        },
+    )
+    name = fields.String(
+        required=True, validate=validate.Length(min=2, max=100), error_messages=_required("Enter their name.")
+    )
+    role = fields.String(
+        required=True,
+        validate=validate.OneOf(STAFF_ROLES, error="Choose a role."),
+        error_messages=_required("Choose a role."),
+    )
     practitioner_of = fields.List(fields.Integer(), load_default=list)
     manager_of = fields.List(fields.Integer(), load_default=list)
 
@@ -207,9 +251,11 @@ class StaffUpdateSchema(StaffSchema):
 
 
 class PasswordResetSchema(Schema):
-    password = fields.String(required=True, validate=validate.Length(
-        min=10, max=1000, error="Use at least 10 characters."),
-        error_messages=_required("Choose a password of at least 10 characters."))
+    password = fields.String(
+        required=True,
+        validate=validate.Length(min=10, max=1000, error="Use at least 10 characters."),
+        error_messages=_required("Choose a password of at least 10 characters."),
+    )
     confirm = fields.String(required=True, error_messages=_required("Type the password again."))
 
     @validates_schema
@@ -219,12 +265,19 @@ class PasswordResetSchema(Schema):
 
 
 class ChildSchema(Schema):
-    given_name = fields.String(required=True, validate=validate.Length(min=1, max=100),
-                               error_messages=_required("Enter the child's given name."))
-    family_name = fields.String(required=True, validate=validate.Length(min=1, max=100),
-                                error_messages=_required("Enter the child's family name."))
-    date_of_birth = FlexibleDate(required=True, validate=not_in_future,
-                                 error_messages=_required("Enter the child's date of birth."))
+    given_name = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        error_messages=_required("Enter the child's given name."),
+    )
+    family_name = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        error_messages=_required("Enter the child's family name."),
+    )
+    date_of_birth = FlexibleDate(
+        required=True, validate=not_in_future, error_messages=_required("Enter the child's date of birth.")
+    )
     nhs_number = fields.String(load_default=None, validate=valid_nhs_number)
     local_id = fields.String(load_default=None, validate=validate.Length(min=1, max=50))
 
@@ -245,12 +298,17 @@ class NewChildOnCaseloadSchema(ChildSchema, CaseloadEntrySchema):
 
 
 class ExistingChildOnCaseloadSchema(CaseloadEntrySchema):
-    child = fields.String(required=True, validate=validate.Length(min=1, max=50),
-                          error_messages=_required("Enter the child's record number, NHS number or local id."))
+    child = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=50),
+        error_messages=_required("Enter the child's record number, NHS number or local id."),
+    )
 
 
 class PublishSchema(Schema):
-    service_id = fields.Integer(load_default=None, error_messages={"invalid": "Choose a service from the list."})
+    service_id = fields.Integer(
+        load_default=None, error_messages={"invalid": "Choose a service from the list."}
+    )
 
 
 class ActiveSchema(Schema):
@@ -258,8 +316,10 @@ class ActiveSchema(Schema):
 
 
 class ImportConfirmSchema(Schema):
-    upload_id = fields.Integer(required=True, error_messages={
-        "required": "Upload the file again.", "invalid": "Upload the file again."})
+    upload_id = fields.Integer(
+        required=True,
+        error_messages={"required": "Upload the file again.", "invalid": "Upload the file again."},
+    )
 
 
 class MoveSchema(Schema):
@@ -273,16 +333,20 @@ class DischargeSchema(Schema):
 class ImportRowSchema(ChildSchema):
     """One row of the children import CSV (columns documented in docs/admin.md)."""
 
-    service = fields.String(required=True, validate=validate.Length(max=100),
-                            error_messages=_required("Give the service's key or name."))
+    service = fields.String(
+        required=True,
+        validate=validate.Length(max=100),
+        error_messages=_required("Give the service's key or name."),
+    )
     practitioner_email = fields.Email(load_default=None, error_messages={"invalid": "Not an email address."})
     started_on = FlexibleDate(load_default=None, validate=not_in_future)
 
     @validates_schema
     def some_identifier(self, data, **kwargs):
         if not data.get("nhs_number") and not data.get("local_id"):
-            raise ValidationError("Give an NHS number or a local id, so the child can be matched next time.",
-                                  "nhs_number")
+            raise ValidationError(
+                "Give an NHS number or a local id, so the child can be matched next time.", "nhs_number"
+            )
 
 
 class AuditFilterSchema(Schema):
@@ -300,15 +364,24 @@ class AuditFilterSchema(Schema):
 
 # --- Families: accepting an invitation, the family's view of a review ---------------------------
 
+
 class InvitationAcceptSchema(PasswordResetSchema):
     """A parent or carer accepting an invitation: the code, and the account to use."""
 
-    code = fields.String(required=True, validate=validate.Length(min=1, max=100),
-                         error_messages=_required("Enter the invitation code from the practitioner."))
+    code = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        error_messages=_required("Enter the invitation code from the practitioner."),
+    )
     name = fields.String(load_default="", validate=validate.Length(max=100))
-    email = fields.Email(required=True, validate=validate.Length(max=254),
-                         error_messages={"required": "Enter your email address.",
-                                         "invalid": "Enter an email address, like name@example.org."})
+    email = fields.Email(
+        required=True,
+        validate=validate.Length(max=254),
+        error_messages={
+            "required": "Enter your email address.",
+            "invalid": "Enter an email address, like name@example.org.",
+        },
+    )
 
 
 class FamilyViewSchema(Schema):
@@ -316,18 +389,26 @@ class FamilyViewSchema(Schema):
 
     rating = fields.Integer(
         required=True,
-        validate=validate.Range(min=1, max=5, error="Choose a rating from 1 (very unhappy) to 5 (very happy)."),
-        error_messages={"required": "Choose how happy you are with this review, from 1 to 5.",
-                        "invalid": "Choose a rating from 1 to 5."})
-    comment = fields.String(load_default="", validate=validate.Length(
-        max=2000, error="Keep the comment under 2,000 characters."))
+        validate=validate.Range(
+            min=1, max=5, error="Choose a rating from 1 (very unhappy) to 5 (very happy)."
+        ),
+        error_messages={
+            "required": "Choose how happy you are with this review, from 1 to 5.",
+            "invalid": "Choose a rating from 1 to 5.",
+        },
+    )
+    comment = fields.String(
+        load_default="", validate=validate.Length(max=2000, error="Keep the comment under 2,000 characters.")
+    )
     readings = fields.Dict(
         keys=fields.String(validate=validate.Length(max=50)),
         values=fields.Integer(error_messages={"invalid": "A reading is a whole number on the star's scale."}),
-        load_default=dict)
+        load_default=dict,
+    )
 
 
 # --- Scorecard: the feed's query and the managers' period picker -------------------------------
+
 
 class PeriodField(fields.Field):
     """A financial quarter ('2025-26 Q3') or year ('2025-26'), loaded as a periods.Period."""
@@ -344,11 +425,17 @@ class PeriodField(fields.Field):
 class ScorecardQuerySchema(Schema):
     """GET /api/v1/scorecard's query string. The service key is checked against the database."""
 
-    period = PeriodField(required=True, error_messages=_required(
-        "Give a period: a financial quarter such as '2025-26 Q3' or a financial year such as '2025-26'."))
+    period = PeriodField(
+        required=True,
+        error_messages=_required(
+            "Give a period: a financial quarter such as '2025-26 Q3' or a financial year such as '2025-26'."
+        ),
+    )
     service = fields.String(load_default=None, validate=validate.Length(max=50))
-    format = fields.String(load_default="json", validate=validate.OneOf(
-        ("json", "csv"), error="Give format=json (the default) or format=csv."))
+    format = fields.String(
+        load_default="json",
+        validate=validate.OneOf(("json", "csv"), error="Give format=json (the default) or format=csv."),
+    )
 
 
 class ManagerPeriodSchema(Schema):

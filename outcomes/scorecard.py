@@ -5,6 +5,7 @@ The figures are computed first (`compute`), then published through one function
 or a feed client sees — dashboard, print report, CSV, JSON — comes out of `publish`.
 No Flask imports.
 """
+
 import csv
 import io
 from datetime import datetime, timedelta, timezone
@@ -29,8 +30,11 @@ MEASURES = [
     ("family_ratings", "effectiveness", "count", None),
     ("mean_family_satisfaction", "effectiveness", "mean", "family_ratings"),
 ]
-DOMAIN_MEASURES = [m for m in MEASURES if m[0] in
-                   ("children_with_progress_data", "mean_distance_travelled", "pct_children_improved")]
+DOMAIN_MEASURES = [
+    m
+    for m in MEASURES
+    if m[0] in ("children_with_progress_data", "mean_distance_travelled", "pct_children_improved")
+]
 PERSPECTIVES = ("compliance", "impact", "effectiveness")
 LABELS = {
     "children_reviewed": "Children reviewed",
@@ -48,8 +52,17 @@ LABELS = {
     "family_ratings": "Family ratings",
     "mean_family_satisfaction": "Mean family satisfaction (1–5)",
 }
-CSV_COLUMNS = ["period", "period_start", "period_end", "service", "domain", "measure",
-               "perspective", "value", "suppressed"]
+CSV_COLUMNS = [
+    "period",
+    "period_start",
+    "period_end",
+    "service",
+    "domain",
+    "measure",
+    "perspective",
+    "value",
+    "suppressed",
+]
 
 ACTIVITY_SQL = f"""
 WITH period_reviews AS MATERIALIZED (
@@ -63,7 +76,7 @@ WITH period_reviews AS MATERIALIZED (
 )
 SELECT count(*) AS reviews,
        count(DISTINCT child_id) AS children_reviewed,
-       coalesce(sum(previous IS NULL OR date <= {due_date_sql('previous', ':interval')}), 0)
+       coalesce(sum(previous IS NULL OR date <= {due_date_sql("previous", ":interval")}), 0)
            AS reviews_on_time
 FROM period_reviews
 """
@@ -151,10 +164,12 @@ def services(db):
 
     A person's share is access.managed_services.
     """
-    return list(db.query(
-        "SELECT id, key, name, review_interval_days, star_id FROM services "
-        "WHERE retired_at IS NULL ORDER BY id"
-    ))
+    return list(
+        db.query(
+            "SELECT id, key, name, review_interval_days, star_id FROM services "
+            "WHERE retired_at IS NULL ORDER BY id"
+        )
+    )
 
 
 def _period_params(period):
@@ -172,7 +187,7 @@ def _params(service, period):
 def _one(db, sql, params):
     cursor = db.execute(sql, params)
     names = [column[0] for column in cursor.description]
-    return dict(zip(names, cursor.fetchone()))
+    return dict(zip(names, cursor.fetchone(), strict=False))
 
 
 def _rate(part, whole):
@@ -214,24 +229,34 @@ def _service_figures(db, service, period, family):
     figures["mean_family_satisfaction"] = _mean(family["mean_family_satisfaction"]) if family else None
     domains = []
     for key, label in domain_labels(db, service, progress):
-        row = progress.get(key, {"children_with_progress_data": 0, "mean_distance_travelled": None, "improved": 0})
-        domains.append({"domain": key, "label": label, "figures": {
-            "children_with_progress_data": row["children_with_progress_data"],
-            "mean_distance_travelled": _mean(row["mean_distance_travelled"]),
-            "pct_children_improved": _rate(row["improved"], row["children_with_progress_data"]),
-        }})
+        row = progress.get(
+            key, {"children_with_progress_data": 0, "mean_distance_travelled": None, "improved": 0}
+        )
+        domains.append(
+            {
+                "domain": key,
+                "label": label,
+                "figures": {
+                    "children_with_progress_data": row["children_with_progress_data"],
+                    "mean_distance_travelled": _mean(row["mean_distance_travelled"]),
+                    "pct_children_improved": _rate(row["improved"], row["children_with_progress_data"]),
+                },
+            }
+        )
     return figures, domains
 
 
 def domain_labels(db, service, extra_keys=()):
     """(key, label) of the service's current star in order, then any older keys with data."""
-    rows = list(db.query(
-        """SELECT d.key, d.label, sv.version FROM domains d
+    rows = list(
+        db.query(
+            """SELECT d.key, d.label, sv.version FROM domains d
            JOIN star_versions sv ON sv.id = d.star_version_id
            WHERE sv.star_id = ? AND sv.published_at IS NOT NULL
            ORDER BY sv.version DESC, d.position""",
-        [service["star_id"]],
-    ))
+            [service["star_id"]],
+        )
+    )
     newest = rows[0]["version"] if rows else None
     labels = [(row["key"], row["label"]) for row in rows if row["version"] == newest]
     known = {key for key, _ in labels}
@@ -273,17 +298,22 @@ def scorecard(db, service_rows, period, threshold, now=None):
         "threshold": threshold,
         "services": [],
     }
-    for service, (figures, domains) in zip(service_rows, compute_services(db, service_rows, period)):
-        result["services"].append({
-            "key": service["key"],
-            "name": service["name"],
-            "measures": publish(figures, MEASURES, threshold),
-            "domains": [
-                {"domain": row["domain"], "label": row["label"],
-                 "measures": publish(row["figures"], DOMAIN_MEASURES, threshold)}
-                for row in domains
-            ],
-        })
+    for service, (figures, domains) in zip(service_rows, compute_services(db, service_rows, period), strict=False):
+        result["services"].append(
+            {
+                "key": service["key"],
+                "name": service["name"],
+                "measures": publish(figures, MEASURES, threshold),
+                "domains": [
+                    {
+                        "domain": row["domain"],
+                        "label": row["label"],
+                        "measures": publish(row["figures"], DOMAIN_MEASURES, threshold),
+                    }
+                    for row in domains
+                ],
+            }
+        )
     return result
 
 
@@ -293,8 +323,7 @@ def targets_trend(db, service_rows, period, threshold, count=8):
     trend = {"quarters": [quarter.label for quarter in quarters], "services": {}}
     for service in service_rows:
         trend["services"][service["key"]] = [
-            publish(target_figures(db, service, quarter), MEASURES, threshold)
-            for quarter in quarters
+            publish(target_figures(db, service, quarter), MEASURES, threshold) for quarter in quarters
         ]
     return trend
 
@@ -307,8 +336,12 @@ def csv_rows(card):
         for domain, measures in rows:
             for measure, figure in measures.items():
                 yield {
-                    "period": period["label"], "period_start": period["start"], "period_end": period["end"],
-                    "service": service["key"], "domain": domain, "measure": measure,
+                    "period": period["label"],
+                    "period_start": period["start"],
+                    "period_end": period["end"],
+                    "service": service["key"],
+                    "domain": domain,
+                    "measure": measure,
                     "perspective": figure["perspective"],
                     "value": "" if figure["value"] is None else figure["value"],
                     "suppressed": "true" if figure["suppressed"] else "false",

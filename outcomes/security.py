@@ -1,4 +1,5 @@
 """CSRF protection, secret hashing and the security headers every response carries."""
+
 import hashlib
 import hmac
 import secrets

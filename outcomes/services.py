@@ -1,4 +1,5 @@
 """Services: create, rename, set the review interval, retire. No Flask imports."""
+
 from datetime import date
 
 from marshmallow import ValidationError
@@ -9,14 +10,16 @@ from .db import write_transaction
 def list_services(db, include_retired=True):
     """Services with their star's name and open caseload size, active ones first."""
     retired = "" if include_retired else "WHERE s.retired_at IS NULL"
-    return list(db.query(
-        f"""SELECT s.*, st.name AS star_name,
+    return list(
+        db.query(
+            f"""SELECT s.*, st.name AS star_name,
                    (SELECT count(*) FROM caseloads c
                      WHERE c.service_id = s.id AND c.discharged_on IS NULL) AS open_caseload
             FROM services s LEFT JOIN stars st ON st.id = s.star_id
             {retired}
             ORDER BY s.retired_at IS NOT NULL, s.name"""
-    ))
+        )
+    )
 
 
 def active_services(db):
@@ -39,18 +42,29 @@ def create_service(db, data):
     with write_transaction(db):
         if db.execute("SELECT 1 FROM services WHERE key = ?", [data["key"]]).fetchone():
             raise ValidationError({"key": ["A service already has this key."]})
-        return db["services"].insert({
-            "key": data["key"], "name": data["name"].strip(),
-            "review_interval_days": data["review_interval_days"],
-        }).last_pk
+        return (
+            db["services"]
+            .insert(
+                {
+                    "key": data["key"],
+                    "name": data["name"].strip(),
+                    "review_interval_days": data["review_interval_days"],
+                }
+            )
+            .last_pk
+        )
 
 
 def update_service(db, service_id, data):
     """Rename a service or change its review interval (a loaded ServiceUpdateSchema)."""
     with write_transaction(db):
-        db["services"].update(service_id, {
-            "name": data["name"].strip(), "review_interval_days": data["review_interval_days"],
-        })
+        db["services"].update(
+            service_id,
+            {
+                "name": data["name"].strip(),
+                "review_interval_days": data["review_interval_days"],
+            },
+        )
 
 
 def retire_service(db, service_id, user_id=None, today=None):
@@ -66,13 +80,17 @@ def retire_service(db, service_id, user_id=None, today=None):
         service = get_service(db, service_id)
         if service is None or service["retired_at"]:
             raise ValidationError({"service": ["This service is already retired."]})
-        open_rows = list(db.query(
-            "SELECT id, child_id FROM caseloads WHERE service_id = ? AND discharged_on IS NULL", [service_id]
-        ))
-        db.execute("UPDATE caseloads SET discharged_on = ? WHERE service_id = ? AND discharged_on IS NULL",
-                   [today, service_id])
+        open_rows = list(
+            db.query(
+                "SELECT id, child_id FROM caseloads WHERE service_id = ? AND discharged_on IS NULL",
+                [service_id],
+            )
+        )
+        db.execute(
+            "UPDATE caseloads SET discharged_on = ? WHERE service_id = ? AND discharged_on IS NULL",
+            [today, service_id],
+        )
         db["services"].update(service_id, {"retired_at": today})
         for row in open_rows:
-            audit.record(db, user_id, "discharge", row["child_id"],
-                         f"{service['key']}: service retired")
+            audit.record(db, user_id, "discharge", row["child_id"], f"{service['key']}: service retired")
         return len(open_rows)

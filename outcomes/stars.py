@@ -4,6 +4,7 @@ Wording is this project's own. A version is frozen once it is published or a rev
 saving a frozen star makes the next version. Domain keys carry over between versions: that is
 how readings are compared across them.
 """
+
 import re
 
 from marshmallow import ValidationError
@@ -20,62 +21,146 @@ DEFAULT_STAGES = [
 
 # (service key, service name, star name, [(domain key, label, description)])
 DEFAULT_STARS = [
-    ("slt", "Speech and Language Therapy", "Communication star", [
-        ("attention", "Attention and listening",
-         "How well your child can focus on a person or activity and listen to what is said."),
-        ("understanding", "Understanding words",
-         "How much your child understands of what people say, from single words to instructions."),
-        ("talking", "Talking",
-         "How your child uses words and sentences to tell people what they want, think and feel."),
-        ("speech_sounds", "Speech sounds",
-         "How clearly your child says sounds and words, so that other people understand them."),
-        ("social_communication", "Social communication",
-         "How your child takes turns, shares attention and chats with other people."),
-        ("eating_drinking", "Eating and drinking",
-         "How safely and comfortably your child chews, swallows and drinks."),
-    ]),
-    ("physio", "Physiotherapy", "Moving and doing star", [
-        ("getting_about", "Getting about",
-         "How your child moves from place to place: rolling, crawling, walking or using a chair."),
-        ("balance", "Balance and coordination",
-         "How steady your child is and how well their body parts work together."),
-        ("posture", "Posture",
-         "How your child sits, stands and holds their body during the day."),
-        ("strength", "Strength and stamina",
-         "How strong your child is and how long they can keep going before they tire."),
-        ("comfort", "Comfort and pain",
-         "How comfortable your child is in their body, and how well pain is managed."),
-        ("play_sport", "Joining in play and sport",
-         "How much your child can take part in active play, PE and sport with others."),
-    ]),
-    ("ot", "Occupational Therapy", "Everyday skills star", [
-        ("self_care", "Getting dressed and self-care",
-         "How much your child does for themselves when dressing, washing and using the toilet."),
-        ("hand_skills", "Hand skills and handwriting",
-         "How your child uses their hands for fiddly tasks, tools, drawing and writing."),
-        ("senses", "Senses and regulation",
-         "How your child copes with noise, touch, light and busy places, and calms down."),
-        ("play", "Play",
-         "How your child plays, explores toys and enjoys games, alone and with others."),
-        ("routines", "Daily routines",
-         "How your child manages the steps of the day, like mealtimes, bedtime and getting ready."),
-        ("school_independence", "Independence at school",
-         "How much your child can do at school without an adult's help."),
-    ]),
-    ("social", "Social Care", "Family life star", [
-        ("safety", "Staying safe",
-         "How safe your child is at home, online and out and about, and who keeps them safe."),
-        ("health", "Health",
-         "How well your child's health needs are met, including sleep, food and appointments."),
-        ("family", "Family relationships",
-         "How your child gets on with the people they live with and the family around them."),
-        ("wellbeing", "Feelings and wellbeing",
-         "How happy and settled your child feels, and how they show and manage feelings."),
-        ("community", "Friends and community",
-         "How your child makes friends and joins in clubs, activities and places nearby."),
-        ("living_skills", "Everyday living skills",
-         "How your child is learning to do things for themselves, like shopping or travelling."),
-    ]),
+    (
+        "slt",
+        "Speech and Language Therapy",
+        "Communication star",
+        [
+            (
+                "attention",
+                "Attention and listening",
+                "How well your child can focus on a person or activity and listen to what is said.",
+            ),
+            (
+                "understanding",
+                "Understanding words",
+                "How much your child understands of what people say, from single words to instructions.",
+            ),
+            (
+                "talking",
+                "Talking",
+                "How your child uses words and sentences to tell people what they want, think and feel.",
+            ),
+            (
+                "speech_sounds",
+                "Speech sounds",
+                "How clearly your child says sounds and words, so that other people understand them.",
+            ),
+            (
+                "social_communication",
+                "Social communication",
+                "How your child takes turns, shares attention and chats with other people.",
+            ),
+            (
+                "eating_drinking",
+                "Eating and drinking",
+                "How safely and comfortably your child chews, swallows and drinks.",
+            ),
+        ],
+    ),
+    (
+        "physio",
+        "Physiotherapy",
+        "Moving and doing star",
+        [
+            (
+                "getting_about",
+                "Getting about",
+                "How your child moves from place to place: rolling, crawling, walking or using a chair.",
+            ),
+            (
+                "balance",
+                "Balance and coordination",
+                "How steady your child is and how well their body parts work together.",
+            ),
+            ("posture", "Posture", "How your child sits, stands and holds their body during the day."),
+            (
+                "strength",
+                "Strength and stamina",
+                "How strong your child is and how long they can keep going before they tire.",
+            ),
+            (
+                "comfort",
+                "Comfort and pain",
+                "How comfortable your child is in their body, and how well pain is managed.",
+            ),
+            (
+                "play_sport",
+                "Joining in play and sport",
+                "How much your child can take part in active play, PE and sport with others.",
+            ),
+        ],
+    ),
+    (
+        "ot",
+        "Occupational Therapy",
+        "Everyday skills star",
+        [
+            (
+                "self_care",
+                "Getting dressed and self-care",
+                "How much your child does for themselves when dressing, washing and using the toilet.",
+            ),
+            (
+                "hand_skills",
+                "Hand skills and handwriting",
+                "How your child uses their hands for fiddly tasks, tools, drawing and writing.",
+            ),
+            (
+                "senses",
+                "Senses and regulation",
+                "How your child copes with noise, touch, light and busy places, and calms down.",
+            ),
+            ("play", "Play", "How your child plays, explores toys and enjoys games, alone and with others."),
+            (
+                "routines",
+                "Daily routines",
+                "How your child manages the steps of the day, like mealtimes, bedtime and getting ready.",
+            ),
+            (
+                "school_independence",
+                "Independence at school",
+                "How much your child can do at school without an adult's help.",
+            ),
+        ],
+    ),
+    (
+        "social",
+        "Social Care",
+        "Family life star",
+        [
+            (
+                "safety",
+                "Staying safe",
+                "How safe your child is at home, online and out and about, and who keeps them safe.",
+            ),
+            (
+                "health",
+                "Health",
+                "How well your child's health needs are met, including sleep, food and appointments.",
+            ),
+            (
+                "family",
+                "Family relationships",
+                "How your child gets on with the people they live with and the family around them.",
+            ),
+            (
+                "wellbeing",
+                "Feelings and wellbeing",
+                "How happy and settled your child feels, and how they show and manage feelings.",
+            ),
+            (
+                "community",
+                "Friends and community",
+                "How your child makes friends and joins in clubs, activities and places nearby.",
+            ),
+            (
+                "living_skills",
+                "Everyday living skills",
+                "How your child is learning to do things for themselves, like shopping or travelling.",
+            ),
+        ],
+    ),
 ]
 
 
@@ -87,21 +172,37 @@ def create_star(db, key, name, domains, stages=DEFAULT_STAGES, scale=(1, 10), pu
 
 
 def add_version(db, star_id, version, domains, stages, scale, publish):
-    version_id = db["star_versions"].insert({
-        "star_id": star_id,
-        "version": version,
-        "scale_min": scale[0],
-        "scale_max": scale[1],
-        "published_at": _now(db) if publish else None,
-    }).last_pk
+    version_id = (
+        db["star_versions"]
+        .insert(
+            {
+                "star_id": star_id,
+                "version": version,
+                "scale_min": scale[0],
+                "scale_max": scale[1],
+                "published_at": _now(db) if publish else None,
+            }
+        )
+        .last_pk
+    )
     db["domains"].insert_all(
-        {"star_version_id": version_id, "key": key, "label": label, "description": description,
-         "position": position}
+        {
+            "star_version_id": version_id,
+            "key": key,
+            "label": label,
+            "description": description,
+            "position": position,
+        }
         for position, (key, label, description) in enumerate(domains, start=1)
     )
     db["stages"].insert_all(
-        {"star_version_id": version_id, "position": position, "name": stage_name,
-         "min_score": low, "max_score": high}
+        {
+            "star_version_id": version_id,
+            "position": position,
+            "name": stage_name,
+            "min_score": low,
+            "max_score": high,
+        }
         for position, (stage_name, low, high) in enumerate(stages, start=1)
     )
     return version_id
@@ -117,9 +218,7 @@ def create_default_services(db):
     with write_transaction(db):
         for key, service_name, star_name, domains in DEFAULT_STARS:
             star_id, _ = create_star(db, key, star_name, domains)
-            ids[key] = db["services"].insert(
-                {"key": key, "name": service_name, "star_id": star_id}
-            ).last_pk
+            ids[key] = db["services"].insert({"key": key, "name": service_name, "star_id": star_id}).last_pk
     return ids
 
 
@@ -143,18 +242,28 @@ def load_version(db, version_id):
     ).fetchone()
     if version is None:
         return None
-    domains = list(db.query(
-        "SELECT id, key, label, description FROM domains WHERE star_version_id = ? ORDER BY position",
-        [version_id],
-    ))
-    stages = list(db.query(
-        "SELECT position, name, min_score, max_score FROM stages WHERE star_version_id = ? "
-        "ORDER BY position",
-        [version_id],
-    ))
+    domains = list(
+        db.query(
+            "SELECT id, key, label, description FROM domains WHERE star_version_id = ? ORDER BY position",
+            [version_id],
+        )
+    )
+    stages = list(
+        db.query(
+            "SELECT position, name, min_score, max_score FROM stages WHERE star_version_id = ? "
+            "ORDER BY position",
+            [version_id],
+        )
+    )
     return {
-        "id": version[0], "version": version[1], "scale_min": version[2], "scale_max": version[3],
-        "name": version[4], "key": version[5], "domains": domains, "stages": stages,
+        "id": version[0],
+        "version": version[1],
+        "scale_min": version[2],
+        "scale_max": version[3],
+        "name": version[4],
+        "key": version[5],
+        "domains": domains,
+        "stages": stages,
     }
 
 
@@ -183,15 +292,17 @@ def stage_bands(scale_min, scale_max):
 
 def list_stars(db):
     """Every star with its newest version, whether that is a draft, and the services using it."""
-    return list(db.query(
-        """SELECT s.id, s.key, s.name,
+    return list(
+        db.query(
+            """SELECT s.id, s.key, s.name,
                   (SELECT max(version) FROM star_versions WHERE star_id = s.id) AS latest_version,
                   (SELECT max(version) FROM star_versions
                     WHERE star_id = s.id AND published_at IS NOT NULL) AS published_version,
                   (SELECT group_concat(name, ', ') FROM services
                     WHERE star_id = s.id AND retired_at IS NULL) AS services
            FROM stars s ORDER BY s.name"""
-    ))
+        )
+    )
 
 
 def get_star(db, star_id):
@@ -201,11 +312,13 @@ def get_star(db, star_id):
 
 def versions(db, star_id):
     """The star's versions, newest first, with how many reviews used each."""
-    return list(db.query(
-        """SELECT sv.*, (SELECT count(*) FROM reviews r WHERE r.star_version_id = sv.id) AS reviews
+    return list(
+        db.query(
+            """SELECT sv.*, (SELECT count(*) FROM reviews r WHERE r.star_version_id = sv.id) AS reviews
            FROM star_versions sv WHERE sv.star_id = ? ORDER BY sv.version DESC""",
-        [star_id],
-    ))
+            [star_id],
+        )
+    )
 
 
 def latest_version_id(db, star_id):
@@ -217,11 +330,14 @@ def latest_version_id(db, star_id):
 
 def is_frozen(db, version_id):
     """True once a version is published or any review (draft included) used it."""
-    return db.execute(
-        """SELECT 1 FROM star_versions WHERE id = ? AND (published_at IS NOT NULL
+    return (
+        db.execute(
+            """SELECT 1 FROM star_versions WHERE id = ? AND (published_at IS NOT NULL
              OR EXISTS (SELECT 1 FROM reviews WHERE star_version_id = ?))""",
-        [version_id, version_id],
-    ).fetchone() is not None
+            [version_id, version_id],
+        ).fetchone()
+        is not None
+    )
 
 
 def _domains_in_order(data):
@@ -235,7 +351,7 @@ def _domains_in_order(data):
 
 def _stages(data):
     bands = stage_bands(data["scale_min"], data["scale_max"])
-    return [(name.strip(), low, high) for name, (low, high) in zip(data["stages"], bands)]
+    return [(name.strip(), low, high) for name, (low, high) in zip(data["stages"], bands, strict=False)]
 
 
 def save_new_star(db, data):
@@ -244,9 +360,15 @@ def save_new_star(db, data):
     with write_transaction(db):
         if db.execute("SELECT 1 FROM stars WHERE key = ?", [key]).fetchone():
             raise ValidationError({"key": [f"A star already has the key {key!r}: choose another."]})
-        star_id, _ = create_star(db, key, data["name"].strip(), _domains_in_order(data),
-                                       stages=_stages(data), scale=(data["scale_min"], data["scale_max"]),
-                                       publish=False)
+        star_id, _ = create_star(
+            db,
+            key,
+            data["name"].strip(),
+            _domains_in_order(data),
+            stages=_stages(data),
+            scale=(data["scale_min"], data["scale_max"]),
+            publish=False,
+        )
         return star_id
 
 
@@ -264,11 +386,13 @@ def save_star(db, star_id, data):
             db.execute("DELETE FROM domains WHERE star_version_id = ?", [current])
             db.execute("DELETE FROM stages WHERE star_version_id = ?", [current])
             db.execute("DELETE FROM star_versions WHERE id = ?", [current])
-            number = db.execute("SELECT coalesce(max(version), 0) + 1 FROM star_versions WHERE star_id = ?",
-                                [star_id]).fetchone()[0]
+            number = db.execute(
+                "SELECT coalesce(max(version), 0) + 1 FROM star_versions WHERE star_id = ?", [star_id]
+            ).fetchone()[0]
             return add_version(db, star_id, number, domains, stages, scale, publish=False), False
-        number = db.execute("SELECT coalesce(max(version), 0) + 1 FROM star_versions WHERE star_id = ?",
-                            [star_id]).fetchone()[0]
+        number = db.execute(
+            "SELECT coalesce(max(version), 0) + 1 FROM star_versions WHERE star_id = ?", [star_id]
+        ).fetchone()[0]
         return add_version(db, star_id, number, domains, stages, scale, publish=False), True
 
 
@@ -281,8 +405,10 @@ def publish(db, star_id, service_id=None):
         version_id = latest_version_id(db, star_id)
         if version_id is None:
             raise ValidationError({"star": ["This star has no version to publish."]})
-        db.execute("UPDATE star_versions SET published_at = datetime('now') WHERE id = ? AND published_at IS NULL",
-                   [version_id])
+        db.execute(
+            "UPDATE star_versions SET published_at = datetime('now') WHERE id = ? AND published_at IS NULL",
+            [version_id],
+        )
         if service_id is not None:
             service = db.execute("SELECT retired_at FROM services WHERE id = ?", [service_id]).fetchone()
             if service is None or service[0]:
@@ -294,8 +420,10 @@ def publish(db, star_id, service_id=None):
 def form_values(star_version):
     """A loaded version as the editor's field values (domain keys kept, so they carry over)."""
     return {
-        "name": star_version["name"], "key": star_version["key"],
-        "scale_min": star_version["scale_min"], "scale_max": star_version["scale_max"],
+        "name": star_version["name"],
+        "key": star_version["key"],
+        "scale_min": star_version["scale_min"],
+        "scale_max": star_version["scale_max"],
         "stages": [stage["name"] for stage in star_version["stages"]],
         "domains": [
             {"key": d["key"], "label": d["label"], "description": d["description"], "position": position}

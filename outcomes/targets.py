@@ -1,4 +1,5 @@
 """Targets: what is open for a child, and the outcome to suggest when one is closed."""
+
 from .rules import counted
 
 
@@ -19,29 +20,33 @@ def open_targets(db, child_id, service_id, editing_review_id=None):
     Outcomes recorded by `editing_review_id` (the draft being edited) do not count as
     closing, so the draft's own choices can be changed.
     """
-    return list(db.query(
-        f"""SELECT t.*, o.outcome AS draft_outcome, o.reason AS draft_reason
+    return list(
+        db.query(
+            f"""SELECT t.*, o.outcome AS draft_outcome, o.reason AS draft_reason
            FROM targets t
            JOIN reviews r ON r.id = t.set_in_review_id AND {counted()}
            LEFT JOIN target_outcomes o ON o.target_id = t.id
            WHERE t.child_id = :child AND t.service_id = :service
              AND (o.target_id IS NULL OR o.review_id = :editing)
            ORDER BY t.due_date, t.id""",
-        {"child": child_id, "service": service_id, "editing": editing_review_id or -1},
-    ))
+            {"child": child_id, "service": service_id, "editing": editing_review_id or -1},
+        )
+    )
 
 
 def closed_targets(db, child_id, service_id):
     """Targets closed by a submitted review, newest first, with the outcome and when."""
-    return list(db.query(
-        """SELECT t.*, o.outcome, o.reason, o.score_at_close, r.date AS closed_on
+    return list(
+        db.query(
+            """SELECT t.*, o.outcome, o.reason, o.score_at_close, r.date AS closed_on
            FROM targets t
            JOIN target_outcomes o ON o.target_id = t.id
            JOIN reviews r ON r.id = o.review_id AND r.status = 'submitted'
            WHERE t.child_id = ? AND t.service_id = ?
            ORDER BY r.date DESC, t.id""",
-        [child_id, service_id],
-    ))
+            [child_id, service_id],
+        )
+    )
 
 
 OUTCOME_LABELS = {

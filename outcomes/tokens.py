@@ -1,6 +1,7 @@
 """API tokens for the scorecard feed: made by an admin, shown once, stored only as a hash.
 
 The commands create-token, revoke-token and list-tokens (commands.py) call these."""
+
 from .db import write_transaction
 from .security import hash_secret, new_secret
 
@@ -36,9 +37,12 @@ def token_for(db, token):
     """The live (unrevoked) token row for a presented token, noting its use; None otherwise."""
     if not token:
         return None
-    rows = list(db.query(
-        "SELECT id, name FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL", [hash_secret(token)]
-    ))
+    rows = list(
+        db.query(
+            "SELECT id, name FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL",
+            [hash_secret(token)],
+        )
+    )
     if not rows:
         return None
     with write_transaction(db):

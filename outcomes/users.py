@@ -3,6 +3,7 @@ password links, deactivation). No Flask imports.
 
 Family accounts come from invitations (family.py); admins can only deactivate them here.
 """
+
 from datetime import datetime, timedelta, timezone
 
 from marshmallow import ValidationError
@@ -23,9 +24,11 @@ def create_user(db, email, name, role, password=None, password_hash=None):
     """
     if password:
         password_hash = generate_password_hash(password)
-    return db["users"].insert(
-        {"email": email.strip().lower(), "name": name, "role": role, "password_hash": password_hash}
-    ).last_pk
+    return (
+        db["users"]
+        .insert({"email": email.strip().lower(), "name": name, "role": role, "password_hash": password_hash})
+        .last_pk
+    )
 
 
 def set_password(db, user_id, password):
@@ -65,8 +68,11 @@ def authenticate(db, email, password, now=None):
     if is_locked_out(db, email, now):
         return None
     user = user_by_email(db, email)
-    if user and user["active"] and user["password_hash"] and check_password_hash(
-        user["password_hash"], password
+    if (
+        user
+        and user["active"]
+        and user["password_hash"]
+        and check_password_hash(user["password_hash"], password)
     ):
         db.execute("DELETE FROM login_failures WHERE email = ?", [email.strip()])
         return user
@@ -95,13 +101,15 @@ def _stamp(moment):
 
 def list_people(db):
     """Every account with its service memberships, active accounts first."""
-    return list(db.query(
-        """SELECT u.id, u.email, u.name, u.role, u.active,
+    return list(
+        db.query(
+            """SELECT u.id, u.email, u.name, u.role, u.active,
                   (SELECT group_concat(s.name || ' (' || m.role || ')', ', ')
                      FROM memberships m JOIN services s ON s.id = m.service_id
                     WHERE m.user_id = u.id) AS memberships
            FROM users u ORDER BY u.active DESC, u.role, u.name"""
-    ))
+        )
+    )
 
 
 def get_person(db, user_id):
@@ -125,7 +133,10 @@ def _set_memberships(db, user_id, data):
     _check_services(db, data["manager_of"], "manager_of")
     db.execute("DELETE FROM memberships WHERE user_id = ?", [user_id])
     db["memberships"].insert_all(
-        [{"user_id": user_id, "service_id": sid, "role": "practitioner"} for sid in set(data["practitioner_of"])]
+        [
+            {"user_id": user_id, "service_id": sid, "role": "practitioner"}
+            for sid in set(data["practitioner_of"])
+        ]
         + [{"user_id": user_id, "service_id": sid, "role": "manager"} for sid in set(data["manager_of"])]
     )
 
@@ -163,17 +174,23 @@ def set_active(db, user_id, active, acting_user_id=None):
         db["users"].update(user_id, {"active": 1 if active else 0})
         if not active:
             # Outstanding links die with the account, so reactivating does not revive them.
-            db.execute("UPDATE password_resets SET used_at = ? WHERE user_id = ? AND used_at IS NULL",
-                       [_stamp(datetime.now(timezone.utc)), user_id])
+            db.execute(
+                "UPDATE password_resets SET used_at = ? WHERE user_id = ? AND used_at IS NULL",
+                [_stamp(datetime.now(timezone.utc)), user_id],
+            )
 
 
 def _new_reset(db, user_id, now=None):
     now = now or datetime.now(timezone.utc)
     token = new_secret()
-    db["password_resets"].insert({
-        "user_id": user_id, "token_hash": hash_secret(token),
-        "created_at": _stamp(now), "expires_at": _stamp(now + RESET_LIFETIME),
-    })
+    db["password_resets"].insert(
+        {
+            "user_id": user_id,
+            "token_hash": hash_secret(token),
+            "created_at": _stamp(now),
+            "expires_at": _stamp(now + RESET_LIFETIME),
+        }
+    )
     return token
 
 
@@ -184,20 +201,24 @@ def create_reset(db, user_id, now=None):
         if person is None or not person["active"]:
             raise ValidationError({"user": ["Reactivate the account before sending a password link."]})
         # A new link replaces any earlier one.
-        db.execute("UPDATE password_resets SET used_at = ? WHERE user_id = ? AND used_at IS NULL",
-                   [_stamp(now or datetime.now(timezone.utc)), user_id])
+        db.execute(
+            "UPDATE password_resets SET used_at = ? WHERE user_id = ? AND used_at IS NULL",
+            [_stamp(now or datetime.now(timezone.utc)), user_id],
+        )
         return _new_reset(db, user_id, now)
 
 
 def reset_for_token(db, token, now=None):
     """The unused, unexpired reset row for this token, with the account's email and name; or None."""
     now = now or datetime.now(timezone.utc)
-    rows = list(db.query(
-        """SELECT pr.id, pr.user_id, u.email, u.name FROM password_resets pr
+    rows = list(
+        db.query(
+            """SELECT pr.id, pr.user_id, u.email, u.name FROM password_resets pr
            JOIN users u ON u.id = pr.user_id
            WHERE pr.token_hash = ? AND pr.used_at IS NULL AND pr.expires_at > ? AND u.active = 1""",
-        [hash_secret(token), _stamp(now)],
-    ))
+            [hash_secret(token), _stamp(now)],
+        )
+    )
     return rows[0] if rows else None
 
 

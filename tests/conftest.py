@@ -1,5 +1,6 @@
 """Shared fixtures: an app on a fresh SQLite file per test, a signed-in client, a small world,
 a live server on 127.0.0.1 and headless Chromium for the browser tests."""
+
 import re
 import threading
 from pathlib import Path
@@ -17,8 +18,13 @@ PASSWORD = "correct horse battery"
 PASSWORD_HASH = generate_password_hash(PASSWORD)
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 TABLET = {"width": 820, "height": 1180}
 PHONE = {"width": 390, "height": 844}
@@ -56,21 +62,33 @@ def world(db):
     """Four services with their stars; staff, a family, and three children on caseloads."""
     services = stars.create_default_services(db)
     w = SimpleNamespace(services=services)
-    w.slt = users.create_user(db, "slt@test.example", "Sally SLT", "practitioner", password_hash=PASSWORD_HASH)
-    w.physio = users.create_user(db, "physio@test.example", "Phil Physio", "practitioner", password_hash=PASSWORD_HASH)
-    w.manager = users.create_user(db, "manager@test.example", "Mo Manager", "manager", password_hash=PASSWORD_HASH)
+    w.slt = users.create_user(
+        db, "slt@test.example", "Sally SLT", "practitioner", password_hash=PASSWORD_HASH
+    )
+    w.physio = users.create_user(
+        db, "physio@test.example", "Phil Physio", "practitioner", password_hash=PASSWORD_HASH
+    )
+    w.manager = users.create_user(
+        db, "manager@test.example", "Mo Manager", "manager", password_hash=PASSWORD_HASH
+    )
     w.admin = users.create_user(db, "admin@test.example", "Ada Admin", "admin", password_hash=PASSWORD_HASH)
-    w.family = users.create_user(db, "family@test.example", "Pat Parent", "family", password_hash=PASSWORD_HASH)
-    db["memberships"].insert_all([
-        {"user_id": w.slt, "service_id": services["slt"], "role": "practitioner"},
-        {"user_id": w.physio, "service_id": services["physio"], "role": "practitioner"},
-        {"user_id": w.manager, "service_id": services["slt"], "role": "manager"},
-    ])
+    w.family = users.create_user(
+        db, "family@test.example", "Pat Parent", "family", password_hash=PASSWORD_HASH
+    )
+    db["memberships"].insert_all(
+        [
+            {"user_id": w.slt, "service_id": services["slt"], "role": "practitioner"},
+            {"user_id": w.physio, "service_id": services["physio"], "role": "practitioner"},
+            {"user_id": w.manager, "service_id": services["slt"], "role": "manager"},
+        ]
+    )
     w.amy = _child(db, "Amy", "Able", "2016-05-01")
     w.bob = _child(db, "Bob", "Brown", "2017-02-11")
     w.cat = _child(db, "Cat", "Cole", "2015-09-30")
     for child, service in ((w.amy, "slt"), (w.bob, "slt"), (w.cat, "physio"), (w.amy, "physio")):
-        db["caseloads"].insert({"child_id": child, "service_id": services[service], "started_on": "2024-01-01"})
+        db["caseloads"].insert(
+            {"child_id": child, "service_id": services[service], "started_on": "2024-01-01"}
+        )
     db["family_links"].insert({"user_id": w.family, "child_id": w.amy})
     return w
 
@@ -90,7 +108,9 @@ class Auth:
         return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
 
     def login(self, email, password=PASSWORD):
-        return self.client.post("/login", data={"email": email, "password": password, "csrf_token": self.csrf()})
+        return self.client.post(
+            "/login", data={"email": email, "password": password, "csrf_token": self.csrf()}
+        )
 
     def logout(self):
         return self.client.post("/logout", data={"csrf_token": self.csrf("/")})
@@ -110,6 +130,7 @@ def auth(client):
 
 
 # --- Browser tests -------------------------------------------------------------------------
+
 
 class LiveServer:
     """The app served by werkzeug on 127.0.0.1 in a thread: a secure context for service workers."""
@@ -190,5 +211,8 @@ def axe_violations(page):
     result = page.evaluate(
         "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa', 'wcag22aa']}})"
     )
-    return [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3])
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    return [
+        (v["id"], v["help"], [n["target"] for n in v["nodes"]][:3])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]

@@ -21,40 +21,77 @@ at 2026-04-01 00:00:01 (next year's Q1); E's 02-15 review 2 at 2026-02-20; D's 0
 2026-01-25 (given on version 1, moved to the amendment); C's review: a comment without a rating.
 Physiotherapy has no reviews at all (zero shown).
 """
+
 import uuid
 from datetime import date
 from types import SimpleNamespace
 
 from outcomes import reviews
 
-SLT_DOMAINS = ["attention", "understanding", "talking", "speech_sounds", "social_communication", "eating_drinking"]
+SLT_DOMAINS = [
+    "attention",
+    "understanding",
+    "talking",
+    "speech_sounds",
+    "social_communication",
+    "eating_drinking",
+]
 # Names that must never appear on a manager's page or in the feed.
-NAMES = {"A": "Aurelio", "B": "Bettany", "C": "Cosimo", "D": "Delphine", "E": "Eulalia", "F": "Fenwick", "G": "Gwendolyn"}
+NAMES = {
+    "A": "Aurelio",
+    "B": "Bettany",
+    "C": "Cosimo",
+    "D": "Delphine",
+    "E": "Eulalia",
+    "F": "Fenwick",
+    "G": "Gwendolyn",
+}
 
 
 def readings(score, not_assessed=(), keys=SLT_DOMAINS):
-    return {key: ({"score": None, "not_assessed_reason": "Unwell on the day"} if key in not_assessed
-                  else {"score": score, "not_assessed_reason": None}) for key in keys}
+    return {
+        key: (
+            {"score": None, "not_assessed_reason": "Unwell on the day"}
+            if key in not_assessed
+            else {"score": score, "not_assessed_reason": None}
+        )
+        for key in keys
+    }
 
 
-def save(db, user_id, child_id, day, score, targets=(), outcomes=(), submit=True, not_assessed=(),
-         keys=SLT_DOMAINS):
+def save(
+    db, user_id, child_id, day, score, targets=(), outcomes=(), submit=True, not_assessed=(), keys=SLT_DOMAINS
+):
     data = {
-        "uuid": uuid.uuid4(), "child_id": child_id, "service": "slt", "date": date.fromisoformat(day),
+        "uuid": uuid.uuid4(),
+        "child_id": child_id,
+        "service": "slt",
+        "date": date.fromisoformat(day),
         "readings": readings(score, not_assessed, keys),
-        "targets": [{"domain": domain, "description": f"Work on {domain}", "target_score": target, "due_date": None}
-                    for domain, target in targets],
-        "target_outcomes": [{"target_id": target_id, "outcome": outcome,
-                             "reason": "Family moved school" if outcome == "withdrawn" else None}
-                            for target_id, outcome in outcomes],
-        "notes": "", "internal_notes": "", "submit": submit,
+        "targets": [
+            {"domain": domain, "description": f"Work on {domain}", "target_score": target, "due_date": None}
+            for domain, target in targets
+        ],
+        "target_outcomes": [
+            {
+                "target_id": target_id,
+                "outcome": outcome,
+                "reason": "Family moved school" if outcome == "withdrawn" else None,
+            }
+            for target_id, outcome in outcomes
+        ],
+        "notes": "",
+        "internal_notes": "",
+        "submit": submit,
     }
     review, _ = reviews.save_review(db, user_id, data)
     return review
 
 
 def rate(db, user_id, review_id, rating, created_at):
-    db["family_views"].insert({"review_id": review_id, "user_id": user_id, "rating": rating, "created_at": created_at})
+    db["family_views"].insert(
+        {"review_id": review_id, "user_id": user_id, "rating": rating, "created_at": created_at}
+    )
 
 
 def build(db, world):
@@ -62,32 +99,60 @@ def build(db, world):
     slt, user = world.services["slt"], world.slt
     child = {}
     for letter, given in NAMES.items():
-        child[letter] = db["children"].insert(
-            {"given_name": given, "family_name": "Scorecard", "date_of_birth": "2016-01-01"}).last_pk
+        child[letter] = (
+            db["children"]
+            .insert({"given_name": given, "family_name": "Scorecard", "date_of_birth": "2016-01-01"})
+            .last_pk
+        )
         db["caseloads"].insert({"child_id": child[letter], "service_id": slt, "started_on": "2025-01-01"})
     r = SimpleNamespace()
     r.a1 = save(db, user, child["A"], "2025-09-01", 3, targets=[("talking", 5), ("attention", 6)])
     r.b1 = save(db, user, child["B"], "2025-10-01", 4, targets=[("talking", 6)])
     r.d1 = save(db, user, child["D"], "2025-08-01", 2, targets=[("talking", 5)])
     r.e1 = save(db, user, child["E"], "2025-11-01", 5, targets=[("talking", 7), ("attention", 6)])
-    r.g1 = save(db, user, child["G"], "2025-12-01", 3, targets=[("talking", 4)], not_assessed=["eating_drinking"])
+    r.g1 = save(
+        db, user, child["G"], "2025-12-01", 3, targets=[("talking", 4)], not_assessed=["eating_drinking"]
+    )
     a_targets = {t["domain"]: t["id"] for t in r.a1["targets"]}
     e_targets = {t["domain"]: t["id"] for t in r.e1["targets"]}
-    r.a2 = save(db, user, child["A"], "2026-03-31", 5,
-                outcomes=[(a_targets["talking"], "met"), (a_targets["attention"], "partly_met")])
+    r.a2 = save(
+        db,
+        user,
+        child["A"],
+        "2026-03-31",
+        5,
+        outcomes=[(a_targets["talking"], "met"), (a_targets["attention"], "partly_met")],
+    )
     r.b2 = save(db, user, child["B"], "2026-04-01", 6, outcomes=[(r.b1["targets"][0]["id"], "met")])
     r.c1 = save(db, user, child["C"], "2026-01-15", 5)
     r.d2 = save(db, user, child["D"], "2026-01-20", 4, outcomes=[(r.d1["targets"][0]["id"], "not_met")])
-    r.e2 = save(db, user, child["E"], "2026-02-15", 4,
-                outcomes=[(e_targets["talking"], "withdrawn"), (e_targets["attention"], "not_met")])
+    r.e2 = save(
+        db,
+        user,
+        child["E"],
+        "2026-02-15",
+        4,
+        outcomes=[(e_targets["talking"], "withdrawn"), (e_targets["attention"], "not_met")],
+    )
     r.f1 = save(db, user, child["F"], "2026-02-10", 9, submit=False)
     r.g2 = save(db, user, child["G"], "2026-03-01", 3, outcomes=[(r.g1["targets"][0]["id"], "met")])
     rate(db, world.family, r.a2["id"], 4, "2026-03-31 23:59:59")
     rate(db, world.family, r.b2["id"], 5, "2026-04-01 00:00:01")
     rate(db, world.family, r.e2["id"], 2, "2026-02-20 10:00:00")
     rate(db, world.family, r.d2["id"], 3, "2026-01-25 09:30:00")
-    db["family_views"].insert({"review_id": r.c1["id"], "user_id": world.family, "rating": None,
-                               "comment": "Thanks", "created_at": "2026-01-16 12:00:00"})
-    r.d2_amended = reviews.amend_review(db, user, r.d2["id"], {
-        "readings": readings(6), "notes": "", "internal_notes": "", "amendment_reason": "Scores mistyped"})
+    db["family_views"].insert(
+        {
+            "review_id": r.c1["id"],
+            "user_id": world.family,
+            "rating": None,
+            "comment": "Thanks",
+            "created_at": "2026-01-16 12:00:00",
+        }
+    )
+    r.d2_amended = reviews.amend_review(
+        db,
+        user,
+        r.d2["id"],
+        {"readings": readings(6), "notes": "", "internal_notes": "", "amendment_reason": "Scores mistyped"},
+    )
     return child, r

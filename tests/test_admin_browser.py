@@ -1,14 +1,17 @@
 """In real headless Chromium on a tablet: the admin sets up a new service with its own star, a
 practitioner and a child; the practitioner then signs in and completes a review on that star."""
+
 from conftest import TABLET, axe_violations, sign_in
 
 NEW_PASSWORD = "a brand new long password"
-DOMAINS = [("Getting ready", "How your child gets ready for the day, step by step."),
-           ("Eating", "How your child eats a meal with the family at the table."),
-           ("Sleeping", "How well your child settles and sleeps through the night."),
-           ("Playing", "How your child plays with toys and with other children."),
-           ("Feelings", "How your child shows and manages big feelings."),
-           ("Going out", "How your child copes with shops, buses and busy places.")]
+DOMAINS = [
+    ("Getting ready", "How your child gets ready for the day, step by step."),
+    ("Eating", "How your child eats a meal with the family at the table."),
+    ("Sleeping", "How well your child settles and sleeps through the night."),
+    ("Playing", "How your child plays with toys and with other children."),
+    ("Feelings", "How your child shows and manages big feelings."),
+    ("Going out", "How your child copes with shops, buses and busy places."),
+]
 
 
 def admin_sets_up_early_help(page, base):
@@ -77,7 +80,9 @@ def test_admin_sets_up_a_service_and_the_practitioner_reviews_on_its_new_star(br
     page.click("table.caseload a.row-link:has-text('Dina Das')")
     child_url = page.url
     page.click("text=Start today's review")
-    keys = page.eval_on_selector_all("fieldset.domain input[value='na']", "els => els.map(e => e.name.slice(8))")
+    keys = page.eval_on_selector_all(
+        "fieldset.domain input[value='na']", "els => els.map(e => e.name.slice(8))"
+    )
     assert keys == ["getting_ready", "eating", "sleeping", "playing", "feelings", "going_out"]
     for index, key in enumerate(keys):
         page.click(f"label[for='reading-{key}-{index + 3}']")
@@ -94,7 +99,9 @@ def test_admin_sets_up_a_service_and_the_practitioner_reviews_on_its_new_star(br
     tablet.goto(f"{base}/admin/audit")
     tablet.fill("#child", "9990000018")
     tablet.click("button:has-text('Filter')")
-    actions = tablet.eval_on_selector_all("table.audit tbody tr td:nth-child(3)", "els => els.map(e => e.textContent)")
+    actions = tablet.eval_on_selector_all(
+        "table.audit tbody tr td:nth-child(3)", "els => els.map(e => e.textContent)"
+    )
     assert {"create child", "add to caseload", "view child record", "submit review"} <= set(actions)
 
 
@@ -104,8 +111,15 @@ def test_admin_pages_pass_an_accessibility_audit(tablet, live_server):
     page.wait_for_url(f"{base}/admin/")
     failures = {}
     # The star editor and the caseload page are audited in the set-up test above.
-    for path in ("/admin/", "/admin/services/1", "/admin/stars/1/preview", "/admin/people/new",
-                 "/admin/children/1", "/admin/import", "/admin/audit"):
+    for path in (
+        "/admin/",
+        "/admin/services/1",
+        "/admin/stars/1/preview",
+        "/admin/people/new",
+        "/admin/children/1",
+        "/admin/import",
+        "/admin/audit",
+    ):
         page.goto(f"{base}{path}")
         violations = axe_violations(page)
         if violations:

@@ -1,4 +1,5 @@
 """POST /api/v1/reviews: storing a review once per UUID, and refusing bad input whole."""
+
 import threading
 import uuid
 from datetime import date, timedelta
@@ -8,7 +9,14 @@ from conftest import Auth, row_counts
 
 from outcomes.db import connect
 
-SLT_DOMAINS = ["attention", "understanding", "talking", "speech_sounds", "social_communication", "eating_drinking"]
+SLT_DOMAINS = [
+    "attention",
+    "understanding",
+    "talking",
+    "speech_sounds",
+    "social_communication",
+    "eating_drinking",
+]
 
 
 def review_body(child_id, **overrides):
@@ -18,7 +26,9 @@ def review_body(child_id, **overrides):
         "service": "slt",
         "date": date.today().isoformat(),
         "readings": {key: 3 + index % 4 for index, key in enumerate(SLT_DOMAINS)},
-        "targets": [{"domain": "talking", "description": "Uses two-word phrases at snack time.", "target_score": 6}],
+        "targets": [
+            {"domain": "talking", "description": "Uses two-word phrases at snack time.", "target_score": 6}
+        ],
         "target_outcomes": [],
         "notes": "Seen at nursery.",
         "submit": True,
@@ -119,13 +129,29 @@ BAD_INPUTS = [
     ("readings.talking", {"readings": {**{k: 5 for k in SLT_DOMAINS}, "talking": 0}}, "from 1 to 10"),
     ("readings.talking", {"readings": {**{k: 5 for k in SLT_DOMAINS}, "talking": 11}}, "from 1 to 10"),
     ("readings.talking", {"readings": {**{k: 5 for k in SLT_DOMAINS}, "talking": "seven"}}, "whole number"),
-    ("readings.talking", {"readings": {k: 5 for k in SLT_DOMAINS if k != "talking"}}, "not assessed with a reason"),
-    ("readings.talking", {"readings": {**{k: 5 for k in SLT_DOMAINS}, "talking": {"not_assessed": " "}}}, "Say why"),
+    (
+        "readings.talking",
+        {"readings": {k: 5 for k in SLT_DOMAINS if k != "talking"}},
+        "not assessed with a reason",
+    ),
+    (
+        "readings.talking",
+        {"readings": {**{k: 5 for k in SLT_DOMAINS}, "talking": {"not_assessed": " "}}},
+        "Say why",
+    ),
     ("readings.juggling", {"readings": {**{k: 5 for k in SLT_DOMAINS}, "juggling": 5}}, "Unknown domain"),
     ("date", {"date": (date.today() + timedelta(days=1)).isoformat()}, "future"),
     ("date", {"date": "31/02/2025"}, "Not a valid date"),
-    ("targets.0.target_score", {"targets": [{"domain": "talking", "description": "Says more.", "target_score": 12}]}, "from 1 to 10"),
-    ("targets.0.domain", {"targets": [{"domain": "flying", "description": "Says more.", "target_score": 6}]}, "Unknown domain"),
+    (
+        "targets.0.target_score",
+        {"targets": [{"domain": "talking", "description": "Says more.", "target_score": 12}]},
+        "from 1 to 10",
+    ),
+    (
+        "targets.0.domain",
+        {"targets": [{"domain": "flying", "description": "Says more.", "target_score": 6}]},
+        "Unknown domain",
+    ),
     ("notes", {"notes": "x" * (2 * 1024 * 1024)}, "Longer than maximum length"),
     ("uuid", {"uuid": "not-a-uuid"}, "Not a valid UUID"),
     ("service", {"service": "astrology"}, "Unknown service"),
@@ -161,14 +187,18 @@ def test_outcome_for_another_childs_target_is_refused(slt_client, auth, world, d
     body = review_body(world.amy, target_outcomes=[{"target_id": bobs_target, "outcome": "met"}])
     response = post(slt_client, auth, body)
     assert response.status_code == 422
-    assert "not an open target of this child" in response.get_json()["errors"]["target_outcomes.0.target_id"][0]
+    assert (
+        "not an open target of this child" in response.get_json()["errors"]["target_outcomes.0.target_id"][0]
+    )
     assert row_counts(db) == before
 
 
 def test_withdrawn_outcome_needs_a_reason(slt_client, auth, world, db):
     first = post(slt_client, auth, review_body(world.amy, date="2025-01-10")).get_json()
     before = row_counts(db)
-    body = review_body(world.amy, target_outcomes=[{"target_id": first["targets"][0]["id"], "outcome": "withdrawn"}])
+    body = review_body(
+        world.amy, target_outcomes=[{"target_id": first["targets"][0]["id"], "outcome": "withdrawn"}]
+    )
     response = post(slt_client, auth, body)
     assert response.status_code == 422
     assert "target_outcomes.0.reason" in response.get_json()["errors"]
@@ -179,20 +209,34 @@ def test_closing_a_target_at_the_next_review(slt_client, auth, world, db):
     first = post(slt_client, auth, review_body(world.amy, date="2025-01-10")).get_json()
     target = first["targets"][0]
     readings = dict(first["readings"], talking=6)
-    second = post(slt_client, auth, review_body(
-        world.amy, readings=readings, targets=[],
-        target_outcomes=[{"target_id": target["id"], "outcome": "met"}],
-    ))
+    second = post(
+        slt_client,
+        auth,
+        review_body(
+            world.amy,
+            readings=readings,
+            targets=[],
+            target_outcomes=[{"target_id": target["id"], "outcome": "met"}],
+        ),
+    )
     assert second.status_code == 201
-    row = db.execute("SELECT outcome, score_at_close FROM target_outcomes WHERE target_id = ?", [target["id"]]).fetchone()
+    row = db.execute(
+        "SELECT outcome, score_at_close FROM target_outcomes WHERE target_id = ?", [target["id"]]
+    ).fetchone()
     assert row == ("met", 6)
     # A closed target cannot be closed again.
-    again = post(slt_client, auth, review_body(world.amy, target_outcomes=[{"target_id": target["id"], "outcome": "not_met"}]))
+    again = post(
+        slt_client,
+        auth,
+        review_body(world.amy, target_outcomes=[{"target_id": target["id"], "outcome": "not_met"}]),
+    )
     assert again.status_code == 422
 
 
 def test_json_body_that_is_not_an_object_is_a_400(slt_client, auth):
-    response = slt_client.post("/api/v1/reviews", data="[1,2]", content_type="application/json", headers=auth.headers())
+    response = slt_client.post(
+        "/api/v1/reviews", data="[1,2]", content_type="application/json", headers=auth.headers()
+    )
     assert response.status_code == 400
     assert "JSON object" in response.get_json()["error"]
 

@@ -1,4 +1,5 @@
 """The app factory, the database set-up, the CLI and the README that documents them."""
+
 import re
 import sqlite3
 from pathlib import Path
@@ -40,8 +41,15 @@ def test_secret_key_is_generated_into_the_instance_folder_once(tmp_path):
 def test_seed_demo_creates_the_documented_accounts_and_history(runner, app):
     result = runner.invoke(args=["seed-demo", "--password", "pw-for-test"])
     assert result.exit_code == 0, result.output
-    for email in ["slt@demo.test", "physio@demo.test", "ot@demo.test", "social@demo.test",
-                  "family@demo.test", "manager@demo.test", "admin@demo.test"]:
+    for email in [
+        "slt@demo.test",
+        "physio@demo.test",
+        "ot@demo.test",
+        "social@demo.test",
+        "family@demo.test",
+        "manager@demo.test",
+        "admin@demo.test",
+    ]:
         assert email in result.output
     assert "pw-for-test" in result.output
     db = connect(app.config["DATABASE"])
@@ -51,9 +59,12 @@ def test_seed_demo_creates_the_documented_accounts_and_history(runner, app):
     assert db.execute("SELECT count(*) FROM reviews").fetchone()[0] >= 2 * db["children"].count
     outcomes = {row[0] for row in db.execute("SELECT DISTINCT outcome FROM target_outcomes")}
     assert {"met", "not_met"} <= outcomes
-    assert db.execute(
-        "SELECT max(n) FROM (SELECT count(DISTINCT service_id) AS n FROM caseloads GROUP BY child_id)"
-    ).fetchone()[0] == 3
+    assert (
+        db.execute(
+            "SELECT max(n) FROM (SELECT count(DISTINCT service_id) AS n FROM caseloads GROUP BY child_id)"
+        ).fetchone()[0]
+        == 3
+    )
     first = db.execute("SELECT min(date) FROM reviews").fetchone()[0]
     assert first >= "2025-04"  # about 18 months before today
     db.close()
@@ -63,7 +74,11 @@ def test_seed_demo_creates_the_documented_accounts_and_history(runner, app):
 
 def test_readme_lists_every_cli_command(app):
     readme = (ROOT / "README.md").read_text()
-    ours = [name for name, command in app.cli.commands.items() if command.callback.__module__.startswith("outcomes")]
+    ours = [
+        name
+        for name, command in app.cli.commands.items()
+        if command.callback.__module__.startswith("outcomes")
+    ]
     assert ours
     missing = [name for name in ours if f"flask --app outcomes {name}" not in readme]
     assert missing == []

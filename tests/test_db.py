@@ -1,12 +1,15 @@
 """The write-transaction helper: every way out of it leaves no transaction open."""
+
 import sqlite3
 
 import pytest
 
 from outcomes.db import connect, migrate, write_transaction
 
-ORPHAN_CASELOAD = ("INSERT INTO caseloads (child_id, service_id, started_on) VALUES (?, ?, ?)",
-                   [999, 999, "2026-01-01"])
+ORPHAN_CASELOAD = (
+    "INSERT INTO caseloads (child_id, service_id, started_on) VALUES (?, ?, ?)",
+    [999, 999, "2026-01-01"],
+)
 
 
 @pytest.fixture

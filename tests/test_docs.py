@@ -1,4 +1,5 @@
 """The README and the design document stay true to the code: every module, every measure, no dead link."""
+
 import re
 from pathlib import Path
 
@@ -17,16 +18,20 @@ def modules():
 
 def layout_section():
     text = README.read_text()
-    return text[text.index("## Layout"):]
+    return text[text.index("## Layout") :]
 
 
 @pytest.mark.parametrize("module", modules())
 def test_readme_layout_names_every_module_in_its_own_line(module):
-    lines = [line for line in layout_section().splitlines() if re.search(rf"(^|\s){re.escape(module)}\s", line)]
+    lines = [
+        line for line in layout_section().splitlines() if re.search(rf"(^|\s){re.escape(module)}\s", line)
+    ]
     assert len(lines) == 1, f"README's layout section should describe {module} in one line"
 
 
-@pytest.mark.parametrize("document", ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md"))])
+@pytest.mark.parametrize(
+    "document", ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md"))]
+)
 def test_links_stay_inside_the_repository_and_resolve(document):
     path = ROOT / document
     for target in LINK.findall(path.read_text()):

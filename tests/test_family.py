@@ -1,5 +1,6 @@
 """What a family sees: their own child's star, targets and reviews, their view and rating — and
 nothing of anyone else's child. Also the sign-in throttle every account shares."""
+
 import json
 import re
 import uuid
@@ -17,15 +18,26 @@ SLT = ["attention", "understanding", "talking", "speech_sounds", "social_communi
 PHYSIO = ["getting_about", "balance", "posture", "strength", "comfort", "play_sport"]
 
 
-def submit(db, practitioner, child, service, days_ago, scores, notes="", internal_notes="", submit=True,
-           targets=()):
+def submit(
+    db, practitioner, child, service, days_ago, scores, notes="", internal_notes="", submit=True, targets=()
+):
     """Store a review through the same function the form and the API use; returns its id."""
-    saved, _ = reviews.save_review(db, practitioner, {
-        "uuid": uuid.uuid4(), "child_id": child, "service": service, "date": TODAY - timedelta(days=days_ago),
-        "readings": {key: {"score": score, "not_assessed_reason": None} for key, score in scores.items()},
-        "targets": [dict(target, due_date=None) for target in targets], "target_outcomes": [],
-        "notes": notes, "internal_notes": internal_notes, "submit": submit,
-    })
+    saved, _ = reviews.save_review(
+        db,
+        practitioner,
+        {
+            "uuid": uuid.uuid4(),
+            "child_id": child,
+            "service": service,
+            "date": TODAY - timedelta(days=days_ago),
+            "readings": {key: {"score": score, "not_assessed_reason": None} for key, score in scores.items()},
+            "targets": [dict(target, due_date=None) for target in targets],
+            "target_outcomes": [],
+            "notes": notes,
+            "internal_notes": internal_notes,
+            "submit": submit,
+        },
+    )
     return saved["id"]
 
 
@@ -33,19 +45,45 @@ def submit(db, practitioner, child, service, days_ago, scores, notes="", interna
 def story(db, world):
     """Amy (linked to Pat) has two SLT reviews and one physio review; Bob and Cat are other families'."""
     s = world
-    s.amy_first = submit(db, world.slt, world.amy, "slt", 200, dict(zip(SLT, [2, 3, 2, 3, 2, 4])),
-                         notes="First meeting with Amy and her dad.")
-    s.amy_latest = submit(db, world.slt, world.amy, "slt", 5, dict(zip(SLT, [4, 5, 3, 6, 4, 7])),
-                          notes="Amy asked for a drink with two words.",
-                          internal_notes="STAFF ONLY: referral to safeguarding discussed.",
-                          targets=[{"domain": "talking", "description": "Uses three-word phrases at snack time.",
-                                    "target_score": 6}])
-    s.amy_draft = submit(db, world.slt, world.amy, "slt", 1, dict(zip(SLT, [9] * 6)),
-                         notes="DRAFT NOTE not yet shared", submit=False)
-    s.amy_physio = submit(db, world.physio, world.amy, "physio", 40, dict(zip(PHYSIO, [5] * 6)))
-    s.cat_review = submit(db, world.physio, world.cat, "physio", 3, dict(zip(PHYSIO, [6] * 6)),
-                          notes="Private note about Cat")
-    s.bob_review = submit(db, world.slt, world.bob, "slt", 4, dict(zip(SLT, [5] * 6)), notes="Private note about Bob")
+    s.amy_first = submit(
+        db,
+        world.slt,
+        world.amy,
+        "slt",
+        200,
+        dict(zip(SLT, [2, 3, 2, 3, 2, 4], strict=False)),
+        notes="First meeting with Amy and her dad.",
+    )
+    s.amy_latest = submit(
+        db,
+        world.slt,
+        world.amy,
+        "slt",
+        5,
+        dict(zip(SLT, [4, 5, 3, 6, 4, 7], strict=False)),
+        notes="Amy asked for a drink with two words.",
+        internal_notes="STAFF ONLY: referral to safeguarding discussed.",
+        targets=[
+            {"domain": "talking", "description": "Uses three-word phrases at snack time.", "target_score": 6}
+        ],
+    )
+    s.amy_draft = submit(
+        db,
+        world.slt,
+        world.amy,
+        "slt",
+        1,
+        dict(zip(SLT, [9] * 6, strict=False)),
+        notes="DRAFT NOTE not yet shared",
+        submit=False,
+    )
+    s.amy_physio = submit(db, world.physio, world.amy, "physio", 40, dict(zip(PHYSIO, [5] * 6, strict=False)))
+    s.cat_review = submit(
+        db, world.physio, world.cat, "physio", 3, dict(zip(PHYSIO, [6] * 6, strict=False)), notes="Private note about Cat"
+    )
+    s.bob_review = submit(
+        db, world.slt, world.bob, "slt", 4, dict(zip(SLT, [5] * 6, strict=False)), notes="Private note about Bob"
+    )
     return s
 
 
@@ -56,7 +94,9 @@ def family(client, auth, story):
 
 
 def chart_data(page, key):
-    block = re.search(rf'<script type="application/json" id="star-data-{key}">(.*?)</script>', page.text, re.S)
+    block = re.search(
+        rf'<script type="application/json" id="star-data-{key}">(.*?)</script>', page.text, re.S
+    )
     return json.loads(block.group(1))
 
 
@@ -65,11 +105,14 @@ def view_form(**fields):
 
 
 def post_view(client, auth, review_id, data):
-    return client.post(f"/family/reviews/{review_id}/view",
-                       data=dict(data, csrf_token=auth.csrf(f"/family/reviews/{review_id}/view")))
+    return client.post(
+        f"/family/reviews/{review_id}/view",
+        data=dict(data, csrf_token=auth.csrf(f"/family/reviews/{review_id}/view")),
+    )
 
 
 # --- What the family sees -------------------------------------------------------------------
+
 
 def test_one_linked_child_opens_straight_on_their_page(family, story):
     home = family.get("/family/")
@@ -97,7 +140,9 @@ def test_child_page_shows_the_star_first_and_latest_with_descriptions_and_stages
     assert "Latest reading: 7 – Growing in confidence" in page.text  # eating and drinking, with its stage
     tables = re.findall(r'<table class="readings family-readings">.*?</table>', page.text, re.S)
     table = next(t for t in tables if "Communication star" in t)
-    assert (TODAY - timedelta(days=200)).isoformat() in table and (TODAY - timedelta(days=5)).isoformat() in table
+    assert (TODAY - timedelta(days=200)).isoformat() in table and (
+        TODAY - timedelta(days=5)
+    ).isoformat() in table
 
 
 def test_targets_are_in_plain_words_with_what_happens_next(family, story):
@@ -108,19 +153,33 @@ def test_targets_are_in_plain_words_with_what_happens_next(family, story):
 
 
 def test_timeline_shows_submitted_latest_reviews_and_never_internal_notes(family, story, db):
-    amended = reviews.amend_review(db, story.slt, story.amy_first, {
-        "readings": {key: {"score": 3, "not_assessed_reason": None} for key in SLT},
-        "notes": "First meeting, corrected.", "internal_notes": "STAFF ONLY amended", "amendment_reason": "Typo"})
+    amended = reviews.amend_review(
+        db,
+        story.slt,
+        story.amy_first,
+        {
+            "readings": {key: {"score": 3, "not_assessed_reason": None} for key in SLT},
+            "notes": "First meeting, corrected.",
+            "internal_notes": "STAFF ONLY amended",
+            "amendment_reason": "Typo",
+        },
+    )
     page = family.get(f"/family/children/{story.amy}")
     assert "Amy asked for a drink with two words." in page.text and "First meeting, corrected." in page.text
-    for hidden in ("STAFF ONLY", "DRAFT NOTE", "First meeting with Amy and her dad.", "Private note about Cat",
-                   "Private note about Bob"):
+    for hidden in (
+        "STAFF ONLY",
+        "DRAFT NOTE",
+        "First meeting with Amy and her dad.",
+        "Private note about Cat",
+        "Private note about Bob",
+    ):
         assert hidden not in page.text
     assert f'id="review-{amended["id"]}"' in page.text and f'id="review-{story.amy_first}"' not in page.text
     assert chart_data(page, "slt")["datasets"][0]["data"] == [3] * 6  # the amended version counts
 
 
 # --- Nobody else's child --------------------------------------------------------------------
+
 
 def family_urls(app, child_id, review_id, service_key):
     """Every family route that takes an id, filled with the given ids."""
@@ -153,9 +212,17 @@ def test_every_family_route_is_404_for_a_child_not_linked(app, family, auth, sto
 
 
 def test_drafts_superseded_versions_and_unknown_ids_are_404_too(family, story, db):
-    amended = reviews.amend_review(db, story.slt, story.amy_first, {
-        "readings": {key: {"score": 3, "not_assessed_reason": None} for key in SLT},
-        "notes": "", "internal_notes": "", "amendment_reason": "Typo"})
+    amended = reviews.amend_review(
+        db,
+        story.slt,
+        story.amy_first,
+        {
+            "readings": {key: {"score": 3, "not_assessed_reason": None} for key in SLT},
+            "notes": "",
+            "internal_notes": "",
+            "amendment_reason": "Typo",
+        },
+    )
     for review_id in (story.amy_draft, story.amy_first, 999999):
         assert family.get(f"/family/reviews/{review_id}/view").status_code == 404
     assert family.get(f"/family/reviews/{amended['id']}/view").status_code == 200
@@ -163,7 +230,9 @@ def test_drafts_superseded_versions_and_unknown_ids_are_404_too(family, story, d
     assert family.get(f"/family/children/{story.amy}/print/social").status_code == 404  # no such record
 
 
-@pytest.mark.parametrize("path", ["/caseload", "/children/{amy}", "/reviews/{review}", "/manager/", "/admin/"])
+@pytest.mark.parametrize(
+    "path", ["/caseload", "/children/{amy}", "/reviews/{review}", "/manager/", "/admin/"]
+)
 def test_family_never_opens_staff_pages(family, story, path):
     response = family.get(path.format(amy=story.amy, review=story.amy_latest))
     assert response.status_code in (403, 404)
@@ -173,8 +242,9 @@ def test_family_never_opens_staff_pages(family, story, path):
 def test_family_never_sees_another_familys_view(family, auth, story, db):
     other = users.create_user(db, "grandma@test.example", "Gran", "family", password_hash=PASSWORD_HASH)
     db["family_links"].insert({"user_id": other, "child_id": story.amy})
-    family_domain.save_view(db, other, story.amy_latest,
-                           {"rating": 1, "comment": "Comment from Gran", "readings": {"talking": 9}})
+    family_domain.save_view(
+        db, other, story.amy_latest, {"rating": 1, "comment": "Comment from Gran", "readings": {"talking": 9}}
+    )
     page = family.get(f"/family/children/{story.amy}")
     assert "Comment from Gran" not in page.text
     assert len(chart_data(page, "slt")["datasets"]) == 2  # Gran's view is not drawn as Pat's
@@ -184,10 +254,18 @@ def test_family_never_sees_another_familys_view(family, auth, story, db):
 
 # --- The family's view ----------------------------------------------------------------------
 
+
 def test_family_records_a_view_and_the_practitioner_sees_it(client, family, auth, story, db):
-    saved = post_view(family, auth, story.amy_latest, view_form(
-        rating="4", comment="She talks more at home too.",
-        **{"reading-talking": "5", "reading-attention": "6", "reading-speech_sounds": ""}))
+    saved = post_view(
+        family,
+        auth,
+        story.amy_latest,
+        view_form(
+            rating="4",
+            comment="She talks more at home too.",
+            **{"reading-talking": "5", "reading-attention": "6", "reading-speech_sounds": ""},
+        ),
+    )
     assert saved.status_code == 302
     page = family.get(f"/family/children/{story.amy}")
     datasets = chart_data(page, "slt")["datasets"]
@@ -195,7 +273,12 @@ def test_family_records_a_view_and_the_practitioner_sees_it(client, family, auth
     assert datasets[2]["data"] == [6, None, 5, None, None, None]
     assert "4 out of 5" in page.text and "She talks more at home too." in page.text
     view = db.execute("SELECT user_id, rating, comment, date(created_at) FROM family_views").fetchone()
-    assert view == (story.family, 4, "She talks more at home too.", datetime.now(timezone.utc).date().isoformat())
+    assert view == (
+        story.family,
+        4,
+        "She talks more at home too.",
+        datetime.now(timezone.utc).date().isoformat(),
+    )
     assert db["family_view_readings"].count == 2  # blank readings are not stored
 
     auth.logout()
@@ -209,24 +292,39 @@ def test_family_records_a_view_and_the_practitioner_sees_it(client, family, auth
 
 def test_resaving_within_the_window_replaces_the_view(family, auth, story, db):
     post_view(family, auth, story.amy_latest, view_form(rating="2", **{"reading-talking": "3"}))
-    post_view(family, auth, story.amy_latest, view_form(rating="5", comment="Changed my mind",
-                                                         **{"reading-attention": "8"}))
-    assert db.execute("SELECT count(*), rating, comment FROM family_views").fetchone() == (1, 5, "Changed my mind")
+    post_view(
+        family,
+        auth,
+        story.amy_latest,
+        view_form(rating="5", comment="Changed my mind", **{"reading-attention": "8"}),
+    )
+    assert db.execute("SELECT count(*), rating, comment FROM family_views").fetchone() == (
+        1,
+        5,
+        "Changed my mind",
+    )
     assert family_domain.view_of(db, story.family, story.amy_latest)["readings"] == {"attention": 8}
     form = family.get(f"/family/reviews/{story.amy_latest}/view")
     assert 'value="8" selected' in form.text and 'value="5" checked' in form.text
 
 
-@pytest.mark.parametrize(("field", "changes", "message"), [
-    ("rating", {"rating": "0"}, "Choose a rating from 1 (very unhappy) to 5 (very happy)."),
-    ("rating", {"rating": "6"}, "Choose a rating from 1 (very unhappy) to 5 (very happy)."),
-    ("rating", {"rating": "lots"}, "Choose a rating from 1 to 5."),
-    ("rating", {"rating": ""}, "Choose how happy you are with this review, from 1 to 5."),
-    ("readings-talking", {"reading-talking": "0"}, "Choose a reading from 1 to 10, or leave it blank."),
-    ("readings-talking", {"reading-talking": "11"}, "Choose a reading from 1 to 10, or leave it blank."),
-    ("readings-talking", {"reading-talking": "lots"}, "A reading is a whole number on the star&#39;s scale."),
-    ("comment", {"comment": "x" * 2001}, "Keep the comment under 2,000 characters."),
-])
+@pytest.mark.parametrize(
+    ("field", "changes", "message"),
+    [
+        ("rating", {"rating": "0"}, "Choose a rating from 1 (very unhappy) to 5 (very happy)."),
+        ("rating", {"rating": "6"}, "Choose a rating from 1 (very unhappy) to 5 (very happy)."),
+        ("rating", {"rating": "lots"}, "Choose a rating from 1 to 5."),
+        ("rating", {"rating": ""}, "Choose how happy you are with this review, from 1 to 5."),
+        ("readings-talking", {"reading-talking": "0"}, "Choose a reading from 1 to 10, or leave it blank."),
+        ("readings-talking", {"reading-talking": "11"}, "Choose a reading from 1 to 10, or leave it blank."),
+        (
+            "readings-talking",
+            {"reading-talking": "lots"},
+            "A reading is a whole number on the star&#39;s scale.",
+        ),
+        ("comment", {"comment": "x" * 2001}, "Keep the comment under 2,000 characters."),
+    ],
+)
 def test_bad_view_names_the_field_and_writes_nothing(family, auth, story, db, field, changes, message):
     before = row_counts(db)
     page = post_view(family, auth, story.amy_latest, view_form(**changes))
@@ -236,12 +334,12 @@ def test_bad_view_names_the_field_and_writes_nothing(family, auth, story, db, fi
 
 
 def test_view_window_closes_30_days_after_the_review(family, auth, story, db):
-    on_the_day = submit(db, story.slt, story.bob, "slt", 30, dict(zip(SLT, [5] * 6)))
-    too_late = submit(db, story.slt, story.amy, "slt", 31, dict(zip(SLT, [5] * 6)))
+    on_the_day = submit(db, story.slt, story.bob, "slt", 30, dict(zip(SLT, [5] * 6, strict=False)))
+    too_late = submit(db, story.slt, story.amy, "slt", 31, dict(zip(SLT, [5] * 6, strict=False)))
     db["family_links"].insert({"user_id": story.family, "child_id": story.bob})
     before = row_counts(db)
     form = family.get(f"/family/reviews/{too_late}/view")
-    assert "ended on" in form.text and "<form method=\"post\" novalidate" not in form.text
+    assert "ended on" in form.text and '<form method="post" novalidate' not in form.text
     refused = post_view(family, auth, too_late, view_form())
     assert refused.status_code == 422
     assert "up to 30 days after a review" in refused.text and 'id="review_id-error"' in refused.text
@@ -257,13 +355,17 @@ def test_save_view_refuses_other_childrens_reviews_and_old_ones(db, story):
     before = row_counts(db)
     with pytest.raises(ValidationError) as other_child:
         family_domain.save_view(db, story.family, story.cat_review, data)
-    assert other_child.value.messages == {"review_id": ["This is not a review of a child linked to your account."]}
+    assert other_child.value.messages == {
+        "review_id": ["This is not a review of a child linked to your account."]
+    }
     with pytest.raises(ValidationError) as late:
         family_domain.save_view(db, story.family, story.amy_latest, data, today=TODAY + timedelta(days=26))
     assert list(late.value.messages) == ["review_id"]
     with pytest.raises(ValidationError) as unknown:
         family_domain.save_view(db, story.family, story.amy_latest, dict(data, readings={"getting_about": 5}))
-    assert unknown.value.messages == {"readings": {"getting_about": ["Unknown area for the Communication star."]}}
+    assert unknown.value.messages == {
+        "readings": {"getting_about": ["Unknown area for the Communication star."]}
+    }
     assert row_counts(db) == before
     family_domain.save_view(db, story.family, story.amy_latest, data, today=TODAY + timedelta(days=25))
     assert db["family_views"].count == 1
@@ -271,9 +373,17 @@ def test_save_view_refuses_other_childrens_reviews_and_old_ones(db, story):
 
 def test_view_follows_an_amended_review(family, auth, story, db):
     post_view(family, auth, story.amy_latest, view_form(rating="3", comment="Kept"))
-    amended = reviews.amend_review(db, story.slt, story.amy_latest, {
-        "readings": {key: {"score": 5, "not_assessed_reason": None} for key in SLT},
-        "notes": "", "internal_notes": "", "amendment_reason": "Corrected"})
+    amended = reviews.amend_review(
+        db,
+        story.slt,
+        story.amy_latest,
+        {
+            "readings": {key: {"score": 5, "not_assessed_reason": None} for key in SLT},
+            "notes": "",
+            "internal_notes": "",
+            "amendment_reason": "Corrected",
+        },
+    )
     assert family_domain.view_of(db, story.family, amended["id"])["comment"] == "Kept"
     assert "Kept" in family.get(f"/family/children/{story.amy}").text
 
@@ -287,6 +397,7 @@ def test_print_page_has_one_star_its_table_and_targets(family, story):
 
 
 # --- Sign-in throttle -----------------------------------------------------------------------
+
 
 def refused_page(client, auth, email, password="wrong password"):
     page = auth.login(email, password)
@@ -314,7 +425,10 @@ def test_lockout_ends_after_15_minutes(db, world):
     for _ in range(5):
         assert users.authenticate(db, "family@test.example", "nope", now=start) is None
     assert users.authenticate(db, "family@test.example", PASSWORD, now=start + timedelta(minutes=14)) is None
-    assert users.authenticate(db, "family@test.example", PASSWORD, now=start + timedelta(minutes=16))["id"] == world.family
+    assert (
+        users.authenticate(db, "family@test.example", PASSWORD, now=start + timedelta(minutes=16))["id"]
+        == world.family
+    )
 
 
 def test_failures_older_than_15_minutes_do_not_count(client, auth, db, world):
@@ -324,8 +438,12 @@ def test_failures_older_than_15_minutes_do_not_count(client, auth, db, world):
 
 
 def test_admin_sees_the_familys_view_too(client, auth, story, db):
-    family_domain.save_view(db, story.family, story.amy_latest,
-                           {"rating": 2, "comment": "Too short a visit", "readings": {"talking": 3}})
+    family_domain.save_view(
+        db,
+        story.family,
+        story.amy_latest,
+        {"rating": 2, "comment": "Too short a visit", "readings": {"talking": 3}},
+    )
     auth.login("admin@test.example")
     page = client.get(f"/children/{story.amy}")
     assert page.status_code == 200

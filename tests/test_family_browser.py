@@ -1,4 +1,5 @@
 """Families on a phone (390x844), in real headless Chromium against the live demo server."""
+
 import re
 import uuid
 from datetime import date, timedelta
@@ -18,18 +19,34 @@ def recent_review(live_server):
     """A counted SLT review of the family's first child from two days ago, so the 30-day window is open."""
     db = connect(live_server.app.config["DATABASE"])
     family_id = db.execute("SELECT id FROM users WHERE email = 'family@demo.test'").fetchone()[0]
-    child_id = db.execute("SELECT min(child_id) FROM family_links WHERE user_id = ?", [family_id]).fetchone()[0]
+    child_id = db.execute("SELECT min(child_id) FROM family_links WHERE user_id = ?", [family_id]).fetchone()[
+        0
+    ]
     slt = db.execute("SELECT id FROM users WHERE email = 'slt@demo.test'").fetchone()[0]
     service_id = db.execute("SELECT id FROM services WHERE key = 'slt'").fetchone()[0]
     star = stars.load_version(db, stars.current_version_id(db, service_id))
     keys = [domain["key"] for domain in star["domains"]]
-    saved, _ = reviews.save_review(db, slt, {
-        "uuid": uuid.uuid4(), "child_id": child_id, "service": "slt", "date": date.today() - timedelta(days=2),
-        "readings": {key: {"score": score, "not_assessed_reason": None} for key, score in zip(keys, SCORES)},
-        "targets": [], "target_outcomes": [], "notes": "Lovely session with mum.",
-        "internal_notes": "STAFF ONLY: not for the family", "submit": True,
-    })
-    name = " ".join(db.execute("SELECT given_name, family_name FROM children WHERE id = ?", [child_id]).fetchone())
+    saved, _ = reviews.save_review(
+        db,
+        slt,
+        {
+            "uuid": uuid.uuid4(),
+            "child_id": child_id,
+            "service": "slt",
+            "date": date.today() - timedelta(days=2),
+            "readings": {
+                key: {"score": score, "not_assessed_reason": None} for key, score in zip(keys, SCORES, strict=False)
+            },
+            "targets": [],
+            "target_outcomes": [],
+            "notes": "Lovely session with mum.",
+            "internal_notes": "STAFF ONLY: not for the family",
+            "submit": True,
+        },
+    )
+    name = " ".join(
+        db.execute("SELECT given_name, family_name FROM children WHERE id = ?", [child_id]).fetchone()
+    )
     db.close()
     return {"id": saved["id"], "child_id": child_id, "keys": keys, "name": name}
 
@@ -54,7 +71,9 @@ def test_family_adds_their_view_on_a_phone_and_the_practitioner_sees_it(browser,
     assert [d["label"].split(" (")[0] for d in before] == ["First review", "Latest review"]
     assert before[1]["data"] == SCORES
     assert "STAFF ONLY" not in page.content()
-    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0  # no sideways scroll
+    assert (
+        page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    )  # no sideways scroll
 
     page.click(f"a[href='/family/reviews/{recent_review['id']}/view']")
     page.wait_for_url(f"{base}/family/reviews/{recent_review['id']}/view")
@@ -64,7 +83,9 @@ def test_family_adds_their_view_on_a_phone_and_the_practitioner_sees_it(browser,
     page.fill("#comment", "She is chatting more at home.")
     assert axe_violations(page) == []
     page.click("button:has-text('Save your view')")
-    page.wait_for_url(re.compile(rf".*/family/children/{recent_review['child_id']}#review-{recent_review['id']}$"))
+    page.wait_for_url(
+        re.compile(rf".*/family/children/{recent_review['child_id']}#review-{recent_review['id']}$")
+    )
     assert "Your view is saved" in page.text_content(".flash")
 
     after = datasets(page, "star-slt")
@@ -93,8 +114,12 @@ def test_parent_with_two_children_switches_and_prints_one_a4_page(browser, live_
     # The fullest page the demo makes: the newest review and a family view as well.
     db = connect(live_server.app.config["DATABASE"])
     family_id = db.execute("SELECT id FROM users WHERE email = 'family@demo.test'").fetchone()[0]
-    family.save_view(db, family_id, recent_review["id"], {
-        "rating": 5, "comment": "", "readings": {key: 5 for key in recent_review["keys"]}})
+    family.save_view(
+        db,
+        family_id,
+        recent_review["id"],
+        {"rating": 5, "comment": "", "readings": {key: 5 for key in recent_review["keys"]}},
+    )
     db.close()
     phone = browser.new_context(viewport=PHONE)
     page = phone.new_page()
@@ -113,7 +138,9 @@ def test_parent_with_two_children_switches_and_prints_one_a4_page(browser, live_
     page.click(f"a[href='/family/children/{recent_review['child_id']}/print/slt']")
     page.wait_for_url(f"{base}/family/children/{recent_review['child_id']}/print/slt")
     page.wait_for_selector("canvas.star-chart")
-    assert page.evaluate("Chart.getChart(document.querySelector('canvas.star-chart')).data.datasets.length") == 3
+    assert (
+        page.evaluate("Chart.getChart(document.querySelector('canvas.star-chart')).data.datasets.length") == 3
+    )
     assert page.locator("table.readings thead th").count() == 1 + 4 + 1  # area, 4 reviews, your view
     page.emulate_media(media="print")
     pdf = page.pdf(format="A4", print_background=True)

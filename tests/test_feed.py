@@ -1,5 +1,6 @@
 """The scorecard feed: bearer tokens, the JSON and CSV it returns, its errors, the OpenAPI document,
 and the token commands. Figures come from scorecard_data.py's hand-built history."""
+
 import csv
 import io
 from types import SimpleNamespace
@@ -37,14 +38,26 @@ def test_json_for_a_quarter(client, token):
     assert slt["name"] == "Speech and Language Therapy"
     # See test_scorecard: 5 reviews, 4 on time (suppressed), 80% on time, 40% of 5 targets met.
     assert slt["measures"]["reviews"] == {"perspective": "compliance", "value": 5, "suppressed": False}
-    assert slt["measures"]["reviews_on_time"] == {"perspective": "compliance", "value": None, "suppressed": True}
+    assert slt["measures"]["reviews_on_time"] == {
+        "perspective": "compliance",
+        "value": None,
+        "suppressed": True,
+    }
     assert slt["measures"]["pct_reviews_on_time"]["value"] == 80.0
     assert slt["measures"]["pct_targets_met"] == {"perspective": "impact", "value": 40.0, "suppressed": False}
     assert slt["measures"]["mean_family_satisfaction"]["perspective"] == "effectiveness"
     talking = next(row for row in slt["domains"] if row["domain"] == "talking")
     assert talking["label"] == "Talking"
-    assert talking["measures"]["mean_distance_travelled"] == {"perspective": "impact", "value": None, "suppressed": True}
-    assert body["services"][1]["measures"]["reviews"] == {"perspective": "compliance", "value": 0, "suppressed": False}
+    assert talking["measures"]["mean_distance_travelled"] == {
+        "perspective": "impact",
+        "value": None,
+        "suppressed": True,
+    }
+    assert body["services"][1]["measures"]["reviews"] == {
+        "perspective": "compliance",
+        "value": 0,
+        "suppressed": False,
+    }
 
 
 def test_one_service_and_a_year(client, token):
@@ -64,8 +77,17 @@ def test_csv_carries_the_same_figures_as_json(client, token):
     assert response.mimetype == "text/csv"
     assert 'filename="scorecard-2025-26-Q4.csv"' in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    assert list(rows[0]) == ["period", "period_start", "period_end", "service", "domain", "measure",
-                             "perspective", "value", "suppressed"]
+    assert list(rows[0]) == [
+        "period",
+        "period_start",
+        "period_end",
+        "service",
+        "domain",
+        "measure",
+        "perspective",
+        "value",
+        "suppressed",
+    ]
     from_json = {}
     for service in body["services"]:
         for name, figure in service["measures"].items():
@@ -87,16 +109,21 @@ def test_csv_carries_the_same_figures_as_json(client, token):
 
 def test_the_feed_never_names_a_child(client, token):
     for output in ("json", "csv"):
-        text = client.get(FEED, query_string={"period": "2025-26", "format": output}, headers=bearer(token)).text
+        text = client.get(
+            FEED, query_string={"period": "2025-26", "format": output}, headers=bearer(token)
+        ).text
         assert not any(name in text for name in NAMES.values())
 
 
-@pytest.mark.parametrize(("headers", "message"), [
-    ({}, "Authorization: Bearer"),
-    ({"Authorization": "Bearer "}, "Authorization: Bearer"),
-    ({"Authorization": "Basic dXNlcjpwYXNz"}, "Authorization: Bearer"),
-    ({"Authorization": "Bearer not-a-token"}, "not valid or has been revoked"),
-])
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ({}, "Authorization: Bearer"),
+        ({"Authorization": "Bearer "}, "Authorization: Bearer"),
+        ({"Authorization": "Basic dXNlcjpwYXNz"}, "Authorization: Bearer"),
+        ({"Authorization": "Bearer not-a-token"}, "not valid or has been revoked"),
+    ],
+)
 def test_missing_or_wrong_token_is_401(client, token, headers, message):
     response = client.get(FEED, query_string={"period": "2025-26 Q4"}, headers=headers)
     assert response.status_code == 401
@@ -117,16 +144,27 @@ def test_a_signed_in_manager_still_needs_a_token(client, auth, token):
     assert client.get(FEED, query_string={"period": "2025-26"}).status_code == 401
 
 
-@pytest.mark.parametrize(("query", "message"), [
-    ({}, "period: Give a period: a financial quarter such as '2025-26 Q3' or a financial year such as '2025-26'."),
-    ({"period": "2025-26 Q5"}, "period: Unknown period '2025-26 Q5'. Give a financial quarter such as '2025-26 Q3' "
-                               "or a financial year such as '2025-26'."),
-    ({"period": "2025"}, "Unknown period '2025'"),
-    ({"period": "2025-26", "service": "dentistry"},
-     "service: Unknown service 'dentistry'. Accepted: slt, physio, ot, social."),
-    ({"period": "2025-26", "format": "xlsx"}, "format: Give format=json (the default) or format=csv."),
-    ({"period": "2025-26", "colour": "blue"}, "colour: Unknown field."),
-])
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        (
+            {},
+            "period: Give a period: a financial quarter such as '2025-26 Q3' or a financial year such as '2025-26'.",
+        ),
+        (
+            {"period": "2025-26 Q5"},
+            "period: Unknown period '2025-26 Q5'. Give a financial quarter such as '2025-26 Q3' "
+            "or a financial year such as '2025-26'.",
+        ),
+        ({"period": "2025"}, "Unknown period '2025'"),
+        (
+            {"period": "2025-26", "service": "dentistry"},
+            "service: Unknown service 'dentistry'. Accepted: slt, physio, ot, social.",
+        ),
+        ({"period": "2025-26", "format": "xlsx"}, "format: Give format=json (the default) or format=csv."),
+        ({"period": "2025-26", "colour": "blue"}, "colour: Unknown field."),
+    ],
+)
 def test_bad_query_is_400_saying_what_is_accepted(client, token, db, query, message):
     before = row_counts(db)
     response = client.get(FEED, query_string=query, headers=bearer(token))
@@ -149,7 +187,9 @@ def test_openapi_describes_the_feed_and_the_reviews_api(client):
     assert {"200", "201", "409", "422"} <= set(reviews["responses"])
     body = document["components"]["schemas"]["ReviewInput"]
     assert set(body["required"]) == {"uuid", "child_id", "service", "date", "readings"}
-    measures = document["components"]["schemas"]["Scorecard"]["properties"]["services"]["items"]["properties"]["measures"]
+    measures = document["components"]["schemas"]["Scorecard"]["properties"]["services"]["items"][
+        "properties"
+    ]["measures"]
     assert "pct_targets_met" in measures["properties"]
 
 
@@ -172,12 +212,15 @@ def test_openapi_matches_what_the_feed_returns(client, token):
 
 # --- Token commands ---------------------------------------------------------------------------
 
+
 def test_create_token_prints_it_once_and_stores_only_its_hash(runner, client, db, world):
     result = runner.invoke(args=["create-token", "Scorecard spreadsheet"])
     assert result.exit_code == 0, result.output
     token = result.output.strip().splitlines()[-1]
     assert len(token) >= 40
-    stored = db.execute("SELECT token_hash FROM api_tokens WHERE name = 'Scorecard spreadsheet'").fetchone()[0]
+    stored = db.execute("SELECT token_hash FROM api_tokens WHERE name = 'Scorecard spreadsheet'").fetchone()[
+        0
+    ]
     assert stored == hash_secret(token) and token not in stored
     assert client.get(FEED, query_string={"period": "2025-26"}, headers=bearer(token)).status_code == 200
     assert db.execute("SELECT last_used_at FROM api_tokens").fetchone()[0] is not None
@@ -196,8 +239,14 @@ def test_token_names_are_unique_and_revoking_an_unknown_name_fails(runner, db):
 
 
 def test_the_feed_honours_the_configured_threshold(tmp_path):
-    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "t.sqlite"), "SECRET_KEY": "t",
-                      "SUPPRESSION_THRESHOLD": 3})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE": str(tmp_path / "t.sqlite"),
+            "SECRET_KEY": "t",
+            "SUPPRESSION_THRESHOLD": 3,
+        }
+    )
     db = connect(app.config["DATABASE"])
     services = stars.create_default_services(db)
     world = SimpleNamespace(services=services)
@@ -207,7 +256,10 @@ def test_the_feed_honours_the_configured_threshold(tmp_path):
     build(db, world)
     token = tokens.create_token(db, "t")
     db.close()
-    body = app.test_client().get(FEED, query_string={"period": "2025-26 Q4", "service": "slt"},
-                                 headers=bearer(token)).get_json()
+    body = (
+        app.test_client()
+        .get(FEED, query_string={"period": "2025-26 Q4", "service": "slt"}, headers=bearer(token))
+        .get_json()
+    )
     assert body["threshold"] == 3
     assert body["services"][0]["measures"]["reviews_on_time"]["value"] == 4

@@ -1,5 +1,6 @@
 """The children import: every problem listed and nothing written until the file is clean, then all
 rows at once; re-importing changes nothing; a changed row updates its child."""
+
 import html
 import re
 import sqlite3
@@ -28,15 +29,25 @@ def test_clean_file_imports_children_and_caseload_entries(world, db):
     plan = importer.import_csv(db, world.admin, csv_text(*GOOD))
     assert plan.clean and plan.counts["rows"] == 4
     assert plan.counts["children_created"] == 3 and plan.counts["caseloads_added"] == 4
-    aisha = db.execute("SELECT id, date_of_birth, nhs_number, local_id FROM children WHERE given_name = 'Aisha'").fetchone()
+    aisha = db.execute(
+        "SELECT id, date_of_birth, nhs_number, local_id FROM children WHERE given_name = 'Aisha'"
+    ).fetchone()
     assert aisha[1:] == ("2017-03-14", "9990000018", "A1")
-    assert db.execute("SELECT date_of_birth FROM children WHERE given_name = 'Ben'").fetchone()[0] == "2016-11-02"
-    assert db.execute("SELECT practitioner_id, started_on FROM caseloads WHERE child_id = ?", [aisha[0]]).fetchone() == (
-        world.slt, "2025-09-01")
+    assert (
+        db.execute("SELECT date_of_birth FROM children WHERE given_name = 'Ben'").fetchone()[0]
+        == "2016-11-02"
+    )
+    assert db.execute(
+        "SELECT practitioner_id, started_on FROM caseloads WHERE child_id = ?", [aisha[0]]
+    ).fetchone() == (world.slt, "2025-09-01")
     cara = db.execute("SELECT id FROM children WHERE given_name = 'Cara'").fetchone()[0]
     assert db.execute("SELECT count(*) FROM caseloads WHERE child_id = ?", [cara]).fetchone()[0] == 2
-    assert db.execute("SELECT count(*) FROM audit_log WHERE action = 'create child' AND user_id = ?",
-                      [world.admin]).fetchone()[0] == 3
+    assert (
+        db.execute(
+            "SELECT count(*) FROM audit_log WHERE action = 'create child' AND user_id = ?", [world.admin]
+        ).fetchone()[0]
+        == 3
+    )
 
 
 def test_reimporting_the_same_file_changes_nothing(world, db):
@@ -50,18 +61,22 @@ def test_reimporting_the_same_file_changes_nothing(world, db):
 def test_changed_row_updates_the_child_matched_by_nhs_number_or_local_id(world, db):
     importer.import_csv(db, world.admin, csv_text(*GOOD))
     changed = [
-        "A1-NEW,9990000018,Aisha,Khan-Smith,2017-03-14,slt,,2025-09-01",   # matched by NHS number
-        "A2,,Benjamin,Okoro,2016-11-02,slt,slt@test.example,2025-10-15",   # matched by local id
+        "A1-NEW,9990000018,Aisha,Khan-Smith,2017-03-14,slt,,2025-09-01",  # matched by NHS number
+        "A2,,Benjamin,Okoro,2016-11-02,slt,slt@test.example,2025-10-15",  # matched by local id
     ]
     children_before = db["children"].count
     plan = importer.import_csv(db, world.admin, csv_text(*changed))
     assert plan.clean and plan.counts["children_updated"] == 2 and plan.counts["children_created"] == 0
     assert db["children"].count == children_before
-    assert db.execute("SELECT family_name, local_id FROM children WHERE nhs_number = '9990000018'").fetchone() == (
-        "Khan-Smith", "A1-NEW")
+    assert db.execute(
+        "SELECT family_name, local_id FROM children WHERE nhs_number = '9990000018'"
+    ).fetchone() == ("Khan-Smith", "A1-NEW")
     ben = db.execute("SELECT id, given_name FROM children WHERE local_id = 'A2'").fetchone()
     assert ben[1] == "Benjamin"
-    assert db.execute("SELECT practitioner_id FROM caseloads WHERE child_id = ?", [ben[0]]).fetchone()[0] == world.slt
+    assert (
+        db.execute("SELECT practitioner_id FROM caseloads WHERE child_id = ?", [ben[0]]).fetchone()[0]
+        == world.slt
+    )
     assert db.execute("SELECT count(*) FROM audit_log WHERE action = 'update child'").fetchone()[0] == 2
 
 
@@ -73,22 +88,31 @@ def test_row_for_a_child_already_on_record_joins_them_to_a_new_service(world, db
     assert db.execute("SELECT count(*) FROM caseloads WHERE child_id = ?", [world.cat]).fetchone()[0] == 2
 
 
-@pytest.mark.parametrize(("row", "column", "message"), [
-    ("A9,9990000018,Zed,Zee,2017-13-01,slt,,", "date_of_birth", "real date"),
-    ("A9,9990000018,Zed,Zee,2030-01-01,slt,,", "date_of_birth", "cannot be in the future"),
-    ("A9,9990000017,Zed,Zee,2017-01-01,slt,,", "nhs_number", "check digit is wrong"),
-    ("A9,99900,Zed,Zee,2017-01-01,slt,,", "nhs_number", "10 digits"),
-    ("A9,9990000042,Zed,Zee,2017-01-01,dentistry,,", "service", "Unknown service 'dentistry'"),
-    ("A9,9990000018,,Zee,2017-01-01,slt,,", "given_name", "given name"),
-    ("A9,9990000018,Zed,Zee,,slt,,", "date_of_birth", "date of birth"),
-    ("A9,9990000018,Zed,Zee,2017-01-01,,,", "service", "service's key or name"),
-    (",,Zed,Zee,2017-01-01,slt,,", "nhs_number", "NHS number or a local id"),
-    ("A9,9990000042,Zed,Zee,2017-01-01,slt,physio@test.example,", "practitioner_email", "No active practitioner of Speech"),
-    ("A9,9990000018,Zed,Zee,2017-01-01,slt,not-an-email,", "practitioner_email", "Not an email address"),
-    ("A9,9990000018,Zed,Zee,2017-01-01,slt,,01/01/2017x", "started_on", "real date"),
-    ("A9,9990000018,Zed,Zee,2017-01-01,slt", "", "This row has 6 values"),
-])
-def test_every_problem_is_listed_with_line_and_column_and_nothing_is_imported(world, db, row, column, message):
+@pytest.mark.parametrize(
+    ("row", "column", "message"),
+    [
+        ("A9,9990000018,Zed,Zee,2017-13-01,slt,,", "date_of_birth", "real date"),
+        ("A9,9990000018,Zed,Zee,2030-01-01,slt,,", "date_of_birth", "cannot be in the future"),
+        ("A9,9990000017,Zed,Zee,2017-01-01,slt,,", "nhs_number", "check digit is wrong"),
+        ("A9,99900,Zed,Zee,2017-01-01,slt,,", "nhs_number", "10 digits"),
+        ("A9,9990000042,Zed,Zee,2017-01-01,dentistry,,", "service", "Unknown service 'dentistry'"),
+        ("A9,9990000018,,Zee,2017-01-01,slt,,", "given_name", "given name"),
+        ("A9,9990000018,Zed,Zee,,slt,,", "date_of_birth", "date of birth"),
+        ("A9,9990000018,Zed,Zee,2017-01-01,,,", "service", "service's key or name"),
+        (",,Zed,Zee,2017-01-01,slt,,", "nhs_number", "NHS number or a local id"),
+        (
+            "A9,9990000042,Zed,Zee,2017-01-01,slt,physio@test.example,",
+            "practitioner_email",
+            "No active practitioner of Speech",
+        ),
+        ("A9,9990000018,Zed,Zee,2017-01-01,slt,not-an-email,", "practitioner_email", "Not an email address"),
+        ("A9,9990000018,Zed,Zee,2017-01-01,slt,,01/01/2017x", "started_on", "real date"),
+        ("A9,9990000018,Zed,Zee,2017-01-01,slt", "", "This row has 6 values"),
+    ],
+)
+def test_every_problem_is_listed_with_line_and_column_and_nothing_is_imported(
+    world, db, row, column, message
+):
     before = row_counts(db)
     plan = importer.import_csv(db, world.admin, csv_text(GOOD[0], row, GOOD[2]))
     assert [(p.line, p.column) for p in plan.problems] == [(3, column)]
@@ -97,15 +121,22 @@ def test_every_problem_is_listed_with_line_and_column_and_nothing_is_imported(wo
 
 
 def test_duplicates_and_conflicts_in_the_file_are_problems(world, db):
-    db["children"].insert({"given_name": "Old", "family_name": "Record", "date_of_birth": "2015-01-01",
-                           "nhs_number": "9990000042", "local_id": "OLD1"})
+    db["children"].insert(
+        {
+            "given_name": "Old",
+            "family_name": "Record",
+            "date_of_birth": "2015-01-01",
+            "nhs_number": "9990000042",
+            "local_id": "OLD1",
+        }
+    )
     rows = [
         GOOD[0],
-        GOOD[0],                                                   # line 3: same child and service again
-        "A1,9990000018,Aisha,Khan,2017-03-15,physio,,",            # line 4: same child, different birth date
-        "OLD1,9990000026,Someone,Else,2016-01-01,slt,,",           # line 5: local id of one child, NHS number of another?
-        "OLD1,9990000042,Old,Record,2015-01-01,ot,,",              # line 6: fine on its own
-        "NEW9,9990000042,Old,Record,2015-01-01,physio,,",          # line 7: NHS number on line 6, local id new
+        GOOD[0],  # line 3: same child and service again
+        "A1,9990000018,Aisha,Khan,2017-03-15,physio,,",  # line 4: same child, different birth date
+        "OLD1,9990000026,Someone,Else,2016-01-01,slt,,",  # line 5: local id of one child, NHS number of another?
+        "OLD1,9990000042,Old,Record,2015-01-01,ot,,",  # line 6: fine on its own
+        "NEW9,9990000042,Old,Record,2015-01-01,physio,,",  # line 7: NHS number on line 6, local id new
     ]
     before = row_counts(db)
     plan = importer.check(db, csv_text(*rows))
@@ -125,12 +156,15 @@ def test_nhs_number_of_one_child_and_local_id_of_another_is_a_problem(world, db)
     assert "matches one child and the local id another" in plan.problems[0].message
 
 
-@pytest.mark.parametrize(("text", "column", "message"), [
-    ("", "", "The file is empty"),
-    ("given_name,family_name,date_of_birth,service,colour\n", "colour", "Unknown column"),
-    ("local_id,given_name,family_name,service\n", "date_of_birth", "This column is missing"),
-    ("given_name,family_name,date_of_birth,service\n", "nhs_number", "nhs_number or a local_id column"),
-])
+@pytest.mark.parametrize(
+    ("text", "column", "message"),
+    [
+        ("", "", "The file is empty"),
+        ("given_name,family_name,date_of_birth,service,colour\n", "colour", "Unknown column"),
+        ("local_id,given_name,family_name,service\n", "date_of_birth", "This column is missing"),
+        ("given_name,family_name,date_of_birth,service\n", "nhs_number", "nhs_number or a local_id column"),
+    ],
+)
 def test_header_problems(world, db, text, column, message):
     plan = importer.check(db, text)
     assert any(p.line == 1 and p.column == column and message in p.message for p in plan.problems)
@@ -149,7 +183,9 @@ def test_columns_may_come_in_any_order_with_a_bom_and_spreadsheet_headings(world
     text = "\ufeffService,Given Name,Family Name,Date of Birth,NHS Number\nslt,Aisha,Khan,2017-03-14,999 000 0018\n"
     plan = importer.import_csv(db, world.admin, text)
     assert plan.clean, plan.problems
-    assert db.execute("SELECT nhs_number FROM children WHERE given_name = 'Aisha'").fetchone()[0] == "9990000018"
+    assert (
+        db.execute("SELECT nhs_number FROM children WHERE given_name = 'Aisha'").fetchone()[0] == "9990000018"
+    )
 
 
 def test_the_sample_file_imports_cleanly(world, db):
@@ -163,6 +199,7 @@ def test_the_sample_file_imports_cleanly(world, db):
 
 # --- The upload page ----------------------------------------------------------------------
 
+
 @pytest.fixture
 def admin(client, auth, world):
     auth.login("admin@test.example")
@@ -173,8 +210,11 @@ def upload(client, text, name="children.csv", encoding="utf-8"):
     import io
 
     token = Auth(client).headers()["X-CSRFToken"]
-    return client.post("/admin/import", data={"csrf_token": token, "file": (io.BytesIO(text.encode(encoding)), name)},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/admin/import",
+        data={"csrf_token": token, "file": (io.BytesIO(text.encode(encoding)), name)},
+        content_type="multipart/form-data",
+    )
 
 
 def people_and_children(db):
@@ -233,9 +273,12 @@ def test_another_admins_upload_cannot_be_confirmed(admin, world, db):
     assert response.status_code == 404 and db["children"].count == 3
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"text": "given_name\n\xff", "encoding": "latin-1"}, "not UTF-8"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"text": "given_name\n\xff", "encoding": "latin-1"}, "not UTF-8"),
+    ],
+)
 def test_unreadable_upload_is_refused(admin, db, kwargs, message):
     before = row_counts(db)
     response = upload(admin, **kwargs)

@@ -1,4 +1,5 @@
 """Inviting a parent or carer: a one-time code, valid 7 days, single use, stored hashed."""
+
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -15,19 +16,35 @@ NEW_PASSWORD = "a long family password"
 def invite(client, auth, child_id, email="slt@test.example"):
     """Sign in as staff, press the button on the child's page, and read the code off the page."""
     auth.login(email)
-    page = client.post(f"/children/{child_id}/invitations", data={"csrf_token": auth.csrf(f"/children/{child_id}")})
+    page = client.post(
+        f"/children/{child_id}/invitations", data={"csrf_token": auth.csrf(f"/children/{child_id}")}
+    )
     assert page.status_code == 200
     code = re.search(r'id="invitation-code">([A-Z0-9-]+)<', page.text).group(1)
     auth.logout()
     return code, page
 
 
-def join(client, auth, code, email="new.parent@test.example", name="Nia Parent", password=NEW_PASSWORD,
-         confirm=None):
-    return client.post("/family/join", data={
-        "code": code, "name": name, "email": email, "password": password,
-        "confirm": password if confirm is None else confirm, "csrf_token": auth.csrf("/family/join"),
-    })
+def join(
+    client,
+    auth,
+    code,
+    email="new.parent@test.example",
+    name="Nia Parent",
+    password=NEW_PASSWORD,
+    confirm=None,
+):
+    return client.post(
+        "/family/join",
+        data={
+            "code": code,
+            "name": name,
+            "email": email,
+            "password": password,
+            "confirm": password if confirm is None else confirm,
+            "csrf_token": auth.csrf("/family/join"),
+        },
+    )
 
 
 def test_child_page_has_the_invite_button_for_her_practitioner(client, auth, world):
@@ -42,12 +59,19 @@ def test_code_is_shown_once_and_only_its_hash_is_stored(client, auth, world, db)
     assert re.fullmatch(r"[A-Z2-9]{4}(-[A-Z2-9]{4}){3}", code)
     assert f"/family/join?code={code}" in page.text  # the link to hand over
     assert "shown only once" in page.text
-    row = db.execute("SELECT child_id, code_hash, created_at, expires_at, used_at FROM invitations").fetchone()
+    row = db.execute(
+        "SELECT child_id, code_hash, created_at, expires_at, used_at FROM invitations"
+    ).fetchone()
     assert row[0] == world.bob and row[4] is None
     assert row[1] == hash_secret(code.replace("-", "")) and code.replace("-", "") not in str(row)
     made, expires = (datetime.fromisoformat(value) for value in row[2:4])
     assert expires - made == timedelta(days=7)
-    assert db.execute("SELECT action FROM audit_log WHERE child_id = ? ORDER BY id DESC", [world.bob]).fetchone()[0] == "invite family"
+    assert (
+        db.execute(
+            "SELECT action FROM audit_log WHERE child_id = ? ORDER BY id DESC", [world.bob]
+        ).fetchone()[0]
+        == "invite family"
+    )
 
 
 def test_parent_sets_a_password_and_sees_the_child(client, auth, world, db):
@@ -56,7 +80,9 @@ def test_parent_sets_a_password_and_sees_the_child(client, auth, world, db):
     assert joined.status_code == 302
     user = db.execute("SELECT id, role, name FROM users WHERE email = 'new.parent@test.example'").fetchone()
     assert user[1:] == ("family", "Nia Parent")
-    assert db.execute("SELECT child_id FROM family_links WHERE user_id = ?", [user[0]]).fetchall() == [(world.bob,)]
+    assert db.execute("SELECT child_id FROM family_links WHERE user_id = ?", [user[0]]).fetchall() == [
+        (world.bob,)
+    ]
     assert db.execute("SELECT used_by FROM invitations").fetchone()[0] == user[0]
     home = client.get(joined.location, follow_redirects=True)
     assert "Bob Brown" in home.text and "Amy Able" not in home.text
@@ -103,13 +129,18 @@ def test_wrong_code_is_refused_and_creates_nothing(client, auth, world, db, code
     assert row_counts(db) == before
 
 
-@pytest.mark.parametrize(("field", "changes", "message"), [
-    ("password", {"password": "short"}, "Use at least 10 characters."),
-    ("confirm", {"confirm": "a different long password"}, "The two passwords are different."),
-    ("email", {"email": "not-an-email"}, "Enter an email address"),
-    ("name", {"name": ""}, "Enter your name"),
-])
-def test_bad_account_details_name_the_field_and_keep_the_code(client, auth, world, db, field, changes, message):
+@pytest.mark.parametrize(
+    ("field", "changes", "message"),
+    [
+        ("password", {"password": "short"}, "Use at least 10 characters."),
+        ("confirm", {"confirm": "a different long password"}, "The two passwords are different."),
+        ("email", {"email": "not-an-email"}, "Enter an email address"),
+        ("name", {"name": ""}, "Enter your name"),
+    ],
+)
+def test_bad_account_details_name_the_field_and_keep_the_code(
+    client, auth, world, db, field, changes, message
+):
     code, _ = family.create_invitation(db, world.bob, world.slt)
     before = row_counts(db)
     values = {"email": "new.parent@test.example", "name": "Nia Parent", "password": NEW_PASSWORD}
@@ -125,15 +156,18 @@ def test_existing_family_account_adds_the_child_with_its_password(client, auth, 
     code, _ = family.create_invitation(db, world.bob, world.slt)
     joined = join(client, auth, code, email="FAMILY@test.example", name="", password=PASSWORD)
     assert joined.status_code == 302
-    assert {row[0] for row in db.execute("SELECT child_id FROM family_links WHERE user_id = ?", [world.family])} == {
-        world.amy, world.bob}
+    assert {
+        row[0] for row in db.execute("SELECT child_id FROM family_links WHERE user_id = ?", [world.family])
+    } == {world.amy, world.bob}
     assert db["users"].count == 5  # no second account
 
 
 @pytest.mark.parametrize("email", ["family@test.example", "slt@test.example"])
 def test_existing_account_without_its_password_is_refused(client, auth, world, db, email):
     code, _ = family.create_invitation(db, world.bob, world.slt)
-    password = "not the right password" if email.startswith("family") else PASSWORD  # staff: right password, wrong kind
+    password = (
+        "not the right password" if email.startswith("family") else PASSWORD
+    )  # staff: right password, wrong kind
     before = row_counts(db)
     page = join(client, auth, code, email=email, password=password)
     assert page.status_code == 422
@@ -168,7 +202,13 @@ def test_two_redemptions_of_one_code_make_one_account(db, world):
     from outcomes.schemas import InvitationAcceptSchema
 
     code, _ = family.create_invitation(db, world.bob, world.slt)
-    body = {"code": code, "name": "A", "email": "a@test.example", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    body = {
+        "code": code,
+        "name": "A",
+        "email": "a@test.example",
+        "password": NEW_PASSWORD,
+        "confirm": NEW_PASSWORD,
+    }
     family.redeem(db, InvitationAcceptSchema().load(body))
     with pytest.raises(ValidationError) as refused:
         family.redeem(db, InvitationAcceptSchema().load(dict(body, email="b@test.example")))

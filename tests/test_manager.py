@@ -1,5 +1,6 @@
 """The managers' scorecard pages: who sees which services, what the figures read, the CSV and the
 print report. Figures come from scorecard_data.py's hand-built history (see test_scorecard)."""
+
 import json
 import re
 from datetime import date
@@ -19,11 +20,15 @@ def history(db, world):
 def figure_cells(html, key):
     """{measure: text} of one service's figure tables."""
     section = html.split(f'id="service-{key}"', 1)[1].split('class="scorecard-service"', 1)[0]
-    return dict(re.findall(r'<tr data-measure="(\w+)"><th scope="row">[^<]+</th><td>([^<]*)</td></tr>', section))
+    return dict(
+        re.findall(r'<tr data-measure="(\w+)"><th scope="row">[^<]+</th><td>([^<]*)</td></tr>', section)
+    )
 
 
 def chart(html, chart_id):
-    return json.loads(re.search(rf'<script type="application/json" id="{chart_id}">(.*?)</script>', html, re.S).group(1))
+    return json.loads(
+        re.search(rf'<script type="application/json" id="{chart_id}">(.*?)</script>', html, re.S).group(1)
+    )
 
 
 def test_manager_sees_only_the_services_she_manages(client, auth, history):
@@ -64,17 +69,27 @@ def test_figures_grouped_by_perspective_with_small_numbers_suppressed(client, au
     html = client.get("/manager/", query_string={"period": "2025-26 Q4"}).text
     cells = figure_cells(html, "slt")
     assert cells["children_reviewed"] == "5"
-    assert cells["reviews_on_time"] == "fewer than 5"       # 4
+    assert cells["reviews_on_time"] == "fewer than 5"  # 4
     assert cells["pct_reviews_on_time"] == "80.0%"
-    assert cells["targets_met"] == "fewer than 5"           # 2
+    assert cells["targets_met"] == "fewer than 5"  # 2
     assert cells["pct_targets_met"] == "40.0%"
     assert cells["mean_distance_travelled"] == "fewer than 5"  # a mean over 4 children
     assert cells["family_ratings"] == "fewer than 5"
-    captions = re.findall(r'<table class="figures" data-perspective="(\w+)">\s*<caption>(\w+)</caption>', html)
-    assert captions == [("compliance", "Compliance"), ("impact", "Impact"), ("effectiveness", "Effectiveness")]
+    captions = re.findall(
+        r'<table class="figures" data-perspective="(\w+)">\s*<caption>(\w+)</caption>', html
+    )
+    assert captions == [
+        ("compliance", "Compliance"),
+        ("impact", "Impact"),
+        ("effectiveness", "Effectiveness"),
+    ]
     compliance = html.split('data-perspective="compliance"')[1].split("</table>")[0]
     assert re.findall(r'data-measure="(\w+)"', compliance) == [
-        "children_reviewed", "reviews", "reviews_on_time", "pct_reviews_on_time"]
+        "children_reviewed",
+        "reviews",
+        "reviews_on_time",
+        "pct_reviews_on_time",
+    ]
 
 
 def test_the_year_reads_differently_from_its_last_quarter(client, auth, history):
@@ -99,11 +114,16 @@ def test_charts_carry_the_feeds_figures_with_tables_beside_them(client, auth, db
     assert trend["datasets"][0]["data"] == [None] * 6 + [40.0, None]
     rows = re.findall(r"<tr><th scope=\"row\">(\d{4}-\d\d Q\d)</th><td>[^<]*</td><td>([^<]*)</td></tr>", html)
     assert rows[-2:] == [("2025-26 Q4", "40.0%"), ("2026-27 Q1", "fewer than 5")]
-    feed = client.get("/api/v1/scorecard", query_string={"period": "2026-27 Q1", "service": "slt"},
-                      headers={"Authorization": f"Bearer {token}"}).get_json()["services"][0]
+    feed = client.get(
+        "/api/v1/scorecard",
+        query_string={"period": "2026-27 Q1", "service": "slt"},
+        headers={"Authorization": f"Bearer {token}"},
+    ).get_json()["services"][0]
     bars = chart(html, "domains-data-slt")
     assert bars["labels"] == [row["label"] for row in feed["domains"]]
-    assert bars["datasets"][0]["data"] == [row["measures"]["mean_distance_travelled"]["value"] for row in feed["domains"]]
+    assert bars["datasets"][0]["data"] == [
+        row["measures"]["mean_distance_travelled"]["value"] for row in feed["domains"]
+    ]
 
 
 def test_no_child_is_named_anywhere_a_manager_looks(client, auth, history):
@@ -121,8 +141,11 @@ def test_csv_download_is_the_feed_for_her_services(client, auth, db, history):
     response = client.get("/manager/scorecard.csv", query_string={"period": "2025-26 Q4"})
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
-    feed = client.get("/api/v1/scorecard", query_string={"period": "2025-26 Q4", "service": "slt", "format": "csv"},
-                      headers={"Authorization": f"Bearer {token}"})
+    feed = client.get(
+        "/api/v1/scorecard",
+        query_string={"period": "2025-26 Q4", "service": "slt", "format": "csv"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert response.text == feed.text
     assert {line.split(",")[3] for line in response.text.splitlines()[1:]} == {"slt"}
 

@@ -1,4 +1,5 @@
 """The manager's scorecard in real headless Chromium on a tablet: the charts show what the feed says."""
+
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -26,8 +27,9 @@ def test_manager_opens_a_quarter_and_the_charts_match_the_feed(tablet, live_serv
     db.close()
 
     def feed(label):
-        response = page.request.get(f"{base}/api/v1/scorecard", params={"period": label},
-                                    headers={"Authorization": f"Bearer {token}"})
+        response = page.request.get(
+            f"{base}/api/v1/scorecard", params={"period": label}, headers={"Authorization": f"Bearer {token}"}
+        )
         assert response.status == 200
         return {service["key"]: service for service in response.json()["services"]}
 
@@ -46,7 +48,9 @@ def test_manager_opens_a_quarter_and_the_charts_match_the_feed(tablet, live_serv
     assert list(feeds)[-1] == quarter.label and len(feeds) == 8
     shown = 0
     for key in SERVICES:
-        expected = [feeds[label][key]["measures"]["pct_targets_met"]["value"] for label in trend[key]["labels"]]
+        expected = [
+            feeds[label][key]["measures"]["pct_targets_met"]["value"] for label in trend[key]["labels"]
+        ]
         assert trend[key]["data"] == expected
         bars = chart_data(page, f"domains-{key}")
         domains = this_quarter[key]["domains"]
@@ -55,7 +59,9 @@ def test_manager_opens_a_quarter_and_the_charts_match_the_feed(tablet, live_serv
         shown += sum(value is not None for value in trend[key]["data"] + bars["data"])
         # Each chart has its table beside it, a row per point.
         assert page.locator(f"#service-{key} ~ .chart-and-table table.trend tbody tr").count() == 8
-        assert page.locator(f"#service-{key} ~ .chart-and-table table.domains tbody tr").count() == len(domains)
+        assert page.locator(f"#service-{key} ~ .chart-and-table table.domains tbody tr").count() == len(
+            domains
+        )
     assert shown > 0  # the demo data gives figures above the threshold
     assert axe_violations(page) == []
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,6 @@
 """Migrations are append-only, and a database built by any earlier release upgrades to exactly
 the schema a new database gets, keeping its rows."""
+
 import hashlib
 import io
 from pathlib import Path
@@ -52,6 +53,7 @@ def test_the_first_migration_is_the_text_it_shipped_with():
 
 # --- Databases from earlier releases ------------------------------------------------------
 
+
 @pytest.fixture
 def open_db(tmp_path):
     """Opens databases in tmp_path by file name; all are closed after the test."""
@@ -76,29 +78,58 @@ def at_version_1(db, first_migration):
 # A row in every table a review touches, written in SQL the first release understood.
 ROWS = [
     ("INSERT INTO stars (id, key, name) VALUES (?, ?, ?)", [1, "slt", "Communication star"]),
-    ("INSERT INTO star_versions (id, star_id, version, published_at) VALUES (?, ?, ?, ?)",
-     [1, 1, 1, "2025-01-01"]),
-    ("INSERT INTO domains (id, star_version_id, key, label, description, position) VALUES (?, ?, ?, ?, ?, ?)",
-     [1, 1, "talk", "Talking", "Says what they need", 1]),
-    ("INSERT INTO stages (star_version_id, position, name, min_score, max_score) VALUES (?, ?, ?, ?, ?)",
-     [1, 1, "Starting", 1, 10]),
+    (
+        "INSERT INTO star_versions (id, star_id, version, published_at) VALUES (?, ?, ?, ?)",
+        [1, 1, 1, "2025-01-01"],
+    ),
+    (
+        "INSERT INTO domains (id, star_version_id, key, label, description, position) VALUES (?, ?, ?, ?, ?, ?)",
+        [1, 1, "talk", "Talking", "Says what they need", 1],
+    ),
+    (
+        "INSERT INTO stages (star_version_id, position, name, min_score, max_score) VALUES (?, ?, ?, ?, ?)",
+        [1, 1, "Starting", 1, 10],
+    ),
     ("INSERT INTO services (id, key, name, star_id) VALUES (?, ?, ?, ?)", [1, "slt", "Speech therapy", 1]),
-    ("INSERT INTO users (id, email, name, password_hash, role) VALUES (?, ?, ?, ?, ?)",
-     [1, "admin@test.example", "Ada Admin", PASSWORD_HASH, "admin"]),
-    ("INSERT INTO users (id, email, name, password_hash, role) VALUES (?, ?, ?, ?, ?)",
-     [2, "slt@test.example", "Sally SLT", PASSWORD_HASH, "practitioner"]),
+    (
+        "INSERT INTO users (id, email, name, password_hash, role) VALUES (?, ?, ?, ?, ?)",
+        [1, "admin@test.example", "Ada Admin", PASSWORD_HASH, "admin"],
+    ),
+    (
+        "INSERT INTO users (id, email, name, password_hash, role) VALUES (?, ?, ?, ?, ?)",
+        [2, "slt@test.example", "Sally SLT", PASSWORD_HASH, "practitioner"],
+    ),
     ("INSERT INTO memberships (user_id, service_id, role) VALUES (?, ?, ?)", [2, 1, "practitioner"]),
-    ("INSERT INTO children (id, given_name, family_name, date_of_birth) VALUES (?, ?, ?, ?)",
-     [1, "Amy", "Able", "2016-05-01"]),
-    ("INSERT INTO caseloads (child_id, service_id, practitioner_id, started_on) VALUES (?, ?, ?, ?)",
-     [1, 1, 2, "2024-01-01"]),
-    ("INSERT INTO reviews (id, uuid, series_id, child_id, service_id, star_version_id, practitioner_id, date,"
-     " status, content_hash, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-     [1, "7f1d2c3e-0000-4000-8000-000000000001", 1, 1, 1, 1, 2, "2025-03-01", "submitted", "hash",
-      "2025-03-01T10:00:00"]),
+    (
+        "INSERT INTO children (id, given_name, family_name, date_of_birth) VALUES (?, ?, ?, ?)",
+        [1, "Amy", "Able", "2016-05-01"],
+    ),
+    (
+        "INSERT INTO caseloads (child_id, service_id, practitioner_id, started_on) VALUES (?, ?, ?, ?)",
+        [1, 1, 2, "2024-01-01"],
+    ),
+    (
+        "INSERT INTO reviews (id, uuid, series_id, child_id, service_id, star_version_id, practitioner_id, date,"
+        " status, content_hash, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            1,
+            "7f1d2c3e-0000-4000-8000-000000000001",
+            1,
+            1,
+            1,
+            1,
+            2,
+            "2025-03-01",
+            "submitted",
+            "hash",
+            "2025-03-01T10:00:00",
+        ],
+    ),
     ("INSERT INTO readings (review_id, domain_id, score) VALUES (?, ?, ?)", [1, 1, 4]),
-    ("INSERT INTO audit_log (user_id, action, child_id, detail) VALUES (?, ?, ?, ?)",
-     [2, "view child", 1, "record"]),
+    (
+        "INSERT INTO audit_log (user_id, action, child_id, detail) VALUES (?, ?, ?, ?)",
+        [2, "view child", 1, "record"],
+    ),
 ]
 
 
@@ -107,14 +138,17 @@ def add_rows(db):
         for sql, params in ROWS:
             db.execute(sql, params)
         if "import_uploads" in db.table_names():
-            db.execute("INSERT INTO import_uploads (user_id, filename, content) VALUES (?, ?, ?)",
-                       [1, "children.csv", "local_id\n"])
+            db.execute(
+                "INSERT INTO import_uploads (user_id, filename, content) VALUES (?, ?, ?)",
+                [1, "children.csv", "local_id\n"],
+            )
 
 
 def all_rows(db):
     # Table names come from sqlite_master, not from input; repr orders rows holding NULLs.
-    return {name: sorted(db.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr)
-            for name in db.table_names()}
+    return {
+        name: sorted(db.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr) for name in db.table_names()
+    }
 
 
 def schema(db):
@@ -165,16 +199,24 @@ def test_the_admin_imports_children_into_a_database_from_the_first_release(tmp_p
     client = create_app({"TESTING": True, "DATABASE": str(path), "SECRET_KEY": "test"}).test_client()
     auth = Auth(client)
     auth.login("admin@test.example", PASSWORD)
-    csv = ("local_id,nhs_number,given_name,family_name,date_of_birth,service,practitioner_email,started_on\n"
-           "A1,,Ben,Okoro,2016-11-02,slt,,2025-10-15\n")
-    page = client.post("/admin/import", content_type="multipart/form-data", data={
-        "csrf_token": auth.headers()["X-CSRFToken"], "file": (io.BytesIO(csv.encode()), "children.csv"),
-    })
+    csv = (
+        "local_id,nhs_number,given_name,family_name,date_of_birth,service,practitioner_email,started_on\n"
+        "A1,,Ben,Okoro,2016-11-02,slt,,2025-10-15\n"
+    )
+    page = client.post(
+        "/admin/import",
+        content_type="multipart/form-data",
+        data={
+            "csrf_token": auth.headers()["X-CSRFToken"],
+            "file": (io.BytesIO(csv.encode()), "children.csv"),
+        },
+    )
     assert page.status_code == 200, page.text
     assert "Ready to import children.csv" in page.text
 
 
 # --- Running migrate ----------------------------------------------------------------------
+
 
 def test_migrate_leaves_user_version_at_the_number_of_migrations(open_db):
     db = open_db("new.sqlite")

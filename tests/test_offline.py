@@ -1,6 +1,7 @@
 """The offline app's server side: the worker and its precache, the manifest and icons, the kept
 caseload's least privilege, and one stored copy of a review however often and however
 concurrently a tablet re-sends it."""
+
 import gzip
 import http.client
 import json
@@ -20,8 +21,14 @@ from outcomes.db import connect
 from outcomes.views.offline import PRECACHED_STATIC, form_version, shell_version
 
 ROOT = Path(__file__).resolve().parent.parent
-SLT_DOMAINS = ["attention", "understanding", "talking", "speech_sounds", "social_communication",
-               "eating_drinking"]
+SLT_DOMAINS = [
+    "attention",
+    "understanding",
+    "talking",
+    "speech_sounds",
+    "social_communication",
+    "eating_drinking",
+]
 
 
 def worker_settings(client):
@@ -120,20 +127,38 @@ def test_whoami_says_who_is_signed_in_and_gives_the_token(client, auth, world):
 
 def post_review(client, auth, child_id, **overrides):
     body = {
-        "uuid": str(uuid.uuid4()), "child_id": child_id, "service": "slt",
+        "uuid": str(uuid.uuid4()),
+        "child_id": child_id,
+        "service": "slt",
         "date": (date.today() - timedelta(days=1)).isoformat(),
         "readings": {key: 3 for key in SLT_DOMAINS},
-        "targets": [{"domain": "talking", "description": "Asks for a snack in two words.",
-                     "target_score": 6}],
-        "notes": "Family-facing note", "internal_notes": "Staff-only note", "submit": True,
+        "targets": [
+            {"domain": "talking", "description": "Asks for a snack in two words.", "target_score": 6}
+        ],
+        "notes": "Family-facing note",
+        "internal_notes": "Staff-only note",
+        "submit": True,
     }
     body.update(overrides)
     return client.post("/api/v1/reviews", json=body, headers=auth.headers())
 
 
 # What shapes what a field takes: compared between the online form and the tablet's copy of it.
-FIELD_ATTRIBUTES = ("type", "id", "class", "min", "max", "maxlength", "required", "inputmode", "rows",
-                    "data-domain", "data-due", "data-due-date", "data-suggestions")
+FIELD_ATTRIBUTES = (
+    "type",
+    "id",
+    "class",
+    "min",
+    "max",
+    "maxlength",
+    "required",
+    "inputmode",
+    "rows",
+    "data-domain",
+    "data-due",
+    "data-due-date",
+    "data-suggestions",
+)
 
 
 class FormFields(HTMLParser):
@@ -239,8 +264,9 @@ def offline_form_markup(bundle, child_id, service_key):
 def test_the_tablets_form_has_the_online_forms_fields(client, auth, world):
     auth.login("slt@test.example")
     assert post_review(client, auth, world.amy).status_code == 201  # Amy now has a target to close
-    online, online_labels = form_fields(client.get(f"/children/{world.amy}/reviews/new?service=slt").text,
-                                        whole_page=True)
+    online, online_labels = form_fields(
+        client.get(f"/children/{world.amy}/reviews/new?service=slt").text, whole_page=True
+    )
     bundle = client.get("/api/v1/offline/bundle").json
     offline, offline_labels = form_fields(offline_form_markup(bundle, world.amy, "slt"))
     assert list(offline.items()) == list(online.items())
@@ -251,18 +277,31 @@ def test_the_tablets_form_has_the_online_forms_fields(client, auth, world):
     assert readings == [f"reading-{key}" for key in SLT_DOMAINS]
     assert [field["value"] for field in online["reading-talking"]] == [str(n) for n in range(1, 11)] + ["na"]
     outcome = online[f"outcome-{target['id']}"][0]
-    assert [option["value"] for option in outcome["options"]] == ["", "met", "partly_met", "not_met",
-                                                                  "withdrawn"]
+    assert [option["value"] for option in outcome["options"]] == [
+        "",
+        "met",
+        "partly_met",
+        "not_met",
+        "withdrawn",
+    ]
     target_score = online["target-2-target_score"][0]
     assert (target_score["min"], target_score["max"]) == ("1", "10")
-    others = {"uuid", "date", f"outcome-reason-{target['id']}", "target-2-due_date", "notes",
-              "internal_notes"}
+    others = {
+        "uuid",
+        "date",
+        f"outcome-reason-{target['id']}",
+        "target-2-due_date",
+        "notes",
+        "internal_notes",
+    }
     assert others <= set(online)
 
 
 def test_bundle_leaves_out_a_discharged_child(client, auth, world, db):
-    db.execute("UPDATE caseloads SET discharged_on = '2025-01-01' WHERE child_id = ? AND service_id = ?",
-               [world.bob, world.services["slt"]])
+    db.execute(
+        "UPDATE caseloads SET discharged_on = '2025-01-01' WHERE child_id = ? AND service_id = ?",
+        [world.bob, world.services["slt"]],
+    )
     db.conn.commit()
     auth.login("slt@test.example")
     assert [child["id"] for child in client.get("/api/v1/offline/bundle").json["children"]] == [world.amy]
@@ -300,6 +339,7 @@ def test_bundle_and_whoami_are_never_stored_by_a_cache(client, auth, world):
 
 # --- Concurrent re-sends over real HTTP to the threaded server, on its SQLite file ---------------
 
+
 class Tablet:
     """A signed-in HTTP session against the live server, cookies kept by hand (they are Secure)."""
 
@@ -326,19 +366,30 @@ class Tablet:
         return response.status, text
 
     def send(self, body):
-        return self.request("POST", "/api/v1/reviews", json.dumps(body),
-                            {"Content-Type": "application/json", "X-CSRFToken": self.token})[0]
+        return self.request(
+            "POST",
+            "/api/v1/reviews",
+            json.dumps(body),
+            {"Content-Type": "application/json", "X-CSRFToken": self.token},
+        )[0]
 
 
 def demo_review(server):
     db = connect(server.app.config["DATABASE"])
     child_id = db.execute(
         """SELECT c.child_id FROM caseloads c JOIN services s ON s.id = c.service_id
-           WHERE s.key = 'slt' AND c.discharged_on IS NULL ORDER BY c.child_id LIMIT 1""").fetchone()[0]
+           WHERE s.key = 'slt' AND c.discharged_on IS NULL ORDER BY c.child_id LIMIT 1"""
+    ).fetchone()[0]
     db.close()
-    return {"uuid": str(uuid.uuid4()), "child_id": child_id, "service": "slt",
-            "date": date.today().isoformat(),
-            "readings": {key: 4 for key in SLT_DOMAINS}, "notes": "Resent by a tablet.", "submit": True}
+    return {
+        "uuid": str(uuid.uuid4()),
+        "child_id": child_id,
+        "service": "slt",
+        "date": date.today().isoformat(),
+        "readings": {key: 4 for key in SLT_DOMAINS},
+        "notes": "Resent by a tablet.",
+        "submit": True,
+    }
 
 
 def send_all_at_once(tablets_and_bodies):

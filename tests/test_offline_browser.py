@@ -1,6 +1,7 @@
 """The installable app in real headless Chromium on a tablet: reviews saved with no signal
 reach the server exactly once. Each test has a fresh browser context (its own service worker
 and IndexedDB), as a fresh tablet would."""
+
 import socket
 import threading
 import time
@@ -76,8 +77,9 @@ def shell_heading(page):
 def fill_readings(page, skip=0):
     """Tap a score for every domain of the form (all but the last `skip`); returns the keys."""
     page.wait_for_selector("fieldset.domain")
-    keys = page.eval_on_selector_all("fieldset.domain input[value='na']",
-                                     "els => els.map(e => e.name.slice(8))")
+    keys = page.eval_on_selector_all(
+        "fieldset.domain input[value='na']", "els => els.map(e => e.name.slice(8))"
+    )
     for index, key in enumerate(keys[: len(keys) - skip]):
         page.click(f"label[for='reading-{key}-{index % 8 + 2}']")
     return keys
@@ -113,7 +115,8 @@ def test_worker_controls_the_page_and_the_manifest_makes_it_installable(context,
         url = page.evaluate("([src, base]) => new URL(src, base).href", [icon["src"], f"{server.url}{href}"])
         size = page.evaluate(
             """url => fetch(url).then(r => r.blob()).then(createImageBitmap)
-                      .then(b => b.width + 'x' + b.height)""", url
+                      .then(b => b.width + 'x' + b.height)""",
+            url,
         )
         assert size == icon["sizes"]
     # Chromium's own check: the manifest parses and the app can be installed.
@@ -220,8 +223,11 @@ def test_server_going_down_mid_send_still_stores_the_review_once(context, server
     assert stopped.wait(15)
     unwrap()
     assert len(rows_with_uuid(server, review_uuid)) == 1  # it arrived, but the tablet does not know
-    assert wait_until(page, "OfflineStore.all('outbox')"
-                            ".then(i => i.length === 1 && i[0].state === 'waiting' && i[0].attempts >= 1)")
+    assert wait_until(
+        page,
+        "OfflineStore.all('outbox')"
+        ".then(i => i.length === 1 && i[0].state === 'waiting' && i[0].attempts >= 1)",
+    )
     assert "waiting to send" in page.text_content("#outbox-count")
 
     server.restart()
@@ -235,10 +241,16 @@ def slt_body(page, notes="Replayed review."):
     service = bundle["services"][0]
     child = next(c for c in bundle["children"] if service["key"] in c["services"])
     return {
-        "uuid": str(uuid.uuid4()), "child_id": child["id"], "service": service["key"],
+        "uuid": str(uuid.uuid4()),
+        "child_id": child["id"],
+        "service": service["key"],
         "date": date.today().isoformat(),
         "readings": {d["key"]: service["star"]["scale_min"] + 1 for d in service["star"]["domains"]},
-        "targets": [], "target_outcomes": [], "notes": notes, "internal_notes": "", "submit": True,
+        "targets": [],
+        "target_outcomes": [],
+        "notes": notes,
+        "internal_notes": "",
+        "submit": True,
     }
 
 
@@ -289,8 +301,9 @@ def test_a_review_the_server_rejects_stays_with_its_message_until_fixed(context,
     page.wait_for_selector(".outbox-saved")
 
     context.set_offline(False)
-    assert wait_until(page, "OfflineStore.all('outbox')"
-                            ".then(i => i.length === 1 && i[0].state === 'rejected')")
+    assert wait_until(
+        page, "OfflineStore.all('outbox').then(i => i.length === 1 && i[0].state === 'rejected')"
+    )
     item = outbox(page)[0]
     assert f"readings.{keys[-1]}" in item["errors"]
     message = page.text_content("#outbox-rejected li")
@@ -366,8 +379,9 @@ def test_after_a_failed_send_it_waits_for_back_off_or_send_now(context, server):
     page.wait_for_selector(".outbox-saved")  # the form went to the outbox, not to an error page
     review_uuid = outbox(page)[0]["uuid"]
     assert page.text_content("#outbox-count") == "1 review waiting to send"
-    assert wait_until(page,
-                      "document.getElementById('outbox-note').textContent.includes('cannot be reached')")
+    assert wait_until(
+        page, "document.getElementById('outbox-note').textContent.includes('cannot be reached')"
+    )
 
     server.restart()
     assert len(outbox(page)) == 1 and rows_with_uuid(server, review_uuid) == []
@@ -383,8 +397,12 @@ TODAY = date.today()
 READINGS = {"attention": 4, "understanding": 5, "talking": 6, "speech_sounds": 3, "social_communication": 7}
 NOT_ASSESSED = ("eating_drinking", "Not seen at snack time today.")
 OPEN_TARGET = {"domain": "talking", "description": "Asks for a snack in two words.", "target_score": 6}
-NEW_TARGET = {"domain": "attention", "description": "Sits for a whole story with a visual timer.",
-              "target_score": "6", "due_date": (TODAY + timedelta(days=120)).isoformat()}
+NEW_TARGET = {
+    "domain": "attention",
+    "description": "Sits for a whole story with a visual timer.",
+    "target_score": "6",
+    "due_date": (TODAY + timedelta(days=120)).isoformat(),
+}
 
 
 def twins_with_a_target_to_close(server):
@@ -397,16 +415,35 @@ def twins_with_a_target_to_close(server):
         earlier = TODAY - timedelta(days=182)
         ids = []
         for given in ("Olly", "Nico"):
-            child = db["children"].insert({"given_name": given, "family_name": "Twin",
-                                           "date_of_birth": "2018-03-04"}).last_pk
-            db["caseloads"].insert({"child_id": child, "service_id": service, "practitioner_id": slt,
-                                    "started_on": earlier.isoformat()})
+            child = (
+                db["children"]
+                .insert({"given_name": given, "family_name": "Twin", "date_of_birth": "2018-03-04"})
+                .last_pk
+            )
+            db["caseloads"].insert(
+                {
+                    "child_id": child,
+                    "service_id": service,
+                    "practitioner_id": slt,
+                    "started_on": earlier.isoformat(),
+                }
+            )
             target = dict(OPEN_TARGET, due_date=(TODAY - timedelta(days=1)).isoformat())
-            reviews.save_review(db, slt, ReviewSchema().load({
-                "uuid": str(uuid.uuid4()), "child_id": child, "service": "slt", "date": earlier.isoformat(),
-                "readings": {key: 3 for key in [*READINGS, NOT_ASSESSED[0]]}, "targets": [target],
-                "submit": True,
-            }))
+            reviews.save_review(
+                db,
+                slt,
+                ReviewSchema().load(
+                    {
+                        "uuid": str(uuid.uuid4()),
+                        "child_id": child,
+                        "service": "slt",
+                        "date": earlier.isoformat(),
+                        "readings": {key: 3 for key in [*READINGS, NOT_ASSESSED[0]]},
+                        "targets": [target],
+                        "submit": True,
+                    }
+                ),
+            )
             ids.append(child)
         return ids
     finally:
@@ -443,20 +480,38 @@ def latest_review_of(server, child_id):
         readings = db.execute(
             """SELECT d.key, rd.score, rd.not_assessed_reason
                FROM readings rd JOIN domains d ON d.id = rd.domain_id
-               WHERE rd.review_id = ? ORDER BY d.key""", [review["id"]]).fetchall()
+               WHERE rd.review_id = ? ORDER BY d.key""",
+            [review["id"]],
+        ).fetchall()
         closed = db.execute(
             """SELECT t.description, o.outcome, o.reason, o.score_at_close
                FROM target_outcomes o JOIN targets t ON t.id = o.target_id WHERE o.review_id = ?""",
-            [review["id"]]).fetchall()
+            [review["id"]],
+        ).fetchall()
         new = db.execute(
             """SELECT domain_key, description, start_score, target_score, due_date FROM targets
-               WHERE set_in_review_id = ? ORDER BY id""", [review["id"]]).fetchall()
+               WHERE set_in_review_id = ? ORDER BY id""",
+            [review["id"]],
+        ).fetchall()
     finally:
         db.close()
-    kept = ("date", "status", "version", "is_latest", "star_version_id", "practitioner_id", "notes",
-            "internal_notes", "amendment_reason")
-    return dict({key: review[key] for key in kept}, target_outcomes=closed, targets=new,
-                readings={key: (score, reason) for key, score, reason in readings})
+    kept = (
+        "date",
+        "status",
+        "version",
+        "is_latest",
+        "star_version_id",
+        "practitioner_id",
+        "notes",
+        "internal_notes",
+        "amendment_reason",
+    )
+    return dict(
+        {key: review[key] for key in kept},
+        target_outcomes=closed,
+        targets=new,
+        readings={key: (score, reason) for key, score, reason in readings},
+    )
 
 
 def test_a_review_made_offline_is_stored_as_the_same_review_made_online(context, server):
@@ -475,8 +530,10 @@ def test_a_review_made_offline_is_stored_as_the_same_review_made_online(context,
     # Re-opened from the outbox, the form shows everything as entered: it gives back the same body.
     page.goto(f"{base}/offline?edit={item['uuid']}")
     page.wait_for_selector("#shell[data-ready] form.review-form")
-    again = page.evaluate("OfflineForm.bodyFromForm(document.querySelector('form.review-form'),"
-                          " document.querySelector('button[value=submit]'))")
+    again = page.evaluate(
+        "OfflineForm.bodyFromForm(document.querySelector('form.review-form'),"
+        " document.querySelector('button[value=submit]'))"
+    )
     assert again == item["body"]
 
     context.set_offline(False)
@@ -492,11 +549,13 @@ def test_a_review_made_offline_is_stored_as_the_same_review_made_online(context,
     offline, online = latest_review_of(server, offline_child), latest_review_of(server, online_child)
     assert offline == online
     assert offline["status"] == "submitted" and offline["date"] == TODAY.isoformat()
-    assert offline["readings"] == dict({key: (score, None) for key, score in READINGS.items()},
-                                       **{NOT_ASSESSED[0]: (None, NOT_ASSESSED[1])})
-    assert offline["target_outcomes"] == [(OPEN_TARGET["description"], "met", "Asks at every snack time now.",
-                                           READINGS["talking"])]
-    assert offline["targets"] == [(NEW_TARGET["domain"], NEW_TARGET["description"], READINGS["attention"], 6,
-                                   NEW_TARGET["due_date"])]
+    assert offline["readings"] == dict(
+        {key: (score, None) for key, score in READINGS.items()}, **{NOT_ASSESSED[0]: (None, NOT_ASSESSED[1])}
+    )
+    assert offline["target_outcomes"] == [
+        (OPEN_TARGET["description"], "met", "Asks at every snack time now.", READINGS["talking"])
+    ]
+    assert offline["targets"] == [
+        (NEW_TARGET["domain"], NEW_TARGET["description"], READINGS["attention"], 6, NEW_TARGET["due_date"])
+    ]
     assert offline["internal_notes"] == "Family asked about the waiting list."
-

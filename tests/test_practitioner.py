@@ -1,4 +1,5 @@
 """The practitioner's flow through the server-rendered pages: caseload, review form, star, amendments."""
+
 import json
 import re
 
@@ -7,7 +8,14 @@ from conftest import PASSWORD_HASH, row_counts
 
 from outcomes import stars, users
 
-SLT_DOMAINS = ["attention", "understanding", "talking", "speech_sounds", "social_communication", "eating_drinking"]
+SLT_DOMAINS = [
+    "attention",
+    "understanding",
+    "talking",
+    "speech_sounds",
+    "social_communication",
+    "eating_drinking",
+]
 
 
 def form_for(client, path):
@@ -57,9 +65,17 @@ def test_draft_then_submit_then_star_shows_first_and_latest(slt, world, db):
     path = f"/children/{world.amy}/reviews/new?service=slt"
     first_scores = {key: 2 + i for i, key in enumerate(SLT_DOMAINS)}
     fields = form_for(slt, path)
-    data = fill(fields, first_scores, date="2025-03-01", action="draft",
-                **{"target-0-domain": "talking", "target-0-description": "Asks for a drink with two words.",
-                   "target-0-target_score": "7"})
+    data = fill(
+        fields,
+        first_scores,
+        date="2025-03-01",
+        action="draft",
+        **{
+            "target-0-domain": "talking",
+            "target-0-description": "Asks for a drink with two words.",
+            "target-0-target_score": "7",
+        },
+    )
     saved = slt.post(path, data=data)
     assert saved.status_code == 302 and "/edit" in saved.location
     assert db.execute("SELECT status FROM reviews").fetchone()[0] == "draft"
@@ -80,11 +96,17 @@ def test_draft_then_submit_then_star_shows_first_and_latest(slt, world, db):
     edit = slt.get(draft.location)
     # talking was 4 at the start, now 7 = the target reading: suggested "met".
     assert re.search(rf'id="outcome-{target_id}"[^>]*>.*?<option value="met" selected>', edit.text, re.S)
-    slt.post(draft.location, data=fill(fields, latest_scores, action="submit", **{f"outcome-{target_id}": "met"}))
+    slt.post(
+        draft.location, data=fill(fields, latest_scores, action="submit", **{f"outcome-{target_id}": "met"})
+    )
     assert db.execute("SELECT outcome FROM target_outcomes").fetchone()[0] == "met"
 
     page = slt.get(f"/children/{world.amy}")
-    chart = json.loads(re.search(r'<script type="application/json" id="star-data-slt">(.*?)</script>', page.text, re.S).group(1))
+    chart = json.loads(
+        re.search(
+            r'<script type="application/json" id="star-data-slt">(.*?)</script>', page.text, re.S
+        ).group(1)
+    )
     assert chart["datasets"][0]["data"] == [first_scores[k] for k in SLT_DOMAINS]
     assert chart["datasets"][1]["data"] == [latest_scores[k] for k in SLT_DOMAINS]
     assert "Readings over time" in page.text and "No open targets." in page.text
@@ -96,8 +118,16 @@ def test_form_bad_input_is_reshown_with_the_field_named_and_nothing_saved(slt, w
     fields = form_for(slt, path)
     scores = {key: 5 for key in SLT_DOMAINS if key != "talking"}
     before = row_counts(db)
-    response = slt.post(path, data=fill(fields, scores, action="submit", **{"reading-speech_sounds": "na"},
-                                        **{"target-0-description": "Says more words", "target-0-target_score": "15"}))
+    response = slt.post(
+        path,
+        data=fill(
+            fields,
+            scores,
+            action="submit",
+            **{"reading-speech_sounds": "na"},
+            **{"target-0-description": "Says more words", "target-0-target_score": "15"},
+        ),
+    )
     assert response.status_code == 422
     assert "There is a problem" in response.text
     assert 'id="readings-talking-error"' in response.text
@@ -110,11 +140,17 @@ def test_form_bad_input_is_reshown_with_the_field_named_and_nothing_saved(slt, w
 def test_not_assessed_with_a_reason_is_accepted(slt, world, db):
     path = f"/children/{world.amy}/reviews/new?service=slt"
     scores = {key: 5 for key in SLT_DOMAINS if key != "eating_drinking"}
-    data = fill(form_for(slt, path), scores, action="submit",
-                **{"reading-eating_drinking": "na", "reason-eating_drinking": "Not observed at school visit"})
+    data = fill(
+        form_for(slt, path),
+        scores,
+        action="submit",
+        **{"reading-eating_drinking": "na", "reason-eating_drinking": "Not observed at school visit"},
+    )
     assert slt.post(path, data=data).status_code == 302
-    row = db.execute("SELECT score, not_assessed_reason FROM readings rd JOIN domains d ON d.id = rd.domain_id "
-                     "WHERE d.key = 'eating_drinking'").fetchone()
+    row = db.execute(
+        "SELECT score, not_assessed_reason FROM readings rd JOIN domains d ON d.id = rd.domain_id "
+        "WHERE d.key = 'eating_drinking'"
+    ).fetchone()
     assert row == (None, "Not observed at school visit")
 
 
@@ -133,10 +169,18 @@ def test_amendment_is_a_new_version_and_the_old_one_stays(slt, world, db):
     assert no_reason.status_code == 422 and 'id="amendment_reason-error"' in no_reason.text
     assert row_counts(db) == before
 
-    response = slt.post(amend_path, data=fill(form_for(slt, amend_path), {key: 4 for key in SLT_DOMAINS},
-                                              amendment_reason="Scored from the wrong session notes"))
+    response = slt.post(
+        amend_path,
+        data=fill(
+            form_for(slt, amend_path),
+            {key: 4 for key in SLT_DOMAINS},
+            amendment_reason="Scored from the wrong session notes",
+        ),
+    )
     assert response.status_code == 302
-    versions = db.execute("SELECT version, is_latest, amendment_reason FROM reviews ORDER BY version").fetchall()
+    versions = db.execute(
+        "SELECT version, is_latest, amendment_reason FROM reviews ORDER BY version"
+    ).fetchall()
     assert versions == [(1, 0, None), (2, 1, "Scored from the wrong session notes")]
     old_scores = {row[0] for row in db.execute("SELECT score FROM readings WHERE review_id = ?", [review_id])}
     assert old_scores == {3}  # the old version's readings are kept as they were
@@ -148,8 +192,17 @@ def test_amendment_is_a_new_version_and_the_old_one_stays(slt, world, db):
     old_page = slt.get(f"/reviews/{review_id}")
     assert old_page.status_code == 200 and "Superseded by a later version" in old_page.text
     assert "Amend this review" not in old_page.text  # only the latest version can be amended
-    assert slt.post(amend_path, data=fill(form_for(slt, f"/reviews/{review_id + 1}/amend"), {k: 5 for k in SLT_DOMAINS},
-                                          amendment_reason="again")).status_code == 422
+    assert (
+        slt.post(
+            amend_path,
+            data=fill(
+                form_for(slt, f"/reviews/{review_id + 1}/amend"),
+                {k: 5 for k in SLT_DOMAINS},
+                amendment_reason="again",
+            ),
+        ).status_code
+        == 422
+    )
 
 
 def test_staff_reads_of_a_child_are_audited(slt, world, db):
@@ -195,11 +248,14 @@ def test_caseload_shows_when_the_next_review_is_due(slt, world):
 
 @pytest.mark.parametrize("service", ["slt", "physio", "ot", "social"])
 def test_every_service_reviews_on_its_own_star(client, auth, world, db, service):
-    user = users.create_user(db, f"{service}-2@test.example", "Another practitioner", "practitioner",
-                             password_hash=PASSWORD_HASH)
+    user = users.create_user(
+        db, f"{service}-2@test.example", "Another practitioner", "practitioner", password_hash=PASSWORD_HASH
+    )
     db["memberships"].insert({"user_id": user, "service_id": world.services[service], "role": "practitioner"})
     if service != "slt":  # Bob is already on the SLT caseload
-        db["caseloads"].insert({"child_id": world.bob, "service_id": world.services[service], "started_on": "2025-01-01"})
+        db["caseloads"].insert(
+            {"child_id": world.bob, "service_id": world.services[service], "started_on": "2025-01-01"}
+        )
     star = stars.load_version(db, stars.current_version_id(db, world.services[service]))
     keys = [domain["key"] for domain in star["domains"]]
     assert 6 <= len(keys) <= 10

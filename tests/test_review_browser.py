@@ -1,4 +1,5 @@
 """The core flow in real headless Chromium: a therapist completes a review on a tablet and sees the star."""
+
 from pathlib import Path
 
 from conftest import PHONE, axe_violations, sign_in
@@ -18,7 +19,9 @@ def open_first_child_review(page, base):
 def test_therapist_submits_a_review_and_the_radar_shows_it(tablet, live_server):
     page, base = tablet, live_server.url
     child_url = open_first_child_review(page, base)
-    domains = page.eval_on_selector_all("fieldset.domain input[value='na']", "els => els.map(e => e.name.slice(8))")
+    domains = page.eval_on_selector_all(
+        "fieldset.domain input[value='na']", "els => els.map(e => e.name.slice(8))"
+    )
     assert len(domains) == 6
     entered = {}
     for index, key in enumerate(domains):
@@ -41,7 +44,9 @@ def test_therapist_submits_a_review_and_the_radar_shows_it(tablet, live_server):
     assert datasets[1]["data"] == [entered[key] for key in domains]
     assert datasets[0]["label"].startswith("First review")
     labels = page.evaluate("Chart.getChart(document.getElementById('star-slt')).data.labels")
-    table_rows = page.eval_on_selector_all("table.readings tbody th", "els => els.map(e => e.textContent.trim())")
+    table_rows = page.eval_on_selector_all(
+        "table.readings tbody th", "els => els.map(e => e.textContent.trim())"
+    )
     assert labels == table_rows  # the table beside the chart has a row for every domain
     assert axe_violations(page) == []
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
@@ -53,7 +58,8 @@ def test_review_form_is_tappable_on_a_phone(browser, live_server):
     page = context.new_page()
     open_first_child_review(page, live_server.url)
     sizes = page.eval_on_selector_all(
-        "label.score", "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.width, r.height]; })"
+        "label.score",
+        "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.width, r.height]; })",
     )
     assert sizes and all(width >= 44 and height >= 44 for width, height in sizes)  # WCAG 2.5.5 target size
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
@@ -67,7 +73,9 @@ def test_review_form_works_without_javascript(browser, live_server):
     context = browser.new_context(viewport={"width": 820, "height": 1180}, java_script_enabled=False)
     page = context.new_page()
     open_first_child_review(page, live_server.url)
-    for key in page.eval_on_selector_all("fieldset.domain input[value='na']", "els => els.map(e => e.name.slice(8))"):
+    for key in page.eval_on_selector_all(
+        "fieldset.domain input[value='na']", "els => els.map(e => e.name.slice(8))"
+    ):
         page.click(f"label[for='reading-{key}-5']")
     page.click("button[value=draft]")
     assert "Draft saved" in page.text_content(".flash")

@@ -1,5 +1,6 @@
 """DESIGN.md's shared rules: the counted review and the next review's due date (outcomes/rules.py),
 and who may see which child and service (outcomes/access.py)."""
+
 import re
 from datetime import date
 from types import SimpleNamespace
@@ -12,8 +13,7 @@ def partial_index_conditions(db):
     """{index name: its WHERE clause, spaces folded} for every partial index on reviews."""
     rows = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'reviews'")
     return {
-        name: " ".join(sql.split(" WHERE ", 1)[1].split())
-        for name, sql in rows if sql and " WHERE " in sql
+        name: " ".join(sql.split(" WHERE ", 1)[1].split()) for name, sql in rows if sql and " WHERE " in sql
     }
 
 
@@ -34,11 +34,19 @@ def test_counted_names_the_table_alias():
 def test_counted_keeps_drafts_and_earlier_versions_out(db, world):
     rows = [("draft", 1), ("submitted", 0), ("submitted", 1)]
     for number, (status, latest) in enumerate(rows):
-        db["reviews"].insert({
-            "uuid": f"u{number}", "status": status, "is_latest": latest, "date": "2025-01-01",
-            "child_id": world.amy, "service_id": world.services["slt"], "star_version_id": 1,
-            "practitioner_id": world.slt, "content_hash": "",
-        })
+        db["reviews"].insert(
+            {
+                "uuid": f"u{number}",
+                "status": status,
+                "is_latest": latest,
+                "date": "2025-01-01",
+                "child_id": world.amy,
+                "service_id": world.services["slt"],
+                "star_version_id": 1,
+                "practitioner_id": world.slt,
+                "content_hash": "",
+            }
+        )
     found = db.execute(f"SELECT r.uuid FROM reviews r WHERE {counted()}").fetchall()
     assert found == [("u2",)]
 
@@ -66,9 +74,18 @@ def test_the_sql_due_date_agrees_with_the_python_one(db):
 
 def test_caseload_rows_and_the_offline_bundle_carry_the_same_overdue(db, world):
     slt = world.services["slt"]
-    db["reviews"].insert({"uuid": "u", "status": "submitted", "date": "2025-01-01", "child_id": world.amy,
-                          "service_id": slt, "star_version_id": 1, "practitioner_id": world.slt,
-                          "content_hash": ""})
+    db["reviews"].insert(
+        {
+            "uuid": "u",
+            "status": "submitted",
+            "date": "2025-01-01",
+            "child_id": world.amy,
+            "service_id": slt,
+            "star_version_id": 1,
+            "practitioner_id": world.slt,
+            "content_hash": "",
+        }
+    )
     rows = {row["id"]: row for row in children.caseload(db, world.slt, slt, today=date(2025, 7, 3))}
     assert (rows[world.amy]["next_due"], rows[world.amy]["overdue"]) == ("2025-07-02", True)
     assert (rows[world.bob]["next_due"], rows[world.bob]["overdue"]) == (None, False)
@@ -78,6 +95,7 @@ def test_caseload_rows_and_the_offline_bundle_carry_the_same_overdue(db, world):
 
 
 # --- Who may see what (outcomes/access.py) ------------------------------------------------------
+
 
 def person(user_id, role):
     return SimpleNamespace(id=user_id, role=role)

@@ -1,5 +1,6 @@
 """The scorecard's measures on the hand-built history of scorecard_data.py (read its docstring
 first: every expected figure below is worked out from that table)."""
+
 from datetime import date
 
 import pytest
@@ -7,10 +8,10 @@ from scorecard_data import build, save
 
 from outcomes import periods, scorecard, stars
 
-Q3 = periods.parse("2025-26 Q3")     # 1 Oct - 31 Dec 2025
-Q4 = periods.parse("2025-26 Q4")     # 1 Jan - 31 Mar 2026
+Q3 = periods.parse("2025-26 Q3")  # 1 Oct - 31 Dec 2025
+Q4 = periods.parse("2025-26 Q4")  # 1 Jan - 31 Mar 2026
 NEXT_Q1 = periods.parse("2026-27 Q1")  # 1 Apr - 30 Jun 2026
-YEAR = periods.parse("2025-26")      # 1 Apr 2025 - 31 Mar 2026
+YEAR = periods.parse("2025-26")  # 1 Apr 2025 - 31 Mar 2026
 
 
 @pytest.fixture
@@ -27,22 +28,30 @@ def raw(db, service, period):
 
 # --- Periods ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("label", "start", "end"), [
-    ("2025-26 Q1", "2025-04-01", "2025-06-30"),
-    ("2025-26 Q2", "2025-07-01", "2025-09-30"),
-    ("2025-26 Q3", "2025-10-01", "2025-12-31"),
-    ("2025-26 Q4", "2026-01-01", "2026-03-31"),
-    ("2025-26", "2025-04-01", "2026-03-31"),
-    ("1999-00", "1999-04-01", "2000-03-31"),
-])
+
+@pytest.mark.parametrize(
+    ("label", "start", "end"),
+    [
+        ("2025-26 Q1", "2025-04-01", "2025-06-30"),
+        ("2025-26 Q2", "2025-07-01", "2025-09-30"),
+        ("2025-26 Q3", "2025-10-01", "2025-12-31"),
+        ("2025-26 Q4", "2026-01-01", "2026-03-31"),
+        ("2025-26", "2025-04-01", "2026-03-31"),
+        ("1999-00", "1999-04-01", "2000-03-31"),
+    ],
+)
 def test_financial_periods(label, start, end):
     period = periods.parse(label)
     assert (period.label, period.start.isoformat(), period.end.isoformat()) == (label, start, end)
 
 
-@pytest.mark.parametrize("label", ["2025-27", "2025-26 Q5", "2025-26 Q0", "Q3", "", "2025/26", "2025-26Q3", "26-27"])
+@pytest.mark.parametrize(
+    "label", ["2025-27", "2025-26 Q5", "2025-26 Q0", "Q3", "", "2025/26", "2025-26Q3", "26-27"]
+)
 def test_unknown_period_says_what_is_accepted(label):
-    with pytest.raises(ValueError, match=r"financial quarter such as '2025-26 Q3'.*financial year such as '2025-26'"):
+    with pytest.raises(
+        ValueError, match=r"financial quarter such as '2025-26 Q3'.*financial year such as '2025-26'"
+    ):
         periods.parse(label)
 
 
@@ -51,7 +60,15 @@ def test_quarter_of_a_day_and_the_eight_quarters_to_a_period():
     assert periods.quarter_containing(date(2026, 4, 1)).label == "2026-27 Q1"
     assert periods.year_containing(date(2026, 3, 31)).label == "2025-26"
     assert [q.label for q in periods.quarters_up_to(Q3, 8)] == [
-        "2023-24 Q4", "2024-25 Q1", "2024-25 Q2", "2024-25 Q3", "2024-25 Q4", "2025-26 Q1", "2025-26 Q2", "2025-26 Q3"]
+        "2023-24 Q4",
+        "2024-25 Q1",
+        "2024-25 Q2",
+        "2024-25 Q3",
+        "2024-25 Q4",
+        "2025-26 Q1",
+        "2025-26 Q2",
+        "2025-26 Q3",
+    ]
     # A year's eight quarters end with its Q4.
     assert periods.quarters_up_to(YEAR, 8)[-1] == Q4
     assert periods.default_period(date(2026, 11, 23)).label == "2026-27 Q2"
@@ -59,29 +76,51 @@ def test_quarter_of_a_day_and_the_eight_quarters_to_a_period():
 
 # --- Every measure, unsuppressed ------------------------------------------------------------
 
+
 def test_every_measure_for_a_quarter(db, history):
     services, _, _ = history
     figures, domains = raw(db, services["slt"], Q4)
     assert figures == {
         # A2 (31 March), C1, D2 (its amendment only), E2, G2; F's draft never counts.
-        "reviews": 5, "children_reviewed": 5,
+        "reviews": 5,
+        "children_reviewed": 5,
         # A2 is late (due 2 March); C1 is a first review, on time; D2, E2, G2 before their due dates.
-        "reviews_on_time": 4, "pct_reviews_on_time": 80.0,
+        "reviews_on_time": 4,
+        "pct_reviews_on_time": 80.0,
         # A talking met, A attention partly met, D not met, E attention not met, G met; E's withdrawn one is left out.
-        "targets_closed": 5, "targets_met": 2, "targets_partly_met": 1, "targets_not_met": 2, "pct_targets_met": 40.0,
+        "targets_closed": 5,
+        "targets_met": 2,
+        "targets_partly_met": 1,
+        "targets_not_met": 2,
+        "pct_targets_met": 40.0,
         # A 3->5 (+2), D 2->6 (+4, the amended reading), E 5->4 (-1), G 3->3 (0); C has no earlier review.
-        "children_with_progress_data": 4, "mean_distance_travelled": 1.25, "pct_children_improved": 50.0,
+        "children_with_progress_data": 4,
+        "mean_distance_travelled": 1.25,
+        "pct_children_improved": 50.0,
         # A's 4 (23:59:59 on 31 March), E's 2, D's 3 (moved to the amendment); C's comment has no rating.
-        "family_ratings": 3, "mean_family_satisfaction": 3.0,
+        "family_ratings": 3,
+        "mean_family_satisfaction": 3.0,
     }
     # Talking: the same four children. Eating and drinking: G's first reading was not assessed,
     # so A +2, D +4, E -1: mean 5/3 = 1.67, two of three improved.
-    assert domains["talking"] == {"children_with_progress_data": 4, "mean_distance_travelled": 1.25,
-                                  "pct_children_improved": 50.0}
-    assert domains["eating_drinking"] == {"children_with_progress_data": 3, "mean_distance_travelled": 1.67,
-                                          "pct_children_improved": 66.7}
-    assert list(domains) == ["attention", "understanding", "talking", "speech_sounds", "social_communication",
-                             "eating_drinking"]
+    assert domains["talking"] == {
+        "children_with_progress_data": 4,
+        "mean_distance_travelled": 1.25,
+        "pct_children_improved": 50.0,
+    }
+    assert domains["eating_drinking"] == {
+        "children_with_progress_data": 3,
+        "mean_distance_travelled": 1.67,
+        "pct_children_improved": 66.7,
+    }
+    assert list(domains) == [
+        "attention",
+        "understanding",
+        "talking",
+        "speech_sounds",
+        "social_communication",
+        "eating_drinking",
+    ]
 
 
 def test_every_measure_for_a_year(db, history):
@@ -89,13 +128,22 @@ def test_every_measure_for_a_year(db, history):
     figures, domains = raw(db, services["slt"], YEAR)
     assert figures == {
         # A1, A2, B1, C1, D1, D2 (amended), E1, E2, G1, G2; B2 on 1 April is next year's.
-        "reviews": 10, "children_reviewed": 6,
+        "reviews": 10,
+        "children_reviewed": 6,
         # Every first review is on time; only A2 is late.
-        "reviews_on_time": 9, "pct_reviews_on_time": 90.0,
-        "targets_closed": 5, "targets_met": 2, "targets_partly_met": 1, "targets_not_met": 2, "pct_targets_met": 40.0,
+        "reviews_on_time": 9,
+        "pct_reviews_on_time": 90.0,
+        "targets_closed": 5,
+        "targets_met": 2,
+        "targets_partly_met": 1,
+        "targets_not_met": 2,
+        "pct_targets_met": 40.0,
         # B's latest review up to 31 March is its first, so B has no distance yet: A, D, E, G as above.
-        "children_with_progress_data": 4, "mean_distance_travelled": 1.25, "pct_children_improved": 50.0,
-        "family_ratings": 3, "mean_family_satisfaction": 3.0,
+        "children_with_progress_data": 4,
+        "mean_distance_travelled": 1.25,
+        "pct_children_improved": 50.0,
+        "family_ratings": 3,
+        "mean_family_satisfaction": 3.0,
     }
     assert domains["talking"]["children_with_progress_data"] == 4
 
@@ -105,12 +153,22 @@ def test_first_of_april_belongs_to_the_next_year(db, history):
     figures, _ = raw(db, services["slt"], NEXT_Q1)
     assert figures == {
         # B2 on 1 April 2026, due on 1 April (1 October + 182 days): on time on its due date.
-        "reviews": 1, "children_reviewed": 1, "reviews_on_time": 1, "pct_reviews_on_time": 100.0,
-        "targets_closed": 1, "targets_met": 1, "targets_partly_met": 0, "targets_not_met": 0, "pct_targets_met": 100.0,
+        "reviews": 1,
+        "children_reviewed": 1,
+        "reviews_on_time": 1,
+        "pct_reviews_on_time": 100.0,
+        "targets_closed": 1,
+        "targets_met": 1,
+        "targets_partly_met": 0,
+        "targets_not_met": 0,
+        "pct_targets_met": 100.0,
         # B 4 -> 6.
-        "children_with_progress_data": 1, "mean_distance_travelled": 2.0, "pct_children_improved": 100.0,
+        "children_with_progress_data": 1,
+        "mean_distance_travelled": 2.0,
+        "pct_children_improved": 100.0,
         # B's 5, given at 00:00:01 on 1 April.
-        "family_ratings": 1, "mean_family_satisfaction": 5.0,
+        "family_ratings": 1,
+        "mean_family_satisfaction": 5.0,
     }
 
 
@@ -118,8 +176,12 @@ def test_first_reviews_only(db, history):
     services, _, _ = history
     figures, _ = raw(db, services["slt"], Q3)
     # B1, E1, G1: all first reviews, so all on time; nothing closed, no distance yet.
-    assert (figures["reviews"], figures["reviews_on_time"], figures["targets_closed"],
-            figures["children_with_progress_data"]) == (3, 3, 0, 0)
+    assert (
+        figures["reviews"],
+        figures["reviews_on_time"],
+        figures["targets_closed"],
+        figures["children_with_progress_data"],
+    ) == (3, 3, 0, 0)
     assert figures["pct_targets_met"] is None and figures["mean_distance_travelled"] is None
 
 
@@ -144,6 +206,7 @@ def test_a_draft_never_counts(db, history):
 
 # --- Suppression: published figures ---------------------------------------------------------
 
+
 def published(db, period, threshold=5, key="slt"):
     card = scorecard.scorecard(db, scorecard.services(db), period, threshold)
     return next(service for service in card["services"] if service["key"] == key)
@@ -152,16 +215,16 @@ def published(db, period, threshold=5, key="slt"):
 def test_suppression_of_small_numbers(db, history):
     measures = published(db, Q4)["measures"]
     figure = {name: (value["value"], value["suppressed"]) for name, value in measures.items()}
-    assert figure["children_reviewed"] == (5, False)          # a count of 5 is shown
-    assert figure["reviews_on_time"] == (None, True)          # a count of 4 is not
-    assert figure["pct_reviews_on_time"] == (80.0, False)     # a rate over 5 reviews is shown
+    assert figure["children_reviewed"] == (5, False)  # a count of 5 is shown
+    assert figure["reviews_on_time"] == (None, True)  # a count of 4 is not
+    assert figure["pct_reviews_on_time"] == (80.0, False)  # a rate over 5 reviews is shown
     assert figure["targets_closed"] == (5, False)
-    assert figure["targets_met"] == (None, True)              # 2
-    assert figure["targets_partly_met"] == (None, True)       # 1
-    assert figure["pct_targets_met"] == (40.0, False)         # over 5 targets
+    assert figure["targets_met"] == (None, True)  # 2
+    assert figure["targets_partly_met"] == (None, True)  # 1
+    assert figure["pct_targets_met"] == (40.0, False)  # over 5 targets
     assert figure["children_with_progress_data"] == (None, True)
     assert figure["mean_distance_travelled"] == (None, True)  # a mean over 4 children
-    assert figure["pct_children_improved"] == (None, True)    # a rate with a denominator of 4
+    assert figure["pct_children_improved"] == (None, True)  # a rate with a denominator of 4
     assert figure["family_ratings"] == (None, True)
     assert figure["mean_family_satisfaction"] == (None, True)
 
@@ -170,7 +233,11 @@ def test_zero_is_shown_and_a_rate_of_nothing_is_not_a_number(db, history):
     measures = published(db, Q4, key="physio")["measures"]
     for name, _, kind, _ in scorecard.MEASURES:
         if kind == "count":
-            assert measures[name] == {"perspective": measures[name]["perspective"], "value": 0, "suppressed": False}
+            assert measures[name] == {
+                "perspective": measures[name]["perspective"],
+                "value": 0,
+                "suppressed": False,
+            }
         else:
             assert measures[name]["value"] is None and measures[name]["suppressed"] is True
 
@@ -186,7 +253,10 @@ def test_the_threshold_is_configurable(db, history):
 def test_domain_rows_are_suppressed_too(db, history):
     rows = {row["domain"]: row["measures"] for row in published(db, Q4)["domains"]}
     assert rows["eating_drinking"]["children_with_progress_data"] == {
-        "perspective": "impact", "value": None, "suppressed": True}
+        "perspective": "impact",
+        "value": None,
+        "suppressed": True,
+    }
     shown = {row["domain"]: row["measures"] for row in published(db, Q4, threshold=3)["domains"]}
     assert shown["eating_drinking"]["mean_distance_travelled"]["value"] == 1.67
 
@@ -194,12 +264,20 @@ def test_domain_rows_are_suppressed_too(db, history):
 def test_every_measure_carries_its_perspective(db, history):
     measures = published(db, Q4)["measures"]
     assert {name: figure["perspective"] for name, figure in measures.items()} == {
-        "children_reviewed": "compliance", "reviews": "compliance", "reviews_on_time": "compliance",
+        "children_reviewed": "compliance",
+        "reviews": "compliance",
+        "reviews_on_time": "compliance",
         "pct_reviews_on_time": "compliance",
-        "targets_closed": "impact", "targets_met": "impact", "targets_partly_met": "impact",
-        "targets_not_met": "impact", "pct_targets_met": "impact", "children_with_progress_data": "impact",
-        "mean_distance_travelled": "impact", "pct_children_improved": "impact",
-        "family_ratings": "effectiveness", "mean_family_satisfaction": "effectiveness",
+        "targets_closed": "impact",
+        "targets_met": "impact",
+        "targets_partly_met": "impact",
+        "targets_not_met": "impact",
+        "pct_targets_met": "impact",
+        "children_with_progress_data": "impact",
+        "mean_distance_travelled": "impact",
+        "pct_children_improved": "impact",
+        "family_ratings": "effectiveness",
+        "mean_family_satisfaction": "effectiveness",
     }
 
 
@@ -213,16 +291,34 @@ def test_trend_of_targets_met_over_eight_quarters(db, history):
 
 # --- The queries use indexes ------------------------------------------------------------------
 
-CTES = {"period_reviews", "period_children", "firsts", "progress", "distances", "by_domain", "domain_distances", "c", "p", "b"}
+CTES = {
+    "period_reviews",
+    "period_children",
+    "firsts",
+    "progress",
+    "distances",
+    "by_domain",
+    "domain_distances",
+    "c",
+    "p",
+    "b",
+}
 
 
 @pytest.mark.parametrize("name", ["ACTIVITY_SQL", "TARGETS_SQL", "PROGRESS_SQL", "FAMILY_SQL"])
 def test_queries_search_indexes_rather_than_scan_tables(db, history, name):
     services, _, _ = history
-    plan = [row[3] for row in db.execute(
-        "EXPLAIN QUERY PLAN " + getattr(scorecard, name), scorecard._params(services["slt"], Q4))]
-    scans = [line for line in plan
-             if line.startswith("SCAN") and line.split()[1] not in CTES and not line.startswith("SCAN (subquery")]
+    plan = [
+        row[3]
+        for row in db.execute(
+            "EXPLAIN QUERY PLAN " + getattr(scorecard, name), scorecard._params(services["slt"], Q4)
+        )
+    ]
+    scans = [
+        line
+        for line in plan
+        if line.startswith("SCAN") and line.split()[1] not in CTES and not line.startswith("SCAN (subquery")
+    ]
     assert scans == [], plan
     assert any("USING" in line and "INDEX" in line for line in plan)
 
@@ -230,14 +326,23 @@ def test_queries_search_indexes_rather_than_scan_tables(db, history, name):
 def test_domains_match_on_their_key_across_star_versions(db, world):
     """A child first reviewed on the star's version 1 and last on version 2, which drops
     eating_drinking and adds play: the five shared domains compare on their keys."""
-    child = db["children"].insert({"given_name": "Hester", "family_name": "Scorecard",
-                                   "date_of_birth": "2016-01-01"}).last_pk
-    db["caseloads"].insert({"child_id": child, "service_id": world.services["slt"], "started_on": "2025-01-01"})
+    child = (
+        db["children"]
+        .insert({"given_name": "Hester", "family_name": "Scorecard", "date_of_birth": "2016-01-01"})
+        .last_pk
+    )
+    db["caseloads"].insert(
+        {"child_id": child, "service_id": world.services["slt"], "started_on": "2025-01-01"}
+    )
     save(db, world.slt, child, "2025-09-01", 2)  # every version 1 domain at 2
     star_id = db.execute("SELECT star_id FROM services WHERE key = 'slt'").fetchone()[0]
-    version_1 = [(d["key"], d["label"], d["description"])
-                 for d in stars.load_version(db, stars.current_version_id(db, world.services["slt"]))["domains"]]
-    version_2 = [d for d in version_1 if d[0] != "eating_drinking"] + [("play", "Play", "How your child plays.")]
+    version_1 = [
+        (d["key"], d["label"], d["description"])
+        for d in stars.load_version(db, stars.current_version_id(db, world.services["slt"]))["domains"]
+    ]
+    version_2 = [d for d in version_1 if d[0] != "eating_drinking"] + [
+        ("play", "Play", "How your child plays.")
+    ]
     stars.add_version(db, star_id, 2, version_2, stars.DEFAULT_STAGES, (1, 10), True)
     save(db, world.slt, child, "2026-02-01", 5, keys=[d[0] for d in version_2])  # every version 2 domain at 5
     service = next(row for row in scorecard.services(db) if row["key"] == "slt")
@@ -246,7 +351,10 @@ def test_domains_match_on_their_key_across_star_versions(db, world):
     assert (figures["children_with_progress_data"], figures["mean_distance_travelled"]) == (1, 3.0)
     assert list(domains) == [d[0] for d in version_2]  # the current version's domains, in its order
     for key in ("attention", "understanding", "talking", "speech_sounds", "social_communication"):
-        assert domains[key] == {"children_with_progress_data": 1, "mean_distance_travelled": 3.0,
-                                "pct_children_improved": 100.0}
+        assert domains[key] == {
+            "children_with_progress_data": 1,
+            "mean_distance_travelled": 3.0,
+            "pct_children_improved": 100.0,
+        }
     # Play has no first reading to compare with.
     assert domains["play"]["children_with_progress_data"] == 0

@@ -1,4 +1,5 @@
 """The blueprints, one per audience; each view parses the request, calls the domain, renders."""
+
 from . import admin, api, auth, family, manager, offline, practitioner
 
 BLUEPRINTS = (auth.bp, practitioner.bp, api.bp, family.bp, manager.bp, admin.bp, offline.bp)

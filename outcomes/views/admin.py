@@ -2,6 +2,7 @@
 
 Thin views: parse the form with a schema, call a domain function, render or redirect.
 """
+
 import io
 import json
 
@@ -83,12 +84,15 @@ def home():
         "services": db.execute("SELECT count(*) FROM services WHERE retired_at IS NULL").fetchone()[0],
         "stars": db["stars"].count,
         "people": db.execute("SELECT count(*) FROM users WHERE active = 1").fetchone()[0],
-        "children": db.execute("SELECT count(DISTINCT child_id) FROM caseloads WHERE discharged_on IS NULL").fetchone()[0],
+        "children": db.execute(
+            "SELECT count(DISTINCT child_id) FROM caseloads WHERE discharged_on IS NULL"
+        ).fetchone()[0],
     }
     return render_template("admin/home.html", counts=counts)
 
 
 # --- Services ---------------------------------------------------------------------------------
+
 
 @bp.route("/services", methods=["GET", "POST"])
 @admin_required
@@ -117,8 +121,13 @@ def service_edit(service_id):
             services.update_service(db, service_id, data)
             flash(f"Service {data['name']} saved.")
             return redirect(url_for("admin.service_list"))
-    return form_page("admin/service_edit.html", errors, service=service, values=values,
-                     open_caseload=len(children.service_caseload(db, service_id)))
+    return form_page(
+        "admin/service_edit.html",
+        errors,
+        service=service,
+        values=values,
+        open_caseload=len(children.service_caseload(db, service_id)),
+    )
 
 
 @bp.route("/services/<int:service_id>/retire", methods=["POST"])
@@ -128,11 +137,14 @@ def service_retire(service_id):
     service = found_or_404(services.get_service(db, service_id), "service")
     with flash_if_refused():
         discharged = services.retire_service(db, service_id, current_user.id)
-        flash(f"{service['name']} retired; {discharged} children discharged from its caseload. Its history is kept.")
+        flash(
+            f"{service['name']} retired; {discharged} children discharged from its caseload. Its history is kept."
+        )
     return redirect(url_for("admin.service_list"))
 
 
 # --- Stars ------------------------------------------------------------------------------------
+
 
 def star_body_from_form():
     """The star editor's fields as the nested body StarSchema loads (empty domain rows skipped)."""
@@ -141,8 +153,10 @@ def star_body_from_form():
     body["stages"] = [request.form.get(f"stage-{n}", "").strip() for n in range(1, 6)]
     domains = []
     for row in range(STAR_ROWS):
-        fields = {name: request.form.get(f"domain-{row}-{name}", "").strip()
-                  for name in ("key", "label", "description", "position")}
+        fields = {
+            name: request.form.get(f"domain-{row}-{name}", "").strip()
+            for name in ("key", "label", "description", "position")
+        }
         if fields["label"] or fields["description"]:
             domains.append({name: value for name, value in fields.items() if value})
     body["domains"] = domains
@@ -172,8 +186,15 @@ def star_new():
             star_id = stars.save_new_star(get_db(), StarSchema().load(values))
             flash("Star saved as a draft. Preview it, then publish it for a service.")
             return redirect(url_for("admin.star_edit", star_id=star_id))
-    return form_page("admin/star_edit.html", errors, star=None, values=editor_values(values), versions=[],
-                     services=services.active_services(get_db()), rows=range(STAR_ROWS))
+    return form_page(
+        "admin/star_edit.html",
+        errors,
+        star=None,
+        values=editor_values(values),
+        versions=[],
+        services=services.active_services(get_db()),
+        rows=range(STAR_ROWS),
+    )
 
 
 @bp.route("/stars/<int:star_id>", methods=["GET", "POST"])
@@ -189,13 +210,23 @@ def star_edit(star_id):
         values.pop("key", None)
         with validation_errors() as errors:
             _, new_version = stars.save_star(db, star_id, StarSchema().load(values))
-            flash("Saved as a new draft version: reviews already made keep the version they used."
-                  if new_version else "Draft saved.")
+            flash(
+                "Saved as a new draft version: reviews already made keep the version they used."
+                if new_version
+                else "Draft saved."
+            )
             return redirect(url_for("admin.star_edit", star_id=star_id))
-    return form_page("admin/star_edit.html", errors, star=star, values=editor_values(values),
-                     versions=stars.versions(db, star_id), latest=latest,
-                     frozen=stars.is_frozen(db, latest["id"]), services=services.active_services(db),
-                     rows=range(STAR_ROWS))
+    return form_page(
+        "admin/star_edit.html",
+        errors,
+        star=star,
+        values=editor_values(values),
+        versions=stars.versions(db, star_id),
+        latest=latest,
+        frozen=stars.is_frozen(db, latest["id"]),
+        services=services.active_services(db),
+        rows=range(STAR_ROWS),
+    )
 
 
 @bp.route("/stars/<int:star_id>/preview")
@@ -205,8 +236,14 @@ def star_preview(star_id):
     found_or_404(stars.get_star(db, star_id), "star")
     version = stars.load_version(db, stars.latest_version_id(db, star_id))
     first, latest = stars.example_readings(version)
-    return render_template("admin/star_preview.html", star=version, first=first, latest=latest,
-                           star_id=star_id, stage_name=stars.stage_name)
+    return render_template(
+        "admin/star_preview.html",
+        star=version,
+        first=first,
+        latest=latest,
+        star_id=star_id,
+        stage_name=stars.stage_name,
+    )
 
 
 @bp.route("/stars/<int:star_id>/publish", methods=["POST"])
@@ -223,6 +260,7 @@ def star_publish(star_id):
 
 
 # --- People -----------------------------------------------------------------------------------
+
 
 @bp.route("/people")
 @admin_required
@@ -242,10 +280,15 @@ def person_new():
         values = form_data(lists=MEMBERSHIP_LISTS)
         with validation_errors(MEMBERSHIP_LISTS) as errors:
             user_id, token = users.create_staff(db, StaffSchema().load(values))
-            return render_template("admin/reset_link.html", person=users.get_person(db, user_id),
-                                   link=_reset_link(token), new=True)
-    return form_page("admin/person_edit.html", errors, person=None, values=values,
-                     services=services.active_services(db))
+            return render_template(
+                "admin/reset_link.html",
+                person=users.get_person(db, user_id),
+                link=_reset_link(token),
+                new=True,
+            )
+    return form_page(
+        "admin/person_edit.html", errors, person=None, values=values, services=services.active_services(db)
+    )
 
 
 @bp.route("/people/<int:user_id>", methods=["GET", "POST"])
@@ -255,8 +298,11 @@ def person_edit(user_id):
     person = found_or_404(users.get_person(db, user_id), "person")
     errors = {}
     held = users.memberships(db, user_id)
-    values = dict(person, practitioner_of=[str(i) for i in held["practitioner"]],
-                  manager_of=[str(i) for i in held["manager"]])
+    values = dict(
+        person,
+        practitioner_of=[str(i) for i in held["practitioner"]],
+        manager_of=[str(i) for i in held["manager"]],
+    )
     if request.method == "POST":
         values = form_data(lists=MEMBERSHIP_LISTS)
         with validation_errors(MEMBERSHIP_LISTS) as errors:
@@ -264,8 +310,9 @@ def person_edit(user_id):
             users.update_staff(db, user_id, data, current_user.id)
             flash(f"{data['name']} saved.")
             return redirect(url_for("admin.people_list"))
-    return form_page("admin/person_edit.html", errors, person=person, values=values,
-                     services=services.active_services(db))
+    return form_page(
+        "admin/person_edit.html", errors, person=person, values=values, services=services.active_services(db)
+    )
 
 
 @bp.route("/people/<int:user_id>/reset", methods=["POST"])
@@ -287,11 +334,14 @@ def person_active(user_id):
     active = posted_or_400(ActiveSchema())["active"]
     with flash_if_refused():
         users.set_active(db, user_id, active, current_user.id)
-        flash(f"{person['name']} {'reactivated' if active else 'deactivated: they can no longer sign in; their reviews stay'}.")
+        flash(
+            f"{person['name']} {'reactivated' if active else 'deactivated: they can no longer sign in; their reviews stay'}."
+        )
     return redirect(url_for("admin.person_edit", user_id=user_id))
 
 
 # --- Caseloads and children -------------------------------------------------------------------
+
 
 @bp.route("/caseloads")
 @admin_required
@@ -313,10 +363,16 @@ def service_caseload(service_id):
         schema = NewChildOnCaseloadSchema() if form == "new" else ExistingChildOnCaseloadSchema()
         with validation_errors() as errors:
             child_id = _add_child(db, form, schema.load(values))
-            flash(f"{children.full_name(children.get_child(db, child_id))} added to the {service['name']} caseload.")
+            flash(
+                f"{children.full_name(children.get_child(db, child_id))} added to the {service['name']} caseload."
+            )
             return redirect(url_for("admin.service_caseload", service_id=service_id))
     return form_page(
-        "admin/service_caseload.html", errors, service=service, values=values, form=form,
+        "admin/service_caseload.html",
+        errors,
+        service=service,
+        values=values,
+        form=form,
         rows=children.service_caseload(db, service_id, include_discharged=request.args.get("all") == "1"),
         practitioners=children.practitioners_of(db, service_id),
     )
@@ -382,9 +438,16 @@ def child(child_id):
             audit.record(db, current_user.id, "view child record", child_id, "admin")
     episodes = children.child_episodes(db, child_id)
     return form_page(
-        "admin/child.html", errors, child=record, values=values, episodes=episodes,
-        practitioners={e["service_id"]: children.practitioners_of(db, e["service_id"])
-                       for e in episodes if not e["discharged_on"]},
+        "admin/child.html",
+        errors,
+        child=record,
+        values=values,
+        episodes=episodes,
+        practitioners={
+            e["service_id"]: children.practitioners_of(db, e["service_id"])
+            for e in episodes
+            if not e["discharged_on"]
+        },
     )
 
 
@@ -396,11 +459,15 @@ def subject_access_export(child_id):
     with write_transaction(db):
         audit.record(db, current_user.id, "subject access export", child_id, "")
     body = json.dumps(subject_access.export(db, child_id), indent=2, ensure_ascii=False)
-    return Response(body, mimetype="application/json", headers={
-        "Content-Disposition": f"attachment; filename=subject-access-child-{child_id}.json"})
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": f"attachment; filename=subject-access-child-{child_id}.json"},
+    )
 
 
 # --- Import -----------------------------------------------------------------------------------
+
 
 @bp.route("/import", methods=["GET", "POST"])
 @admin_required
@@ -422,8 +489,14 @@ def import_children():
     db = get_db()
     plan = importer.check(db, text)
     upload_id = importer.stage(db, current_user.id, upload.filename, text) if plan.clean else None
-    return render_template("admin/import.html", plan=plan, errors={}, upload_id=upload_id, filename=upload.filename,
-                           columns=importer.COLUMNS), (200 if plan.clean else 422)
+    return render_template(
+        "admin/import.html",
+        plan=plan,
+        errors={},
+        upload_id=upload_id,
+        filename=upload.filename,
+        columns=importer.COLUMNS,
+    ), (200 if plan.clean else 422)
 
 
 @bp.route("/import/confirm", methods=["POST"])
@@ -437,16 +510,20 @@ def import_confirm():
         abort(404, description="That upload has been imported already or has expired: upload the file again.")
     plan = importer.import_staged(db, current_user.id, upload)
     if not plan.clean:
-        return render_template("admin/import.html", plan=plan, errors={}, filename=upload["filename"],
-                               columns=importer.COLUMNS), 422
+        return render_template(
+            "admin/import.html", plan=plan, errors={}, filename=upload["filename"], columns=importer.COLUMNS
+        ), 422
     counts = plan.counts
-    flash(f"Imported {counts['rows']} rows: {counts['children_created']} children created, "
-          f"{counts['children_updated']} updated, {counts['caseloads_added']} caseload entries added, "
-          f"{counts['caseloads_updated']} changed, {counts['unchanged']} rows unchanged.")
+    flash(
+        f"Imported {counts['rows']} rows: {counts['children_created']} children created, "
+        f"{counts['children_updated']} updated, {counts['caseloads_added']} caseload entries added, "
+        f"{counts['caseloads_updated']} changed, {counts['unchanged']} rows unchanged."
+    )
     return redirect(url_for("admin.import_children"))
 
 
 # --- Audit ------------------------------------------------------------------------------------
+
 
 def _audit_filters():
     """(filters for audit.entries, page, errors, values) from the query string."""
@@ -475,8 +552,15 @@ def audit_log():
         rows = audit.entries(db, limit=AUDIT_PAGE, offset=(page - 1) * AUDIT_PAGE, **filters)
     query = {k: v for k, v in values.items() if k != "page"}
     return render_template(
-        "admin/audit.html", rows=rows, total=total, page=page, errors=errors, values=values, query=query,
-        pages=max(1, -(-total // AUDIT_PAGE)), people=users.list_people(db),
+        "admin/audit.html",
+        rows=rows,
+        total=total,
+        page=page,
+        errors=errors,
+        values=values,
+        query=query,
+        pages=max(1, -(-total // AUDIT_PAGE)),
+        people=users.list_people(db),
     ), (422 if errors else 200)
 
 
@@ -488,5 +572,8 @@ def audit_csv():
         abort(400, description=all_messages(errors))
     out = io.StringIO()
     audit.write_csv(audit.entries(get_db(), **filters), out)
-    return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": "attachment; filename=audit-log.csv"})
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=audit-log.csv"},
+    )

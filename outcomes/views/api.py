@@ -1,4 +1,5 @@
 """The JSON API under /api/v1: reviews from the tablet, and the scorecard feed."""
+
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
@@ -34,13 +35,17 @@ def create_review():
 
 # --- The scorecard feed: bearer-token clients, no session --------------------------------------
 
+
 def bearer_token_or_401():
     """The feed client's token row; 401 when the token is missing, unknown or revoked."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        abort(401, description="Send an API token: 'Authorization: Bearer <token>'. An admin makes one "
-                               "with 'flask --app outcomes create-token NAME'.")
+        abort(
+            401,
+            description="Send an API token: 'Authorization: Bearer <token>'. An admin makes one "
+            "with 'flask --app outcomes create-token NAME'.",
+        )
     row = tokens.token_for(get_db(), token.strip())
     if row is None:
         abort(401, description="This API token is not valid or has been revoked.")
@@ -52,9 +57,12 @@ def feed_query_or_400(db):
     try:
         query = ScorecardQuerySchema().load(request.args.to_dict())
     except ValidationError as error:
-        abort(400, description=" ".join(
-            f"{field}: {' '.join(messages)}" for field, messages in flatten_errors(error.messages).items()
-        ))
+        abort(
+            400,
+            description=" ".join(
+                f"{field}: {' '.join(messages)}" for field, messages in flatten_errors(error.messages).items()
+            ),
+        )
     services = scorecard.services(db)
     if query["service"] is not None:
         chosen = [service for service in services if service["key"] == query["service"]]
@@ -80,8 +88,11 @@ def scorecard_feed():
 def csv_response(card):
     """The card as a CSV download named after its period."""
     name = f"scorecard-{card['period']['label'].replace(' ', '-')}.csv"
-    return Response(scorecard.to_csv(card), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        scorecard.to_csv(card),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @bp.route("/openapi.json")

@@ -1,5 +1,6 @@
 """Signing in and out for every role (flask-login), the one-time password link page, and the
 role check every blueprint uses."""
+
 from functools import wraps
 
 from flask import Blueprint, abort, flash, redirect, request, session, url_for
@@ -64,6 +65,7 @@ def load_user(user_id):
 
 def role_required(*roles, message):
     """A view decorator: signed in with one of `roles`, or 403 with `message`."""
+
     def decorator(view):
         @wraps(view)
         @login_required
@@ -71,7 +73,9 @@ def role_required(*roles, message):
             if current_user.role not in roles:
                 abort(403, description=message)
             return view(*args, **kwargs)
+
         return wrapped
+
     return decorator
 
 

@@ -2,6 +2,7 @@
 
 Every route with an id checks the family link on each request and answers 404 otherwise.
 """
+
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
@@ -49,14 +50,16 @@ def _service_sections(db, child_id):
     sections = []
     for service in access.visible_services(db, current_user, child_id):
         chart = family.star_with_family_view(db, child_id, service["id"], current_user.id)
-        sections.append({
-            "service": service,
-            "chart": chart,
-            "datasets": family.chart_datasets(chart, "Your view") if chart else [],
-            "targets": family.targets_for_family(db, child_id, service["id"]),
-            **family.next_review_due(db, child_id, service),
-            "labels": family.domain_labels(db, service["id"], chart),
-        })
+        sections.append(
+            {
+                "service": service,
+                "chart": chart,
+                "datasets": family.chart_datasets(chart, "Your view") if chart else [],
+                "targets": family.targets_for_family(db, child_id, service["id"]),
+                **family.next_review_due(db, child_id, service),
+                "labels": family.domain_labels(db, service["id"], chart),
+            }
+        )
     return sections
 
 
@@ -66,7 +69,9 @@ def child(child_id):
     child = linked_child_or_404(child_id)
     db = get_db()
     return render_template(
-        "family/child.html", child=child, linked=family.linked_children(db, current_user.id),
+        "family/child.html",
+        child=child,
+        linked=family.linked_children(db, current_user.id),
         sections=_service_sections(db, child_id),
         timeline=family.timeline(db, current_user.id, child_id),
         **_words(),
@@ -86,8 +91,10 @@ def print_star(child_id, service_key):
 
 def _words():
     return {
-        "stage_name": stars.stage_name, "outcome_labels": OUTCOME_LABELS,
-        "outcome_words": family.OUTCOME_WORDS, "next_step": family.NEXT_STEP,
+        "stage_name": stars.stage_name,
+        "outcome_labels": OUTCOME_LABELS,
+        "outcome_words": family.OUTCOME_WORDS,
+        "next_step": family.NEXT_STEP,
         "rating_words": family.RATING_WORDS,
     }
 
@@ -116,10 +123,18 @@ def add_view(review_id):
     else:
         values = {}
     return form_page(
-        "family/view_form.html", errors, child=child, review=review, star=star, values=values,
-        existing=existing, open=family.window_open(review),
+        "family/view_form.html",
+        errors,
+        child=child,
+        review=review,
+        star=star,
+        values=values,
+        existing=existing,
+        open=family.window_open(review),
         closes=family.window_closes(review).isoformat(),
-        practitioner=_practitioner_scores(db, review_id), labels=_field_labels(star), **_words(),
+        practitioner=_practitioner_scores(db, review_id),
+        labels=_field_labels(star),
+        **_words(),
     )
 
 

@@ -1,5 +1,6 @@
 """The round trip every form makes: load it, act on it, and on refusal show it again with the
 reasons beside the fields (422)."""
+
 from contextlib import contextmanager
 
 from flask import flash, render_template

@@ -3,6 +3,7 @@
 A manager sees the services where she holds a 'manager' membership; an admin sees every service.
 Every figure comes from scorecard.scorecard (suppression already applied there).
 """
+
 from datetime import date
 
 from flask import Blueprint, abort, current_app, render_template, request
@@ -27,8 +28,12 @@ def period_or_400():
     try:
         chosen = ManagerPeriodSchema().load(request.args.to_dict())["period"]
     except ValidationError as error:
-        abort(400, description=" ".join(
-            message for messages in flatten_errors(error.messages).values() for message in messages))
+        abort(
+            400,
+            description=" ".join(
+                message for messages in flatten_errors(error.messages).values() for message in messages
+            ),
+        )
     return chosen or periods.default_period(date.today())
 
 
@@ -59,18 +64,26 @@ def service_section(service, trend):
     by_perspective = {name: [] for name in scorecard.PERSPECTIVES}
     for measure, figure in service["measures"].items():
         by_perspective[figure["perspective"]].append(
-            {"measure": measure, "label": scorecard.LABELS[measure], "text": figure_text(measure, figure)})
+            {"measure": measure, "label": scorecard.LABELS[measure], "text": figure_text(measure, figure)}
+        )
     trend_figures = trend["services"][service["key"]]
     trend_rows = [
-        {"period": label, "text": figure_text("pct_targets_met", figures["pct_targets_met"]),
-         "closed": figure_text("targets_closed", figures["targets_closed"])}
-        for label, figures in zip(trend["quarters"], trend_figures)
+        {
+            "period": label,
+            "text": figure_text("pct_targets_met", figures["pct_targets_met"]),
+            "closed": figure_text("targets_closed", figures["targets_closed"]),
+        }
+        for label, figures in zip(trend["quarters"], trend_figures, strict=False)
     ]
     domain_rows = [
-        {"label": row["label"],
-         "children": figure_text("children_with_progress_data", row["measures"]["children_with_progress_data"]),
-         "distance": figure_text("mean_distance_travelled", row["measures"]["mean_distance_travelled"]),
-         "improved": figure_text("pct_children_improved", row["measures"]["pct_children_improved"])}
+        {
+            "label": row["label"],
+            "children": figure_text(
+                "children_with_progress_data", row["measures"]["children_with_progress_data"]
+            ),
+            "distance": figure_text("mean_distance_travelled", row["measures"]["mean_distance_travelled"]),
+            "improved": figure_text("pct_children_improved", row["measures"]["pct_children_improved"]),
+        }
         for row in service["domains"]
     ]
     return {
@@ -80,15 +93,30 @@ def service_section(service, trend):
         "trend_rows": trend_rows,
         "domain_rows": domain_rows,
         "trend_chart": {
-            "type": "line", "labels": trend["quarters"], "y_label": "Targets met (%)", "min": 0, "max": 100,
-            "datasets": [{"label": f"{service['name']}: targets met (%)",
-                          "data": [figures["pct_targets_met"]["value"] for figures in trend_figures]}],
+            "type": "line",
+            "labels": trend["quarters"],
+            "y_label": "Targets met (%)",
+            "min": 0,
+            "max": 100,
+            "datasets": [
+                {
+                    "label": f"{service['name']}: targets met (%)",
+                    "data": [figures["pct_targets_met"]["value"] for figures in trend_figures],
+                }
+            ],
         },
         "domain_chart": {
-            "type": "bar", "labels": [row["label"] for row in service["domains"]],
+            "type": "bar",
+            "labels": [row["label"] for row in service["domains"]],
             "y_label": "Mean distance (points)",
-            "datasets": [{"label": "Mean distance travelled",
-                          "data": [row["measures"]["mean_distance_travelled"]["value"] for row in service["domains"]]}],
+            "datasets": [
+                {
+                    "label": "Mean distance travelled",
+                    "data": [
+                        row["measures"]["mean_distance_travelled"]["value"] for row in service["domains"]
+                    ],
+                }
+            ],
         },
     }
 
@@ -102,8 +130,15 @@ def _page(template, period):
     choices = periods.choices(date.today())
     if period not in choices:
         choices.insert(0, period)
-    return render_template(template, card=card, sections=sections, period=period, choices=choices,
-                           threshold=threshold(), perspectives=scorecard.PERSPECTIVES)
+    return render_template(
+        template,
+        card=card,
+        sections=sections,
+        period=period,
+        choices=choices,
+        threshold=threshold(),
+        perspectives=scorecard.PERSPECTIVES,
+    )
 
 
 @bp.route("/")

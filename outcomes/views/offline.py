@@ -3,6 +3,7 @@
 The service worker (static/sw.js) is served from /sw.js so that its scope is the whole app;
 its cache name carries a hash of everything it precaches, so any change ships a new cache.
 """
+
 import gzip
 import hashlib
 import json
@@ -75,9 +76,7 @@ def offline_config():
 
 
 def precache_urls():
-    return [url_for("offline.shell")] + [
-        url_for("static", filename=name) for name in PRECACHED_STATIC
-    ]
+    return [url_for("offline.shell")] + [url_for("static", filename=name) for name in PRECACHED_STATIC]
 
 
 def shell_version(static_folder, template_folder):
@@ -128,12 +127,14 @@ def shell():
 @login_required
 def whoami():
     """Who is signed in on this browser, and the token the outbox sends reviews with."""
-    return jsonify({
-        "user_id": current_user.id,
-        "name": current_user.name,
-        "role": current_user.role,
-        "csrf_token": csrf_token(),
-    })
+    return jsonify(
+        {
+            "user_id": current_user.id,
+            "name": current_user.name,
+            "role": current_user.role,
+            "csrf_token": csrf_token(),
+        }
+    )
 
 
 @bp.route("/api/v1/offline/bundle")
@@ -170,14 +171,16 @@ def add_review_forms(db, kept):
     for entry in kept["services"]:
         star = star_of[entry["key"]] = stars.load_version(db, entry["star"]["id"])
         entry["review_form"] = render_template(
-            "practitioner/_review_fields.html", service=services.service_by_key(db, entry["key"]),
+            "practitioner/_review_fields.html",
+            service=services.service_by_key(db, entry["key"]),
             **review_form_context(star, [], {}),
         ).strip()
     for child in kept["children"]:
         for key, record in child["services"].items():
             context = review_form_context(star_of[key], record["open_targets"], {})
             record["targets_to_close"] = render_template(
-                "practitioner/_targets_to_close.html", **context).strip()
+                "practitioner/_targets_to_close.html", **context
+            ).strip()
 
 
 @bp.app_context_processor

@@ -1,4 +1,5 @@
 """Practitioner pages: the caseload, the child's star, and the review form."""
+
 import uuid as uuidlib
 from datetime import date
 
@@ -73,23 +74,29 @@ def child(child_id):
     for service in access.visible_services(db, current_user, child_id):
         # star_over_time plus the newest family view, drawn beside the first and latest reviews.
         chart = family.star_with_family_view(db, child_id, service["id"])
-        sections.append({
-            "service": service,
-            "chart": chart,
-            "datasets": family.chart_datasets(chart, "Family's view") if chart else [],
-            "family_views": family.views_for_staff(db, child_id, service["id"]),
-            "open_targets": open_targets(db, child_id, service["id"]),
-            "closed_targets": closed_targets(db, child_id, service["id"]),
-            "history": children.review_history(db, child_id, service["id"]),
-            "may_review": access.may_review(db, current_user.id, child_id, service["id"]),
-        })
+        sections.append(
+            {
+                "service": service,
+                "chart": chart,
+                "datasets": family.chart_datasets(chart, "Family's view") if chart else [],
+                "family_views": family.views_for_staff(db, child_id, service["id"]),
+                "open_targets": open_targets(db, child_id, service["id"]),
+                "closed_targets": closed_targets(db, child_id, service["id"]),
+                "history": children.review_history(db, child_id, service["id"]),
+                "may_review": access.may_review(db, current_user.id, child_id, service["id"]),
+            }
+        )
     # BEGIN IMMEDIATE: a deferred BEGIN that reads before it writes gets "database is locked"
     # at once, without waiting, when another request commits in between (WAL snapshot).
     with write_transaction(db):
         audit.record(db, current_user.id, "view child record", child_id)
     return render_template(
-        "practitioner/child.html", child=child, sections=sections, outcome_labels=OUTCOME_LABELS,
-        stage_name=stars.stage_name, may_invite=_may_invite(db, child_id),
+        "practitioner/child.html",
+        child=child,
+        sections=sections,
+        outcome_labels=OUTCOME_LABELS,
+        stage_name=stars.stage_name,
+        may_invite=_may_invite(db, child_id),
     )
 
 
@@ -111,8 +118,9 @@ def invite_family(child_id):
         abort(404, description="No such child on your caseloads.")
     code, expires_at = family.create_invitation(db, child_id, current_user.id)
     link = url_for("family.join", code=code, _external=True)
-    return render_template("practitioner/invitation.html", child=child, code=code, link=link,
-                           expires_at=expires_at)
+    return render_template(
+        "practitioner/invitation.html", child=child, code=code, link=link, expires_at=expires_at
+    )
 
 
 @bp.route("/children/<int:child_id>/reviews/new", methods=["GET", "POST"])
@@ -166,7 +174,10 @@ def _review_form(child, service, star, existing):
         with write_transaction(db):
             audit.record(db, current_user.id, "open review form", child["id"], service["key"])
     return render_template(
-        "practitioner/review_form.html", child=child, service=service, existing=existing,
+        "practitioner/review_form.html",
+        child=child,
+        service=service,
+        existing=existing,
         **review_form_context(star, targets, values, errors),
     ), (422 if errors else 200)
 
@@ -177,10 +188,14 @@ def review_form_context(star, targets, values, errors=None):
     The online form and the copy the offline bundle keeps both come from here, so they match.
     """
     return {
-        "star": star, "values": values, "errors": errors or {},
+        "star": star,
+        "values": values,
+        "errors": errors or {},
         "targets": [_with_suggestions(target, star, values) for target in targets],
-        "outcomes": OUTCOMES, "outcome_labels": OUTCOME_LABELS,
-        "new_target_rows": range(NEW_TARGET_ROWS), "today": date.today().isoformat(),
+        "outcomes": OUTCOMES,
+        "outcome_labels": OUTCOME_LABELS,
+        "new_target_rows": range(NEW_TARGET_ROWS),
+        "today": date.today().isoformat(),
     }
 
 
@@ -215,11 +230,16 @@ def review_body_from_form(form, child_id, service_key, star, targets):
             readings[key] = _number_or_text(value)
     new_targets = []
     for row in range(NEW_TARGET_ROWS):
-        fields = {name: form.get(f"target-{row}-{name}", "").strip()
-                  for name in ("domain", "description", "target_score", "due_date")}
+        fields = {
+            name: form.get(f"target-{row}-{name}", "").strip()
+            for name in ("domain", "description", "target_score", "due_date")
+        }
         if fields["description"] or fields["target_score"]:
-            target = {"domain": fields["domain"], "description": fields["description"],
-                      "target_score": _number_or_text(fields["target_score"])}
+            target = {
+                "domain": fields["domain"],
+                "description": fields["description"],
+                "target_score": _number_or_text(fields["target_score"]),
+            }
             if fields["due_date"]:
                 target["due_date"] = fields["due_date"]
             new_targets.append(target)
@@ -272,13 +292,19 @@ def review(review_id):
     with write_transaction(db):
         audit.record(db, current_user.id, "view review", child["id"], f"review {review_id}")
     return render_template(
-        "practitioner/review.html", child=child, review=stored,
+        "practitioner/review.html",
+        child=child,
+        review=stored,
         service=db["services"].get(stored["service_id"]),
         star=stars.load_version(db, stored["star_version_id"]),
         readings=reviews.readings_of(db, review_id),
-        versions=[r for r in children.review_history(db, child["id"], stored["service_id"])
-                  if r["series_id"] == stored["series_id"]],
-        may_amend=stored["status"] == "submitted" and stored["is_latest"]
+        versions=[
+            r
+            for r in children.review_history(db, child["id"], stored["service_id"])
+            if r["series_id"] == stored["series_id"]
+        ],
+        may_amend=stored["status"] == "submitted"
+        and stored["is_latest"]
         and access.may_review(db, current_user.id, child["id"], stored["service_id"]),
         stage_name=stars.stage_name,
     )
@@ -299,13 +325,20 @@ def amend(review_id):
         body["amendment_reason"] = request.form.get("amendment_reason", "")
         with validation_errors() as errors:
             amended = reviews.amend_review(db, current_user.id, review_id, AmendmentSchema().load(body))
-            flash(f"Review amended: version {amended['version']} now counts; "
-                  "the earlier version is kept in the history.")
+            flash(
+                f"Review amended: version {amended['version']} now counts; "
+                "the earlier version is kept in the history."
+            )
             return redirect(url_for("practitioner.review", review_id=amended["id"]))
         values = submitted_form()
     else:
         values = values_from_review(reviews.review_as_dict(db, review_id))
     return form_page(
-        "practitioner/amend.html", errors, child=child, review=stored, star=star, values=values,
+        "practitioner/amend.html",
+        errors,
+        child=child,
+        review=stored,
+        star=star,
+        values=values,
         service=db["services"].get(stored["service_id"]),
     )
