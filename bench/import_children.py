@@ -70,7 +70,8 @@ def main(rows=10_000):
         db.close()
     verdict = "OK" if first < TARGET_SECONDS else "TOO SLOW"
     print(
-        f"import of {rows} rows into an empty database: {first:.2f} s ({verdict}; target < {TARGET_SECONDS:.0f} s)"
+        f"import of {rows} rows into an empty database: {first:.2f} s "
+        f"({verdict}; target < {TARGET_SECONDS:.0f} s)"
     )
     print(f"re-import of the same file (nothing changes): {second:.2f} s")
     print(f"check only (the upload preview): {check_only:.2f} s")

@@ -116,7 +116,10 @@ def build(path):
     child_ids = [row[0] for row in db.execute("SELECT id FROM children ORDER BY id")]
     family_ids = [row[0] for row in db.execute("SELECT id FROM users WHERE role = 'family' ORDER BY id")]
     db["family_links"].insert_all(
-        ({"user_id": family_id, "child_id": child_id} for child_id, family_id in zip(child_ids, family_ids, strict=False)),
+        (
+            {"user_id": family_id, "child_id": child_id}
+            for child_id, family_id in zip(child_ids, family_ids, strict=False)
+        ),
         batch_size=5000,
     )
     # Each child is seen by two services, so that the readings pass 3.5 million with six domains a star.
@@ -180,9 +183,11 @@ def measure(path):
     tracemalloc.start()
     for label in (QUARTER, YEAR):
         period = periods.parse(label)
-        first, best, cpu, card = timed(lambda: scorecard.scorecard(db, services, period, 5))
+        first, best, cpu, card = timed(lambda period=period: scorecard.scorecard(db, services, period, 5))
         params = {"start": period.start.isoformat(), "end": period.end.isoformat()}
-        base_first, base_best, base_cpu, rows = timed(lambda: db.execute(BASELINE_SQL, params).fetchall())
+        base_first, base_best, base_cpu, rows = timed(
+            lambda params=params: db.execute(BASELINE_SQL, params).fetchall()
+        )
         ours = {
             s["key"]: scorecard.compute(db, next(x for x in services if x["key"] == s["key"]), period)[0]
             for s in card["services"]
@@ -211,11 +216,13 @@ def measure(path):
         )
         print(f"{'':>12}ratio scorecard / baseline: {best / base_best:.2f}x wall, {cpu / base_cpu:.2f}x CPU")
         print(
-            f"{'':>12}slt: {slt['reviews']['value']} reviews, {slt['pct_targets_met']['value']}% targets met, "
+            f"{'':>12}slt: {slt['reviews']['value']} reviews, "
+            f"{slt['pct_targets_met']['value']}% targets met, "
             f"mean distance {slt['mean_distance_travelled']['value']}"
         )
     print(
-        f"peak memory while timing: {rss_mb:.0f} MB resident (process), {python_peak / 1e6:.1f} MB Python heap"
+        f"peak memory while timing: {rss_mb:.0f} MB resident (process), "
+        f"{python_peak / 1e6:.1f} MB Python heap"
     )
     db.close()
 
@@ -232,7 +239,8 @@ def main():
         print(f"Building {DATABASE.relative_to(ROOT)} ...", flush=True)
         seconds = build(DATABASE)
         print(
-            f"built in {seconds:.1f} s, peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+            f"built in {seconds:.1f} s, "
+            f"peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
         )
     else:
         print(f"Using the cached {DATABASE.relative_to(ROOT)} (--fresh to rebuild)")

@@ -149,7 +149,7 @@ def save_star_command(json_file, service_key, publish):
     try:
         body = json.load(json_file)
     except json.JSONDecodeError as error:
-        raise click.ClickException(f"The file is not JSON: {error}")
+        raise click.ClickException(f"The file is not JSON: {error}") from None
     if not isinstance(body, dict):
         raise click.ClickException("The file must hold one JSON object.")
     data = _load(StarSchema(), body)
@@ -361,7 +361,7 @@ def import_children_command(csv_file, check_only):
         with open(csv_file, encoding="utf-8-sig", newline="") as handle:
             text = handle.read()
     except UnicodeDecodeError:
-        raise click.ClickException("The file is not UTF-8 text: save it as 'CSV UTF-8'.")
+        raise click.ClickException("The file is not UTF-8 text: save it as 'CSV UTF-8'.") from None
     db = get_db()
     plan = importer.check(db, text) if check_only else importer.import_csv(db, None, text)
     for problem in plan.problems:
@@ -459,7 +459,7 @@ def create_token_command(name):
     try:
         token = tokens.create_token(get_db(), name)
     except tokens.TokenError as error:
-        raise click.ClickException(str(error))
+        raise click.ClickException(str(error)) from None
     click.echo(f"Token '{name}' (shown only now; store it in the client's settings):")
     click.echo(token)
 
@@ -472,7 +472,7 @@ def revoke_token_command(name):
     try:
         tokens.revoke_token(get_db(), name)
     except tokens.TokenError as error:
-        raise click.ClickException(str(error))
+        raise click.ClickException(str(error)) from None
     click.echo(f"Token '{name}' is revoked.")
 
 

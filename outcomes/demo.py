@@ -181,7 +181,8 @@ def _review_history(db, rng, practitioner_id, child_id, key, service_id, start, 
         new_targets = [
             {
                 "domain": domain["key"],
-                "description": f"Move on in {domain['label'].lower()} with agreed support at home and school.",
+                "description": f"Move on in {domain['label'].lower()} "
+                "with agreed support at home and school.",
                 "target_score": min(10, (readings[domain["key"]]["score"] or 5) + rng.choice([1, 2, 2, 3])),
                 "due_date": None,
             }

@@ -78,7 +78,8 @@ def view_of(db, user_id, review_id):
     """This account's view of one review: rating, comment, when, and {domain key: score}; or None."""
     rows = list(
         db.query(
-            "SELECT id, review_id, rating, comment, created_at FROM family_views WHERE review_id = ? AND user_id = ?",
+            "SELECT id, review_id, rating, comment, created_at FROM family_views "
+            "WHERE review_id = ? AND user_id = ?",
             [review_id, user_id],
         )
     )
@@ -224,7 +225,8 @@ def views_for_staff(db, child_id, service_id):
         practitioner = {
             key: score
             for key, score in db.execute(
-                "SELECT d.key, rd.score FROM readings rd JOIN domains d ON d.id = rd.domain_id WHERE rd.review_id = ?",
+                "SELECT d.key, rd.score FROM readings rd JOIN domains d ON d.id = rd.domain_id "
+                "WHERE rd.review_id = ?",
                 [view["review_id"]],
             )
         }
@@ -301,7 +303,10 @@ VALID_FOR = timedelta(days=7)
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 16  # 16 symbols from 31: about 79 bits, far beyond guessing
 
-WRONG_CODE = "That invitation code is not right. Check it against the paper you were given, or ask the practitioner for a new one."
+WRONG_CODE = (
+    "That invitation code is not right. Check it against the paper you were given, "
+    "or ask the practitioner for a new one."
+)
 USED_CODE = "That invitation code has already been used. Ask the practitioner for a new one."
 EXPIRED_CODE = "That invitation code has expired (codes last 7 days). Ask the practitioner for a new one."
 ACCOUNT_REFUSED = (

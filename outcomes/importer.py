@@ -107,7 +107,14 @@ def read_rows(text, plan):
                 )
                 continue
             rows.append(
-                (line, {name: value.strip() for name, value in zip(header, values, strict=False) if name and value.strip()})
+                (
+                    line,
+                    {
+                        name: value.strip()
+                        for name, value in zip(header, values, strict=False)
+                        if name and value.strip()
+                    },
+                )
             )
             if len(rows) > MAX_ROWS:
                 plan.problems.append(Problem(line, "", f"Split the file: at most {MAX_ROWS} rows at a time."))
@@ -143,7 +150,8 @@ class _Lookups:
         self.open = {
             (row[1], row[2]): {"id": row[0], "practitioner_id": row[3], "started_on": row[4]}
             for row in db.execute(
-                "SELECT id, child_id, service_id, practitioner_id, started_on FROM caseloads WHERE discharged_on IS NULL"
+                "SELECT id, child_id, service_id, practitioner_id, started_on FROM caseloads "
+                "WHERE discharged_on IS NULL"
             )
         }
         self.closed = {
@@ -212,7 +220,8 @@ def check(db, text, today=None):
                 Problem(
                     line,
                     "service",
-                    f"Duplicate: line {seen_pair[(group, service['id'])]} already lists this child for this service.",
+                    f"Duplicate: line {seen_pair[(group, service['id'])]} "
+                    "already lists this child for this service.",
                 )
             )
         if service is not None:
@@ -328,7 +337,8 @@ def _apply(db, user_id, plan):
         child = row["child"]
         if row["child_action"] == "create":
             cursor = conn.execute(
-                "INSERT INTO children (given_name, family_name, date_of_birth, nhs_number, local_id) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO children (given_name, family_name, date_of_birth, nhs_number, local_id) "
+                "VALUES (?, ?, ?, ?, ?)",
                 [child[name] for name in CHILD_FIELDS],
             )
             child_ids[row["group"]] = cursor.lastrowid
@@ -346,7 +356,8 @@ def _apply(db, user_id, plan):
         key = row["service"]["key"]
         if row["caseload_action"] == "add":
             conn.execute(
-                "INSERT INTO caseloads (child_id, service_id, practitioner_id, started_on) VALUES (?, ?, ?, ?)",
+                "INSERT INTO caseloads (child_id, service_id, practitioner_id, started_on) "
+                "VALUES (?, ?, ?, ?)",
                 [child_id, row["service"]["id"], row["practitioner_id"], row["started_on"]],
             )
             audit_rows.append(

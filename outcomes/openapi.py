@@ -101,7 +101,8 @@ def document(measures):
                 "post": {
                     "operationId": "createReview",
                     "summary": "Store a review once per client-generated UUID",
-                    "description": "For a signed-in practitioner (session cookie) with the X-CSRFToken header. "
+                    "description": "For a signed-in practitioner (session cookie) "
+                    "with the X-CSRFToken header. "
                     "A re-send with the same UUID and content returns the stored review (200).",
                     "security": [{"session": [], "csrf": []}],
                     "requestBody": {

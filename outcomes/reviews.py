@@ -419,7 +419,8 @@ def bulk_insert(db, reviews=(), readings=(), targets=(), target_outcomes=(), fam
     """
     with write_transaction(db):
         db.conn.executemany(
-            f"INSERT INTO reviews ({', '.join(REVIEW_COLUMNS)}) VALUES ({', '.join('?' * len(REVIEW_COLUMNS))})",
+            f"INSERT INTO reviews ({', '.join(REVIEW_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(REVIEW_COLUMNS))})",
             (_bulk_review_row(row) for row in reviews),
         )
         db.conn.executemany(
@@ -427,7 +428,8 @@ def bulk_insert(db, reviews=(), readings=(), targets=(), target_outcomes=(), fam
             readings,
         )
         db.conn.executemany(
-            f"INSERT INTO targets ({', '.join(TARGET_COLUMNS)}) VALUES ({', '.join('?' * len(TARGET_COLUMNS))})",
+            f"INSERT INTO targets ({', '.join(TARGET_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(TARGET_COLUMNS))})",
             (tuple(row[column] for column in TARGET_COLUMNS) for row in targets),
         )
         db.conn.executemany(
@@ -436,6 +438,7 @@ def bulk_insert(db, reviews=(), readings=(), targets=(), target_outcomes=(), fam
             target_outcomes,
         )
         db.conn.executemany(
-            "INSERT INTO family_views (review_id, user_id, rating, comment, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO family_views (review_id, user_id, rating, comment, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
             family_views,
         )

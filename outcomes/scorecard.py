@@ -298,7 +298,9 @@ def scorecard(db, service_rows, period, threshold, now=None):
         "threshold": threshold,
         "services": [],
     }
-    for service, (figures, domains) in zip(service_rows, compute_services(db, service_rows, period), strict=False):
+    for service, (figures, domains) in zip(
+        service_rows, compute_services(db, service_rows, period), strict=False
+    ):
         result["services"].append(
             {
                 "key": service["key"],

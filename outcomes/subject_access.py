@@ -25,7 +25,8 @@ def export(db, child_id):
                                   r.date, r.status, r.notes, r.internal_notes, r.amendment_reason,
                                   u.name AS practitioner, r.created_at, r.submitted_at
                            FROM reviews r JOIN services s ON s.id = r.service_id
-                           JOIN star_versions sv ON sv.id = r.star_version_id JOIN stars st ON st.id = sv.star_id
+                           JOIN star_versions sv ON sv.id = r.star_version_id
+                           JOIN stars st ON st.id = sv.star_id
                            JOIN users u ON u.id = r.practitioner_id
                            WHERE r.child_id = ? ORDER BY r.date, r.series_id, r.version""",
         [child_id],
@@ -72,7 +73,8 @@ def export(db, child_id):
             db,
             """SELECT t.id, s.key AS service, t.domain_key, t.set_in_review_id, t.description,
                                        t.start_score, t.target_score, t.due_date, t.created_at,
-                                       o.outcome, o.reason AS outcome_reason, o.review_id AS closed_in_review_id,
+                                       o.outcome, o.reason AS outcome_reason,
+                                       o.review_id AS closed_in_review_id,
                                        o.score_at_close
                                 FROM targets t JOIN services s ON s.id = t.service_id
                                 LEFT JOIN target_outcomes o ON o.target_id = t.id

@@ -5,11 +5,14 @@ Service: Speech and Language Therapy (slt), review interval 182 days, six domain
 gets the same score at a review unless said otherwise, so a review's mean reading is that score.
 
 child  reviews (date: score)                         targets set -> closed (outcome)
-A      2025-09-01: 3, 2026-03-31: 5                   talking 5, attention 6 set 09-01; closed 03-31: met, partly_met
+A      2025-09-01: 3, 2026-03-31: 5                   talking 5, attention 6 set 09-01;
+                                                      closed 03-31: met, partly_met
 B      2025-10-01: 4, 2026-04-01: 6                   talking 6 set 10-01; closed 04-01: met
 C      2026-01-15: 5 (first review)                   -
-D      2025-08-01: 2, 2026-01-20: 4 amended to 6      talking 5 set 08-01; closed 01-20: not_met (moves to the amendment)
-E      2025-11-01: 5, 2026-02-15: 4                   talking 7, attention 6 set 11-01; closed 02-15: withdrawn, not_met
+D      2025-08-01: 2, 2026-01-20: 4 amended to 6      talking 5 set 08-01;
+                                                      closed 01-20: not_met (moves to the amendment)
+E      2025-11-01: 5, 2026-02-15: 4                   talking 7, attention 6 set 11-01;
+                                                      closed 02-15: withdrawn, not_met
 F      2026-02-10: draft only (never counts)          -
 G      2025-12-01: 3 but eating_drinking not assessed, 2026-03-01: 3
                                                       talking 4 set 12-01; closed 03-01: met

@@ -284,8 +284,8 @@ def test_domains_are_ordered_by_position(admin, db):
     labels = [
         row[0]
         for row in db.execute(
-            "SELECT d.label FROM domains d JOIN star_versions sv ON sv.id = d.star_version_id WHERE sv.star_id = ? "
-            "ORDER BY d.position",
+            "SELECT d.label FROM domains d JOIN star_versions sv ON sv.id = d.star_version_id "
+            "WHERE sv.star_id = ? ORDER BY d.position",
             [star_id],
         )
     ]
@@ -387,7 +387,9 @@ def test_star_versions_old_reviews_keep_theirs_and_comparisons_use_shared_domain
     edited = [
         (label, description, key)
         for (label, description), key in zip(
-            domains[:5], first_keys and ["getting_ready", "eating", "sleeping", "playing", "feelings"], strict=False
+            domains[:5],
+            first_keys and ["getting_ready", "eating", "sleeping", "playing", "feelings"],
+            strict=False,
         )
     ]
     edited.append(("Talking", "How your child tells you what they want and need."))
@@ -416,7 +418,8 @@ def test_star_versions_old_reviews_keep_theirs_and_comparisons_use_shared_domain
     made_with = [
         row[0]
         for row in db.execute(
-            "SELECT sv.version FROM reviews r JOIN star_versions sv ON sv.id = r.star_version_id ORDER BY r.date"
+            "SELECT sv.version FROM reviews r JOIN star_versions sv ON sv.id = r.star_version_id "
+            "ORDER BY r.date"
         )
     ]
     assert made_with == [1, 2]  # each review keeps the version it was made with

@@ -79,10 +79,22 @@ def story(db, world):
     )
     s.amy_physio = submit(db, world.physio, world.amy, "physio", 40, dict(zip(PHYSIO, [5] * 6, strict=False)))
     s.cat_review = submit(
-        db, world.physio, world.cat, "physio", 3, dict(zip(PHYSIO, [6] * 6, strict=False)), notes="Private note about Cat"
+        db,
+        world.physio,
+        world.cat,
+        "physio",
+        3,
+        dict(zip(PHYSIO, [6] * 6, strict=False)),
+        notes="Private note about Cat",
     )
     s.bob_review = submit(
-        db, world.slt, world.bob, "slt", 4, dict(zip(SLT, [5] * 6, strict=False)), notes="Private note about Bob"
+        db,
+        world.slt,
+        world.bob,
+        "slt",
+        4,
+        dict(zip(SLT, [5] * 6, strict=False)),
+        notes="Private note about Bob",
     )
     return s
 

@@ -35,7 +35,8 @@ def recent_review(live_server):
             "service": "slt",
             "date": date.today() - timedelta(days=2),
             "readings": {
-                key: {"score": score, "not_assessed_reason": None} for key, score in zip(keys, SCORES, strict=False)
+                key: {"score": score, "not_assessed_reason": None}
+                for key, score in zip(keys, SCORES, strict=False)
             },
             "targets": [],
             "target_outcomes": [],

@@ -149,7 +149,8 @@ def test_a_signed_in_manager_still_needs_a_token(client, auth, token):
     [
         (
             {},
-            "period: Give a period: a financial quarter such as '2025-26 Q3' or a financial year such as '2025-26'.",
+            "period: Give a period: a financial quarter such as '2025-26 Q3' "
+            "or a financial year such as '2025-26'.",
         ),
         (
             {"period": "2025-26 Q5"},

@@ -134,7 +134,8 @@ def test_duplicates_and_conflicts_in_the_file_are_problems(world, db):
         GOOD[0],
         GOOD[0],  # line 3: same child and service again
         "A1,9990000018,Aisha,Khan,2017-03-15,physio,,",  # line 4: same child, different birth date
-        "OLD1,9990000026,Someone,Else,2016-01-01,slt,,",  # line 5: local id of one child, NHS number of another?
+        # line 5: local id of one child, NHS number of another?
+        "OLD1,9990000026,Someone,Else,2016-01-01,slt,,",
         "OLD1,9990000042,Old,Record,2015-01-01,ot,,",  # line 6: fine on its own
         "NEW9,9990000042,Old,Record,2015-01-01,physio,,",  # line 7: NHS number on line 6, local id new
     ]
@@ -180,7 +181,10 @@ def test_a_row_for_a_discharged_episode_does_not_reopen_it(world, db):
 
 
 def test_columns_may_come_in_any_order_with_a_bom_and_spreadsheet_headings(world, db):
-    text = "\ufeffService,Given Name,Family Name,Date of Birth,NHS Number\nslt,Aisha,Khan,2017-03-14,999 000 0018\n"
+    text = (
+        "\ufeffService,Given Name,Family Name,Date of Birth,NHS Number\n"
+        "slt,Aisha,Khan,2017-03-14,999 000 0018\n"
+    )
     plan = importer.import_csv(db, world.admin, text)
     assert plan.clean, plan.problems
     assert (

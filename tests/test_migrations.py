@@ -83,7 +83,8 @@ ROWS = [
         [1, 1, 1, "2025-01-01"],
     ),
     (
-        "INSERT INTO domains (id, star_version_id, key, label, description, position) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO domains (id, star_version_id, key, label, description, position) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
         [1, 1, "talk", "Talking", "Says what they need", 1],
     ),
     (
@@ -109,8 +110,8 @@ ROWS = [
         [1, 1, 2, "2024-01-01"],
     ),
     (
-        "INSERT INTO reviews (id, uuid, series_id, child_id, service_id, star_version_id, practitioner_id, date,"
-        " status, content_hash, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO reviews (id, uuid, series_id, child_id, service_id, star_version_id, practitioner_id,"
+        " date, status, content_hash, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             1,
             "7f1d2c3e-0000-4000-8000-000000000001",

@@ -38,7 +38,8 @@ def test_therapist_submits_a_review_and_the_radar_shows_it(tablet, live_server):
     assert "submitted" in page.text_content(".flash")
 
     datasets = page.evaluate(
-        "Chart.getChart(document.getElementById('star-slt')).data.datasets.map(d => ({label: d.label, data: d.data}))"
+        "Chart.getChart(document.getElementById('star-slt')).data.datasets"
+        ".map(d => ({label: d.label, data: d.data}))"
     )
     assert len(datasets) == 2
     assert datasets[1]["data"] == [entered[key] for key in domains]

@@ -87,7 +87,8 @@ def test_every_measure_for_a_quarter(db, history):
         # A2 is late (due 2 March); C1 is a first review, on time; D2, E2, G2 before their due dates.
         "reviews_on_time": 4,
         "pct_reviews_on_time": 80.0,
-        # A talking met, A attention partly met, D not met, E attention not met, G met; E's withdrawn one is left out.
+        # A talking met, A attention partly met, D not met, E attention not met, G met;
+        # E's withdrawn one is left out.
         "targets_closed": 5,
         "targets_met": 2,
         "targets_partly_met": 1,

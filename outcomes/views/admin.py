@@ -138,7 +138,8 @@ def service_retire(service_id):
     with flash_if_refused():
         discharged = services.retire_service(db, service_id, current_user.id)
         flash(
-            f"{service['name']} retired; {discharged} children discharged from its caseload. Its history is kept."
+            f"{service['name']} retired; {discharged} children discharged from its caseload. "
+            "Its history is kept."
         )
     return redirect(url_for("admin.service_list"))
 
@@ -335,7 +336,8 @@ def person_active(user_id):
     with flash_if_refused():
         users.set_active(db, user_id, active, current_user.id)
         flash(
-            f"{person['name']} {'reactivated' if active else 'deactivated: they can no longer sign in; their reviews stay'}."
+            f"{person['name']} "
+            f"{'reactivated' if active else 'deactivated: they can no longer sign in; their reviews stay'}."
         )
     return redirect(url_for("admin.person_edit", user_id=user_id))
 
@@ -364,7 +366,8 @@ def service_caseload(service_id):
         with validation_errors() as errors:
             child_id = _add_child(db, form, schema.load(values))
             flash(
-                f"{children.full_name(children.get_child(db, child_id))} added to the {service['name']} caseload."
+                f"{children.full_name(children.get_child(db, child_id))} "
+                f"added to the {service['name']} caseload."
             )
             return redirect(url_for("admin.service_caseload", service_id=service_id))
     return form_page(

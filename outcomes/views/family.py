@@ -148,7 +148,8 @@ def _practitioner_scores(db, review_id):
     return {
         key: score
         for key, score in db.execute(
-            "SELECT d.key, rd.score FROM readings rd JOIN domains d ON d.id = rd.domain_id WHERE rd.review_id = ?",
+            "SELECT d.key, rd.score FROM readings rd JOIN domains d ON d.id = rd.domain_id "
+            "WHERE rd.review_id = ?",
             [review_id],
         )
     }
