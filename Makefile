@@ -18,7 +18,10 @@ demo: $(BIN)/.installed
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
+# Lint first (ruff.toml): a finding fails the run before the slower tests start.
 test: $(BIN)/.installed chromium
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/.installed

@@ -41,7 +41,7 @@ def document(measures):
     return {
         "openapi": "3.1.0",
         "info": {
-            "title": "Outcomes Star tracker API",
+            "title": "SEND outcomes tracker API",
             "version": "1",
             "description": "The balanced-scorecard feed for the area's scorecard spreadsheet or BI tool, "
             "and the reviews API the practitioners' tablets use. Measures are defined "

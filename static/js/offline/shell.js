@@ -42,7 +42,7 @@
   }
 
   function show(title, nodes) {
-    document.title = title + " (offline) – Outcomes Star tracker";
+    document.title = title + " (offline) – SEND outcomes tracker";
     root.replaceChildren.apply(root, [nodes].flat(Infinity).filter(Boolean));
     root.dataset.ready = "yes";  // tests and assistive tech: the page is drawn
   }
