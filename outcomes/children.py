@@ -10,7 +10,7 @@ from marshmallow import ValidationError
 
 from . import access, audit, stars
 from .db import write_transaction
-from .rules import counted, next_review
+from .rules import counted, next_review, oldest_first
 
 
 def get_child(db, child_id):
@@ -75,7 +75,7 @@ def counted_reviews(db, child_id, service_id):
         db.query(
             f"""SELECT r.id, r.date, r.star_version_id FROM reviews r
             WHERE r.child_id = ? AND r.service_id = ? AND {counted()}
-            ORDER BY r.date, r.id""",
+            ORDER BY {oldest_first()}""",
             [child_id, service_id],
         )
     )

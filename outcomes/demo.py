@@ -183,7 +183,9 @@ def _review_history(db, rng, practitioner_id, child_id, key, service_id, start, 
                 "domain": domain["key"],
                 "description": f"Move on in {domain['label'].lower()} "
                 "with agreed support at home and school.",
-                "target_score": min(10, (readings[domain["key"]]["score"] or 5) + rng.choice([1, 2, 2, 3])),
+                "target_score": min(
+                    10, (readings[domain["key"]]["score"] or level[domain["key"]]) + rng.choice([1, 2, 2, 3])
+                ),
                 "due_date": None,
             }
             for domain in rng.sample(star["domains"], 2)

@@ -14,7 +14,7 @@ from werkzeug.security import generate_password_hash
 
 from . import access, audit, children, stars, users
 from .db import write_transaction
-from .rules import counted, next_review
+from .rules import counted, latest_first, next_review
 from .security import hash_secret
 
 WINDOW = timedelta(days=30)
@@ -107,7 +107,7 @@ def _latest_view(db, child_id, service_id, user_id=None):
             f"""SELECT fv.id, fv.rating, fv.comment, fv.created_at, r.date AS review_date, u.name
             FROM family_views fv JOIN reviews r ON r.id = fv.review_id JOIN users u ON u.id = fv.user_id
             WHERE r.child_id = :child AND r.service_id = :service AND {counted()} {mine}
-            ORDER BY r.date DESC, fv.created_at DESC, fv.id DESC LIMIT 1""",
+            ORDER BY {latest_first()}, fv.created_at DESC, fv.id DESC LIMIT 1""",
             {"child": child_id, "service": service_id, "user": user_id},
         )
     )
@@ -192,7 +192,7 @@ def next_review_due(db, child_id, service, today=None):
 def timeline(db, user_id, child_id, today=None):
     """Counted reviews of a linked child by every service, newest first, with this account's view."""
     rows = db.query(
-        f"{_LINKED_REVIEWS} AND r.child_id = :child ORDER BY r.date DESC, r.id DESC",
+        f"{_LINKED_REVIEWS} AND r.child_id = :child ORDER BY {latest_first()}",
         {"user_id": user_id, "child": child_id},
     )
     return [
@@ -215,7 +215,7 @@ def views_for_staff(db, child_id, service_id):
                    r.date AS review_date, r.star_version_id
             FROM family_views fv JOIN reviews r ON r.id = fv.review_id JOIN users u ON u.id = fv.user_id
             WHERE r.child_id = ? AND r.service_id = ? AND {counted()}
-            ORDER BY r.date DESC, fv.created_at DESC""",
+            ORDER BY {latest_first()}, fv.created_at DESC""",
             [child_id, service_id],
         )
     )

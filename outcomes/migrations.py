@@ -263,4 +263,39 @@ CREATE TABLE IF NOT EXISTS import_uploads (
 CREATE INDEX IF NOT EXISTS audit_log_by_at ON audit_log (at);
 """
 
-MIGRATIONS = [M001_CORE, M002_SCORECARD_INDEX, M003_IMPORT_UPLOADS]
+# Records a service can stand behind: a review entered in error is withdrawn (it stays in the
+# history with who, when and why, and stops counting), and a draft's planned targets and outcomes
+# are kept as JSON on the draft, so that only a submitted review sets or closes a target.
+M004_WITHDRAWN_REVIEWS = """
+ALTER TABLE reviews ADD COLUMN withdrawn_at TEXT;
+ALTER TABLE reviews ADD COLUMN withdrawn_by INTEGER REFERENCES users(id);
+ALTER TABLE reviews ADD COLUMN withdrawn_reason TEXT;
+-- The outcomes a withdrawn review had recorded (their targets re-open), kept for its history.
+ALTER TABLE reviews ADD COLUMN withdrawn_outcomes TEXT;
+-- A draft's new targets and target outcomes: {"targets": [...], "target_outcomes": [...]}.
+ALTER TABLE reviews ADD COLUMN draft_plan TEXT;
+
+UPDATE reviews SET draft_plan = json_object(
+    'targets', (SELECT json_group_array(json_object(
+                    'domain', t.domain_key, 'description', t.description,
+                    'target_score', t.target_score, 'due_date', t.due_date))
+                FROM targets t WHERE t.set_in_review_id = reviews.id),
+    'target_outcomes', (SELECT json_group_array(json_object(
+                    'target_id', o.target_id, 'outcome', o.outcome, 'reason', o.reason))
+                FROM target_outcomes o WHERE o.review_id = reviews.id))
+WHERE status = 'draft';
+DELETE FROM target_outcomes WHERE review_id IN (SELECT id FROM reviews WHERE status = 'draft');
+DELETE FROM target_outcomes WHERE target_id IN (
+    SELECT t.id FROM targets t JOIN reviews r ON r.id = t.set_in_review_id WHERE r.status = 'draft');
+DELETE FROM targets WHERE set_in_review_id IN (SELECT id FROM reviews WHERE status = 'draft');
+
+-- The counted rule gained "not withdrawn": the partial indexes say it word for word.
+DROP INDEX IF EXISTS reviews_counted_by_service_date;
+DROP INDEX IF EXISTS reviews_counted_by_service_child_date;
+CREATE INDEX reviews_counted_by_service_date ON reviews (service_id, date, child_id)
+    WHERE status = 'submitted' AND is_latest = 1 AND withdrawn_at IS NULL;
+CREATE INDEX reviews_counted_by_service_child_date ON reviews (service_id, child_id, date)
+    WHERE status = 'submitted' AND is_latest = 1 AND withdrawn_at IS NULL;
+"""
+
+MIGRATIONS = [M001_CORE, M002_SCORECARD_INDEX, M003_IMPORT_UPLOADS, M004_WITHDRAWN_REVIEWS]

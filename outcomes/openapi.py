@@ -7,6 +7,10 @@ def _error(description):
     return {"description": description, "content": {"application/json": {"schema": ERROR}}}
 
 
+def _uuid_parameter():
+    return {"name": "uuid", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+
+
 def _figure_schema():
     return {
         "type": "object",
@@ -127,15 +131,85 @@ def document(measures):
                         "400": _error("Not a JSON object, or the CSRF token is missing."),
                         "401": _error("Not signed in."),
                         "403": _error("Not a practitioner."),
-                        "409": _error("A different review is stored under this UUID."),
+                        "409": {
+                            "description": "A different review is stored under this UUID, or a review "
+                            "of this child by this service on this date is already recorded (one a "
+                            "day): `uuid` and `url` name the stored review, to amend it instead.",
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/Conflict"}}
+                            },
+                        },
+                        "413": _error("The body is larger than 256 KB."),
                         "422": {
-                            "description": "Bad input: one message list per field (dotted paths)",
+                            "description": "Bad input: one message list per field (dotted paths), in the "
+                            "form's order, and `labels`: what the form calls each field",
                             "content": {
                                 "application/json": {
                                     "schema": {"$ref": "#/components/schemas/ValidationErrors"}
                                 }
                             },
                         },
+                    },
+                }
+            },
+            "/reviews/{uuid}/withdrawal": {
+                "post": {
+                    "operationId": "withdrawReview",
+                    "summary": "Withdraw a review entered in error",
+                    "description": "Its author or an admin (session and X-CSRFToken). The review stays "
+                    "in the history, marked withdrawn with the reason, who and when, and stops "
+                    "counting everywhere; targets it set are withdrawn and outcomes it recorded "
+                    "re-open. Withdrawing again returns the withdrawn review.",
+                    "security": [{"session": [], "csrf": []}],
+                    "parameters": [_uuid_parameter()],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["reason"],
+                                    "additionalProperties": False,
+                                    "properties": {
+                                        "reason": {"type": "string", "minLength": 3, "maxLength": 1000}
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "Withdrawn",
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/Review"}}
+                            },
+                        },
+                        "400": _error("Not a JSON object, or the CSRF token is missing."),
+                        "401": _error("Not signed in."),
+                        "404": _error("No review with this UUID that you may withdraw."),
+                        "409": _error("A draft or an earlier version: discard a draft instead."),
+                        "413": _error("The body is larger than 256 KB."),
+                        "422": {
+                            "description": "No reason given",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/ValidationErrors"}
+                                }
+                            },
+                        },
+                    },
+                }
+            },
+            "/reviews/{uuid}": {
+                "delete": {
+                    "operationId": "discardDraft",
+                    "summary": "Discard a draft review (its author only)",
+                    "security": [{"session": [], "csrf": []}],
+                    "parameters": [_uuid_parameter()],
+                    "responses": {
+                        "204": {"description": "Discarded"},
+                        "401": _error("Not signed in."),
+                        "404": _error("No draft with this UUID of yours."),
                     },
                 }
             },
@@ -163,7 +237,22 @@ def document(measures):
                         "errors": {
                             "type": "object",
                             "additionalProperties": {"type": "array", "items": {"type": "string"}},
-                        }
+                        },
+                        "labels": {
+                            "type": "object",
+                            "description": "field key -> the name the form gives it, e.g. "
+                            "'readings.attention' -> 'Attention and listening'",
+                            "additionalProperties": {"type": "string"},
+                        },
+                    },
+                },
+                "Conflict": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {"type": "string"},
+                        "uuid": {"type": "string", "format": "uuid"},
+                        "url": {"type": "string", "description": "the stored review's page"},
                     },
                 },
                 "Figure": _figure_schema(),
@@ -235,6 +324,8 @@ def document(measures):
                         },
                         "targets": {
                             "type": "array",
+                            "maxItems": 12,
+                            "description": "A draft keeps them aside; only a submitted review sets them",
                             "items": {
                                 "type": "object",
                                 "required": ["domain", "description", "target_score"],
@@ -288,6 +379,13 @@ def document(measures):
                         "notes": {"type": "string"},
                         "internal_notes": {"type": "string"},
                         "amendment_reason": {"type": ["string", "null"]},
+                        "withdrawn": {
+                            "type": ["object", "null"],
+                            "properties": {
+                                "at": {"type": "string", "format": "date-time"},
+                                "reason": {"type": "string"},
+                            },
+                        },
                     },
                 },
             },

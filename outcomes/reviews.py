@@ -6,18 +6,30 @@ Functions take plain values and a sqlite-utils Database; no Flask imports.
 import hashlib
 import json
 import uuid as uuidlib
-from datetime import date
+from datetime import date, datetime, timezone
 
 from marshmallow import ValidationError
 
 from . import access, audit, services, stars
 from .db import write_transaction
-from .rules import due_date
+from .rules import counted, due_date, latest_first
 from .targets import open_targets
 
 
 class Conflict(Exception):
     """The UUID is already stored with different content (HTTP 409)."""
+
+    def __init__(self, message, existing=None):
+        super().__init__(message)
+        self.existing = existing
+
+
+class AlreadyRecorded(Conflict):
+    """A counted review of this child by this service on this date exists (HTTP 409): one a day."""
+
+
+class Refused(Exception):
+    """The user may not do this to this review (HTTP 403, or a flash on the page)."""
 
 
 def content_hash(data):
@@ -36,8 +48,11 @@ def get_review(db, review_id):
     return rows[0] if rows else None
 
 
-def check_readings(star, readings, errors, prefix="readings"):
-    """Every domain of the star read on its scale or not assessed with a reason; no others."""
+def check_readings(star, readings, errors, prefix="readings", complete=True):
+    """Every domain of the star read on its scale or not assessed with a reason; no others.
+
+    A draft (`complete` False) may leave domains out; what it holds is checked the same way.
+    """
     keys = {domain["key"] for domain in star["domains"]}
     problems = {}
     for key, reading in readings.items():
@@ -51,34 +66,84 @@ def check_readings(star, readings, errors, prefix="readings"):
             problems[key] = ["Say why this domain was not assessed."]
         elif reading["score"] is None and len(reading["not_assessed_reason"]) > 500:
             problems[key] = ["Keep the reason under 500 characters."]
-    for key in keys - set(readings):
-        problems[key] = ["Give a reading, or mark this domain not assessed with a reason."]
+    for key in keys - set(readings) if complete else ():
+        problems[key] = ["Give a reading or mark it not assessed."]
     if problems:
         errors[prefix] = problems
 
 
 def check_review(db, user_id, data, existing=None):
-    """Check a loaded review against the database; returns (service, child, star) or raises.
+    """Check a loaded review against the database; returns (service, star) or raises.
 
     Raises ValidationError with {field: [messages]} so the caller treats it like a schema error.
+    A draft is checked for what it holds; the rules about targets and the date's place among
+    the child's other reviews wait until it is submitted.
     """
     service = services.service_by_key(db, data["service"])
     if service is None:
         raise ValidationError({"service": ["Unknown service."]})
-    child = db.execute("SELECT id, date_of_birth FROM children WHERE id = ?", [data["child_id"]]).fetchone()
+    child = db.execute("SELECT id FROM children WHERE id = ?", [data["child_id"]]).fetchone()
     if child is None or not access.may_review(db, user_id, data["child_id"], service["id"]):
         raise ValidationError({"child_id": [f"This child is not on your {service['name']} caseload."]})
+    if data["submit"]:
+        # Said first: when the review is already recorded, nothing else about this one matters.
+        same_day = same_day_review(db, data["child_id"], service["id"], data["date"].isoformat())
+        if same_day:
+            raise already_recorded(same_day)
     version_id = existing["star_version_id"] if existing else stars.current_version_id(db, service["id"])
     star = stars.load_version(db, version_id)
     errors = {}
-    if data["date"] < date.fromisoformat(child[1]):
-        errors["date"] = ["The review date is before the child's date of birth."]
-    check_readings(star, data["readings"], errors)
+    check_date(db, data["child_id"], service, data["date"], errors)
+    check_readings(star, data["readings"], errors, complete=data["submit"])
     _check_targets(star, data, service, errors)
-    _check_outcomes(db, data, service, existing, errors)
+    if data["submit"]:
+        targets = open_targets(db, data["child_id"], service["id"])
+        _check_outcomes(data, targets, errors)
+        _check_target_plausibility(db, star, data, service, targets, errors)
     if errors:
         raise ValidationError(errors)
     return service, star
+
+
+def check_date(db, child_id, service, day, errors):
+    """Not in the future, not before the child's birth, not before they joined this caseload."""
+    born, joined = db.execute(
+        """SELECT ch.date_of_birth, (SELECT min(c.started_on) FROM caseloads c
+                                     WHERE c.child_id = ch.id AND c.service_id = ?)
+           FROM children ch WHERE ch.id = ?""",
+        [service["id"], child_id],
+    ).fetchone()
+    if day > date.today():
+        errors["date"] = ["The review date cannot be in the future."]
+    elif day < date.fromisoformat(born):
+        errors["date"] = [f"The review date is before the child's date of birth ({born})."]
+    elif joined and day.isoformat() < joined:
+        errors["date"] = [
+            f"The review date is before the child joined the {service['name']} caseload ({joined}). "
+            "An admin can backdate the caseload start for earlier history."
+        ]
+
+
+def same_day_review(db, child_id, service_id, day, series_id=None):
+    """The counted review of this child by this service on `day` (another series), or None."""
+    rows = list(
+        db.query(
+            f"""SELECT r.* FROM reviews r
+                WHERE r.child_id = ? AND r.service_id = ? AND r.date = ? AND {counted()}
+                  AND r.series_id IS NOT ?
+                ORDER BY {latest_first()} LIMIT 1""",
+            [child_id, service_id, day, series_id],
+        )
+    )
+    return rows[0] if rows else None
+
+
+def already_recorded(review):
+    return AlreadyRecorded(
+        f"A review of this child by this service on {review['date']} is already recorded: "
+        "amend that one instead.",
+        review,
+    )
 
 
 def _check_targets(star, data, service, errors):
@@ -99,28 +164,74 @@ def _check_targets(star, data, service, errors):
             errors.setdefault("targets", {})[index] = problems
 
 
-def _check_outcomes(db, data, service, existing, errors):
-    open_ids = {
-        target["id"]
-        for target in open_targets(db, data["child_id"], service["id"], existing and existing["id"])
-    }
+def _check_outcomes(data, targets, errors):
+    """Each outcome closes an open target once, at a review later than the one that set it."""
+    set_on = {target["id"]: target["set_on"] for target in targets}
     seen = set()
     for index, closing in enumerate(data["target_outcomes"]):
-        if closing["target_id"] not in open_ids:
+        if closing["target_id"] not in set_on:
             message = "This is not an open target of this child for this service."
         elif closing["target_id"] in seen:
             message = "This target is closed twice in one review."
+        elif data["date"].isoformat() <= set_on[closing["target_id"]]:
+            message = (
+                f"This target was set at the review of {set_on[closing['target_id']]}: "
+                "only a later review can record its outcome."
+            )
         else:
             seen.add(closing["target_id"])
             continue
         errors.setdefault("target_outcomes", {})[index] = {"target_id": [message]}
 
 
+def _check_target_plausibility(db, star, data, service, targets, errors):
+    """A target is not below the domain's current reading, and a domain has one open target."""
+    if not isinstance(errors.get("targets", {}), dict):
+        return
+    closing = {c["target_id"] for c in data["target_outcomes"]}
+    still_open = {t["domain_key"] for t in targets if t["id"] not in closing}
+    current = current_scores(db, data["child_id"], service["id"], data["date"].isoformat())
+    current.update({k: r["score"] for k, r in data["readings"].items() if r["score"] is not None})
+    labels = {domain["key"]: domain["label"] for domain in star["domains"]}
+    seen = set()
+    for index, target in enumerate(data["targets"]):
+        domain = target["domain"]
+        if domain not in labels or index in errors.get("targets", {}):
+            continue
+        problems = {}
+        if domain in still_open or domain in seen:
+            problems["domain"] = [f"{labels[domain]} already has an open target for this service."]
+        elif current.get(domain) is not None and target["target_score"] < current[domain]:
+            problems["target_score"] = [
+                f"The target is below the current reading of {current[domain]}: "
+                f"set {current[domain]} to maintain it, or higher."
+            ]
+        seen.add(domain)
+        if problems:
+            errors.setdefault("targets", {})[index] = problems
+
+
+def current_scores(db, child_id, service_id, before):
+    """{domain key: the latest counted score before `before`}: the reading a target starts from."""
+    scores = {}
+    for key, score in db.execute(
+        f"""SELECT d.key, rd.score FROM reviews r
+            JOIN readings rd ON rd.review_id = r.id JOIN domains d ON d.id = rd.domain_id
+            WHERE r.child_id = ? AND r.service_id = ? AND r.date < ? AND {counted()}
+              AND rd.score IS NOT NULL
+            ORDER BY {latest_first()}""",
+        [child_id, service_id, before],
+    ):
+        scores.setdefault(key, score)
+    return scores
+
+
 def save_review(db, user_id, data):
     """Store a loaded review once per UUID. Returns (review, created).
 
     A re-send with the same content returns the stored review; a draft may be replaced
-    by its author; anything else under a known UUID raises Conflict.
+    by its author; anything else under a known UUID raises Conflict, and a second counted
+    review of the child by the service on one date raises AlreadyRecorded.
     """
     review_uuid = str(data["uuid"])
     fingerprint = content_hash(data)
@@ -130,10 +241,10 @@ def save_review(db, user_id, data):
         if existing and existing["content_hash"] == fingerprint:
             return review_as_dict(db, existing["id"]), False
         if existing and not _may_replace_draft(existing, user_id, data):
-            raise Conflict("A different review with this UUID is already stored.")
+            raise Conflict("A different review with this UUID is already stored.", existing)
         service, star = check_review(db, user_id, data, existing)
         if existing and existing["service_id"] != service["id"]:
-            raise Conflict("This UUID belongs to a draft review for another service.")
+            raise Conflict("This UUID belongs to a draft review for another service.", existing)
         if existing:
             _delete_draft_contents(db, existing["id"])
             review_id = existing["id"]
@@ -158,6 +269,8 @@ def _may_replace_draft(existing, user_id, data):
 
 def _review_row(data, user_id, service, star, fingerprint):
     submitted = bool(data["submit"])
+    # A draft never holds a target: its plan waits as JSON until it is submitted.
+    plan = None if submitted else json.dumps(_plan(data), default=str)
     return {
         "child_id": data["child_id"],
         "service_id": service["id"],
@@ -169,39 +282,52 @@ def _review_row(data, user_id, service, star, fingerprint):
         "internal_notes": data["internal_notes"],
         "content_hash": fingerprint,
         "submitted_at": date.today().isoformat() if submitted else None,
+        "draft_plan": plan,
     }
+
+
+def _plan(data):
+    return {"targets": data["targets"], "target_outcomes": data["target_outcomes"]}
 
 
 def _delete_draft_contents(db, review_id):
     db.execute("DELETE FROM readings WHERE review_id = ?", [review_id])
-    db.execute("DELETE FROM target_outcomes WHERE review_id = ?", [review_id])
-    db.execute("DELETE FROM targets WHERE set_in_review_id = ?", [review_id])
 
 
 def _insert_contents(db, review_id, data, star, service):
     domain_ids = {domain["key"]: domain["id"] for domain in star["domains"]}
     insert_readings(db, review_id, domain_ids, data["readings"])
+    if data["submit"]:
+        insert_targets(db, review_id, data, service["id"])
+        insert_outcomes(db, review_id, data["target_outcomes"], data["readings"])
+
+
+def insert_targets(db, review_id, data, service_id):
     scores = {key: reading["score"] for key, reading in data["readings"].items()}
     db["targets"].insert_all(
         {
             "child_id": data["child_id"],
-            "service_id": service["id"],
+            "service_id": service_id,
             "domain_key": target["domain"],
             "set_in_review_id": review_id,
             "description": target["description"],
             "start_score": scores.get(target["domain"]),
             "target_score": target["target_score"],
-            "due_date": target["due_date"].isoformat(),
+            "due_date": str(target["due_date"]),
         }
         for target in data["targets"]
     )
-    domain_of = {
-        row[0]: row[1]
-        for row in db.execute(
-            "SELECT id, domain_key FROM targets WHERE child_id = ? AND service_id = ?",
-            [data["child_id"], service["id"]],
-        )
-    }
+
+
+def insert_outcomes(db, review_id, outcomes, readings):
+    """Record the outcomes this review closes, each with the domain's reading at this review."""
+    scores = {key: reading["score"] for key, reading in readings.items()}
+    ids = [closing["target_id"] for closing in outcomes]
+    domain_of = dict(
+        db.execute(
+            f"SELECT id, domain_key FROM targets WHERE id IN ({', '.join('?' * len(ids))})", ids
+        ).fetchall()
+    )
     db["target_outcomes"].insert_all(
         {
             "target_id": closing["target_id"],
@@ -210,7 +336,7 @@ def _insert_contents(db, review_id, data, star, service):
             "reason": (closing["reason"] or "").strip() or None,
             "score_at_close": scores.get(domain_of[closing["target_id"]]),
         }
-        for closing in data["target_outcomes"]
+        for closing in outcomes
     )
 
 
@@ -229,28 +355,35 @@ def insert_readings(db, review_id, domain_ids, readings):
 def amend_review(db, user_id, review_id, data):
     """Store an amendment as the next version; the old version stays, no longer counted.
 
-    Targets, outcomes and family views move to the new version so that they follow
-    the review that counts.
+    The date, readings, notes and the outcomes this review records may change, under the same
+    rules as a new review. Targets, outcomes and family views move to the new version so that
+    they follow the review that counts.
     """
     with write_transaction(db):
         old = get_review(db, review_id)
-        if old is None or old["status"] != "submitted" or not old["is_latest"]:
+        if old is None or not counted_row(old):
             raise ValidationError(
                 {"review": ["Only the latest version of a submitted review can be amended."]}
             )
+        service = db["services"].get(old["service_id"])
         if not access.may_review(db, user_id, old["child_id"], old["service_id"]):
             raise ValidationError({"review": ["This child is not on your caseload for this service."]})
         star = stars.load_version(db, old["star_version_id"])
-        errors = {}
-        check_readings(star, data["readings"], errors)
-        if errors:
-            raise ValidationError(errors)
+        data = dict(data, child_id=old["child_id"], targets=[], submit=True)
+        data.setdefault("date", date.fromisoformat(old["date"]))
+        data.setdefault("target_outcomes", _outcomes_of(db, review_id))
+        same_day = same_day_review(
+            db, old["child_id"], old["service_id"], data["date"].isoformat(), old["series_id"]
+        )
+        if same_day:
+            raise already_recorded(same_day)
+        _check_amendment(db, star, service, old, data)
         new_row = {
-            key: old[key]
-            for key in ("series_id", "child_id", "service_id", "star_version_id", "date", "status")
+            key: old[key] for key in ("series_id", "child_id", "service_id", "star_version_id", "status")
         }
         new_row.update(
             uuid=str(uuidlib.uuid4()),
+            date=data["date"].isoformat(),
             version=old["version"] + 1,
             practitioner_id=user_id,
             notes=data["notes"],
@@ -264,8 +397,133 @@ def amend_review(db, user_id, review_id, data):
         domain_ids = {domain["key"]: domain["id"] for domain in star["domains"]}
         insert_readings(db, new_id, domain_ids, data["readings"])
         _move_to_version(db, review_id, new_id, data["readings"])
+        db.execute("DELETE FROM target_outcomes WHERE review_id = ?", [new_id])
+        insert_outcomes(db, new_id, data["target_outcomes"], data["readings"])
         audit.record(db, user_id, "amend review", old["child_id"], f"review {review_id} -> {new_id}")
         return review_as_dict(db, new_id)
+
+
+def counted_row(review):
+    return review["status"] == "submitted" and review["is_latest"] and review["withdrawn_at"] is None
+
+
+def _outcomes_of(db, review_id):
+    return [
+        {"target_id": row["target_id"], "outcome": row["outcome"], "reason": row["reason"]}
+        for row in db.query(
+            "SELECT * FROM target_outcomes WHERE review_id = ? ORDER BY target_id", [review_id]
+        )
+    ]
+
+
+def _check_amendment(db, star, service, old, data):
+    """The new date and outcomes obey a new review's rules; the targets this review set must
+    still have been set before any review that closed them."""
+    errors = {}
+    check_date(db, old["child_id"], service, data["date"], errors)
+    check_readings(star, data["readings"], errors)
+    targets = open_targets(db, old["child_id"], old["service_id"], old["id"])
+    _check_outcomes(data, targets, errors)
+    first_close = db.execute(
+        f"""SELECT min(r.date) FROM targets t JOIN target_outcomes o ON o.target_id = t.id
+            JOIN reviews r ON r.id = o.review_id AND {counted()}
+            WHERE t.set_in_review_id = ? AND r.id <> ?""",
+        [old["id"], old["id"]],
+    ).fetchone()[0]
+    if "date" not in errors and first_close and data["date"].isoformat() >= first_close:
+        errors["date"] = [
+            f"A target set at this review was closed at the review of {first_close}: "
+            "this review must stay before that one."
+        ]
+    if errors:
+        raise ValidationError(errors)
+
+
+def withdraw_review(db, user, review_uuid, reason):
+    """Withdraw a review entered in error: it stays in the history, marked, and stops counting.
+
+    Only its author or an admin. Targets it set are withdrawn (closed ones are marked so);
+    outcomes it recorded are kept with it and their targets re-open.
+    """
+    with write_transaction(db):
+        review = review_by_uuid(db, review_uuid)
+        if review is None or not may_withdraw(db, user, review):
+            raise LookupError("No such review of yours.")
+        if review["withdrawn_at"] is not None:
+            return review_as_dict(db, review["id"])
+        if not counted_row(review):
+            raise Refused("Only the latest version of a submitted review can be withdrawn; discard a draft.")
+        outcomes = _outcomes_of(db, review["id"])
+        db.execute("DELETE FROM target_outcomes WHERE review_id = ?", [review["id"]])
+        db.execute(
+            """UPDATE target_outcomes SET outcome = 'withdrawn', reason = ?
+               WHERE target_id IN (SELECT id FROM targets WHERE set_in_review_id = ?)""",
+            [f"The review that set this target was withdrawn: {reason}", review["id"]],
+        )
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        db.execute(
+            """UPDATE reviews SET withdrawn_at = ?, withdrawn_by = ?, withdrawn_reason = ?,
+               withdrawn_outcomes = ? WHERE series_id = ?""",
+            [now, user.id, reason, json.dumps(outcomes), review["series_id"]],
+        )
+        audit.record(db, user.id, "withdraw review", review["child_id"], f"review {review['id']}: {reason}")
+        return review_as_dict(db, review["id"])
+
+
+def may_withdraw(db, user, review):
+    """Its author (who wrote version 1 or this version) or an admin."""
+    if user.role == "admin":
+        return True
+    return (
+        review["practitioner_id"] == user.id
+        or db.execute(
+            "SELECT 1 FROM reviews WHERE series_id = ? AND practitioner_id = ? AND version = 1",
+            [review["series_id"], user.id],
+        ).fetchone()
+        is not None
+    )
+
+
+def targets_at(db, review):
+    """{targets_set, targets_closed} at this review: what the review page lists.
+
+    A withdrawn review lists the outcomes it had recorded (kept aside; their targets re-opened).
+    """
+    if review["status"] == "draft":
+        plan = json.loads(review["draft_plan"] or '{"targets": [], "target_outcomes": []}')
+        return {"targets_set": plan["targets"], "targets_closed": []}
+    targets_set = list(
+        db.query(
+            "SELECT *, domain_key AS domain FROM targets WHERE set_in_review_id = ? ORDER BY id",
+            [review["id"]],
+        )
+    )
+    outcomes = (
+        json.loads(review["withdrawn_outcomes"])
+        if review["withdrawn_outcomes"]
+        else _outcomes_of(db, review["id"])
+    )
+    described = {
+        row[0]: row[1]
+        for row in db.execute(
+            f"SELECT id, description FROM targets WHERE id IN ({', '.join('?' * len(outcomes))})",
+            [o["target_id"] for o in outcomes],
+        )
+    }
+    closed = [dict(o, description=described.get(o["target_id"], "")) for o in outcomes]
+    return {"targets_set": targets_set, "targets_closed": closed}
+
+
+def discard_draft(db, user_id, review_uuid):
+    """Delete a draft: its author's only. A draft holds readings and a plan, nothing else."""
+    with write_transaction(db):
+        review = review_by_uuid(db, review_uuid)
+        if review is None or review["status"] != "draft" or review["practitioner_id"] != user_id:
+            raise LookupError("No such draft of yours.")
+        db.execute("DELETE FROM readings WHERE review_id = ?", [review["id"]])
+        db.execute("DELETE FROM reviews WHERE id = ?", [review["id"]])
+        audit.record(db, user_id, "discard draft review", review["child_id"], f"review {review['id']}")
+        return review
 
 
 def _move_to_version(db, old_id, new_id, readings):
@@ -316,12 +574,10 @@ def review_as_dict(db, review_id):
         }
         for row in db.query("SELECT * FROM targets WHERE set_in_review_id = ? ORDER BY id", [review_id])
     ]
-    outcomes = [
-        {"target_id": row["target_id"], "outcome": row["outcome"], "reason": row["reason"]}
-        for row in db.query(
-            "SELECT * FROM target_outcomes WHERE review_id = ? ORDER BY target_id", [review_id]
-        )
-    ]
+    outcomes = _outcomes_of(db, review_id)
+    if review["status"] == "draft" and review["draft_plan"]:
+        plan = json.loads(review["draft_plan"])
+        targets, outcomes = plan["targets"], plan["target_outcomes"]
     return {
         "id": review["id"],
         "uuid": review["uuid"],
@@ -337,6 +593,9 @@ def review_as_dict(db, review_id):
         "notes": review["notes"],
         "internal_notes": review["internal_notes"],
         "amendment_reason": review["amendment_reason"],
+        "withdrawn": None
+        if review["withdrawn_at"] is None
+        else {"at": review["withdrawn_at"], "reason": review["withdrawn_reason"]},
     }
 
 
@@ -442,3 +701,56 @@ def bulk_insert(db, reviews=(), readings=(), targets=(), target_outcomes=(), fam
             "VALUES (?, ?, ?, ?, ?)",
             family_views,
         )
+
+
+# --- Errors in words people use -----------------------------------------------------------------
+
+FIELD_LABELS = {
+    "uuid": "Review",
+    "child_id": "Child",
+    "service": "Service",
+    "date": "Date of the review",
+    "readings": "Readings",
+    "targets": "New targets",
+    "target_outcomes": "Targets to close",
+    "notes": "Notes for the family",
+    "internal_notes": "Internal notes",
+    "amendment_reason": "Why you are amending",
+    "reason": "Why it is withdrawn",
+}
+TARGET_FIELDS = {
+    "domain": "domain",
+    "description": "what the child will be able to do",
+    "target_score": "target reading",
+    "due_date": "due date",
+}
+
+
+def describe_errors(star, errors, closing=()):
+    """(errors in the order of the form, {field key: label}) for flattened review errors.
+
+    `star` names the domains (None when unknown); `closing` holds the description of the target
+    each entry of the body's target_outcomes closes, in the same order.
+    """
+    domains = {d["key"]: (n, d["label"]) for n, d in enumerate(star["domains"])} if star else {}
+    order = list(FIELD_LABELS)
+    labels, ranks = {}, {}
+    for key in errors:
+        head, _, rest = key.partition(".")
+        labels[key] = FIELD_LABELS.get(head, key)
+        ranks[key] = (order.index(head) if head in order else len(order), 0, key)
+        if head == "readings" and rest in domains:
+            labels[key] = domains[rest][1]
+            ranks[key] = (ranks[key][0], domains[rest][0], key)
+        elif head == "targets" and rest:
+            row, _, name = rest.partition(".")
+            labels[key] = f"New target {int(row) + 1}" + (
+                f": {TARGET_FIELDS[name]}" if name in TARGET_FIELDS else ""
+            )
+            ranks[key] = (ranks[key][0], int(row), key)
+        elif head == "target_outcomes" and rest:
+            row = int(rest.partition(".")[0])
+            labels[key] = f"Target \u201c{closing[row]}\u201d" if row < len(closing) else "Target to close"
+            ranks[key] = (ranks[key][0], row, key)
+    ordered = {key: errors[key] for key in sorted(errors, key=lambda k: ranks[k])}
+    return ordered, labels

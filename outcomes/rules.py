@@ -7,13 +7,26 @@ from datetime import date, timedelta
 
 
 def counted(alias="r"):
-    """SQL condition for a counted review (DESIGN.md): submitted, and the latest version.
+    """SQL condition for a counted review (DESIGN.md): submitted, the latest version, not withdrawn.
 
     Spelled exactly like the partial indexes' WHERE clause, so SQLite can use them
     (tests/test_rules.py keeps the two the same). `alias` "" for an unaliased table.
     """
     column = f"{alias}." if alias else ""
-    return f"{column}status = 'submitted' AND {column}is_latest = 1"
+    return f"{column}status = 'submitted' AND {column}is_latest = 1 AND {column}withdrawn_at IS NULL"
+
+
+def latest_first(alias="r"):
+    """ORDER BY for reviews newest first. Two counted reviews on one date (history imported before
+    one review per child, service and day was enforced): the higher id is the later one."""
+    column = f"{alias}." if alias else ""
+    return f"{column}date DESC, {column}id DESC"
+
+
+def oldest_first(alias="r"):
+    """ORDER BY for reviews oldest first: latest_first reversed, so "first" and "latest" agree."""
+    column = f"{alias}." if alias else ""
+    return f"{column}date, {column}id"
 
 
 def due_date(previous_review_date, interval_days):

@@ -5,6 +5,7 @@ from datetime import date
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 NOTES_MAX = 10_000
+MAX_TARGETS = 12
 OUTCOMES = ("met", "partly_met", "not_met", "withdrawn")
 
 
@@ -68,16 +69,37 @@ class ReviewSchema(Schema):
     service = fields.String(required=True, validate=validate.Length(max=50))
     date = fields.Date(required=True, validate=not_in_future)
     readings = ReadingsField(required=True)
-    targets = fields.List(fields.Nested(TargetSchema), load_default=list)
-    target_outcomes = fields.List(fields.Nested(TargetOutcomeSchema), load_default=list)
+    targets = fields.List(
+        fields.Nested(TargetSchema),
+        load_default=list,
+        validate=validate.Length(max=MAX_TARGETS, error=f"Set at most {MAX_TARGETS} targets in one review."),
+    )
+    target_outcomes = fields.List(
+        fields.Nested(TargetOutcomeSchema), load_default=list, validate=validate.Length(max=100)
+    )
     notes = fields.String(load_default="", validate=validate.Length(max=NOTES_MAX))
     internal_notes = fields.String(load_default="", validate=validate.Length(max=NOTES_MAX))
     submit = fields.Boolean(load_default=False)
 
 
-class AmendmentSchema(Schema):
-    """An amendment to a submitted review: new readings and notes, and why."""
+class WithdrawalSchema(Schema):
+    """Why a review entered in error is withdrawn."""
 
+    reason = fields.String(
+        required=True,
+        validate=validate.Length(min=3, max=1000, error="Say in 3 to 1000 characters why it is withdrawn."),
+        error_messages={"required": "Say why this review is withdrawn."},
+    )
+
+
+class AmendmentSchema(Schema):
+    """An amendment to a submitted review: new readings, notes, date and outcomes, and why.
+
+    The date and the outcomes are optional in the API: left out, they stay as they were.
+    """
+
+    date = fields.Date(validate=not_in_future)
+    target_outcomes = fields.List(fields.Nested(TargetOutcomeSchema), validate=validate.Length(max=100))
     readings = ReadingsField(required=True)
     notes = fields.String(load_default="", validate=validate.Length(max=NOTES_MAX))
     internal_notes = fields.String(load_default="", validate=validate.Length(max=NOTES_MAX))

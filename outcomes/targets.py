@@ -1,6 +1,6 @@
 """Targets: what is open for a child, and the outcome to suggest when one is closed."""
 
-from .rules import counted
+from .rules import counted, latest_first
 
 
 def suggested_outcome(start_score, target_score, score):
@@ -15,14 +15,14 @@ def suggested_outcome(start_score, target_score, score):
 
 
 def open_targets(db, child_id, service_id, editing_review_id=None):
-    """Targets set at a submitted review and not yet closed.
+    """Targets set at a counted review and not yet closed, each with `set_on`: that review's date.
 
-    Outcomes recorded by `editing_review_id` (the draft being edited) do not count as
-    closing, so the draft's own choices can be changed.
+    Only submitted reviews hold outcomes (a draft keeps its plan aside). Outcomes recorded by
+    `editing_review_id` (the review being amended) do not count as closing, so they can change.
     """
     return list(
         db.query(
-            f"""SELECT t.*, o.outcome AS draft_outcome, o.reason AS draft_reason
+            f"""SELECT t.*, r.date AS set_on
            FROM targets t
            JOIN reviews r ON r.id = t.set_in_review_id AND {counted()}
            LEFT JOIN target_outcomes o ON o.target_id = t.id
@@ -35,15 +35,15 @@ def open_targets(db, child_id, service_id, editing_review_id=None):
 
 
 def closed_targets(db, child_id, service_id):
-    """Targets closed by a submitted review, newest first, with the outcome and when."""
+    """Targets closed by a counted review, newest first, with the outcome and when."""
     return list(
         db.query(
-            """SELECT t.*, o.outcome, o.reason, o.score_at_close, r.date AS closed_on
+            f"""SELECT t.*, o.outcome, o.reason, o.score_at_close, r.date AS closed_on, r.id AS closed_in
            FROM targets t
            JOIN target_outcomes o ON o.target_id = t.id
-           JOIN reviews r ON r.id = o.review_id AND r.status = 'submitted'
+           JOIN reviews r ON r.id = o.review_id AND {counted()}
            WHERE t.child_id = ? AND t.service_id = ?
-           ORDER BY r.date DESC, t.id""",
+           ORDER BY {latest_first()}, t.id""",
             [child_id, service_id],
         )
     )

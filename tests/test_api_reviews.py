@@ -132,7 +132,7 @@ BAD_INPUTS = [
     (
         "readings.talking",
         {"readings": {k: 5 for k in SLT_DOMAINS if k != "talking"}},
-        "not assessed with a reason",
+        "Give a reading or mark it not assessed",
     ),
     (
         "readings.talking",
@@ -152,7 +152,7 @@ BAD_INPUTS = [
         {"targets": [{"domain": "flying", "description": "Says more.", "target_score": 6}]},
         "Unknown domain",
     ),
-    ("notes", {"notes": "x" * (2 * 1024 * 1024)}, "Longer than maximum length"),
+    ("notes", {"notes": "x" * 10_001}, "Longer than maximum length"),
     ("uuid", {"uuid": "not-a-uuid"}, "Not a valid UUID"),
     ("service", {"service": "astrology"}, "Unknown service"),
     ("readings", {"readings": [5, 5, 5]}, "Give a reading for each domain"),
@@ -228,9 +228,15 @@ def test_closing_a_target_at_the_next_review(slt_client, auth, world, db):
     again = post(
         slt_client,
         auth,
-        review_body(world.amy, target_outcomes=[{"target_id": target["id"], "outcome": "not_met"}]),
+        review_body(
+            world.amy,
+            date=(date.today() - timedelta(days=1)).isoformat(),
+            targets=[],
+            target_outcomes=[{"target_id": target["id"], "outcome": "not_met"}],
+        ),
     )
     assert again.status_code == 422
+    assert "not an open target" in again.get_json()["errors"]["target_outcomes.0.target_id"][0]
 
 
 def test_json_body_that_is_not_an_object_is_a_400(slt_client, auth):

@@ -297,6 +297,7 @@ def test_a_review_the_server_rejects_stays_with_its_message_until_fixed(context,
     page.click("table.caseload a.row-link >> nth=0")
     page.click("text=Start today's review")
     keys = fill_readings(page, skip=1)  # one domain left without a reading
+    label = page.text_content(f"fieldset.domain:has(#reading-{keys[-1]}-na) legend").strip()
     page.click("button[value=submit]")
     page.wait_for_selector(".outbox-saved")
 
@@ -307,7 +308,9 @@ def test_a_review_the_server_rejects_stays_with_its_message_until_fixed(context,
     item = outbox(page)[0]
     assert f"readings.{keys[-1]}" in item["errors"]
     message = page.text_content("#outbox-rejected li")
-    assert "not accepted" in message and "Give a reading, or mark this domain not assessed" in message
+    # In the form's words: the domain's label, never the internal key.
+    assert "not accepted" in message and f"{label}: Give a reading or mark it not assessed" in message
+    assert f"readings.{keys[-1]}" not in message
     assert "1 review needs your attention" in page.text_content("#outbox-count")
     assert page.is_hidden("#outbox-send")  # nothing to send until she fixes it
     assert rows_with_uuid(server, item["uuid"]) == []
@@ -315,13 +318,39 @@ def test_a_review_the_server_rejects_stays_with_its_message_until_fixed(context,
     assert "Give a reading" in page.text_content("#outbox-rejected li")
 
     page.click("text=Fix and send again")
-    assert "Give a reading" in page.text_content("#error-summary")
+    assert f"{label}: Give a reading" in page.text_content("#error-summary")
     page.click(f"label[for='reading-{keys[-1]}-5']")
     page.click("button[value=submit]")
     page.wait_for_selector(".outbox-saved")
     assert wait_until(page, "OfflineStore.all('outbox').then(items => items.length === 0)")
     stored = rows_with_uuid(server, item["uuid"])
     assert len(stored) == 1 and stored[0]["status"] == "submitted"
+
+
+def test_an_offline_draft_with_missing_readings_is_kept_and_sent_as_a_draft(context, server):
+    base = server.url
+    page = ready_practitioner(context, base)
+    context.set_offline(True)
+    page.goto(f"{base}/caseload")
+    page.click("table.caseload a.row-link >> nth=0")
+    page.click("text=Start today's review")
+    keys = fill_readings(page, skip=4)  # half-finished: two domains read
+    page.click("button[value=draft]")
+    page.wait_for_selector(".outbox-saved")
+    [item] = outbox(page)
+    assert item["body"]["submit"] is False and set(item["body"]["readings"]) == set(keys[:2])
+
+    context.set_offline(False)
+    assert wait_until(page, "OfflineStore.all('outbox').then(items => items.length === 0)")
+    [stored] = rows_with_uuid(server, item["uuid"])
+    assert stored["status"] == "draft"
+    db = connect(server.app.config["DATABASE"])
+    try:
+        assert (
+            db.execute("SELECT count(*) FROM readings WHERE review_id = ?", [stored["id"]]).fetchone()[0] == 2
+        )
+    finally:
+        db.close()
 
 
 def sign_out(page):

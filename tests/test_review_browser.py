@@ -4,6 +4,8 @@ from pathlib import Path
 
 from conftest import PHONE, axe_violations, sign_in
 
+from outcomes.db import connect
+
 SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "child-star.png"
 
 
@@ -94,3 +96,31 @@ def test_sign_in_and_caseload_pages_pass_axe(tablet, live_server):
     page.keyboard.press("Tab")  # the first Tab reaches the skip link, shown on focus
     assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
     assert page.is_visible(".skip-link")
+
+
+def test_submit_go_back_and_submit_again_stores_one_review_and_says_so(tablet, live_server):
+    page, base = tablet, live_server.url
+    child_url = open_first_child_review(page, base)
+    child_id = int(child_url.rstrip("/").split("/")[-1])
+    database = connect(live_server.app.config["DATABASE"])
+    count = "SELECT count(*) FROM reviews WHERE child_id = ? AND status = 'submitted'"
+    before = database.execute(count, [child_id]).fetchone()[0]
+
+    def score_every_domain():
+        for key in page.eval_on_selector_all(
+            "fieldset.domain input[value='na']", "els => els.map(e => e.name.slice(8))"
+        ):
+            page.click(f"label[for='reading-{key}-5']")
+        page.click("button[value=submit]")
+
+    score_every_domain()
+    page.wait_for_url(child_url)
+    page.go_back()
+    page.wait_for_selector("button[value=submit]")
+    score_every_domain()
+    # Either the restored form (its UUID already stored) or a fresh one (a second review of the
+    # day): the page says the review is already recorded, and links to it.
+    page.wait_for_selector("text=already recorded")
+    assert page.locator("a[href^='/reviews/']").count() >= 1
+    assert database.execute(count, [child_id]).fetchone()[0] == before + 1
+    database.close()

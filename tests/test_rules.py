@@ -26,8 +26,8 @@ def test_the_counted_indexes_use_the_counted_rule_word_for_word(db):
 
 
 def test_counted_names_the_table_alias():
-    assert counted() == "r.status = 'submitted' AND r.is_latest = 1"
-    assert counted("p") == "p.status = 'submitted' AND p.is_latest = 1"
+    assert counted() == "r.status = 'submitted' AND r.is_latest = 1 AND r.withdrawn_at IS NULL"
+    assert counted("p") == "p.status = 'submitted' AND p.is_latest = 1 AND p.withdrawn_at IS NULL"
     assert not re.search(r"\?|:", counted(""))  # a fragment, never a value
 
 

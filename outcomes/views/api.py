@@ -1,13 +1,15 @@
 """The JSON API under /api/v1: reviews from the tablet, and the scorecard feed."""
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request
+import json
+
+from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
-from .. import openapi, reviews, scorecard, tokens
+from .. import openapi, reviews, scorecard, services, stars, tokens
 from ..db import get_db
 from ..errors import flatten_errors
-from ..schemas import ReviewSchema, ScorecardQuerySchema
+from ..schemas import ReviewSchema, ScorecardQuerySchema, WithdrawalSchema
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -22,15 +24,77 @@ def json_body():
 @bp.route("/reviews", methods=["POST"])
 @login_required
 def create_review():
-    """Store a review once per UUID: 201 new, 200 already stored, 409 UUID taken, 422 bad input."""
+    """Store a review once per UUID: 201 new, 200 already stored, 409 UUID taken or a review of
+    the child by the service on that date already recorded, 422 bad input, 413 over 256 KB."""
     if current_user.role != "practitioner":
         abort(403, description="Only practitioners record reviews.")
-    data = ReviewSchema().load(json_body())
+    body = json_body()
+    db = get_db()
     try:
-        review, created = reviews.save_review(get_db(), current_user.id, data)
+        data = ReviewSchema().load(body)
+        review, created = reviews.save_review(db, current_user.id, data)
+    except ValidationError as error:
+        return labelled_errors(db, body, error)
     except reviews.Conflict as error:
-        abort(409, description=str(error))
+        return conflict(error)
     return jsonify(review), 201 if created else 200
+
+
+def labelled_errors(db, body, error):
+    """422 with the field keys in `errors` (in the form's order) and their names in `labels`."""
+    service = services.service_by_key(db, str(body.get("service", "")))
+    version = service and stars.current_version_id(db, service["id"])
+    star = stars.load_version(db, version) if version else None
+    closing = body.get("target_outcomes") if isinstance(body.get("target_outcomes"), list) else []
+    descriptions = [_target_description(db, entry) for entry in closing]
+    errors, labels = reviews.describe_errors(star, flatten_errors(error.messages), descriptions)
+    # Not jsonify: it sorts keys, and the errors are in the form's order for the outbox to show.
+    return Response(json.dumps({"errors": errors, "labels": labels}), 422, mimetype="application/json")
+
+
+def _target_description(db, entry):
+    target_id = entry.get("target_id") if isinstance(entry, dict) else None
+    row = db.execute("SELECT description FROM targets WHERE id = ?", [target_id]).fetchone()
+    return row[0] if row else "to close"
+
+
+def conflict(error):
+    """409 naming the review already stored, so the client can link to it."""
+    answer = {"error": str(error)}
+    if error.existing is not None:
+        answer["uuid"] = error.existing["uuid"]
+        answer["url"] = url_for("practitioner.review", review_id=error.existing["id"])
+    return jsonify(answer), 409
+
+
+@bp.route("/reviews/<review_uuid>/withdrawal", methods=["POST"])
+@login_required
+def withdraw_review(review_uuid):
+    """Withdraw a review entered in error (its author or an admin): 200 with the review, marked."""
+    body = json_body()
+    try:
+        data = WithdrawalSchema().load(body)
+        review = reviews.withdraw_review(get_db(), current_user, review_uuid, data["reason"].strip())
+    except ValidationError as error:
+        return jsonify(
+            {"errors": flatten_errors(error.messages), "labels": {"reason": "Why it is withdrawn"}}
+        ), 422
+    except LookupError:
+        abort(404, description="No review with this UUID that you may withdraw.")
+    except reviews.Refused as error:
+        abort(409, description=str(error))
+    return jsonify(review)
+
+
+@bp.route("/reviews/<review_uuid>", methods=["DELETE"])
+@login_required
+def discard_draft(review_uuid):
+    """Discard a draft (its author only): 204."""
+    try:
+        reviews.discard_draft(get_db(), current_user.id, review_uuid)
+    except LookupError:
+        abort(404, description="No draft with this UUID of yours.")
+    return "", 204
 
 
 # --- The scorecard feed: bearer-token clients, no session --------------------------------------

@@ -10,7 +10,8 @@ from marshmallow import ValidationError
 from .. import access, audit, children, family, reviews, services, stars
 from ..db import get_db, write_transaction
 from ..errors import flatten_errors
-from ..schemas import OUTCOMES, AmendmentSchema, ReviewSchema
+from ..rules import counted, latest_first
+from ..schemas import OUTCOMES, AmendmentSchema, ReviewSchema, WithdrawalSchema
 from ..security import submitted_form
 from ..targets import OUTCOME_LABELS, closed_targets, open_targets, suggested_outcome
 from .auth import role_required
@@ -148,17 +149,25 @@ def edit_review(review_id):
 def _review_form(child, service, star, existing):
     """Show the review form, or store what it sent (as a draft or submitted)."""
     db = get_db()
-    targets = open_targets(db, child["id"], service["id"], existing and existing["id"])
-    errors = {}
+    targets = open_targets(db, child["id"], service["id"])
+    errors, duplicate = {}, None
     if request.method == "POST":
         body = review_body_from_form(request.form, child["id"], service["key"], star, targets)
         try:
-            review, _ = reviews.save_review(db, current_user.id, ReviewSchema().load(body))
+            review, created = reviews.save_review(db, current_user.id, ReviewSchema().load(body))
         except ValidationError as error:
             errors = flatten_errors(error.messages)
+        except reviews.AlreadyRecorded as error:
+            errors, duplicate = {"date": [str(error)]}, error.existing
         except reviews.Conflict as error:
-            errors = {"uuid": [str(error)]}
+            if error.existing["status"] != "submitted":
+                errors = {"uuid": [str(error)]}
+            else:
+                # This very form was sent before (a page restored by Back): nothing new is stored.
+                return _already_recorded(child, error.existing)
         else:
+            if review["status"] == "submitted" and not created:
+                return _already_recorded(child, review)
             if review["status"] == "submitted":
                 flash(f"Review of {children.full_name(child)} submitted.")
                 return redirect(url_for("practitioner.child", child_id=child["id"]))
@@ -173,24 +182,57 @@ def _review_form(child, service, star, existing):
         # Refused input changes nothing, the audit trail included; the GET was audited.
         with write_transaction(db):
             audit.record(db, current_user.id, "open review form", child["id"], service["key"])
+    context = review_form_context(star, targets, values, errors)
+    context["previous"] = previous_readings(db, child["id"], service["id"], values.get("date"))
     return render_template(
         "practitioner/review_form.html",
         child=child,
         service=service,
         existing=existing,
-        **review_form_context(star, targets, values, errors),
+        duplicate=duplicate,
+        **context,
     ), (422 if errors else 200)
+
+
+def _already_recorded(child, review):
+    flash(
+        f"This review of {children.full_name(child)} is already recorded (sent before); "
+        "nothing new was saved. Amend it here if something needs changing."
+    )
+    return redirect(url_for("practitioner.review", review_id=review["id"]))
+
+
+def previous_readings(db, child_id, service_id, day):
+    """{domain key: {score, date}}: each domain's latest counted reading before `day`, for context."""
+    day = day if isinstance(day, str) and day else date.today().isoformat()
+    rows = db.query(
+        f"""SELECT d.key, rd.score, rd.not_assessed_reason, r.date FROM reviews r
+            JOIN readings rd ON rd.review_id = r.id JOIN domains d ON d.id = rd.domain_id
+            WHERE r.child_id = ? AND r.service_id = ? AND r.date <= ? AND {counted()}
+            ORDER BY {latest_first()}""",
+        [child_id, service_id, day],
+    )
+    previous = {}
+    for row in rows:
+        previous.setdefault(row["key"], row)
+    return previous
 
 
 def review_form_context(star, targets, values, errors=None):
     """What the review form's templates (_review_fields.html) need.
 
     The online form and the copy the offline bundle keeps both come from here, so they match.
+    Errors come in the form's order, each with the name the form gives its field.
     """
+    # The body lists outcomes in the order of the form's targets (review_body_from_form).
+    closing = [target["description"] for target in targets if values.get(f"outcome-{target['id']}")]
+    errors, labels = reviews.describe_errors(star, errors or {}, closing)
     return {
         "star": star,
         "values": values,
-        "errors": errors or {},
+        "errors": errors,
+        "labels": labels,
+        "previous": {},
         "targets": [_with_suggestions(target, star, values) for target in targets],
         "outcomes": OUTCOMES,
         "outcome_labels": OUTCOME_LABELS,
@@ -303,10 +345,60 @@ def review(review_id):
             for r in children.review_history(db, child["id"], stored["service_id"])
             if r["series_id"] == stored["series_id"]
         ],
-        may_amend=stored["status"] == "submitted"
-        and stored["is_latest"]
+        may_amend=reviews.counted_row(stored)
         and access.may_review(db, current_user.id, child["id"], stored["service_id"]),
+        may_withdraw=reviews.counted_row(stored) and reviews.may_withdraw(db, current_user, stored),
+        withdrawn_by=stored["withdrawn_by"] and db["users"].get(stored["withdrawn_by"])["name"],
+        **reviews.targets_at(db, stored),
+        outcome_labels=OUTCOME_LABELS,
         stage_name=stars.stage_name,
+    )
+
+
+@bp.route("/reviews/<int:review_id>/withdraw", methods=["GET", "POST"])
+@staff_required("practitioner", "admin")
+def withdraw(review_id):
+    """Ask why, then withdraw a review entered in error (its author or an admin)."""
+    db = get_db()
+    stored, child = visible_review_or_404(review_id)
+    if not (reviews.counted_row(stored) and reviews.may_withdraw(db, current_user, stored)):
+        abort(404, description="No such review that you may withdraw.")
+    errors, values = {}, {}
+    if request.method == "POST":
+        values = submitted_form()
+        with validation_errors() as errors:
+            reason = WithdrawalSchema().load(values)["reason"].strip()
+            reviews.withdraw_review(db, current_user, stored["uuid"], reason)
+            flash(f"Review of {stored['date']} withdrawn: it no longer counts, and stays in the history.")
+            return redirect(url_for("practitioner.review", review_id=review_id))
+    return form_page(
+        "practitioner/withdraw.html",
+        errors,
+        child=child,
+        review=stored,
+        values=values,
+        service=db["services"].get(stored["service_id"]),
+    )
+
+
+@bp.route("/reviews/<int:review_id>/discard", methods=["GET", "POST"])
+@staff_required("practitioner")
+def discard_draft(review_id):
+    """Ask, then delete a draft of one's own."""
+    db = get_db()
+    stored = reviews.get_review(db, review_id)
+    if stored is None or stored["status"] != "draft" or stored["practitioner_id"] != current_user.id:
+        abort(404, description="No such draft review of yours.")
+    child = visible_child_or_404(stored["child_id"])
+    if request.method == "POST":
+        reviews.discard_draft(db, current_user.id, stored["uuid"])
+        flash(f"Draft of {stored['date']} discarded.")
+        return redirect(url_for("practitioner.child", child_id=child["id"]))
+    return render_template(
+        "practitioner/discard.html",
+        child=child,
+        review=stored,
+        service=db["services"].get(stored["service_id"]),
     )
 
 
@@ -318,27 +410,41 @@ def amend(review_id):
     if not access.may_review(db, current_user.id, child["id"], stored["service_id"]):
         abort(404, description="No such review on your caseloads.")
     star = stars.load_version(db, stored["star_version_id"])
-    errors = {}
+    targets = open_targets(db, child["id"], stored["service_id"], review_id)
+    errors, duplicate = {}, None
     if request.method == "POST":
-        body = review_body_from_form(request.form, child["id"], "", star, [])
-        body = {key: body[key] for key in ("readings", "notes", "internal_notes")}
+        body = review_body_from_form(request.form, child["id"], "", star, targets)
+        # A field the form did not send stays as it was (the schema leaves it out).
+        sent = {
+            "date": "date" in request.form,
+            "target_outcomes": any(k.startswith("outcome-") for k in request.form),
+        }
+        body = {
+            key: body[key]
+            for key in ("date", "readings", "notes", "internal_notes", "target_outcomes")
+            if sent.get(key, True)
+        }
         body["amendment_reason"] = request.form.get("amendment_reason", "")
-        with validation_errors() as errors:
-            amended = reviews.amend_review(db, current_user.id, review_id, AmendmentSchema().load(body))
-            flash(
-                f"Review amended: version {amended['version']} now counts; "
-                "the earlier version is kept in the history."
-            )
-            return redirect(url_for("practitioner.review", review_id=amended["id"]))
+        try:
+            with validation_errors() as errors:
+                amended = reviews.amend_review(db, current_user.id, review_id, AmendmentSchema().load(body))
+                flash(
+                    f"Review amended: version {amended['version']} now counts; "
+                    "the earlier version is kept in the history."
+                )
+                return redirect(url_for("practitioner.review", review_id=amended["id"]))
+        except reviews.AlreadyRecorded as error:
+            errors, duplicate = {"date": [str(error)]}, error.existing
         values = submitted_form()
     else:
         values = values_from_review(reviews.review_as_dict(db, review_id))
+    context = review_form_context(star, targets, values, errors)
     return form_page(
         "practitioner/amend.html",
-        errors,
+        context.pop("errors"),
         child=child,
         review=stored,
-        star=star,
-        values=values,
+        duplicate=duplicate,
         service=db["services"].get(stored["service_id"]),
+        **context,
     )

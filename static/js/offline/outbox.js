@@ -57,12 +57,16 @@
     if (navigator.onLine) sync();
   }
 
+  // The server's messages in the form's words: it sends the field keys in `errors` (in the
+  // form's order) and what the form calls each field in `labels`.
   function describe(data, status) {
     if (data && data.errors) {
+      var labels = data.labels || {};
       return Object.keys(data.errors).map(function (field) {
-        return field + ": " + [].concat(data.errors[field]).join(" ");
-      }).join("; ");
+        return (labels[field] || field) + ": " + [].concat(data.errors[field]).join(" ");
+      }).join("\n");
     }
+    if (status === 413) return "This review is larger than the server accepts (256 KB). Shorten the notes.";
     return (data && data.error) || "The server refused this review (" + status + ").";
   }
 
@@ -92,6 +96,8 @@
       item.status = response.status;
       item.message = describe(data, response.status);
       item.errors = (data && data.errors) || {};
+      item.labels = (data && data.labels) || {};
+      item.existing_url = (data && data.url) || "";
       await store.put("outbox", item);
       return "rejected";
     }
@@ -167,9 +173,14 @@
     var entry = document.createElement("li");
     entry.dataset.uuid = item.uuid;
     entry.appendChild(text("strong", "Review of " + item.child_name + " (" + item.service_name + ", " + item.body.date + ") was not accepted: "));
-    entry.appendChild(text("span", item.message, "field-error outbox-message"));
+    entry.appendChild(text("span", item.message, "field-error outbox-message prewrap"));
     var fix = text("a", "Fix and send again", "button-link");
     fix.href = config.shell + "?edit=" + encodeURIComponent(item.uuid);
+    if (item.existing_url) {
+      // The review is already recorded (one per child, service and day): amend that one instead.
+      fix = text("a", "Open the review already recorded", "button-link");
+      fix.href = item.existing_url;
+    }
     var discard = text("button", "Discard", "button-secondary outbox-discard");
     discard.type = "button";
     discard.addEventListener("click", async function () {

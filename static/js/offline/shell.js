@@ -119,11 +119,12 @@
 
   function errorSummary(item) {
     var errors = item.errors || {};
+    var labels = item.labels || {};
     var names = Object.keys(errors);
     return el("div", { className: "error-summary", role: "alert", tabindex: "-1", id: "error-summary" },
       el("h2", { text: "The server did not accept this review" }),
       names.length ? el("ul", {}, names.map(function (name) {
-        return el("li", { text: name + ": " + [].concat(errors[name]).join(" ") });
+        return el("li", { text: (labels[name] || name) + ": " + [].concat(errors[name]).join(" ") });
       })) : el("p", { text: item.message }));
   }
 
