@@ -2,6 +2,7 @@
 review entered in error; drafts that hold anything and never a target; implausible entries
 refused with the field named and nothing written; messages in the form's words."""
 
+import json
 import re
 from datetime import date, timedelta
 
@@ -9,7 +10,7 @@ import pytest
 from conftest import row_counts
 from test_api_reviews import SLT_DOMAINS, post, review_body
 
-from outcomes import children, family, reviews, stars, tokens
+from outcomes import children, family, importer, reviews, stars, tokens
 from outcomes.targets import open_targets
 
 TODAY = date.today()
@@ -310,6 +311,8 @@ def test_a_withdrawn_review_stops_counting_and_stays_in_the_history(slt_client, 
     assert "Withdrawn" in page and "Entered for the wrong child" in page and "Sally SLT" in page
     assert "re-opened when this review was withdrawn" in page
     assert "Withdraw this review" not in page and "Amend this review" not in page
+    history = slt_client.get(f"/children/{world.amy}").text
+    assert "Withdrawn</span> Entered for the wrong child" in history
     assert db.execute("SELECT count(*) FROM audit_log WHERE action = 'withdraw review'").fetchone()[0] == 1
 
 
@@ -600,3 +603,61 @@ def test_openapi_describes_the_withdrawal_409_and_413(slt_client, auth, world):
     review = stored(slt_client, auth, world.amy)
     answer = withdraw(slt_client, auth, review["uuid"]).get_json()
     assert set(answer) == set(schemas["Review"]["properties"])
+
+
+def test_the_migration_moves_a_drafts_targets_and_outcomes_onto_the_draft(tmp_path):
+    from outcomes.db import _statements, connect, migrate
+    from outcomes.migrations import MIGRATIONS
+
+    db = connect(tmp_path / "old.sqlite")
+    for number, sql in enumerate(MIGRATIONS[:3], start=1):
+        for statement in _statements(sql):
+            db.conn.execute(statement)
+        db.conn.execute(f"PRAGMA user_version = {number}")
+    db.conn.executescript(
+        """
+        INSERT INTO stars (id, key, name) VALUES (1, 'slt', 'Star');
+        INSERT INTO star_versions (id, star_id, version) VALUES (1, 1, 1);
+        INSERT INTO services (id, key, name, star_id) VALUES (1, 'slt', 'SLT', 1);
+        INSERT INTO users (id, email, name, role) VALUES (1, 'a@b.c', 'A', 'practitioner');
+        INSERT INTO children (id, given_name, family_name, date_of_birth) VALUES (1, 'A', 'B', '2016-01-01');
+        INSERT INTO reviews (id, uuid, series_id, child_id, service_id, star_version_id, practitioner_id,
+                             date, status, content_hash)
+            VALUES (1, 'u1', 1, 1, 1, 1, 1, '2025-01-01', 'submitted', ''),
+                   (2, 'u2', 2, 1, 1, 1, 1, '2025-06-01', 'draft', '');
+        INSERT INTO targets (id, child_id, service_id, domain_key, set_in_review_id, description,
+                             target_score, due_date)
+            VALUES (1, 1, 1, 'talking', 1, 'Talks', 6, '2025-06-01'),
+                   (2, 1, 1, 'attention', 2, 'Listens', 7, '2025-12-01');
+        INSERT INTO target_outcomes (target_id, review_id, outcome) VALUES (1, 2, 'met');
+        """
+    )
+    migrate(db)
+    plan = json.loads(db.execute("SELECT draft_plan FROM reviews WHERE id = 2").fetchone()[0])
+    assert plan["targets"] == [
+        {"domain": "attention", "description": "Listens", "target_score": 7, "due_date": "2025-12-01"}
+    ]
+    assert plan["target_outcomes"] == [{"target_id": 1, "outcome": "met", "reason": None}]
+    # The draft no longer hides target 1: it is open again, and the draft's own target is gone.
+    assert db.execute("SELECT id FROM targets").fetchall() == [(1,)]
+    assert db.execute("SELECT count(*) FROM target_outcomes").fetchone()[0] == 0
+    assert db.execute("SELECT draft_plan FROM reviews WHERE id = 1").fetchone()[0] is None
+    db.close()
+
+
+def test_a_backdated_caseload_start_lets_older_history_in(slt_client, auth, world, db):
+    refused = post(slt_client, auth, review_body(world.amy, date="2023-06-01"))
+    assert refused.status_code == 422
+    # The admin's CSV import backdates when Amy joined the SLT caseload, for older history.
+    db["children"].update(world.amy, {"local_id": "AMY1"})
+    plan = importer.import_csv(
+        db,
+        world.admin,
+        "local_id,given_name,family_name,date_of_birth,service,started_on\n"
+        "AMY1,Amy,Able,2016-05-01,slt,2023-01-01\n",
+    )
+    assert plan.clean
+    assert db.execute("SELECT min(started_on) FROM caseloads WHERE child_id = ?", [world.amy]).fetchone()[
+        0
+    ] == ("2023-01-01")
+    assert post(slt_client, auth, review_body(world.amy, date="2023-06-01")).status_code == 201
