@@ -122,5 +122,20 @@ def test_submit_go_back_and_submit_again_stores_one_review_and_says_so(tablet, l
     # day): the page says the review is already recorded, and links to it.
     page.wait_for_selector("text=already recorded")
     assert page.locator("a[href^='/reviews/']").count() >= 1
+    assert axe_violations(page) == []
     assert database.execute(count, [child_id]).fetchone()[0] == before + 1
+
+    # Entered in error after all: withdraw it, with the confirmation step.
+    latest = database.execute(
+        "SELECT id FROM reviews WHERE child_id = ? ORDER BY id DESC LIMIT 1", [child_id]
+    ).fetchone()[0]
+    page.goto(f"{base}/reviews/{latest}")
+    page.click("text=Withdraw this review")
+    page.click("button:has-text('Withdraw the review')")  # no reason: refused, focus on the summary
+    page.wait_for_selector("#error-summary:focus")
+    assert axe_violations(page) == []
+    page.fill("#reason", "Entered twice by mistake")
+    page.click("button:has-text('Withdraw the review')")
+    page.wait_for_selector("#withdrawn")
+    assert "Entered twice by mistake" in page.text_content("#withdrawn")
     database.close()
