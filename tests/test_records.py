@@ -661,3 +661,20 @@ def test_a_backdated_caseload_start_lets_older_history_in(slt_client, auth, worl
         0
     ] == ("2023-01-01")
     assert post(slt_client, auth, review_body(world.amy, date="2023-06-01")).status_code == 201
+
+
+def test_the_form_names_a_refused_target_in_the_summary_and_beside_the_field(slt_client, world, db):
+    page = slt_client.get(f"/children/{world.amy}/reviews/new?service=slt").text
+    fields = dict(form_fields(page), action="submit")
+    fields.update(
+        {"target-0-domain": "talking", "target-0-description": "Keeps talking.", "target-0-target_score": "3"}
+    )
+    before = row_counts(db)
+    refused = slt_client.post(f"/children/{world.amy}/reviews/new?service=slt", data=fields)
+    assert refused.status_code == 422
+    assert (
+        'href="#targets-0-target_score-error">New target 1: target reading: The target is below'
+        in refused.text
+    )
+    assert 'id="targets-0-target_score-error"' in refused.text
+    assert row_counts(db) == before
