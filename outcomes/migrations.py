@@ -263,4 +263,15 @@ CREATE TABLE IF NOT EXISTS import_uploads (
 CREATE INDEX IF NOT EXISTS audit_log_by_at ON audit_log (at);
 """
 
-MIGRATIONS = [M001_CORE, M002_SCORECARD_INDEX, M003_IMPORT_UPLOADS]
+
+# Children erased on request or anonymised at the end of retention: the record stays (its
+# reviews keep counting in the scorecard) but nothing on it identifies the child any more.
+M004_CHILD_ERASURES = """
+CREATE TABLE IF NOT EXISTS child_erasures (
+    child_id INTEGER PRIMARY KEY REFERENCES children(id),
+    reason TEXT NOT NULL CHECK (reason IN ('request', 'retention')),
+    at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+"""
+
+MIGRATIONS = [M001_CORE, M002_SCORECARD_INDEX, M003_IMPORT_UPLOADS, M004_CHILD_ERASURES]
