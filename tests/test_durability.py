@@ -156,7 +156,8 @@ def test_every_acknowledged_review_survives_sigkill_exactly_once(app, db, world,
         stored = dict(check.execute("SELECT uuid, count(*) FROM reviews GROUP BY uuid").fetchall())
         readings = dict(
             check.execute(
-                "SELECT r.uuid, count(*) FROM reviews r JOIN readings rd ON rd.review_id = r.id GROUP BY r.uuid"
+                """SELECT r.uuid, count(*) FROM reviews r
+                JOIN readings rd ON rd.review_id = r.id GROUP BY r.uuid"""
             ).fetchall()
         )
     finally:
