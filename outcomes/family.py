@@ -432,7 +432,7 @@ def open_invitations(db, child_id, now=None):
     )
 
 
-def revoke_invitation(db, user, invitation_id, now=None):
+def revoke_invitation(db, user, invitation_id, child_id=None, now=None):
     """End an unused invitation at once: allowed to the practitioner who made it and to admins.
 
     Returns the invitation's child id, or None when there is no such open invitation this user may revoke.
@@ -447,7 +447,20 @@ def revoke_invitation(db, user, invitation_id, now=None):
         )
         if not rows or (user["role"] != "admin" and rows[0]["created_by"] != user["id"]):
             return None
+        if child_id is not None and rows[0]["child_id"] != child_id:
+            return None
         # Expiring it (rather than deleting it) keeps who invited whom, and when, for the record.
         db.execute("UPDATE invitations SET expires_at = ? WHERE id = ?", [stamp, invitation_id])
         audit.record(db, user["id"], "revoke invitation", rows[0]["child_id"], f"invitation {invitation_id}")
     return rows[0]["child_id"]
+
+
+def linked_parents(db, child_id):
+    """The family accounts that see this child, by name (for the admin's child page)."""
+    return list(
+        db.query(
+            """SELECT u.id, u.name, u.email, l.created_at FROM family_links l JOIN users u ON u.id = l.user_id
+            WHERE l.child_id = ? ORDER BY u.name""",
+            [child_id],
+        )
+    )

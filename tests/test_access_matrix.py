@@ -113,6 +113,14 @@ EXPECTED = {
             "/admin/services/<int:service_id>/retire",
         ]
     },
+    # Data protection: the erasure page asks for the record number (posted empty: refused).
+    ("GET", "/admin/children/<int:child_id>/erase"): "L D D D D D O L",
+    ("POST", "/admin/children/<int:child_id>/erase"): "L D D D D D V L",
+    ("GET", "/admin/retention"): "L D D D D D O L",
+    ("POST", "/admin/retention"): "L D D D D D R L",
+    ("POST", "/admin/children/<int:child_id>/family/<int:user_id>/unlink"): "L D D D D D R L",
+    # Its maker (a practitioner) or an admin; posted with no invitation id: refused by the check.
+    ("POST", "/children/<int:child_id>/invitations/revoke"): "L D D V V D V L",
     # Shows the new one-time password link.
     ("POST", "/admin/people/<int:user_id>/reset"): "L D D D D D O L",
     # An upload id that is not one of the admin's staged uploads.

@@ -96,3 +96,16 @@ def test_fuzzing_with_a_feed_token(server, db):
     found, statuses = fuzz(server, {"Authorization": f"Bearer {token}"}, {})
     assert found == [], "\n".join(found[:20])
     assert ("GET", 200) in statuses  # the token was accepted for valid queries
+
+
+def test_a_refused_feed_query_names_each_bad_parameter(client, db, world):
+    from outcomes import tokens
+
+    headers = {"Authorization": f"Bearer {tokens.create_token(db, 'names')}"}
+    response = client.get("/api/v1/scorecard?period=2025-27&service=nope", headers=headers)
+    assert response.status_code == 400
+    assert set(response.get_json()["errors"]) == {"period"}
+    response = client.get("/api/v1/scorecard?period=2025-26&service=nope", headers=headers)
+    assert response.get_json()["errors"] == {
+        "service": ["Unknown service 'nope'. Accepted: slt, physio, ot, social."]
+    }

@@ -4,6 +4,7 @@ purging unconfirmed import previews: what identifies a child goes, the scorecard
 import json
 from datetime import date
 
+from conftest import row_counts
 from scorecard_data import NAMES, build
 
 from outcomes import family, importer, periods, retention, scorecard
@@ -137,3 +138,78 @@ def test_unconfirmed_import_previews_are_purged_after_a_day(runner, db, world):
     assert importer.staged(db, old, world.admin) is None  # too old to confirm
     assert "1 unconfirmed import previews deleted" in run(runner, "purge-imports").output
     assert [row["id"] for row in db["import_uploads"].rows] == [fresh]
+
+
+# --- The admin's pages ---------------------------------------------------------------------------
+
+
+def test_erasure_page_asks_for_the_record_number_and_then_erases(client, auth, db, world):
+    auth.login("admin@test.example")
+    page = client.get(f"/admin/children/{world.amy}/erase")
+    assert page.status_code == 200 and "cannot be undone" in page.text
+    token = auth.csrf(f"/admin/children/{world.amy}/erase")
+    before = row_counts(db)
+    wrong = client.post(f"/admin/children/{world.amy}/erase", data={"csrf_token": token, "confirm": "999"})
+    assert wrong.status_code == 422 and f"Type {world.amy}, the record number" in wrong.text
+    empty = client.post(f"/admin/children/{world.amy}/erase", data={"csrf_token": token})
+    assert empty.status_code == 422 and "Type the record number to confirm" in empty.text
+    assert row_counts(db) == before and db["children"].get(world.amy)["given_name"] == "Amy"
+    done = client.post(
+        f"/admin/children/{world.amy}/erase", data={"csrf_token": token, "confirm": str(world.amy)}
+    )
+    assert done.status_code == 302
+    assert db["children"].get(world.amy)["given_name"] == "Anonymised"
+    assert db.execute("SELECT user_id FROM audit_log WHERE action = 'erase child'").fetchone() == (
+        world.admin,
+    )
+    assert "This record is anonymised" in client.get(f"/admin/children/{world.amy}").text
+
+
+def test_only_admins_reach_erasure_and_retention(client, auth, db, world):
+    auth.login("slt@test.example")
+    assert client.get(f"/admin/children/{world.amy}/erase").status_code == 403
+    assert client.post("/admin/retention", data={"csrf_token": auth.csrf("/")}).status_code == 403
+    assert db["child_erasures"].count == 0
+
+
+def test_retention_page_anonymises_what_is_due(app, client, auth, db, world):
+    app.config["RETENTION_YEARS"] = 9  # Amy (2016) is 10, Bob (2017) 9, Cat (2015) 11 in 2026
+    auth.login("admin@test.example")
+    page = client.get("/admin/retention")
+    due = len(retention.expired(db, years=9))
+    assert f"Anonymise {due} record" in page.text
+    client.post("/admin/retention", data={"csrf_token": auth.csrf("/admin/retention")})
+    assert db["child_erasures"].count == due and retention.expired(db, years=9) == []
+
+
+def test_admin_unlinks_a_parent_and_revokes_an_invitation_from_the_child_page(client, auth, db, world):
+    family.create_invitation(db, world.amy, world.slt)
+    auth.login("admin@test.example")
+    page = client.get(f"/admin/children/{world.amy}")
+    assert "Pat Parent" in page.text and "Made by Sally SLT" in page.text
+    token = auth.csrf(f"/admin/children/{world.amy}")
+    client.post(f"/admin/children/{world.amy}/family/{world.family}/unlink", data={"csrf_token": token})
+    assert db.execute("SELECT count(*) FROM family_links WHERE child_id = ?", [world.amy]).fetchone() == (0,)
+    client.post(f"/children/{world.amy}/invitations/revoke", data={"csrf_token": token, "invitation_id": 1})
+    assert family.open_invitations(db, world.amy) == []
+
+
+def test_practitioner_revokes_only_their_own_invitation(client, auth, db, world):
+    family.create_invitation(db, world.amy, world.physio)
+    auth.login("slt@test.example")
+    token = auth.csrf("/")
+    other = client.post(
+        f"/children/{world.amy}/invitations/revoke", data={"csrf_token": token, "invitation_id": 1}
+    )
+    assert other.status_code == 404 and len(family.open_invitations(db, world.amy)) == 1
+    bad = client.post(
+        f"/children/{world.amy}/invitations/revoke", data={"csrf_token": token, "invitation_id": "x"}
+    )
+    assert bad.status_code == 400
+    family.create_invitation(db, world.amy, world.slt)
+    page = client.get(f"/children/{world.amy}")
+    assert page.text.count("Revoke<span") == 1  # their own invitation only
+    own = client.post(
+        f"/children/{world.amy}/invitations/revoke", data={"csrf_token": token, "invitation_id": 2}
+    )
+    assert own.status_code == 302 and [i["id"] for i in family.open_invitations(db, world.amy)] == [1]
