@@ -12,7 +12,20 @@ from flask import current_app, url_for
 from flask.cli import with_appcontext
 from marshmallow import ValidationError
 
-from . import audit, children, demo, importer, services, stars, subject_access, tokens, users
+from . import (
+    audit,
+    backup,
+    children,
+    demo,
+    family,
+    importer,
+    retention,
+    services,
+    stars,
+    subject_access,
+    tokens,
+    users,
+)
 from .db import get_db, migrate, write_transaction
 from .errors import flatten_errors
 from .schemas import (
@@ -420,6 +433,94 @@ def subject_access_command(child, output):
     output.write("\n")
 
 
+# --- Data protection: erasure, retention, family links, import previews ---
+
+
+@click.command("erase-child")
+@click.argument("child")
+@click.option("--yes", is_flag=True, help="Do it without asking (for scripts).")
+@with_appcontext
+def erase_child_command(child, yes):
+    """Erase CHILD on request: name, birth day, NHS number, local id, notes and family links removed.
+
+    The anonymised record's reviews keep counting in the scorecard (docs/admin.md lists what stays).
+    """
+    record = _child(child)
+    if not yes:
+        click.confirm(
+            f"Erase record {record['id']} ({children.full_name(record)})? This cannot be undone", abort=True
+        )
+    if retention.erase(get_db(), None, record["id"], "request"):
+        click.echo(f"Record {record['id']} is erased; its reviews count only in aggregate figures.")
+    else:
+        click.echo(f"Record {record['id']} was already anonymised.")
+
+
+@click.command("anonymise-expired")
+@click.option("--dry-run", is_flag=True, help="Only say how many records would be anonymised.")
+@with_appcontext
+def anonymise_expired_command(dry_run):
+    """Anonymise every child past retention (their RETENTION_YEARS birthday; 25 unless configured)."""
+    years = current_app.config.get("RETENTION_YEARS", retention.DEFAULT_RETENTION_YEARS)
+    if dry_run:
+        click.echo(
+            f"{len(retention.expired(get_db(), years=years))} records are past retention ({years} years)."
+        )
+        return
+    done = retention.anonymise_expired(get_db(), years=years)
+    click.echo(f"{done} records anonymised (retention: {years}th birthday).")
+
+
+@click.command("unlink-parent")
+@click.argument("email")
+@click.argument("child")
+@with_appcontext
+def unlink_parent_command(email, child):
+    """Stop the parent with EMAIL seeing CHILD (their other children stay linked)."""
+    user, record = _user(email), _child(child)
+    if not family.unlink(get_db(), None, user["id"], record["id"]):
+        raise click.ClickException(f"{email} is not linked to record {record['id']}.")
+    click.echo(f"{email} no longer sees record {record['id']}.")
+
+
+@click.command("purge-imports")
+@with_appcontext
+def purge_imports_command():
+    """Delete import previews nobody confirmed within a day (also done on every upload and import)."""
+    click.echo(f"{importer.purge_stale(get_db())} unconfirmed import previews deleted.")
+
+
+# --- Backups ---
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup_command(path):
+    """Write a consistent copy of the database to PATH (a new file), safe while the app serves."""
+    try:
+        backup.backup(current_app.config["DATABASE"], path)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backed up {current_app.config['DATABASE']} to {path} (integrity ok).")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do it without asking (for scripts).")
+@with_appcontext
+def restore_command(path, yes):
+    """Replace the database's content with the backup at PATH (checked first), then migrate it."""
+    try:
+        backup.check(path)
+        if not yes:
+            click.confirm(f"Replace everything in {current_app.config['DATABASE']} with {path}?", abort=True)
+        version = backup.restore(path, current_app.config["DATABASE"])
+    except backup.BackupError as error:
+        raise click.ClickException(f"Nothing was changed: {error}") from None
+    click.echo(f"Restored {path} into {current_app.config['DATABASE']} (schema version {version}).")
+
+
 @click.command("init-db")
 @with_appcontext
 def init_db_command():
@@ -510,6 +611,12 @@ COMMANDS = [
     create_token_command,
     revoke_token_command,
     list_tokens_command,
+    erase_child_command,
+    anonymise_expired_command,
+    unlink_parent_command,
+    purge_imports_command,
+    backup_command,
+    restore_command,
 ]
 
 

@@ -1,6 +1,7 @@
 """The one place the app opens, configures and migrates its SQLite database."""
 
 import contextlib
+import os
 import sqlite3
 
 import sqlite_utils
@@ -11,6 +12,7 @@ from .migrations import MIGRATIONS
 
 def connect(path):
     """Open `path` as a sqlite-utils Database with the project's pragmas."""
+    _create_private(path)
     conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
     db = sqlite_utils.Database(conn)
     # WAL lets the tablets' syncs write while managers read; foreign keys are off by default.
@@ -23,6 +25,19 @@ def connect(path):
     db.conn.execute("PRAGMA mmap_size = 1073741824")
     db.conn.execute("PRAGMA cache_size = -65536")
     return db
+
+
+def _create_private(path):
+    """Create a missing database file readable by its owner only (children's records).
+
+    SQLite gives the -wal and -shm files the database file's permissions, so they are private too.
+    """
+    if str(path) == ":memory:" or str(path).startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
 
 
 def get_db():

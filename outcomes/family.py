@@ -407,3 +407,60 @@ def redeem(db, data, now=None):
             db, user_id, "accept invitation", invitation["child_id"], f"invitation {invitation['id']}"
         )
     return users.user_by_id(db, user_id)
+
+
+def unlink(db, admin_id, user_id, child_id):
+    """Stop one parent seeing one child (their other children stay linked); False if not linked."""
+    with write_transaction(db):
+        cursor = db.execute(
+            "DELETE FROM family_links WHERE user_id = ? AND child_id = ?", [user_id, child_id]
+        )
+        if cursor.rowcount:
+            audit.record(db, admin_id, "unlink family", child_id, f"user {user_id}")
+    return bool(cursor.rowcount)
+
+
+def open_invitations(db, child_id, now=None):
+    """The child's unused, unexpired invitations, newest first (never the code: only its hash is kept)."""
+    return list(
+        db.query(
+            """SELECT i.id, i.created_at, i.expires_at, i.created_by, u.name AS created_by_name
+            FROM invitations i JOIN users u ON u.id = i.created_by
+            WHERE i.child_id = ? AND i.used_at IS NULL AND i.expires_at > ? ORDER BY i.id DESC""",
+            [child_id, _stamp(_now(now))],
+        )
+    )
+
+
+def revoke_invitation(db, user, invitation_id, child_id=None, now=None):
+    """End an unused invitation at once: allowed to the practitioner who made it and to admins.
+
+    Returns the invitation's child id, or None when there is no such open invitation this user may revoke.
+    """
+    stamp = _stamp(_now(now))
+    with write_transaction(db):
+        rows = list(
+            db.query(
+                "SELECT * FROM invitations WHERE id = ? AND used_at IS NULL AND expires_at > ?",
+                [invitation_id, stamp],
+            )
+        )
+        if not rows or (user["role"] != "admin" and rows[0]["created_by"] != user["id"]):
+            return None
+        if child_id is not None and rows[0]["child_id"] != child_id:
+            return None
+        # Expiring it (rather than deleting it) keeps who invited whom, and when, for the record.
+        db.execute("UPDATE invitations SET expires_at = ? WHERE id = ?", [stamp, invitation_id])
+        audit.record(db, user["id"], "revoke invitation", rows[0]["child_id"], f"invitation {invitation_id}")
+    return rows[0]["child_id"]
+
+
+def linked_parents(db, child_id):
+    """The family accounts that see this child, by name (for the admin's child page)."""
+    return list(
+        db.query(
+            """SELECT u.id, u.name, u.email, l.created_at FROM family_links l JOIN users u ON u.id = l.user_id
+            WHERE l.child_id = ? ORDER BY u.name""",
+            [child_id],
+        )
+    )

@@ -379,24 +379,37 @@ def _apply(db, user_id, plan):
     )
 
 
+def purge_stale(db):
+    """Drop previews nobody confirmed within a day (they hold children's details); returns how many."""
+    with write_transaction(db):
+        return db.execute("DELETE FROM import_uploads WHERE created_at < datetime('now', '-1 day')").rowcount
+
+
 def stage(db, user_id, filename, text):
     """Keep a clean upload until the admin confirms it; returns its id. Day-old uploads are dropped."""
     with write_transaction(db):
-        db.execute("DELETE FROM import_uploads WHERE created_at < datetime('now', '-1 day')")
+        purge_stale(db)
         return (
             db["import_uploads"].insert({"user_id": user_id, "filename": filename, "content": text}).last_pk
         )
 
 
 def staged(db, upload_id, user_id):
-    """The staged upload with this id, if this user made it; else None."""
-    rows = list(db.query("SELECT * FROM import_uploads WHERE id = ? AND user_id IS ?", [upload_id, user_id]))
+    """The staged upload with this id, if this user made it within the last day; else None."""
+    rows = list(
+        db.query(
+            """SELECT * FROM import_uploads WHERE id = ? AND user_id IS ?
+               AND created_at >= datetime('now', '-1 day')""",
+            [upload_id, user_id],
+        )
+    )
     return rows[0] if rows else None
 
 
 def import_staged(db, user_id, upload):
     """Import a staged upload (checked again first); it is deleted once imported."""
     with write_transaction(db):
+        purge_stale(db)
         plan = import_csv(db, user_id, upload["content"])
         if plan.clean:
             db.execute("DELETE FROM import_uploads WHERE id = ?", [upload["id"]])

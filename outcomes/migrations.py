@@ -298,4 +298,20 @@ CREATE INDEX reviews_counted_by_service_child_date ON reviews (service_id, child
     WHERE status = 'submitted' AND is_latest = 1 AND withdrawn_at IS NULL;
 """
 
-MIGRATIONS = [M001_CORE, M002_SCORECARD_INDEX, M003_IMPORT_UPLOADS, M004_WITHDRAWN_REVIEWS]
+# Children erased on request or anonymised at the end of retention: the record stays (its
+# reviews keep counting in the scorecard) but nothing on it identifies the child any more.
+M005_CHILD_ERASURES = """
+CREATE TABLE IF NOT EXISTS child_erasures (
+    child_id INTEGER PRIMARY KEY REFERENCES children(id),
+    reason TEXT NOT NULL CHECK (reason IN ('request', 'retention')),
+    at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+"""
+
+MIGRATIONS = [
+    M001_CORE,
+    M002_SCORECARD_INDEX,
+    M003_IMPORT_UPLOADS,
+    M004_WITHDRAWN_REVIEWS,
+    M005_CHILD_ERASURES,
+]

@@ -228,7 +228,14 @@ def document(measures):
                 "Error": {
                     "type": "object",
                     "required": ["error"],
-                    "properties": {"error": {"type": "string"}},
+                    "properties": {
+                        "error": {"type": "string"},
+                        # A refused query also names each bad parameter, as the reviews API does.
+                        "errors": {
+                            "type": "object",
+                            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                        },
+                    },
                 },
                 "ValidationErrors": {
                     "type": "object",

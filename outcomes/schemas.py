@@ -464,3 +464,22 @@ class ManagerPeriodSchema(Schema):
     """The managers' dashboard, CSV and report: which period (the last complete quarter if none)."""
 
     period = PeriodField(load_default=None)
+
+
+class ErasureConfirmSchema(Schema):
+    """The erasure page's confirmation: the record number typed again (checked against the page's)."""
+
+    confirm = fields.String(
+        required=True,
+        validate=validate.Length(max=20),
+        error_messages={"required": "Type the record number to confirm."},
+    )
+
+
+class InvitationRevokeSchema(Schema):
+    invitation_id = fields.Integer(
+        required=True,
+        strict=False,
+        validate=validate.Range(min=1, max=2**62),
+        error_messages={"required": "Choose an invitation."},
+    )

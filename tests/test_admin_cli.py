@@ -34,6 +34,8 @@ def test_every_command_has_help_and_is_documented(runner, command):
     result = run(runner, command.name, "--help")
     assert result.exit_code == 0 and len(command.help or "") > 20
     assert f"flask --app outcomes {command.name}" in (ROOT / "docs" / "admin.md").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert f"| `flask --app outcomes {command.name}" in readme, f"README's command table lacks {command.name}"
 
 
 def test_scripted_set_up_from_service_to_caseload(runner, world, db, tmp_path):

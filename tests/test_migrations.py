@@ -21,6 +21,7 @@ SHIPPED = {
     2: "ac03920e3392be64dcec5cb552e1c1e6224ad52b272ebfa83dafdf9ddc08f816",
     3: "6fab1d21fda96ddd3cd5bbdcd7bc83e14db040728323ff23204fe4c61cd5954d",
     4: "d9d3ccb0951fbd7af7a267930df9ae340db835bc793c1d7d6e7033b762d05fcd",
+    5: "2a1b9e601351de30e71c7c8a29a57d9cfd2717aaae730d8f3ca8a379946098a5",
 }
 
 # Every text the first migration has had in a release. It was edited twice after shipping

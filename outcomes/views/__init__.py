@@ -1,8 +1,17 @@
 """The blueprints, one per audience; each view parses the request, calls the domain, renders."""
 
-from . import admin, api, auth, family, manager, offline, practitioner
+from . import admin, api, auth, data_protection, family, manager, offline, practitioner
 
-BLUEPRINTS = (auth.bp, practitioner.bp, api.bp, family.bp, manager.bp, admin.bp, offline.bp)
+BLUEPRINTS = (
+    auth.bp,
+    practitioner.bp,
+    api.bp,
+    family.bp,
+    manager.bp,
+    admin.bp,
+    data_protection.bp,
+    offline.bp,
+)
 
 
 def init_app(app):

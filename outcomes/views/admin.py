@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from .. import audit, children, importer, services, stars, subject_access, users
+from .. import audit, children, family, importer, retention, services, stars, subject_access, users
 from ..db import get_db, write_transaction
 from ..schemas import (
     ActiveSchema,
@@ -446,6 +446,9 @@ def child(child_id):
         child=record,
         values=values,
         episodes=episodes,
+        parents=family.linked_parents(db, child_id),
+        invitations=family.open_invitations(db, child_id),
+        erased=retention.is_erased(db, child_id),
         practitioners={
             e["service_id"]: children.practitioners_of(db, e["service_id"])
             for e in episodes

@@ -2,7 +2,7 @@
 
 import json
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, make_response, request, url_for
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
@@ -121,20 +121,21 @@ def feed_query_or_400(db):
     try:
         query = ScorecardQuerySchema().load(request.args.to_dict())
     except ValidationError as error:
-        abort(
-            400,
-            description=" ".join(
-                f"{field}: {' '.join(messages)}" for field, messages in flatten_errors(error.messages).items()
-            ),
-        )
+        refuse_query(flatten_errors(error.messages))
     services = scorecard.services(db)
     if query["service"] is not None:
         chosen = [service for service in services if service["key"] == query["service"]]
         if not chosen:
             accepted = ", ".join(service["key"] for service in services)
-            abort(400, description=f"service: Unknown service '{query['service']}'. Accepted: {accepted}.")
+            refuse_query({"service": [f"Unknown service '{query['service']}'. Accepted: {accepted}."]})
         services = chosen
     return query["period"], services, query["format"]
+
+
+def refuse_query(errors):
+    """400 naming each bad parameter in `errors`, plus the same as one sentence for simple clients."""
+    text = " ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())
+    abort(make_response(jsonify({"error": text, "errors": errors}), 400))
 
 
 @bp.route("/scorecard")

@@ -98,6 +98,12 @@ def child(child_id):
         outcome_labels=OUTCOME_LABELS,
         stage_name=stars.stage_name,
         may_invite=_may_invite(db, child_id),
+        # Unused invitations this person may revoke: their own (an admin's: all).
+        invitations=[
+            invitation
+            for invitation in family.open_invitations(db, child_id)
+            if current_user.role == "admin" or invitation["created_by"] == current_user.id
+        ],
     )
 
 
