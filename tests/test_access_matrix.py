@@ -51,6 +51,12 @@ EXPECTED = {
     # A draft (only its author may go on with it).
     ("GET", "/reviews/<int:review_id>/edit"): "L D D D O D D L",
     ("POST", "/reviews/<int:review_id>/edit"): "L D D D V D D L",
+    # Withdrawing a review entered in error: its author or an admin; posted with no reason: refused.
+    ("GET", "/reviews/<int:review_id>/withdraw"): "L D D D O D O L",
+    ("POST", "/reviews/<int:review_id>/withdraw"): "L D D D V D V L",
+    ("POST", "/api/v1/reviews/<review_uuid>/withdrawal"): "L D D D V D V L",
+    # Discarding a draft: its author only.
+    ("GET", "/reviews/<int:review_id>/discard"): "L D D D O D D L",
     # Families.
     # A family's home opens their child's page.
     ("GET", "/family/"): "L R R D D D D L",
@@ -125,6 +131,9 @@ EXPECTED = {
     ("POST", "/admin/people/<int:user_id>/reset"): "L D D D D D O L",
     # An upload id that is not one of the admin's staged uploads.
     ("POST", "/admin/import/confirm"): "L D D D D D D L",
+    # Late: they discard the draft the rows above go on with.
+    ("POST", "/reviews/<int:review_id>/discard"): "L D D D R D D L",
+    ("DELETE", "/api/v1/reviews/<review_uuid>"): "L D D D O D D L",
     # Last: it ends the visitor's session.
     ("POST", "/logout"): "L L L L L L L L",
 }
@@ -159,6 +168,7 @@ def ids(db, world):
     db["memberships"].insert({"user_id": ot, "service_id": world.services["ot"], "role": "practitioner"})
     review = save(db, world.slt, world.amy, "2026-01-10", 4)
     draft = save(db, world.slt, world.amy, "2026-02-10", 5, submit=False)
+    api_draft = save(db, world.slt, world.amy, "2026-02-11", 5, submit=False)
     caseload = db.execute(
         "SELECT id FROM caseloads WHERE child_id = ? AND service_id = ?", [world.amy, world.services["slt"]]
     ).fetchone()[0]
@@ -166,7 +176,9 @@ def ids(db, world):
     return SimpleNamespace(
         child_id=world.amy,
         review_id=review["id"],
+        review_uuid=review["uuid"],
         draft_id=draft["id"],
+        draft_uuid=api_draft["uuid"],
         caseload_id=caseload,
         user_id=bystander,
         service_id=world.services["slt"],
@@ -189,7 +201,11 @@ LOGINS = {
 
 # Where a route needs more than its URL's ids: the service to review for, a draft to go on with.
 QUERY = {"/children/<int:child_id>/reviews/new": "?service=slt", "/api/v1/scorecard": "?period=2025-26"}
-OVERRIDES = {"/reviews/<int:review_id>/edit": {"review_id": "draft_id"}}
+OVERRIDES = {
+    "/reviews/<int:review_id>/edit": {"review_id": "draft_id"},
+    "/reviews/<int:review_id>/discard": {"review_id": "draft_id"},
+    "/api/v1/reviews/<review_uuid>": {"review_uuid": "draft_uuid"},
+}
 
 
 def url_for_rule(rule, values):
@@ -229,6 +245,8 @@ def test_access_matrix(app, client, db, world, visitor):
         url += QUERY.get(rule, "")
         if method == "GET":
             response = client.get(url, headers=headers)
+        elif method == "DELETE":
+            response = client.delete(url, headers={**headers, **auth.headers()})
         elif rule == "/api/v1/reviews":
             response = client.post(
                 url, json=review_body(values.child_id), headers={**headers, **auth.headers()}

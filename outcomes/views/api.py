@@ -71,10 +71,15 @@ def conflict(error):
 @login_required
 def withdraw_review(review_uuid):
     """Withdraw a review entered in error (its author or an admin): 200 with the review, marked."""
+    db = get_db()
+    stored = reviews.review_by_uuid(db, review_uuid)
+    # Who may comes before what was sent: anyone else learns nothing, not even that the body was wrong.
+    if stored is None or not reviews.may_withdraw(db, current_user, stored):
+        abort(404, description="No review with this UUID that you may withdraw.")
     body = json_body()
     try:
         data = WithdrawalSchema().load(body)
-        review = reviews.withdraw_review(get_db(), current_user, review_uuid, data["reason"].strip())
+        review = reviews.withdraw_review(db, current_user, review_uuid, data["reason"].strip())
     except ValidationError as error:
         return jsonify(
             {"errors": flatten_errors(error.messages), "labels": {"reason": "Why it is withdrawn"}}
