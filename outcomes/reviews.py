@@ -29,7 +29,7 @@ class AlreadyRecorded(Conflict):
 
 
 class Refused(Exception):
-    """The user may not do this to this review (HTTP 403, or a flash on the page)."""
+    """This review is not in a state for that (HTTP 409): a draft or an earlier version withdrawn."""
 
 
 def content_hash(data):
@@ -404,6 +404,7 @@ def amend_review(db, user_id, review_id, data):
 
 
 def counted_row(review):
+    """rules.counted for a review row already read (a page deciding which buttons to show)."""
     return review["status"] == "submitted" and review["is_latest"] and review["withdrawn_at"] is None
 
 
