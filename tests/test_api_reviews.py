@@ -37,6 +37,12 @@ def review_body(child_id, **overrides):
     return body
 
 
+def stream_body(child_id, days):
+    """A review for a stream of many: each on its own earlier day (one review per child, service and
+    day) and setting no target (one open target per domain). `days` is the stream's itertools.count()."""
+    return review_body(child_id, date=(date.today() - timedelta(days=next(days))).isoformat(), targets=[])
+
+
 @pytest.fixture
 def slt_client(client, auth, world):
     auth.login("slt@test.example")

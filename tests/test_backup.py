@@ -1,13 +1,14 @@
 """`backup` and `restore`: a consistent copy taken while reviews are being saved, restored whole;
 anything that is not an intact database of ours is refused; the database file is private."""
 
+import itertools
 import os
 import sqlite3
 import stat
 import threading
 
 from conftest import Auth
-from test_api_reviews import review_body
+from test_api_reviews import stream_body
 
 from outcomes import backup
 from outcomes.db import connect
@@ -33,11 +34,12 @@ class ReviewStream:
         self.auth = Auth(self.client)
         self.auth.login("slt@test.example")
         self.child_id, self.acknowledged, self.stop = child_id, set(), threading.Event()
+        self.days = itertools.count()
         self.thread = threading.Thread(target=self.loop, daemon=True)
 
     def loop(self):
         while not self.stop.is_set():
-            body = review_body(self.child_id)
+            body = stream_body(self.child_id, self.days)
             response = self.client.post("/api/v1/reviews", json=body, headers=self.auth.headers())
             assert response.status_code == 201, response.text
             self.acknowledged.add(body["uuid"])

@@ -2,6 +2,7 @@
 workers are killed with SIGKILL, twice; after a restart every acknowledged review is there exactly
 once and the database passes its integrity check."""
 
+import itertools
 import os
 import re
 import signal
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 from conftest import PASSWORD
-from test_api_reviews import review_body
+from test_api_reviews import stream_body
 
 from outcomes.db import connect
 
@@ -97,6 +98,7 @@ class Stream:
         self.server, self.child_id = server, child_id
         self.cookies, self.token = cookies, token
         self.acknowledged, self.refused = [], []
+        self.days = itertools.count()
         self.lock, self.stop = threading.Lock(), threading.Event()
         self.threads = [threading.Thread(target=self.loop, daemon=True) for _ in range(THREADS)]
 
@@ -104,7 +106,7 @@ class Stream:
         session = requests.Session()
         session.cookies.update(self.cookies)
         while not self.stop.is_set():
-            body = review_body(self.child_id)
+            body = stream_body(self.child_id, self.days)
             try:
                 response = session.post(
                     f"{self.server.url}/api/v1/reviews",
