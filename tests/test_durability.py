@@ -132,7 +132,7 @@ class Stream:
         assert self.count() >= count, f"only {self.count()} reviews acknowledged"
 
 
-@pytest.mark.skipif(not GUNICORN.exists(), reason="gunicorn is in requirements.txt")
+@pytest.mark.skipif(not GUNICORN.exists(), reason="needs gunicorn (requirements.txt)")
 def test_every_acknowledged_review_survives_sigkill_exactly_once(app, db, world, tmp_path):
     server = Gunicorn(app.config["DATABASE"], free_port())
     server.start()
