@@ -125,7 +125,7 @@ class Stream:
         with self.lock:
             return len(self.acknowledged)
 
-    def wait_for(self, count, deadline=20):
+    def wait_for(self, count, deadline=40):
         end = time.monotonic() + deadline
         while self.count() < count and time.monotonic() < end:
             self.stop.wait(0.05)
