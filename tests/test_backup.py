@@ -12,6 +12,7 @@ from test_api_reviews import stream_body
 
 from outcomes import backup
 from outcomes.db import connect
+from outcomes.migrations import MIGRATIONS
 
 
 def run(runner, *args, **kwargs):
@@ -126,3 +127,19 @@ def test_new_database_and_its_wal_are_readable_by_the_owner_only(app, db, world)
     path = app.config["DATABASE"]
     for name in (path, path + "-wal", path + "-shm"):
         assert stat.S_IMODE(os.stat(name).st_mode) == 0o600, name
+
+
+def test_a_backup_from_an_older_version_is_restored_and_migrated(app, runner, world, tmp_path):
+    old = tmp_path / "old.sqlite"
+    backup.backup(app.config["DATABASE"], old)
+    conn = sqlite3.connect(old)
+    conn.execute("DROP TABLE child_erasures")  # as it was before erasure existed
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+    result = run(runner, "restore", old, "--yes")
+    assert result.exit_code == 0, result.output
+    check = connect(app.config["DATABASE"])
+    assert check.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    assert "child_erasures" in check.table_names()
+    check.close()

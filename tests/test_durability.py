@@ -127,14 +127,14 @@ class Stream:
         with self.lock:
             return len(self.acknowledged)
 
-    def wait_for(self, count, deadline=20):
+    def wait_for(self, count, deadline=40):
         end = time.monotonic() + deadline
         while self.count() < count and time.monotonic() < end:
             self.stop.wait(0.05)
         assert self.count() >= count, f"only {self.count()} reviews acknowledged"
 
 
-@pytest.mark.skipif(not GUNICORN.exists(), reason="gunicorn is in requirements.txt")
+@pytest.mark.skipif(not GUNICORN.exists(), reason="needs gunicorn (requirements.txt)")
 def test_every_acknowledged_review_survives_sigkill_exactly_once(app, db, world, tmp_path):
     server = Gunicorn(app.config["DATABASE"], free_port())
     server.start()
