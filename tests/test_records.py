@@ -678,3 +678,13 @@ def test_the_form_names_a_refused_target_in_the_summary_and_beside_the_field(slt
     )
     assert 'id="targets-0-target_score-error"' in refused.text
     assert row_counts(db) == before
+
+
+@pytest.mark.parametrize("target_id", [2**64, -(2**63) - 1, "7", None, True])
+def test_a_refused_review_naming_any_target_id_gets_a_422_not_a_500(slt_client, auth, world, db, target_id):
+    """The labels of a refused body look targets up: an id beyond SQLite's 64 bits is not one."""
+    before = row_counts(db)
+    body = review_body(world.amy, target_outcomes=[{"target_id": target_id, "outcome": "withdrawn"}])
+    response = post(slt_client, auth, body)
+    assert response.status_code == 422 and "target_outcomes.0" in " ".join(response.get_json()["errors"])
+    assert row_counts(db) == before

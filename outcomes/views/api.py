@@ -54,6 +54,9 @@ def labelled_errors(db, body, error):
 
 def _target_description(db, entry):
     target_id = entry.get("target_id") if isinstance(entry, dict) else None
+    # The body was refused: its id may be anything, so only a real row id is looked up.
+    if type(target_id) is not int or not 0 < target_id < 2**63:
+        return "to close"
     row = db.execute("SELECT description FROM targets WHERE id = ?", [target_id]).fetchone()
     return row[0] if row else "to close"
 
