@@ -10,17 +10,25 @@ def _error(description):
 def _figure_schema():
     return {
         "type": "object",
-        "required": ["perspective", "value", "suppressed"],
+        "required": ["perspective", "value", "suppressed", "reason"],
         "properties": {
             "perspective": {"type": "string", "enum": ["compliance", "impact", "effectiveness"]},
             "value": {
                 "type": ["number", "null"],
-                "description": "null when suppressed (or when there is nothing to measure)",
+                "description": "null when withheld or when there is nothing to measure; counts are rounded "
+                "as the disclosure policy says (nhs: to the nearest 5)",
             },
             "suppressed": {
                 "type": "boolean",
-                "description": "true for a count from 1 to threshold-1, or a rate/mean "
-                "whose denominator is under the threshold",
+                "description": "true when the disclosure policy withholds the figure",
+            },
+            "reason": {
+                "type": ["string", "null"],
+                "enum": ["small_count", "secondary", "no_data", None],
+                "description": "small_count: a count from 1 to withhold_below-1, or a rate/mean over fewer "
+                "than withhold_below; secondary: withheld so that a small number cannot be worked out "
+                "from published figures; no_data: nothing happened (value null, not suppressed); "
+                "null when published",
             },
         },
     }
@@ -45,7 +53,7 @@ def document(measures):
             "version": "1",
             "description": "The balanced-scorecard feed for the area's scorecard spreadsheet or BI tool, "
             "and the reviews API the practitioners' tablets use. Measures are defined "
-            "in DESIGN.md; small numbers are suppressed.",
+            "in DESIGN.md; every figure goes through one disclosure control policy.",
         },
         "servers": [{"url": "/api/v1"}],
         "paths": {
@@ -86,7 +94,7 @@ def document(measures):
                                 "text/csv": {
                                     "schema": {"type": "string"},
                                     "example": "period,period_start,period_end,service,domain,measure,"
-                                    "perspective,value,suppressed\r\n",
+                                    "perspective,value,suppressed,reason\r\n",
                                 },
                             },
                         },
@@ -169,7 +177,7 @@ def document(measures):
                 "Figure": _figure_schema(),
                 "Scorecard": {
                     "type": "object",
-                    "required": ["period", "generated_at", "threshold", "services"],
+                    "required": ["period", "generated_at", "disclosure", "services"],
                     "properties": {
                         "period": {
                             "type": "object",
@@ -181,7 +189,18 @@ def document(measures):
                             },
                         },
                         "generated_at": {"type": "string", "format": "date-time"},
-                        "threshold": {"type": "integer"},
+                        "disclosure": {
+                            "type": "object",
+                            "description": "The disclosure control policy every figure went through "
+                            "(setting DISCLOSURE_POLICY; docs/scorecard.md has a worked example)",
+                            "required": ["policy", "withhold_below", "round_to", "secondary"],
+                            "properties": {
+                                "policy": {"type": "string", "enum": ["nhs", "threshold5"]},
+                                "withhold_below": {"type": "integer"},
+                                "round_to": {"type": "integer"},
+                                "secondary": {"type": "boolean"},
+                            },
+                        },
                         "services": {
                             "type": "array",
                             "items": {

@@ -1,8 +1,9 @@
 """The balanced scorecard of DESIGN.md: every measure, per service and period, in SQL.
 
-The figures are computed first (`compute`), then published through one function
-(`publish`), which is the only place small numbers are suppressed. Everything a person
-or a feed client sees — dashboard, print report, CSV, JSON — comes out of `publish`.
+The figures are computed first (`compute`), then published a financial year at a time through
+`published_year`, which hands them with every identity between them to disclosure.protect — the
+only place figures are withheld or rounded. Everything a person or a feed client sees —
+dashboard, trend, print report, CSV, JSON — comes out of `published_year`.
 No Flask imports.
 """
 
@@ -10,7 +11,7 @@ import csv
 import io
 from datetime import datetime, timedelta, timezone
 
-from . import periods
+from . import disclosure, periods
 from .rules import counted, due_date_sql
 
 # (measure, perspective, kind, denominator): DESIGN.md's table, in its order.
@@ -62,6 +63,7 @@ CSV_COLUMNS = [
     "perspective",
     "value",
     "suppressed",
+    "reason",
 ]
 
 ACTIVITY_SQL = f"""
@@ -190,22 +192,21 @@ def _one(db, sql, params):
     return dict(zip(names, cursor.fetchone(), strict=False))
 
 
-def _rate(part, whole):
-    return round(100 * part / whole, 1) if whole else None
-
-
 def _mean(value):
-    return round(value, 2) if value is not None else None
+    return disclosure.round_half_up(value, 2) if value is not None else None
 
 
 def target_figures(db, service, period):
     figures = _one(db, TARGETS_SQL, _params(service, period))
-    figures["pct_targets_met"] = _rate(figures["targets_met"], figures["targets_closed"])
+    figures["pct_targets_met"] = disclosure.rate(figures["targets_met"], figures["targets_closed"])
     return figures
 
 
 def compute(db, service, period):
-    """Unsuppressed figures for one service and period: ({measure: value}, [domain rows])."""
+    """Unsuppressed figures for one service and period: ({measure: value}, [domain rows]).
+
+    Counts whose name starts with "_" are a rate's numerator: used by disclosure control, never shown.
+    """
     return compute_services(db, [service], period)[0]
 
 
@@ -218,13 +219,10 @@ def compute_services(db, service_rows, period):
 def _service_figures(db, service, period, family):
     params = _params(service, period)
     figures = _one(db, ACTIVITY_SQL, params)
-    figures["pct_reviews_on_time"] = _rate(figures["reviews_on_time"], figures["reviews"])
+    figures["pct_reviews_on_time"] = disclosure.rate(figures["reviews_on_time"], figures["reviews"])
     figures.update(target_figures(db, service, period))
     progress = {row["domain"]: row for row in db.query(PROGRESS_SQL, params)}
-    overall = progress.pop("")
-    figures["children_with_progress_data"] = overall["children_with_progress_data"]
-    figures["mean_distance_travelled"] = _mean(overall["mean_distance_travelled"])
-    figures["pct_children_improved"] = _rate(overall["improved"], overall["children_with_progress_data"])
+    figures.update(_progress_figures(progress.pop("")))
     figures["family_ratings"] = family["family_ratings"] if family else 0
     figures["mean_family_satisfaction"] = _mean(family["mean_family_satisfaction"]) if family else None
     domains = []
@@ -232,18 +230,18 @@ def _service_figures(db, service, period, family):
         row = progress.get(
             key, {"children_with_progress_data": 0, "mean_distance_travelled": None, "improved": 0}
         )
-        domains.append(
-            {
-                "domain": key,
-                "label": label,
-                "figures": {
-                    "children_with_progress_data": row["children_with_progress_data"],
-                    "mean_distance_travelled": _mean(row["mean_distance_travelled"]),
-                    "pct_children_improved": _rate(row["improved"], row["children_with_progress_data"]),
-                },
-            }
-        )
+        domains.append({"domain": key, "label": label, "figures": _progress_figures(row)})
     return figures, domains
+
+
+def _progress_figures(row):
+    children = row["children_with_progress_data"]
+    return {
+        "children_with_progress_data": children,
+        "mean_distance_travelled": _mean(row["mean_distance_travelled"]),
+        "pct_children_improved": disclosure.rate(row["improved"], children),
+        "_improved": row["improved"],
+    }
 
 
 def domain_labels(db, service, extra_keys=()):
@@ -268,66 +266,163 @@ def domain_labels(db, service, extra_keys=()):
     return labels
 
 
-def suppress(kind, value, denominator, threshold):
-    """DESIGN.md's small-number rule: a count of 1..threshold-1 is hidden, and so is a rate
-    or mean whose denominator is under the threshold. Zero is shown."""
-    if kind == "count":
-        hidden = 0 < value < threshold
-    else:
-        hidden = denominator < threshold
-    return {"value": None if hidden else value, "suppressed": hidden}
+# Measures that add up over a year's four quarters (each review, target or rating falls in exactly
+# one quarter); counts of distinct children only bound the year's (no more than the quarters' sum).
+ADDITIVE = (
+    "reviews",
+    "reviews_on_time",
+    "targets_closed",
+    "targets_met",
+    "targets_partly_met",
+    "targets_not_met",
+    "family_ratings",
+)
+DISTINCT = ("children_reviewed", "children_with_progress_data")
+# What each rate is a share of, and the range of one item of a mean whose total is a whole number.
+NUMERATORS = {
+    "pct_reviews_on_time": "reviews_on_time",
+    "pct_targets_met": "targets_met",
+    "pct_children_improved": "_improved",
+}
+MEAN_ITEMS = {"mean_family_satisfaction": (1, 5)}
+# Inside one row: (smaller, larger) pairs a reader knows.
+ROW_ORDER = [
+    ("children_reviewed", "reviews"),
+    ("reviews_on_time", "reviews"),
+    ("children_with_progress_data", "children_reviewed"),
+    ("_improved", "children_with_progress_data"),
+]
 
 
-def publish(figures, measures, threshold):
-    """The one place figures become publishable: {measure: {perspective, value, suppressed}}."""
-    published = {}
-    for name, perspective, kind, denominator in measures:
-        if name not in figures:
+def _add_row(problem, label, scope, figures, measures):
+    """One row's figures (service-wide, a domain's) as cells of the disclosure problem."""
+    for name, _, kind, denominator in measures:
+        key = (label, scope, name)
+        if kind == "count":
+            problem.counts[key] = figures[name]
+        else:
+            numerator = NUMERATORS.get(name)
+            problem.ratios[key] = disclosure.Ratio(
+                figures[name],
+                den=(label, scope, denominator),
+                num=(label, scope, numerator) if numerator else None,
+                item_range=MEAN_ITEMS.get(name),
+            )
+    for name, value in figures.items():
+        if name.startswith("_"):
+            problem.hidden[(label, scope, name)] = value
+    if "targets_closed" in figures:
+        parts = [(label, scope, name) for name in ("targets_met", "targets_partly_met", "targets_not_met")]
+        problem.sums.append(((label, scope, "targets_closed"), parts))
+    for small, large in ROW_ORDER:
+        if small in figures and large in figures:
+            problem.leqs.append(((label, scope, small), (label, scope, large)))
+
+
+def _add_periods(problem, year, quarters):
+    """A year and its quarters: additive counts sum; distinct children lie between max and sum."""
+    for key in [k for k in problem.counts if k[0] == year.label]:
+        _, scope, name = key
+        parts = [(q.label, scope, name) for q in quarters]
+        if not all(part in problem.counts for part in parts):
             continue
-        base = figures[denominator] if denominator else None
-        published[name] = {"perspective": perspective, **suppress(kind, figures[name], base, threshold)}
-    return published
+        if name in ADDITIVE:
+            problem.sums.append((key, parts))
+        elif name in DISTINCT:
+            problem.leqs.extend((part, key) for part in parts)
+            total, slack = ("sum", *key), ("slack", *key)
+            problem.hidden[total] = sum(problem.counts[part] for part in parts)
+            problem.hidden[slack] = problem.hidden[total] - problem.counts[key]
+            problem.sums.extend([(total, parts), (total, [key, slack])])
 
 
-def scorecard(db, service_rows, period, threshold, now=None):
-    """The published scorecard of `period` for `service_rows`: what the feed, CSV and pages show."""
-    generated = (now or datetime.now(timezone.utc)).replace(microsecond=0)
-    result = {
-        "period": period.as_dict(),
-        "generated_at": generated.isoformat().replace("+00:00", "Z"),
-        "threshold": threshold,
-        "services": [],
+def protect_year(by_period, year, quarters, policy):
+    """Disclosure decisions for one service's figures over a year and its quarters.
+
+    `by_period`: {label: (figures, domain rows)}. Returns {(label, scope, measure): decision}.
+    """
+    problem = disclosure.Problem()
+    for label, (figures, domains) in by_period.items():
+        _add_row(problem, label, "", figures, MEASURES)
+        for row in domains:
+            scope = "domain:" + row["domain"]
+            _add_row(problem, label, scope, row["figures"], DOMAIN_MEASURES)
+            problem.leqs.append(
+                ((label, scope, "children_with_progress_data"), (label, "", "children_with_progress_data"))
+            )
+    _add_periods(problem, year, quarters)
+    return disclosure.protect(problem, policy)
+
+
+def _published(decisions, label, scope, measures):
+    return {
+        name: {"perspective": perspective, **decisions[(label, scope, name)]}
+        for name, perspective, _, _ in measures
     }
-    for service, (figures, domains) in zip(
-        service_rows, compute_services(db, service_rows, period), strict=False
-    ):
-        result["services"].append(
-            {
-                "key": service["key"],
-                "name": service["name"],
-                "measures": publish(figures, MEASURES, threshold),
-                "domains": [
-                    {
-                        "domain": row["domain"],
-                        "label": row["label"],
-                        "measures": publish(row["figures"], DOMAIN_MEASURES, threshold),
-                    }
-                    for row in domains
-                ],
-            }
-        )
+
+
+def published_year(db, service_rows, year, policy):
+    """{period label: [service entries]} for a financial year and its quarters, protected together.
+
+    Every figure the app shows comes from here: a quarter is always published as part of its year,
+    so asking for the quarter or for the year can never give away more than both together.
+    """
+    quarters = [periods.quarter(year.start.year, number) for number in (1, 2, 3, 4)]
+    computed = {p.label: compute_services(db, service_rows, p) for p in [year, *quarters]}
+    result = {p.label: [] for p in [year, *quarters]}
+    for index, service in enumerate(service_rows):
+        by_period = {label: rows[index] for label, rows in computed.items()}
+        decisions = protect_year(by_period, year, quarters, policy)
+        for label, (_, domains) in by_period.items():
+            result[label].append(
+                {
+                    "key": service["key"],
+                    "name": service["name"],
+                    "measures": _published(decisions, label, "", MEASURES),
+                    "domains": [
+                        {
+                            "domain": row["domain"],
+                            "label": row["label"],
+                            "measures": _published(
+                                decisions, label, "domain:" + row["domain"], DOMAIN_MEASURES
+                            ),
+                        }
+                        for row in domains
+                    ],
+                }
+            )
     return result
 
 
-def targets_trend(db, service_rows, period, threshold, count=8):
-    """pct_targets_met over the `count` quarters ending with `period`, per service key."""
+def scorecard(db, service_rows, period, policy, now=None):
+    """The published scorecard of `period` for `service_rows`: what the feed, CSV and pages show."""
+    generated = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    year = periods.year_containing(period.start)
+    return {
+        "period": period.as_dict(),
+        "generated_at": generated.isoformat().replace("+00:00", "Z"),
+        "disclosure": policy.as_dict(),
+        "services": published_year(db, service_rows, year, policy)[period.label],
+    }
+
+
+def trend(db, service_rows, period, policy, count=8):
+    """Every service-wide measure over the `count` quarters ending with `period`, as published.
+
+    {"quarters": [labels], "services": {key: [{measure: figure} per quarter]}}
+    """
     quarters = periods.quarters_up_to(period, count)
-    trend = {"quarters": [quarter.label for quarter in quarters], "services": {}}
-    for service in service_rows:
-        trend["services"][service["key"]] = [
-            publish(target_figures(db, service, quarter), MEASURES, threshold) for quarter in quarters
-        ]
-    return trend
+    years = {}
+    for quarter in quarters:
+        year = periods.year_containing(quarter.start)
+        if year.label not in years:
+            years[year.label] = published_year(db, service_rows, year, policy)
+    result = {"quarters": [q.label for q in quarters], "services": {s["key"]: [] for s in service_rows}}
+    for quarter in quarters:
+        year = periods.year_containing(quarter.start)
+        for entry in years[year.label][quarter.label]:
+            result["services"][entry["key"]].append(entry["measures"])
+    return result
 
 
 def csv_rows(card):
@@ -347,6 +442,7 @@ def csv_rows(card):
                     "perspective": figure["perspective"],
                     "value": "" if figure["value"] is None else figure["value"],
                     "suppressed": "true" if figure["suppressed"] else "false",
+                    "reason": figure["reason"] or "",
                 }
 
 

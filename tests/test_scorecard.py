@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from scorecard_data import build, save
 
-from outcomes import periods, scorecard, stars
+from outcomes import disclosure, periods, scorecard, stars
 
 Q3 = periods.parse("2025-26 Q3")  # 1 Oct - 31 Dec 2025
 Q4 = periods.parse("2025-26 Q4")  # 1 Jan - 31 Mar 2026
@@ -21,9 +21,14 @@ def history(db, world):
     return services, child, reviews
 
 
+def shown_names(figures):
+    """The measures without the numerators kept for disclosure control ("_improved")."""
+    return {name: value for name, value in figures.items() if not name.startswith("_")}
+
+
 def raw(db, service, period):
     figures, domains = scorecard.compute(db, service, period)
-    return figures, {row["domain"]: row["figures"] for row in domains}
+    return shown_names(figures), {row["domain"]: shown_names(row["figures"]) for row in domains}
 
 
 # --- Periods ---------------------------------------------------------------------------------
@@ -208,47 +213,60 @@ def test_a_draft_never_counts(db, history):
 # --- Suppression: published figures ---------------------------------------------------------
 
 
-def published(db, period, threshold=5, key="slt"):
-    card = scorecard.scorecard(db, scorecard.services(db), period, threshold)
+def published(db, period, policy="threshold5", key="slt"):
+    card = scorecard.scorecard(db, scorecard.services(db), period, disclosure.POLICIES[policy])
     return next(service for service in card["services"] if service["key"] == key)
 
 
-def test_suppression_of_small_numbers(db, history):
+def test_the_old_rule_withholds_each_figure_on_its_own(db, history):
     measures = published(db, Q4)["measures"]
-    figure = {name: (value["value"], value["suppressed"]) for name, value in measures.items()}
-    assert figure["children_reviewed"] == (5, False)  # a count of 5 is shown
-    assert figure["reviews_on_time"] == (None, True)  # a count of 4 is not
-    assert figure["pct_reviews_on_time"] == (80.0, False)  # a rate over 5 reviews is shown
-    assert figure["targets_closed"] == (5, False)
-    assert figure["targets_met"] == (None, True)  # 2
-    assert figure["targets_partly_met"] == (None, True)  # 1
-    assert figure["pct_targets_met"] == (40.0, False)  # over 5 targets
-    assert figure["children_with_progress_data"] == (None, True)
-    assert figure["mean_distance_travelled"] == (None, True)  # a mean over 4 children
-    assert figure["pct_children_improved"] == (None, True)  # a rate with a denominator of 4
-    assert figure["family_ratings"] == (None, True)
-    assert figure["mean_family_satisfaction"] == (None, True)
+    figure = {name: (value["value"], value["reason"]) for name, value in measures.items()}
+    assert figure["children_reviewed"] == (5, None)  # a count of 5 is shown
+    assert figure["reviews_on_time"] == (None, "small_count")  # a count of 4 is not
+    assert figure["pct_reviews_on_time"] == (80.0, None)  # a rate over 5 reviews is shown
+    assert figure["targets_closed"] == (5, None)
+    assert figure["targets_met"] == (None, "small_count")  # 2
+    assert figure["targets_partly_met"] == (None, "small_count")  # 1
+    assert figure["pct_targets_met"] == (40.0, None)  # over 5 targets
+    assert figure["children_with_progress_data"] == (None, "small_count")
+    assert figure["mean_distance_travelled"] == (None, "small_count")  # a mean over 4 children
+    assert figure["pct_children_improved"] == (None, "small_count")  # a rate with a denominator of 4
+    assert figure["family_ratings"] == (None, "small_count")
+    assert figure["mean_family_satisfaction"] == (None, "small_count")
 
 
-def test_zero_is_shown_and_a_rate_of_nothing_is_not_a_number(db, history):
-    measures = published(db, Q4, key="physio")["measures"]
-    for name, _, kind, _ in scorecard.MEASURES:
-        if kind == "count":
-            assert measures[name] == {
-                "perspective": measures[name]["perspective"],
-                "value": 0,
-                "suppressed": False,
-            }
-        else:
-            assert measures[name]["value"] is None and measures[name]["suppressed"] is True
+def test_the_nhs_rule_withholds_every_count_of_1_to_7(db, history):
+    measures = published(db, Q4, policy="nhs")["measures"]
+    figure = {name: (value["value"], value["reason"]) for name, value in measures.items()}
+    assert figure["children_reviewed"] == (None, "small_count")  # 5
+    assert figure["reviews"] == (None, "small_count")  # 5
+    assert figure["pct_reviews_on_time"] == (None, "small_count")  # over 5 reviews: fewer than 8
+    assert figure["targets_closed"] == (None, "small_count")
+    # The year: 10 reviews are published as 10, 9 on time rounds to 10 (8 .. 12 could round to 10).
+    year = {
+        name: (value["value"], value["reason"])
+        for name, value in published(db, YEAR, "nhs")["measures"].items()
+    }
+    assert year["reviews"] == (10, None)
+    assert year["reviews_on_time"] == (10, None)
+    # 9 of 10 on time: the one late review could be worked out from the rate, so the rate is hidden.
+    assert year["pct_reviews_on_time"] == (None, "secondary")
 
 
-def test_the_threshold_is_configurable(db, history):
-    measures = published(db, Q4, threshold=3)["measures"]
-    assert measures["reviews_on_time"]["value"] == 4
-    assert measures["family_ratings"]["value"] == 3
-    assert measures["mean_family_satisfaction"]["value"] == 3.0
-    assert measures["targets_met"]["suppressed"] is True  # 2 is still under 3
+def test_zero_is_shown_and_a_rate_of_nothing_says_no_data(db, history):
+    for policy in ("threshold5", "nhs"):
+        measures = published(db, Q4, policy=policy, key="physio")["measures"]
+        for name, _, kind, _ in scorecard.MEASURES:
+            if kind == "count":
+                assert measures[name] == {
+                    "perspective": measures[name]["perspective"],
+                    "value": 0,
+                    "suppressed": False,
+                    "reason": None,
+                }
+            else:
+                assert (measures[name]["value"], measures[name]["suppressed"]) == (None, False)
+                assert measures[name]["reason"] == "no_data"
 
 
 def test_domain_rows_are_suppressed_too(db, history):
@@ -257,9 +275,8 @@ def test_domain_rows_are_suppressed_too(db, history):
         "perspective": "impact",
         "value": None,
         "suppressed": True,
+        "reason": "small_count",
     }
-    shown = {row["domain"]: row["measures"] for row in published(db, Q4, threshold=3)["domains"]}
-    assert shown["eating_drinking"]["mean_distance_travelled"]["value"] == 1.67
 
 
 def test_every_measure_carries_its_perspective(db, history):
@@ -284,10 +301,14 @@ def test_every_measure_carries_its_perspective(db, history):
 
 def test_trend_of_targets_met_over_eight_quarters(db, history):
     services = scorecard.services(db)
-    trend = scorecard.targets_trend(db, services, NEXT_Q1, threshold=1)
+    trend = scorecard.trend(db, services, NEXT_Q1, disclosure.POLICIES["threshold5"])
     assert trend["quarters"][-2:] == ["2025-26 Q4", "2026-27 Q1"]
-    slt = [figures["pct_targets_met"]["value"] for figures in trend["services"]["slt"]]
-    assert slt == [None] * 6 + [40.0, 100.0]
+    slt = [
+        (figures["pct_targets_met"]["value"], figures["pct_targets_met"]["reason"])
+        for figures in trend["services"]["slt"]
+    ]
+    # Nothing closed before 2025-26 Q4 ("none"); 2 of 5 met in Q4; B's one target in Q1: too few to show.
+    assert slt == [(None, "no_data")] * 6 + [(40.0, None), (None, "small_count")]
 
 
 # --- The queries use indexes ------------------------------------------------------------------

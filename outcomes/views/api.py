@@ -4,7 +4,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
-from .. import openapi, reviews, scorecard, tokens
+from .. import disclosure, openapi, reviews, scorecard, tokens
 from ..db import get_db
 from ..errors import flatten_errors
 from ..schemas import ReviewSchema, ScorecardQuerySchema
@@ -79,10 +79,15 @@ def scorecard_feed():
     bearer_token_or_401()
     db = get_db()
     period, services, output = feed_query_or_400(db)
-    card = scorecard.scorecard(db, services, period, current_app.config["SUPPRESSION_THRESHOLD"])
+    card = scorecard.scorecard(db, services, period, disclosure_policy())
     if output == "csv":
         return csv_response(card)
     return jsonify(card)
+
+
+def disclosure_policy():
+    """The app's disclosure control policy (setting DISCLOSURE_POLICY), for every published figure."""
+    return disclosure.policy_named(current_app.config["DISCLOSURE_POLICY"])
 
 
 def csv_response(card):
