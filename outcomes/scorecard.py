@@ -9,7 +9,7 @@ No Flask imports.
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from . import disclosure, periods
 from .rules import counted, due_date_sql
@@ -149,13 +149,14 @@ FROM by_domain b JOIN domains d ON d.id = b.domain_id
 GROUP BY d.key HAVING sum(b.children) > 0
 """
 
-# Ratings given in the period (by the date they were given) for reviews of each service, in
+# Ratings given in the period (by the UK date they were given: created_at is UTC, so the bounds are
+# the UTC instants of the period's UK midnights) for reviews of each service, in
 # one pass over the period's ratings (family_views_by_created) for every service at once.
 FAMILY_SQL = f"""
 SELECT r.service_id, count(*) AS family_ratings, avg(fv.rating) AS mean_family_satisfaction
 FROM family_views fv
 CROSS JOIN reviews r ON r.id = fv.review_id
-WHERE fv.created_at >= :start AND fv.created_at < :after_end AND fv.rating IS NOT NULL
+WHERE fv.created_at >= :utc_start AND fv.created_at < :utc_after_end AND fv.rating IS NOT NULL
   AND {counted("r")}
 GROUP BY r.service_id
 """
@@ -175,10 +176,12 @@ def services(db):
 
 
 def _period_params(period):
+    utc_start, utc_after_end = periods.utc_bounds(period)
     return {
         "start": period.start.isoformat(),
         "end": period.end.isoformat(),
-        "after_end": (period.end + timedelta(days=1)).isoformat(),
+        "utc_start": utc_start,
+        "utc_after_end": utc_after_end,
     }
 
 

@@ -103,7 +103,8 @@ def test_every_measure_for_a_quarter(db, history):
         "children_with_progress_data": 4,
         "mean_distance_travelled": 1.25,
         "pct_children_improved": 50.0,
-        # A's 4 (23:59:59 on 31 March), E's 2, D's 3 (moved to the amendment); C's comment has no rating.
+        # A's 4 (23:59:59 UK time on 31 March), E's 2, D's 3 (moved to the amendment);
+        # C's comment has no rating.
         "family_ratings": 3,
         "mean_family_satisfaction": 3.0,
     }
@@ -172,7 +173,7 @@ def test_first_of_april_belongs_to_the_next_year(db, history):
         "children_with_progress_data": 1,
         "mean_distance_travelled": 2.0,
         "pct_children_improved": 100.0,
-        # B's 5, given at 00:00:01 on 1 April.
+        # B's 5, given at 00:00:01 UK time on 1 April (23:00:01 UTC on 31 March).
         "family_ratings": 1,
         "mean_family_satisfaction": 5.0,
     }
@@ -208,6 +209,35 @@ def test_a_draft_never_counts(db, history):
     db.execute("UPDATE reviews SET status = 'submitted' WHERE child_id = ?", [child["F"]])
     figures, _ = raw(db, services["slt"], Q4)
     assert (before, figures["reviews"], figures["reviews_on_time"]) == (5, 6, 5)
+
+
+@pytest.mark.parametrize(
+    ("created_at", "quarter"),
+    [
+        ("2025-09-30 23:30:00", "2025-26 Q3"),  # 00:30 BST on 1 October: the UK date is 1 October
+        ("2025-09-30 22:59:59", "2025-26 Q2"),  # 23:59:59 BST on 30 September
+        ("2025-12-31 23:30:00", "2025-26 Q3"),  # GMT in winter: the UK date is the UTC date
+        ("2026-01-01 00:00:00", "2025-26 Q4"),
+    ],
+)
+def test_ratings_fall_in_quarters_by_their_uk_date(db, history, created_at, quarter):
+    services, _, reviews = history
+    db["family_views"].insert(
+        {"review_id": reviews.c1["id"], "user_id": 1, "rating": 5, "created_at": created_at}
+    )
+    counts = {
+        label: raw(db, services["slt"], periods.parse(label))[0]["family_ratings"]
+        for label in ("2025-26 Q2", "2025-26 Q3", "2025-26 Q4")
+    }
+    before = {"2025-26 Q2": 0, "2025-26 Q3": 0, "2025-26 Q4": 3}
+    assert {label: counts[label] - before[label] for label in counts} == {
+        label: int(label == quarter) for label in counts
+    }
+
+
+def test_period_bounds_in_utc_follow_british_summer_time():
+    assert periods.utc_bounds(periods.parse("2025-26 Q3")) == ("2025-09-30 23:00:00", "2026-01-01 00:00:00")
+    assert periods.utc_bounds(periods.parse("2025-26 Q4")) == ("2026-01-01 00:00:00", "2026-03-31 23:00:00")
 
 
 # --- Suppression: published figures ---------------------------------------------------------
