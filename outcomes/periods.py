@@ -54,6 +54,11 @@ def parse(label):
     raise ValueError(f"Unknown period '{label}'. Give {ACCEPTED}.")
 
 
+def uk_today():
+    """Today's date in the UK, whatever the server's time zone."""
+    return datetime.now(UK).date()
+
+
 def utc_bounds(period):
     """The period as UTC timestamps in the stored text form ('YYYY-MM-DD HH:MM:SS'): from the UK
     midnight its first day starts to the UK midnight after its last day (not included). Timestamped

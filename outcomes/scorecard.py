@@ -12,7 +12,7 @@ import io
 from datetime import datetime, timezone
 
 from . import disclosure, periods
-from .rules import counted, due_date_sql
+from .rules import counted, due_date_in_force_sql
 
 # (measure, perspective, kind, denominator): DESIGN.md's table, in its order.
 MEASURES = [
@@ -78,7 +78,7 @@ WITH period_reviews AS MATERIALIZED (
 )
 SELECT count(*) AS reviews,
        count(DISTINCT child_id) AS children_reviewed,
-       coalesce(sum(previous IS NULL OR date <= {due_date_sql("previous", ":interval")}), 0)
+       coalesce(sum(previous IS NULL OR date <= {due_date_in_force_sql("previous", ":service")}), 0)
            AS reviews_on_time
 FROM period_reviews
 """

@@ -20,6 +20,7 @@ SHIPPED = {
     1: "ac4f76a2c1bb675a174dd70479fe3f4f1ee106c682d2ee7023ad00f996ee92a5",
     2: "ac03920e3392be64dcec5cb552e1c1e6224ad52b272ebfa83dafdf9ddc08f816",
     3: "6fab1d21fda96ddd3cd5bbdcd7bc83e14db040728323ff23204fe4c61cd5954d",
+    4: "88a60798082a7616fae048ce04def7fbbe69b73da87fc9db7311d3a2aab10990",
 }
 
 # Every text the first migration has had in a release. It was edited twice after shipping
@@ -174,7 +175,13 @@ def test_a_database_from_every_release_upgrades_to_the_schema_of_a_new_one(open_
     migrate(new)
     assert schema(db) == schema(new)
     after = all_rows(db)
-    assert {table: after[table] for table in before} == before
+    # Later migrations may append columns (with defaults): the old columns keep every value.
+    widths = {table: len(rows[0]) for table, rows in before.items() if rows}
+    kept = {
+        table: sorted((row[: widths.get(table, len(row))] for row in after[table]), key=repr)
+        for table in before
+    }
+    assert kept == before
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
 

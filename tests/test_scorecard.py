@@ -6,7 +6,8 @@ from datetime import date
 import pytest
 from scorecard_data import build, save
 
-from outcomes import disclosure, periods, scorecard, stars
+from outcomes import disclosure, periods, rules, scorecard, stars
+from outcomes import services as services_module
 
 Q3 = periods.parse("2025-26 Q3")  # 1 Oct - 31 Dec 2025
 Q4 = periods.parse("2025-26 Q4")  # 1 Jan - 31 Mar 2026
@@ -238,6 +239,58 @@ def test_ratings_fall_in_quarters_by_their_uk_date(db, history, created_at, quar
 def test_period_bounds_in_utc_follow_british_summer_time():
     assert periods.utc_bounds(periods.parse("2025-26 Q3")) == ("2025-09-30 23:00:00", "2026-01-01 00:00:00")
     assert periods.utc_bounds(periods.parse("2025-26 Q4")) == ("2026-01-01 00:00:00", "2026-03-31 23:00:00")
+
+
+# --- Review intervals kept with the date they took effect ------------------------------------
+
+
+def test_due_date_uses_the_interval_in_force_on_the_due_date():
+    assert rules.due_date_in_force("2025-03-01", [("0001-01-01", 182)]) == date(2025, 8, 30)
+    # 182 days, then 91 from 1 June 2025 (rules.py's worked example): due on 1 June.
+    shorter = [("0001-01-01", 182), ("2025-06-01", 91)]
+    assert rules.due_date_in_force("2025-03-01", shorter) == date(2025, 6, 1)
+    assert rules.due_date_in_force("2025-02-01", shorter) == date(2025, 6, 1)
+    assert rules.due_date_in_force("2024-11-30", shorter) == date(2025, 5, 31)  # 182 days end first
+    # 91 days, then 182 from 1 June: a review on 1 April is due 182 days on (30 September).
+    longer = [("0001-01-01", 91), ("2025-06-01", 182)]
+    assert rules.due_date_in_force("2025-04-01", longer) == date(2025, 9, 30)
+    assert rules.due_date_in_force("2025-02-01", longer) == date(2025, 5, 3)
+
+
+@pytest.mark.parametrize("previous", ["2024-12-01", "2025-02-01", "2025-03-01", "2025-04-01", "2025-07-01"])
+def test_the_sql_due_date_agrees_with_the_python_one(db, world, previous):
+    service = world.services["slt"]
+    services_module.update_service(
+        db, service, {"name": "Speech", "review_interval_days": 91}, date(2025, 6, 1)
+    )
+    intervals = db.execute(
+        "SELECT effective_from, review_interval_days FROM service_intervals WHERE service_id = ?", [service]
+    ).fetchall()
+    assert intervals == [("0001-01-01", 182), ("2025-06-01", 91)]
+    sql = f"SELECT {rules.due_date_in_force_sql(':previous', ':service')}"
+    found = db.execute(sql, {"previous": previous, "service": service}).fetchone()[0]
+    assert found == rules.due_date_in_force(previous, intervals).isoformat()
+
+
+def test_changing_the_interval_does_not_rewrite_past_quarters(db, history):
+    services, _, _ = history
+    assert raw(db, services["slt"], YEAR)[0]["reviews_on_time"] == 9
+    # From 2 April 2026 the service reviews every 30 days: 2025-26 is judged by the 182 days.
+    services_module.update_service(
+        db, services["slt"]["id"], {"name": "Speech", "review_interval_days": 30}, date(2026, 4, 2)
+    )
+    assert raw(db, services["slt"], YEAR)[0]["reviews_on_time"] == 9
+
+
+def test_a_shorter_interval_applies_from_the_day_it_took_effect(db, history):
+    services, _, _ = history
+    assert raw(db, services["slt"], Q4)[0]["reviews_on_time"] == 4
+    services_module.update_service(
+        db, services["slt"]["id"], {"name": "Speech", "review_interval_days": 30}, date(2026, 1, 1)
+    )
+    # D2 (20 Jan), E2 (15 Feb) and G2 (1 Mar) were each more than 30 days after the previous review
+    # on 1 January: due that day, so late. A2 was late already; C1 is a first review.
+    assert raw(db, services["slt"], Q4)[0]["reviews_on_time"] == 1
 
 
 # --- Suppression: published figures ---------------------------------------------------------
