@@ -45,7 +45,13 @@ def _measures_schema(names):
 def document(measures):
     """The document; `measures` is scorecard.MEASURES so the two never drift apart."""
     service_measures = [name for name, *_ in measures]
-    domain_measures = ["children_with_progress_data", "mean_distance_travelled", "pct_children_improved"]
+    domain_measures = [
+        "children_with_progress_data",
+        "mean_distance_travelled",
+        "pct_children_improved",
+        "pct_children_meaningful_improvement",
+        "pct_children_meaningful_decline",
+    ]
     return {
         "openapi": "3.1.0",
         "info": {

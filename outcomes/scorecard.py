@@ -28,13 +28,22 @@ MEASURES = [
     ("children_with_progress_data", "impact", "count", None),
     ("mean_distance_travelled", "impact", "mean", "children_with_progress_data"),
     ("pct_children_improved", "impact", "rate", "children_with_progress_data"),
+    ("pct_children_meaningful_improvement", "impact", "rate", "children_with_progress_data"),
+    ("pct_children_meaningful_decline", "impact", "rate", "children_with_progress_data"),
     ("family_ratings", "effectiveness", "count", None),
     ("mean_family_satisfaction", "effectiveness", "mean", "family_ratings"),
 ]
 DOMAIN_MEASURES = [
     m
     for m in MEASURES
-    if m[0] in ("children_with_progress_data", "mean_distance_travelled", "pct_children_improved")
+    if m[0]
+    in (
+        "children_with_progress_data",
+        "mean_distance_travelled",
+        "pct_children_improved",
+        "pct_children_meaningful_improvement",
+        "pct_children_meaningful_decline",
+    )
 ]
 PERSPECTIVES = ("compliance", "impact", "effectiveness")
 LABELS = {
@@ -50,6 +59,8 @@ LABELS = {
     "children_with_progress_data": "Children with progress data",
     "mean_distance_travelled": "Mean distance travelled",
     "pct_children_improved": "Children improved (%)",
+    "pct_children_meaningful_improvement": "Children with a meaningful improvement (%)",
+    "pct_children_meaningful_decline": "Children with a meaningful decline (%)",
     "family_ratings": "Family ratings",
     "mean_family_satisfaction": "Mean family satisfaction (1–5)",
 }
@@ -123,7 +134,10 @@ WITH period_children AS MATERIALIZED (
          - (SELECT avg(score) FROM readings WHERE review_id = first_id) AS distance
     FROM progress
 ), by_domain AS (
-    SELECT domain_id, count(distance) AS children, sum(distance) AS total, sum(distance > 0) AS improved
+    SELECT domain_id, count(distance) AS children, sum(distance) AS total, sum(distance > 0) AS improved,
+           -- a whole-point change in a mean of readings can land a hair under 1 in floating point
+           sum(distance >= :meaningful - 1e-9) AS meaningful_up,
+           sum(distance <= 1e-9 - :meaningful) AS meaningful_down
     FROM (
         SELECT fr.domain_id,
                coalesce(
@@ -141,10 +155,13 @@ WITH period_children AS MATERIALIZED (
     GROUP BY domain_id
 )
 SELECT '' AS domain, count(distance) AS children_with_progress_data,
-       avg(distance) AS mean_distance_travelled, coalesce(sum(distance > 0), 0) AS improved
+       avg(distance) AS mean_distance_travelled, coalesce(sum(distance > 0), 0) AS improved,
+       coalesce(sum(distance >= :meaningful - 1e-9), 0) AS meaningful_up,
+       coalesce(sum(distance <= 1e-9 - :meaningful), 0) AS meaningful_down
 FROM distances
 UNION ALL
-SELECT d.key, sum(b.children), 1.0 * sum(b.total) / sum(b.children), sum(b.improved)
+SELECT d.key, sum(b.children), 1.0 * sum(b.total) / sum(b.children), sum(b.improved),
+       sum(b.meaningful_up), sum(b.meaningful_down)
 FROM by_domain b JOIN domains d ON d.id = b.domain_id
 GROUP BY d.key HAVING sum(b.children) > 0
 """
@@ -169,8 +186,10 @@ def services(db):
     """
     return list(
         db.query(
-            "SELECT id, key, name, review_interval_days, star_id FROM services "
-            "WHERE retired_at IS NULL ORDER BY id"
+            "SELECT id, key, name, review_interval_days, star_id, "
+            "coalesce((SELECT meaningful_change FROM stars WHERE stars.id = star_id), 1) "
+            "AS meaningful_change "
+            "FROM services WHERE retired_at IS NULL ORDER BY id"
         )
     )
 
@@ -186,7 +205,7 @@ def _period_params(period):
 
 
 def _params(service, period):
-    return {"service": service["id"], "interval": service["review_interval_days"], **_period_params(period)}
+    return {"service": service["id"], "meaningful": service["meaningful_change"], **_period_params(period)}
 
 
 def _one(db, sql, params):
@@ -215,8 +234,17 @@ def compute(db, service, period):
 
 def compute_services(db, service_rows, period):
     """Unsuppressed figures for each service: [({measure: value}, [domain rows])] in order."""
+    service_rows = [_with_meaningful_change(db, service) for service in service_rows]
     family = {row["service_id"]: row for row in db.query(FAMILY_SQL, _period_params(period))}
     return [_service_figures(db, service, period, family.get(service["id"])) for service in service_rows]
+
+
+def _with_meaningful_change(db, service):
+    """The service row with its star's meaningful-change threshold (DESIGN.md: default 1 point)."""
+    if "meaningful_change" in service:
+        return service
+    row = db.execute("SELECT meaningful_change FROM stars WHERE id = ?", [service["star_id"]]).fetchone()
+    return {**service, "meaningful_change": row[0] if row else 1.0}
 
 
 def _service_figures(db, service, period, family):
@@ -230,11 +258,18 @@ def _service_figures(db, service, period, family):
     figures["mean_family_satisfaction"] = _mean(family["mean_family_satisfaction"]) if family else None
     domains = []
     for key, label in domain_labels(db, service, progress):
-        row = progress.get(
-            key, {"children_with_progress_data": 0, "mean_distance_travelled": None, "improved": 0}
-        )
+        row = progress.get(key, EMPTY_PROGRESS)
         domains.append({"domain": key, "label": label, "figures": _progress_figures(row)})
     return figures, domains
+
+
+EMPTY_PROGRESS = {
+    "children_with_progress_data": 0,
+    "mean_distance_travelled": None,
+    "improved": 0,
+    "meaningful_up": 0,
+    "meaningful_down": 0,
+}
 
 
 def _progress_figures(row):
@@ -243,7 +278,11 @@ def _progress_figures(row):
         "children_with_progress_data": children,
         "mean_distance_travelled": _mean(row["mean_distance_travelled"]),
         "pct_children_improved": disclosure.rate(row["improved"], children),
+        "pct_children_meaningful_improvement": disclosure.rate(row["meaningful_up"], children),
+        "pct_children_meaningful_decline": disclosure.rate(row["meaningful_down"], children),
         "_improved": row["improved"],
+        "_meaningful_improvement": row["meaningful_up"],
+        "_meaningful_decline": row["meaningful_down"],
     }
 
 
@@ -286,6 +325,8 @@ NUMERATORS = {
     "pct_reviews_on_time": "reviews_on_time",
     "pct_targets_met": "targets_met",
     "pct_children_improved": "_improved",
+    "pct_children_meaningful_improvement": "_meaningful_improvement",
+    "pct_children_meaningful_decline": "_meaningful_decline",
 }
 MEAN_ITEMS = {"mean_family_satisfaction": (1, 5)}
 # Inside one row: (smaller, larger) pairs a reader knows.
@@ -294,6 +335,8 @@ ROW_ORDER = [
     ("reviews_on_time", "reviews"),
     ("children_with_progress_data", "children_reviewed"),
     ("_improved", "children_with_progress_data"),
+    ("_meaningful_improvement", "children_with_progress_data"),
+    ("_meaningful_decline", "children_with_progress_data"),
 ]
 
 

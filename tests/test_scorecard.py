@@ -104,6 +104,9 @@ def test_every_measure_for_a_quarter(db, history):
         "children_with_progress_data": 4,
         "mean_distance_travelled": 1.25,
         "pct_children_improved": 50.0,
+        # A +2 and D +4 moved at least the star's meaningful change (1 point) up, E -1 down.
+        "pct_children_meaningful_improvement": 50.0,
+        "pct_children_meaningful_decline": 25.0,
         # A's 4 (23:59:59 UK time on 31 March), E's 2, D's 3 (moved to the amendment);
         # C's comment has no rating.
         "family_ratings": 3,
@@ -115,11 +118,15 @@ def test_every_measure_for_a_quarter(db, history):
         "children_with_progress_data": 4,
         "mean_distance_travelled": 1.25,
         "pct_children_improved": 50.0,
+        "pct_children_meaningful_improvement": 50.0,
+        "pct_children_meaningful_decline": 25.0,
     }
     assert domains["eating_drinking"] == {
         "children_with_progress_data": 3,
         "mean_distance_travelled": 1.67,
         "pct_children_improved": 66.7,
+        "pct_children_meaningful_improvement": 66.7,
+        "pct_children_meaningful_decline": 33.3,
     }
     assert list(domains) == [
         "attention",
@@ -150,6 +157,8 @@ def test_every_measure_for_a_year(db, history):
         "children_with_progress_data": 4,
         "mean_distance_travelled": 1.25,
         "pct_children_improved": 50.0,
+        "pct_children_meaningful_improvement": 50.0,
+        "pct_children_meaningful_decline": 25.0,
         "family_ratings": 3,
         "mean_family_satisfaction": 3.0,
     }
@@ -174,6 +183,8 @@ def test_first_of_april_belongs_to_the_next_year(db, history):
         "children_with_progress_data": 1,
         "mean_distance_travelled": 2.0,
         "pct_children_improved": 100.0,
+        "pct_children_meaningful_improvement": 100.0,
+        "pct_children_meaningful_decline": 0.0,
         # B's 5, given at 00:00:01 UK time on 1 April (23:00:01 UTC on 31 March).
         "family_ratings": 1,
         "mean_family_satisfaction": 5.0,
@@ -239,6 +250,22 @@ def test_ratings_fall_in_quarters_by_their_uk_date(db, history, created_at, quar
 def test_period_bounds_in_utc_follow_british_summer_time():
     assert periods.utc_bounds(periods.parse("2025-26 Q3")) == ("2025-09-30 23:00:00", "2026-01-01 00:00:00")
     assert periods.utc_bounds(periods.parse("2025-26 Q4")) == ("2026-01-01 00:00:00", "2026-03-31 23:00:00")
+
+
+def test_meaningful_change_uses_the_stars_threshold(db, history):
+    services, _, _ = history
+    # Q4 distances: A +2, D +4, E -1, G 0. With a threshold of 2.5 only D's +4 counts, and no fall.
+    db.execute("UPDATE stars SET meaningful_change = 2.5 WHERE id = ?", [services["slt"]["star_id"]])
+    service = next(row for row in scorecard.services(db) if row["key"] == "slt")
+    figures, _ = raw(db, service, Q4)
+    assert (figures["pct_children_meaningful_improvement"], figures["pct_children_meaningful_decline"]) == (
+        25.0,
+        0.0,
+    )
+    # A threshold of exactly the distance counts (at least the threshold): 2 points takes A and D.
+    db.execute("UPDATE stars SET meaningful_change = 2 WHERE id = ?", [services["slt"]["star_id"]])
+    service = next(row for row in scorecard.services(db) if row["key"] == "slt")
+    assert raw(db, service, Q4)[0]["pct_children_meaningful_improvement"] == 50.0
 
 
 # --- Review intervals kept with the date they took effect ------------------------------------
@@ -377,6 +404,8 @@ def test_every_measure_carries_its_perspective(db, history):
         "children_with_progress_data": "impact",
         "mean_distance_travelled": "impact",
         "pct_children_improved": "impact",
+        "pct_children_meaningful_improvement": "impact",
+        "pct_children_meaningful_decline": "impact",
         "family_ratings": "effectiveness",
         "mean_family_satisfaction": "effectiveness",
     }
@@ -460,6 +489,8 @@ def test_domains_match_on_their_key_across_star_versions(db, world):
             "children_with_progress_data": 1,
             "mean_distance_travelled": 3.0,
             "pct_children_improved": 100.0,
+            "pct_children_meaningful_improvement": 100.0,
+            "pct_children_meaningful_decline": 0.0,
         }
     # Play has no first reading to compare with.
     assert domains["play"]["children_with_progress_data"] == 0
