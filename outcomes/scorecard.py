@@ -75,7 +75,13 @@ CSV_COLUMNS = [
     "value",
     "suppressed",
     "reason",
+    "breakdown",
+    "group",
 ]
+
+# A breakdown row counts only the children of one group (temp.scorecard_group, filled by
+# _fill_group); :grouped is 0 for the service's own figures.
+IN_GROUP = "(:grouped = 0 OR {} IN (SELECT child_id FROM temp.scorecard_group))"
 
 ACTIVITY_SQL = f"""
 WITH period_reviews AS MATERIALIZED (
@@ -85,7 +91,7 @@ WITH period_reviews AS MATERIALIZED (
               AND {counted("p")} AND p.date < r.date) AS previous
     FROM reviews r
     WHERE r.service_id = :service AND {counted("r")}
-      AND r.date BETWEEN :start AND :end
+      AND r.date BETWEEN :start AND :end AND {IN_GROUP.format("r.child_id")}
 )
 SELECT count(*) AS reviews,
        count(DISTINCT child_id) AS children_reviewed,
@@ -103,7 +109,7 @@ SELECT count(*) AS targets_closed,
 FROM reviews r
 JOIN target_outcomes o ON o.review_id = r.id
 WHERE r.service_id = :service AND {counted("r")}
-  AND r.date BETWEEN :start AND :end
+  AND r.date BETWEEN :start AND :end AND {IN_GROUP.format("r.child_id")}
   AND o.outcome <> 'withdrawn'
 """
 
@@ -118,6 +124,7 @@ WITH period_children AS MATERIALIZED (
     -- SQLite takes the bare column id from the row holding max(date): the latest review.
     SELECT child_id, max(date) AS latest_date, id AS latest_id FROM reviews
     WHERE service_id = :service AND {counted("")} AND date BETWEEN :start AND :end
+      AND {IN_GROUP.format("child_id")}
     GROUP BY child_id
 ), firsts AS MATERIALIZED (
     SELECT c.latest_id, c.latest_date,
@@ -174,9 +181,14 @@ SELECT r.service_id, count(*) AS family_ratings, avg(fv.rating) AS mean_family_s
 FROM family_views fv
 CROSS JOIN reviews r ON r.id = fv.review_id
 WHERE fv.created_at >= :utc_start AND fv.created_at < :utc_after_end AND fv.rating IS NOT NULL
-  AND {counted("r")}
+  AND {counted("r")} AND {IN_GROUP.format("r.child_id")}
 GROUP BY r.service_id
 """
+
+
+def _group_table(db):
+    """The connection's own (temp) list of one breakdown group's children; empty unless grouped."""
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS scorecard_group (child_id INTEGER PRIMARY KEY)")
 
 
 def services(db):
@@ -184,6 +196,7 @@ def services(db):
 
     A person's share is access.managed_services.
     """
+    _group_table(db)
     return list(
         db.query(
             "SELECT id, key, name, review_interval_days, star_id, "
@@ -201,6 +214,7 @@ def _period_params(period):
         "end": period.end.isoformat(),
         "utc_start": utc_start,
         "utc_after_end": utc_after_end,
+        "grouped": 0,
     }
 
 
@@ -232,11 +246,18 @@ def compute(db, service, period):
     return compute_services(db, [service], period)[0]
 
 
-def compute_services(db, service_rows, period):
-    """Unsuppressed figures for each service: [({measure: value}, [domain rows])] in order."""
+def compute_services(db, service_rows, period, grouped=False):
+    """Unsuppressed figures for each service: [({measure: value}, [domain rows])] in order.
+
+    `grouped`: only the children in temp.scorecard_group (a breakdown row; see group_figures).
+    """
+    _group_table(db)
     service_rows = [_with_meaningful_change(db, service) for service in service_rows]
-    family = {row["service_id"]: row for row in db.query(FAMILY_SQL, _period_params(period))}
-    return [_service_figures(db, service, period, family.get(service["id"])) for service in service_rows]
+    params = {**_period_params(period), "grouped": int(grouped)}
+    family = {row["service_id"]: row for row in db.query(FAMILY_SQL, params)}
+    return [
+        _service_figures(db, service, period, family.get(service["id"]), grouped) for service in service_rows
+    ]
 
 
 def _with_meaningful_change(db, service):
@@ -247,11 +268,12 @@ def _with_meaningful_change(db, service):
     return {**service, "meaningful_change": row[0] if row else 1.0}
 
 
-def _service_figures(db, service, period, family):
-    params = _params(service, period)
+def _service_figures(db, service, period, family, grouped=False):
+    params = {**_params(service, period), "grouped": int(grouped)}
     figures = _one(db, ACTIVITY_SQL, params)
     figures["pct_reviews_on_time"] = disclosure.rate(figures["reviews_on_time"], figures["reviews"])
-    figures.update(target_figures(db, service, period))
+    figures.update(_one(db, TARGETS_SQL, params))
+    figures["pct_targets_met"] = disclosure.rate(figures["targets_met"], figures["targets_closed"])
     progress = {row["domain"]: row for row in db.query(PROGRESS_SQL, params)}
     figures.update(_progress_figures(progress.pop("")))
     figures["family_ratings"] = family["family_ratings"] if family else 0
@@ -365,10 +387,16 @@ def _add_row(problem, label, scope, figures, measures):
             problem.leqs.append(((label, scope, small), (label, scope, large)))
 
 
-def _add_periods(problem, year, quarters):
-    """A year and its quarters: additive counts sum; distinct children lie between max and sum."""
+def _add_periods(problem, year, quarters, groups_add_up=True):
+    """A year and its quarters: additive counts sum; distinct children lie between max and sum.
+
+    An age band is taken at each period's end, so a child can be in one band for a quarter and in
+    the next for the year: age-band rows do not add up over the quarters (`groups_add_up` False).
+    """
     for key in [k for k in problem.counts if k[0] == year.label]:
         _, scope, name = key
+        if scope.startswith("group:") and not groups_add_up:
+            continue
         parts = [(q.label, scope, name) for q in quarters]
         if not all(part in problem.counts for part in parts):
             continue
@@ -382,7 +410,81 @@ def _add_periods(problem, year, quarters):
             problem.sums.extend([(total, parts), (total, [key, slack])])
 
 
-def protect_year(by_period, year, quarters, policy):
+SEN2_NEEDS = ("SLCN", "ASD", "SEMH", "SPLD", "MLD", "SLD", "PMLD", "PD", "HI", "VI", "MSI", "OTH", "NSA")
+# Each breakdown splits children into groups that cover them all, so its rows add up to the
+# service's figures (disclosure control relies on it). Age is at the period's end.
+BREAKDOWNS = {
+    "age_band": [
+        ("0-4", "0–4"),
+        ("5-10", "5–10"),
+        ("11-15", "11–15"),
+        ("16-25", "16–25"),
+        ("unknown", "Other or unknown age"),
+    ],
+    "sen_status": [
+        ("ehc_plan", "EHC plan"),
+        ("sen_support", "SEN support"),
+        ("none", "No SEN"),
+        ("unknown", "Not recorded"),
+    ],
+    "primary_need": [(code, code) for code in SEN2_NEEDS] + [("unknown", "Not recorded")],
+}
+AGE = (
+    "(CAST(strftime('%Y', :end) AS INTEGER) - CAST(strftime('%Y', date_of_birth) AS INTEGER)"
+    " - (strftime('%m-%d', :end) < strftime('%m-%d', date_of_birth)))"
+)
+GROUP_OF = {
+    "age_band": f"""CASE WHEN date_of_birth IS NULL THEN 'unknown'
+        WHEN {AGE} BETWEEN 0 AND 4 THEN '0-4' WHEN {AGE} BETWEEN 5 AND 10 THEN '5-10'
+        WHEN {AGE} BETWEEN 11 AND 15 THEN '11-15' WHEN {AGE} BETWEEN 16 AND 25 THEN '16-25'
+        ELSE 'unknown' END""",
+    "sen_status": "coalesce(sen_status, 'unknown')",
+    "primary_need": "coalesce(primary_need, 'unknown')",
+}
+
+
+def _fill_group(db, breakdown, group, period):
+    """Put one group's children in temp.scorecard_group; False when it has none."""
+    db.execute("DELETE FROM temp.scorecard_group")
+    db.execute(
+        f"INSERT INTO temp.scorecard_group SELECT id FROM children WHERE {GROUP_OF[breakdown]} = :group",
+        {"group": group, "end": period.end.isoformat()},
+    )
+    return db.execute("SELECT 1 FROM temp.scorecard_group LIMIT 1").fetchone() is not None
+
+
+def group_figures(db, service_rows, period, breakdown):
+    """{group: [figures per service]} of one breakdown, unprotected."""
+    result = {}
+    for group, _ in BREAKDOWNS[breakdown]:
+        if _fill_group(db, breakdown, group, period):
+            result[group] = [
+                figures for figures, _ in compute_services(db, service_rows, period, grouped=True)
+            ]
+        else:
+            result[group] = [_zero_figures() for _ in service_rows]
+    db.execute("DELETE FROM temp.scorecard_group")
+    return result
+
+
+def _zero_figures():
+    figures = {name: (0 if kind == "count" else None) for name, _, kind, _ in MEASURES}
+    figures.update({name: 0 for name in NUMERATORS.values() if name.startswith("_")})
+    return figures
+
+
+def _add_breakdown(problem, by_period):
+    """A breakdown's rows, each group's counts adding up to the service's own."""
+    for label, groups in by_period.items():
+        for group, figures in groups.items():
+            _add_row(problem, label, "group:" + group, figures, MEASURES)
+        for name, value in next(iter(groups.values())).items():
+            if isinstance(value, int) and (label, "", name) in {**problem.counts, **problem.hidden}:
+                parts = [(label, "group:" + group, name) for group in groups]
+                problem.sums.append(((label, "", name), parts))
+
+
+def protect_year(by_period, year, quarters, policy, breakdowns=None, breakdown=None):
     """Disclosure decisions for one service's figures over a year and its quarters.
 
     `by_period`: {label: (figures, domain rows)}. Returns {(label, scope, measure): decision}.
@@ -397,7 +499,14 @@ def protect_year(by_period, year, quarters, policy):
                 ((label, scope, "children_with_progress_data"), (label, "", "children_with_progress_data"))
             )
     _add_periods(problem, year, quarters)
-    return disclosure.protect(problem, policy)
+    decisions = disclosure.protect(problem, policy)
+    if breakdowns is None:
+        return decisions
+    # The service's figures stay as published without the breakdown; only group rows are withheld
+    # further, so asking for a breakdown never changes (or reveals) the service's own figures.
+    _add_breakdown(problem, breakdowns)
+    _add_periods(problem, year, quarters, groups_add_up=breakdown != "age_band")
+    return disclosure.protect(problem, policy, fixed=decisions)
 
 
 def _published(decisions, label, scope, measures):
@@ -407,7 +516,7 @@ def _published(decisions, label, scope, measures):
     }
 
 
-def published_year(db, service_rows, year, policy):
+def published_year(db, service_rows, year, policy, breakdown=None):
     """{period label: [service entries]} for a financial year and its quarters, protected together.
 
     Every figure the app shows comes from here: a quarter is always published as part of its year,
@@ -415,32 +524,51 @@ def published_year(db, service_rows, year, policy):
     """
     quarters = [periods.quarter(year.start.year, number) for number in (1, 2, 3, 4)]
     computed = {p.label: compute_services(db, service_rows, p) for p in [year, *quarters]}
+    grouped = (
+        {p.label: group_figures(db, service_rows, p, breakdown) for p in [year, *quarters]}
+        if breakdown
+        else None
+    )
     result = {p.label: [] for p in [year, *quarters]}
     for index, service in enumerate(service_rows):
         by_period = {label: rows[index] for label, rows in computed.items()}
-        decisions = protect_year(by_period, year, quarters, policy)
+        groups = (
+            {label: {g: rows[index] for g, rows in by_group.items()} for label, by_group in grouped.items()}
+            if grouped
+            else None
+        )
+        decisions = protect_year(by_period, year, quarters, policy, groups, breakdown)
         for label, (_, domains) in by_period.items():
-            result[label].append(
-                {
-                    "key": service["key"],
-                    "name": service["name"],
-                    "measures": _published(decisions, label, "", MEASURES),
-                    "domains": [
+            entry = {
+                "key": service["key"],
+                "name": service["name"],
+                "measures": _published(decisions, label, "", MEASURES),
+                "domains": [
+                    {
+                        "domain": row["domain"],
+                        "label": row["label"],
+                        "measures": _published(decisions, label, "domain:" + row["domain"], DOMAIN_MEASURES),
+                    }
+                    for row in domains
+                ],
+            }
+            if breakdown:
+                entry["breakdown"] = {
+                    "by": breakdown,
+                    "groups": [
                         {
-                            "domain": row["domain"],
-                            "label": row["label"],
-                            "measures": _published(
-                                decisions, label, "domain:" + row["domain"], DOMAIN_MEASURES
-                            ),
+                            "group": g,
+                            "label": text,
+                            "measures": _published(decisions, label, "group:" + g, MEASURES),
                         }
-                        for row in domains
+                        for g, text in BREAKDOWNS[breakdown]
                     ],
                 }
-            )
+            result[label].append(entry)
     return result
 
 
-def scorecard(db, service_rows, period, policy, now=None):
+def scorecard(db, service_rows, period, policy, now=None, breakdown=None):
     """The published scorecard of `period` for `service_rows`: what the feed, CSV and pages show."""
     generated = (now or datetime.now(timezone.utc)).replace(microsecond=0)
     year = periods.year_containing(period.start)
@@ -448,7 +576,7 @@ def scorecard(db, service_rows, period, policy, now=None):
         "period": period.as_dict(),
         "generated_at": generated.isoformat().replace("+00:00", "Z"),
         "disclosure": policy.as_dict(),
-        "services": published_year(db, service_rows, year, policy)[period.label],
+        "services": published_year(db, service_rows, year, policy, breakdown)[period.label],
     }
 
 
@@ -472,11 +600,15 @@ def trend(db, service_rows, period, policy, count=8):
 
 
 def csv_rows(card):
-    """One tidy row per period × service × domain (blank for service-wide) × measure."""
+    """One tidy row per period × service × domain (blank for service-wide) or breakdown group × measure."""
     period = card["period"]
     for service in card["services"]:
-        rows = [("", service["measures"])] + [(d["domain"], d["measures"]) for d in service["domains"]]
-        for domain, measures in rows:
+        rows = [("", "", "", service["measures"])]
+        rows += [(d["domain"], "", "", d["measures"]) for d in service["domains"]]
+        if "breakdown" in service:
+            by = service["breakdown"]["by"]
+            rows += [("", by, g["group"], g["measures"]) for g in service["breakdown"]["groups"]]
+        for domain, breakdown, group, measures in rows:
             for measure, figure in measures.items():
                 yield {
                     "period": period["label"],
@@ -489,6 +621,8 @@ def csv_rows(card):
                     "value": "" if figure["value"] is None else figure["value"],
                     "suppressed": "true" if figure["suppressed"] else "false",
                     "reason": figure["reason"] or "",
+                    "breakdown": breakdown,
+                    "group": group,
                 }
 
 

@@ -45,10 +45,13 @@ def half_up(fraction, places):
     return Fraction(int(scaled + Fraction(1, 2)), 10**places)
 
 
-def feed(client, token):
+def feed(client, token, breakdown=None):
     headers = {"Authorization": f"Bearer {token}"}
+    query = {"breakdown": breakdown} if breakdown else {}
     return {
-        label: client.get("/api/v1/scorecard", query_string={"period": label}, headers=headers).get_json()
+        label: client.get(
+            "/api/v1/scorecard", query_string={"period": label, **query}, headers=headers
+        ).get_json()
         for label in [YEAR, *QUARTERS]
     }
 
@@ -58,6 +61,8 @@ class Attacker:
         self.cards = cards
         policy = cards[YEAR]["disclosure"]  # the feed names its policy; the attacker reads it
         self.low, self.base = policy["withhold_below"], policy["round_to"]
+        first = (cards[YEAR]["services"] or [{}])[0]
+        self.by_age = first.get("breakdown", {}).get("by") == "age_band"
         # No count exceeds a year's, and a year's is at most four quarters' (each at most the largest
         # shown count + rounding): a ceiling that keeps the sets small without assuming anything.
         shown = [f["value"] for row in self._rows() for f in row[2].values() if isinstance(f["value"], int)]
@@ -77,6 +82,8 @@ class Attacker:
                 yield label, service["key"], service["measures"], ""
                 for row in service["domains"]:
                     yield label, service["key"], row["measures"], row["domain"]
+                for group in service.get("breakdown", {}).get("groups", []):
+                    yield label, service["key"], group["measures"], "group:" + group["group"]
 
     def _row_figures(self):
         for label, service, figures, domain in self._rows():
@@ -98,6 +105,7 @@ class Attacker:
 
     def constraints(self):
         sums, orders = [], []
+        self.groups = {}
         for (label, service, domain), figures in self._row_figures():
             key = (label, service, domain)
             if "targets_closed" in figures:
@@ -109,14 +117,21 @@ class Attacker:
             ):
                 if small in figures and large in figures:
                     orders.append(((*key, small), (*key, large)))
-            if domain:
+            if domain.startswith("group:"):
+                # A breakdown's groups cover every child once: their counts add up to the service's.
+                for name in figures:
+                    if (*key, name) in self.sets:
+                        groups = self.groups.setdefault((label, service, name), [])
+                        groups.append((*key, name))
+            elif domain:
                 orders.append(
                     (
                         (*key, "children_with_progress_data"),
                         (label, service, "", "children_with_progress_data"),
                     )
                 )
-            if label == YEAR:
+            if label == YEAR and not (domain.startswith("group:") and self.by_age):
+                # Age bands are taken at each period's end: their rows do not add up over quarters.
                 for name in figures:
                     parts = [(quarter, service, domain, name) for quarter in QUARTERS]
                     if not all(part in self.sets for part in parts):
@@ -126,6 +141,8 @@ class Attacker:
                     elif name in DISTINCT:
                         orders.extend((part, (*key, name)) for part in parts)
                         orders.append(("sum-of", (*key, name), parts))
+        for (label, service, name), parts in self.groups.items():
+            sums.append(((label, service, "", name), parts))
         return sums, orders
 
     def ratios(self):
@@ -338,6 +355,13 @@ def test_no_withheld_count_can_be_worked_out_from_the_demo(demo_feed):
     app, token = demo_feed
     attacker = assert_safe(feed(app.test_client(), token))
     assert len(attacker.withheld) > 20, "the demo has small numbers: the attacker had something to try"
+
+
+def test_no_withheld_count_can_be_worked_out_with_the_age_breakdown(demo_feed):
+    app, token = demo_feed
+    cards = feed(app.test_client(), token, "age_band")
+    attacker = assert_safe(cards)
+    assert any(key[2].startswith("group:") for key in attacker.withheld)
 
 
 def test_the_old_rule_lets_the_attacker_recover_counts(demo_feed):

@@ -111,6 +111,8 @@ def test_csv_carries_the_same_figures_as_json(client, token):
         "value",
         "suppressed",
         "reason",
+        "breakdown",
+        "group",
     ]
     from_json = {}
     for service in body["services"]:
@@ -310,3 +312,58 @@ def test_the_default_policy_is_nhs_and_says_why_figures_are_withheld(tmp_path):
 def test_an_unknown_policy_stops_the_app_with_a_message(tmp_path):
     with pytest.raises(ValueError, match="Unknown DISCLOSURE_POLICY 'strict'. Accepted: nhs, threshold5"):
         create_app({"TESTING": True, "DATABASE": str(tmp_path / "t.sqlite"), "DISCLOSURE_POLICY": "strict"})
+
+
+def test_breakdown_rows_add_up_to_the_service_and_go_through_the_policy(client, token, db):
+    # Children A-G were born on 2016-01-01: aged 10 at the end of 2025-26, so all in 5-10; A is
+    # recorded with an EHC plan and primary need SLCN, the rest are not recorded.
+    db.execute(
+        "UPDATE children SET sen_status = 'ehc_plan', primary_need = 'SLCN' WHERE given_name = 'Aurelio'"
+    )
+    query = {"period": "2025-26", "service": "slt"}
+    by_age = client.get(
+        FEED, query_string={**query, "breakdown": "age_band"}, headers=bearer(token)
+    ).get_json()
+    groups = {g["group"]: g["measures"] for g in by_age["services"][0]["breakdown"]["groups"]}
+    assert list(groups) == ["0-4", "5-10", "11-15", "16-25", "unknown"]
+    assert groups["5-10"]["reviews"]["value"] == 10 and groups["0-4"]["reviews"]["value"] == 0
+    by_sen = client.get(
+        FEED, query_string={**query, "breakdown": "sen_status"}, headers=bearer(token)
+    ).get_json()
+    groups = {g["group"]: g["measures"] for g in by_sen["services"][0]["breakdown"]["groups"]}
+    # A: 2 reviews (withheld under threshold5's 5); the other 8 are not recorded.
+    assert groups["ehc_plan"]["reviews"] == {
+        "perspective": "compliance",
+        "value": None,
+        "suppressed": True,
+        "reason": "small_count",
+    }
+    assert groups["unknown"]["reviews"]["value"] == 8
+    # The service's own figures are the same with or without a breakdown.
+    plain = client.get(FEED, query_string=query, headers=bearer(token)).get_json()
+    assert by_sen["services"][0]["measures"] == plain["services"][0]["measures"]
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                client.get(
+                    FEED,
+                    query_string={**query, "breakdown": "primary_need", "format": "csv"},
+                    headers=bearer(token),
+                ).text
+            )
+        )
+    )
+    slcn = [row for row in rows if row["group"] == "SLCN" and row["measure"] == "reviews"]
+    assert [(r["breakdown"], r["value"], r["reason"]) for r in slcn] == [("primary_need", "", "small_count")]
+
+
+def test_an_unknown_breakdown_is_refused_with_a_message(client, token, db):
+    before = row_counts(db)
+    response = client.get(
+        FEED, query_string={"period": "2025-26", "breakdown": "ethnicity"}, headers=bearer(token)
+    )
+    assert response.status_code == 400
+    assert (
+        "breakdown=age_band, breakdown=sen_status or breakdown=primary_need" in response.get_json()["error"]
+    )
+    assert row_counts(db) == before

@@ -53,7 +53,7 @@ def bearer_token_or_401():
 
 
 def feed_query_or_400(db):
-    """The checked query (period, services, format); 400 saying what is accepted otherwise."""
+    """The checked query (period, services, format, breakdown); 400 saying what is accepted otherwise."""
     try:
         query = ScorecardQuerySchema().load(request.args.to_dict())
     except ValidationError as error:
@@ -70,7 +70,7 @@ def feed_query_or_400(db):
             accepted = ", ".join(service["key"] for service in services)
             abort(400, description=f"service: Unknown service '{query['service']}'. Accepted: {accepted}.")
         services = chosen
-    return query["period"], services, query["format"]
+    return query["period"], services, query["format"], query["breakdown"]
 
 
 @bp.route("/scorecard")
@@ -78,8 +78,8 @@ def scorecard_feed():
     """The balanced scorecard of one period, as JSON (default) or tidy CSV."""
     bearer_token_or_401()
     db = get_db()
-    period, services, output = feed_query_or_400(db)
-    card = scorecard.scorecard(db, services, period, disclosure_policy())
+    period, services, output, breakdown = feed_query_or_400(db)
+    card = scorecard.scorecard(db, services, period, disclosure_policy(), breakdown=breakdown)
     if output == "csv":
         return csv_response(card)
     return jsonify(card)
