@@ -85,6 +85,16 @@ def document(measures):
                             "schema": {"type": "string"},
                         },
                         {
+                            "name": "breakdown",
+                            "in": "query",
+                            "required": False,
+                            "description": "Add rows per group of children: age band at the period's end "
+                            "(0-4, 5-10, 11-15, 16-25, unknown), SEN status or SEN2 primary need "
+                            "('unknown' when not recorded). The groups add up to the service's figures and "
+                            "go through the same disclosure policy.",
+                            "schema": {"type": "string", "enum": ["age_band", "sen_status", "primary_need"]},
+                        },
+                        {
                             "name": "format",
                             "in": "query",
                             "required": False,
@@ -100,7 +110,7 @@ def document(measures):
                                 "text/csv": {
                                     "schema": {"type": "string"},
                                     "example": "period,period_start,period_end,service,domain,measure,"
-                                    "perspective,value,suppressed,reason\r\n",
+                                    "perspective,value,suppressed,reason,breakdown,group\r\n",
                                 },
                             },
                         },
@@ -225,6 +235,26 @@ def document(measures):
                                                 "domain": {"type": "string"},
                                                 "label": {"type": "string"},
                                                 "measures": _measures_schema(domain_measures),
+                                            },
+                                        },
+                                    },
+                                    "breakdown": {
+                                        "type": "object",
+                                        "description": "Only when the breakdown parameter is given",
+                                        "required": ["by", "groups"],
+                                        "properties": {
+                                            "by": {"type": "string"},
+                                            "groups": {
+                                                "type": "array",
+                                                "items": {
+                                                    "type": "object",
+                                                    "required": ["group", "label", "measures"],
+                                                    "properties": {
+                                                        "group": {"type": "string"},
+                                                        "label": {"type": "string"},
+                                                        "measures": _measures_schema(service_measures),
+                                                    },
+                                                },
                                             },
                                         },
                                     },

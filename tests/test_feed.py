@@ -208,7 +208,7 @@ def test_openapi_describes_the_feed_and_the_reviews_api(client):
     document = response.get_json()
     assert document["openapi"].startswith("3.")
     feed = document["paths"]["/scorecard"]["get"]
-    assert {p["name"] for p in feed["parameters"]} == {"period", "service", "format"}
+    assert {p["name"] for p in feed["parameters"]} == {"period", "service", "breakdown", "format"}
     assert {"200", "400", "401"} <= set(feed["responses"])
     assert feed["security"] == [{"bearerToken": []}]
     reviews = document["paths"]["/reviews"]["post"]
