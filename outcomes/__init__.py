@@ -6,6 +6,8 @@ from pathlib import Path
 
 from flask import Flask
 
+from . import disclosure
+
 
 def create_app(test_config=None):
     """Create the app; config comes from instance/config.py, or `test_config` in tests."""
@@ -24,13 +26,14 @@ def create_app(test_config=None):
         REMEMBER_COOKIE_SECURE=True,
         REMEMBER_COOKIE_HTTPONLY=True,
         MAX_CONTENT_LENGTH=4 * 1024 * 1024,
-        SUPPRESSION_THRESHOLD=5,
+        DISCLOSURE_POLICY="nhs",
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
         app.config.from_prefixed_env("OUTCOMES")
     else:
         app.config.from_mapping(test_config)
+    disclosure.policy_named(app.config["DISCLOSURE_POLICY"])  # an unknown policy stops the app here
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")

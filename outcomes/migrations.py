@@ -308,10 +308,43 @@ CREATE TABLE IF NOT EXISTS child_erasures (
 );
 """
 
+# Exact scorecard rules and the needs analysis's breakdowns.
+M006_INTERVALS_NEEDS_MEANINGFUL_CHANGE = """
+-- Each review interval a service has had, from the UK date it took effect: "on time" uses the
+-- interval in force at the due date, so changing it never rewrites past quarters. The interval a
+-- service started with is in force from '0001-01-01'.
+CREATE TABLE IF NOT EXISTS service_intervals (
+    id INTEGER PRIMARY KEY,
+    service_id INTEGER NOT NULL REFERENCES services(id),
+    review_interval_days INTEGER NOT NULL CHECK (review_interval_days > 0),
+    effective_from TEXT NOT NULL,
+    UNIQUE (service_id, effective_from)
+);
+INSERT OR IGNORE INTO service_intervals (service_id, review_interval_days, effective_from)
+    SELECT id, review_interval_days, '0001-01-01' FROM services;
+-- However a service is created (admin page, command, demo, bench), it starts with its history.
+CREATE TRIGGER IF NOT EXISTS services_first_interval AFTER INSERT ON services
+BEGIN
+    INSERT OR IGNORE INTO service_intervals (service_id, review_interval_days, effective_from)
+    VALUES (NEW.id, NEW.review_interval_days, '0001-01-01');
+END;
+
+-- SEN status and primary need (SEN2 codes), for the scorecard's breakdowns; unknown until set.
+ALTER TABLE children ADD COLUMN sen_status TEXT
+    CHECK (sen_status IN ('ehc_plan', 'sen_support', 'none'));
+ALTER TABLE children ADD COLUMN primary_need TEXT
+    CHECK (primary_need IN ('SLCN', 'ASD', 'SEMH', 'SPLD', 'MLD', 'SLD', 'PMLD', 'PD', 'HI', 'VI',
+                            'MSI', 'OTH', 'NSA'));
+
+-- The smallest change in a child's mean reading that counts as meaningful, per star.
+ALTER TABLE stars ADD COLUMN meaningful_change REAL NOT NULL DEFAULT 1 CHECK (meaningful_change > 0);
+"""
+
 MIGRATIONS = [
     M001_CORE,
     M002_SCORECARD_INDEX,
     M003_IMPORT_UPLOADS,
     M004_WITHDRAWN_REVIEWS,
     M005_CHILD_ERASURES,
+    M006_INTERVALS_NEEDS_MEANINGFUL_CHANGE,
 ]

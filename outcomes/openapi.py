@@ -14,17 +14,25 @@ def _uuid_parameter():
 def _figure_schema():
     return {
         "type": "object",
-        "required": ["perspective", "value", "suppressed"],
+        "required": ["perspective", "value", "suppressed", "reason"],
         "properties": {
             "perspective": {"type": "string", "enum": ["compliance", "impact", "effectiveness"]},
             "value": {
                 "type": ["number", "null"],
-                "description": "null when suppressed (or when there is nothing to measure)",
+                "description": "null when withheld or when there is nothing to measure; counts are rounded "
+                "as the disclosure policy says (nhs: to the nearest 5)",
             },
             "suppressed": {
                 "type": "boolean",
-                "description": "true for a count from 1 to threshold-1, or a rate/mean "
-                "whose denominator is under the threshold",
+                "description": "true when the disclosure policy withholds the figure",
+            },
+            "reason": {
+                "type": ["string", "null"],
+                "enum": ["small_count", "secondary", "no_data", None],
+                "description": "small_count: a count from 1 to withhold_below-1, or a rate/mean over fewer "
+                "than withhold_below; secondary: withheld so that a small number cannot be worked out "
+                "from published figures; no_data: nothing happened (value null, not suppressed); "
+                "null when published",
             },
         },
     }
@@ -41,7 +49,13 @@ def _measures_schema(names):
 def document(measures):
     """The document; `measures` is scorecard.MEASURES so the two never drift apart."""
     service_measures = [name for name, *_ in measures]
-    domain_measures = ["children_with_progress_data", "mean_distance_travelled", "pct_children_improved"]
+    domain_measures = [
+        "children_with_progress_data",
+        "mean_distance_travelled",
+        "pct_children_improved",
+        "pct_children_meaningful_improvement",
+        "pct_children_meaningful_decline",
+    ]
     return {
         "openapi": "3.1.0",
         "info": {
@@ -49,7 +63,7 @@ def document(measures):
             "version": "1",
             "description": "The balanced-scorecard feed for the area's scorecard spreadsheet or BI tool, "
             "and the reviews API the practitioners' tablets use. Measures are defined "
-            "in DESIGN.md; small numbers are suppressed.",
+            "in DESIGN.md; every figure goes through one disclosure control policy.",
         },
         "servers": [{"url": "/api/v1"}],
         "paths": {
@@ -75,6 +89,16 @@ def document(measures):
                             "schema": {"type": "string"},
                         },
                         {
+                            "name": "breakdown",
+                            "in": "query",
+                            "required": False,
+                            "description": "Add rows per group of children: age band at the period's end "
+                            "(0-4, 5-10, 11-15, 16-25, unknown), SEN status or SEN2 primary need "
+                            "('unknown' when not recorded). The groups add up to the service's figures and "
+                            "go through the same disclosure policy.",
+                            "schema": {"type": "string", "enum": ["age_band", "sen_status", "primary_need"]},
+                        },
+                        {
                             "name": "format",
                             "in": "query",
                             "required": False,
@@ -90,7 +114,7 @@ def document(measures):
                                 "text/csv": {
                                     "schema": {"type": "string"},
                                     "example": "period,period_start,period_end,service,domain,measure,"
-                                    "perspective,value,suppressed\r\n",
+                                    "perspective,value,suppressed,reason,breakdown,group\r\n",
                                 },
                             },
                         },
@@ -265,7 +289,7 @@ def document(measures):
                 "Figure": _figure_schema(),
                 "Scorecard": {
                     "type": "object",
-                    "required": ["period", "generated_at", "threshold", "services"],
+                    "required": ["period", "generated_at", "disclosure", "services"],
                     "properties": {
                         "period": {
                             "type": "object",
@@ -277,7 +301,18 @@ def document(measures):
                             },
                         },
                         "generated_at": {"type": "string", "format": "date-time"},
-                        "threshold": {"type": "integer"},
+                        "disclosure": {
+                            "type": "object",
+                            "description": "The disclosure control policy every figure went through "
+                            "(setting DISCLOSURE_POLICY; docs/scorecard.md has a worked example)",
+                            "required": ["policy", "withhold_below", "round_to", "secondary"],
+                            "properties": {
+                                "policy": {"type": "string", "enum": ["nhs", "threshold5"]},
+                                "withhold_below": {"type": "integer"},
+                                "round_to": {"type": "integer"},
+                                "secondary": {"type": "boolean"},
+                            },
+                        },
                         "services": {
                             "type": "array",
                             "items": {
@@ -296,6 +331,26 @@ def document(measures):
                                                 "domain": {"type": "string"},
                                                 "label": {"type": "string"},
                                                 "measures": _measures_schema(domain_measures),
+                                            },
+                                        },
+                                    },
+                                    "breakdown": {
+                                        "type": "object",
+                                        "description": "Only when the breakdown parameter is given",
+                                        "required": ["by", "groups"],
+                                        "properties": {
+                                            "by": {"type": "string"},
+                                            "groups": {
+                                                "type": "array",
+                                                "items": {
+                                                    "type": "object",
+                                                    "required": ["group", "label", "measures"],
+                                                    "properties": {
+                                                        "group": {"type": "string"},
+                                                        "label": {"type": "string"},
+                                                        "measures": _measures_schema(service_measures),
+                                                    },
+                                                },
                                             },
                                         },
                                     },

@@ -6,7 +6,10 @@ No Flask imports.
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+UK = ZoneInfo("Europe/London")
 
 LABEL = re.compile(r"^(\d{4})-(\d{2})(?: Q([1-4]))?$")
 ACCEPTED = "a financial quarter such as '2025-26 Q3' or a financial year such as '2025-26'"
@@ -49,6 +52,24 @@ def parse(label):
         if short_end == (start_year + 1) % 100:
             return quarter(start_year, int(number)) if number else financial_year(start_year)
     raise ValueError(f"Unknown period '{label}'. Give {ACCEPTED}.")
+
+
+def uk_today():
+    """Today's date in the UK, whatever the server's time zone."""
+    return datetime.now(UK).date()
+
+
+def utc_bounds(period):
+    """The period as UTC timestamps in the stored text form ('YYYY-MM-DD HH:MM:SS'): from the UK
+    midnight its first day starts to the UK midnight after its last day (not included). Timestamped
+    things (a family's rating) fall in a period by their UK date, so a rating at 00:30 BST on
+    1 October, which is 23:30 UTC on 30 September, is in the quarter starting 1 October."""
+
+    def utc(day):
+        moment = datetime.combine(day, time(0), tzinfo=UK).astimezone(timezone.utc)
+        return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+    return utc(period.start), utc(period.end + timedelta(days=1))
 
 
 def quarter_containing(day):

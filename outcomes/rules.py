@@ -42,6 +42,41 @@ def due_date_sql(previous, interval):
     return f"date({previous}, '+' || {interval} || ' days')"
 
 
+def due_date_in_force(previous_review_date, intervals):
+    """The due date when the service's interval has changed over time (DESIGN.md: "on time" uses the
+    interval in force at the due date): the first day on which the days since the previous review
+    reach the interval in force that day. `intervals`: [(effective_from date or ISO text, days)].
+
+    With one interval this is due_date. Worked example: 182 days, then 91 from 1 June 2025; after a
+    review on 1 March 2025 the 182 days would end on 30 August, when 91 is in force, and 91 days
+    end on 31 May, when 182 still is: the review is due on 1 June, the day 91 took effect.
+    """
+    previous = (
+        date.fromisoformat(previous_review_date)
+        if isinstance(previous_review_date, str)
+        else (previous_review_date)
+    )
+    spans = sorted((date.fromisoformat(str(start)), days) for start, days in intervals)
+    candidates = []
+    for index, (start, days) in enumerate(spans):
+        until = spans[index + 1][0] if index + 1 < len(spans) else date.max
+        day = max(previous + timedelta(days=days), start)
+        if day < until:
+            candidates.append(day)
+    return min(candidates)
+
+
+def due_date_in_force_sql(previous, service):
+    """due_date_in_force as an SQL expression over service_intervals (column and parameter names)."""
+    candidate = f"max(date({previous}, '+' || i.review_interval_days || ' days'), i.effective_from)"
+    return f"""(SELECT min({candidate}) FROM service_intervals i
+        WHERE i.service_id = {service}
+          AND {candidate} < coalesce(
+              (SELECT min(n.effective_from) FROM service_intervals n
+               WHERE n.service_id = i.service_id AND n.effective_from > i.effective_from),
+              '9999-12-31'))"""
+
+
 def next_review(last_review, interval_days, today=None):
     """{next_due, overdue} after the last counted review (an ISO date, or None: due now, not overdue).
 

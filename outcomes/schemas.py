@@ -458,6 +458,13 @@ class ScorecardQuerySchema(Schema):
         load_default="json",
         validate=validate.OneOf(("json", "csv"), error="Give format=json (the default) or format=csv."),
     )
+    breakdown = fields.String(
+        load_default=None,
+        validate=validate.OneOf(
+            ("age_band", "sen_status", "primary_need"),
+            error="Give breakdown=age_band, breakdown=sen_status or breakdown=primary_need (or none).",
+        ),
+    )
 
 
 class ManagerPeriodSchema(Schema):

@@ -1,17 +1,18 @@
 """The balanced scorecard of DESIGN.md: every measure, per service and period, in SQL.
 
-The figures are computed first (`compute`), then published through one function
-(`publish`), which is the only place small numbers are suppressed. Everything a person
-or a feed client sees — dashboard, print report, CSV, JSON — comes out of `publish`.
+The figures are computed first (`compute`), then published a financial year at a time through
+`published_year`, which hands them with every identity between them to disclosure.protect — the
+only place figures are withheld or rounded. Everything a person or a feed client sees —
+dashboard, trend, print report, CSV, JSON — comes out of `published_year`.
 No Flask imports.
 """
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
-from . import periods
-from .rules import counted, due_date_sql
+from . import disclosure, periods
+from .rules import counted, due_date_in_force_sql
 
 # (measure, perspective, kind, denominator): DESIGN.md's table, in its order.
 MEASURES = [
@@ -27,13 +28,22 @@ MEASURES = [
     ("children_with_progress_data", "impact", "count", None),
     ("mean_distance_travelled", "impact", "mean", "children_with_progress_data"),
     ("pct_children_improved", "impact", "rate", "children_with_progress_data"),
+    ("pct_children_meaningful_improvement", "impact", "rate", "children_with_progress_data"),
+    ("pct_children_meaningful_decline", "impact", "rate", "children_with_progress_data"),
     ("family_ratings", "effectiveness", "count", None),
     ("mean_family_satisfaction", "effectiveness", "mean", "family_ratings"),
 ]
 DOMAIN_MEASURES = [
     m
     for m in MEASURES
-    if m[0] in ("children_with_progress_data", "mean_distance_travelled", "pct_children_improved")
+    if m[0]
+    in (
+        "children_with_progress_data",
+        "mean_distance_travelled",
+        "pct_children_improved",
+        "pct_children_meaningful_improvement",
+        "pct_children_meaningful_decline",
+    )
 ]
 PERSPECTIVES = ("compliance", "impact", "effectiveness")
 LABELS = {
@@ -49,6 +59,8 @@ LABELS = {
     "children_with_progress_data": "Children with progress data",
     "mean_distance_travelled": "Mean distance travelled",
     "pct_children_improved": "Children improved (%)",
+    "pct_children_meaningful_improvement": "Children with a meaningful improvement (%)",
+    "pct_children_meaningful_decline": "Children with a meaningful decline (%)",
     "family_ratings": "Family ratings",
     "mean_family_satisfaction": "Mean family satisfaction (1–5)",
 }
@@ -62,7 +74,14 @@ CSV_COLUMNS = [
     "perspective",
     "value",
     "suppressed",
+    "reason",
+    "breakdown",
+    "group",
 ]
+
+# A breakdown row counts only the children of one group (temp.scorecard_group, filled by
+# _fill_group); :grouped is 0 for the service's own figures.
+IN_GROUP = "(:grouped = 0 OR {} IN (SELECT child_id FROM temp.scorecard_group))"
 
 ACTIVITY_SQL = f"""
 WITH period_reviews AS MATERIALIZED (
@@ -72,11 +91,11 @@ WITH period_reviews AS MATERIALIZED (
               AND {counted("p")} AND p.date < r.date) AS previous
     FROM reviews r
     WHERE r.service_id = :service AND {counted("r")}
-      AND r.date BETWEEN :start AND :end
+      AND r.date BETWEEN :start AND :end AND {IN_GROUP.format("r.child_id")}
 )
 SELECT count(*) AS reviews,
        count(DISTINCT child_id) AS children_reviewed,
-       coalesce(sum(previous IS NULL OR date <= {due_date_sql("previous", ":interval")}), 0)
+       coalesce(sum(previous IS NULL OR date <= {due_date_in_force_sql("previous", ":service")}), 0)
            AS reviews_on_time
 FROM period_reviews
 """
@@ -90,7 +109,7 @@ SELECT count(*) AS targets_closed,
 FROM reviews r
 JOIN target_outcomes o ON o.review_id = r.id
 WHERE r.service_id = :service AND {counted("r")}
-  AND r.date BETWEEN :start AND :end
+  AND r.date BETWEEN :start AND :end AND {IN_GROUP.format("r.child_id")}
   AND o.outcome <> 'withdrawn'
 """
 
@@ -105,6 +124,7 @@ WITH period_children AS MATERIALIZED (
     -- SQLite takes the bare column id from the row holding max(date): the latest review.
     SELECT child_id, max(date) AS latest_date, id AS latest_id FROM reviews
     WHERE service_id = :service AND {counted("")} AND date BETWEEN :start AND :end
+      AND {IN_GROUP.format("child_id")}
     GROUP BY child_id
 ), firsts AS MATERIALIZED (
     SELECT c.latest_id, c.latest_date,
@@ -121,7 +141,10 @@ WITH period_children AS MATERIALIZED (
          - (SELECT avg(score) FROM readings WHERE review_id = first_id) AS distance
     FROM progress
 ), by_domain AS (
-    SELECT domain_id, count(distance) AS children, sum(distance) AS total, sum(distance > 0) AS improved
+    SELECT domain_id, count(distance) AS children, sum(distance) AS total, sum(distance > 0) AS improved,
+           -- a whole-point change in a mean of readings can land a hair under 1 in floating point
+           sum(distance >= :meaningful - 1e-9) AS meaningful_up,
+           sum(distance <= 1e-9 - :meaningful) AS meaningful_down
     FROM (
         SELECT fr.domain_id,
                coalesce(
@@ -139,24 +162,33 @@ WITH period_children AS MATERIALIZED (
     GROUP BY domain_id
 )
 SELECT '' AS domain, count(distance) AS children_with_progress_data,
-       avg(distance) AS mean_distance_travelled, coalesce(sum(distance > 0), 0) AS improved
+       avg(distance) AS mean_distance_travelled, coalesce(sum(distance > 0), 0) AS improved,
+       coalesce(sum(distance >= :meaningful - 1e-9), 0) AS meaningful_up,
+       coalesce(sum(distance <= 1e-9 - :meaningful), 0) AS meaningful_down
 FROM distances
 UNION ALL
-SELECT d.key, sum(b.children), 1.0 * sum(b.total) / sum(b.children), sum(b.improved)
+SELECT d.key, sum(b.children), 1.0 * sum(b.total) / sum(b.children), sum(b.improved),
+       sum(b.meaningful_up), sum(b.meaningful_down)
 FROM by_domain b JOIN domains d ON d.id = b.domain_id
 GROUP BY d.key HAVING sum(b.children) > 0
 """
 
-# Ratings given in the period (by the date they were given) for reviews of each service, in
+# Ratings given in the period (by the UK date they were given: created_at is UTC, so the bounds are
+# the UTC instants of the period's UK midnights) for reviews of each service, in
 # one pass over the period's ratings (family_views_by_created) for every service at once.
 FAMILY_SQL = f"""
 SELECT r.service_id, count(*) AS family_ratings, avg(fv.rating) AS mean_family_satisfaction
 FROM family_views fv
 CROSS JOIN reviews r ON r.id = fv.review_id
-WHERE fv.created_at >= :start AND fv.created_at < :after_end AND fv.rating IS NOT NULL
-  AND {counted("r")}
+WHERE fv.created_at >= :utc_start AND fv.created_at < :utc_after_end AND fv.rating IS NOT NULL
+  AND {counted("r")} AND {IN_GROUP.format("r.child_id")}
 GROUP BY r.service_id
 """
+
+
+def _group_table(db):
+    """The connection's own (temp) list of one breakdown group's children; empty unless grouped."""
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS scorecard_group (child_id INTEGER PRIMARY KEY)")
 
 
 def services(db):
@@ -164,24 +196,30 @@ def services(db):
 
     A person's share is access.managed_services.
     """
+    _group_table(db)
     return list(
         db.query(
-            "SELECT id, key, name, review_interval_days, star_id FROM services "
-            "WHERE retired_at IS NULL ORDER BY id"
+            "SELECT id, key, name, review_interval_days, star_id, "
+            "coalesce((SELECT meaningful_change FROM stars WHERE stars.id = star_id), 1) "
+            "AS meaningful_change "
+            "FROM services WHERE retired_at IS NULL ORDER BY id"
         )
     )
 
 
 def _period_params(period):
+    utc_start, utc_after_end = periods.utc_bounds(period)
     return {
         "start": period.start.isoformat(),
         "end": period.end.isoformat(),
-        "after_end": (period.end + timedelta(days=1)).isoformat(),
+        "utc_start": utc_start,
+        "utc_after_end": utc_after_end,
+        "grouped": 0,
     }
 
 
 def _params(service, period):
-    return {"service": service["id"], "interval": service["review_interval_days"], **_period_params(period)}
+    return {"service": service["id"], "meaningful": service["meaningful_change"], **_period_params(period)}
 
 
 def _one(db, sql, params):
@@ -190,60 +228,84 @@ def _one(db, sql, params):
     return dict(zip(names, cursor.fetchone(), strict=False))
 
 
-def _rate(part, whole):
-    return round(100 * part / whole, 1) if whole else None
-
-
 def _mean(value):
-    return round(value, 2) if value is not None else None
+    return disclosure.round_half_up(value, 2) if value is not None else None
 
 
 def target_figures(db, service, period):
     figures = _one(db, TARGETS_SQL, _params(service, period))
-    figures["pct_targets_met"] = _rate(figures["targets_met"], figures["targets_closed"])
+    figures["pct_targets_met"] = disclosure.rate(figures["targets_met"], figures["targets_closed"])
     return figures
 
 
 def compute(db, service, period):
-    """Unsuppressed figures for one service and period: ({measure: value}, [domain rows])."""
+    """Unsuppressed figures for one service and period: ({measure: value}, [domain rows]).
+
+    Counts whose name starts with "_" are a rate's numerator: used by disclosure control, never shown.
+    """
     return compute_services(db, [service], period)[0]
 
 
-def compute_services(db, service_rows, period):
-    """Unsuppressed figures for each service: [({measure: value}, [domain rows])] in order."""
-    family = {row["service_id"]: row for row in db.query(FAMILY_SQL, _period_params(period))}
-    return [_service_figures(db, service, period, family.get(service["id"])) for service in service_rows]
+def compute_services(db, service_rows, period, grouped=False):
+    """Unsuppressed figures for each service: [({measure: value}, [domain rows])] in order.
+
+    `grouped`: only the children in temp.scorecard_group (a breakdown row; see group_figures).
+    """
+    _group_table(db)
+    service_rows = [_with_meaningful_change(db, service) for service in service_rows]
+    params = {**_period_params(period), "grouped": int(grouped)}
+    family = {row["service_id"]: row for row in db.query(FAMILY_SQL, params)}
+    return [
+        _service_figures(db, service, period, family.get(service["id"]), grouped) for service in service_rows
+    ]
 
 
-def _service_figures(db, service, period, family):
-    params = _params(service, period)
+def _with_meaningful_change(db, service):
+    """The service row with its star's meaningful-change threshold (DESIGN.md: default 1 point)."""
+    if "meaningful_change" in service:
+        return service
+    row = db.execute("SELECT meaningful_change FROM stars WHERE id = ?", [service["star_id"]]).fetchone()
+    return {**service, "meaningful_change": row[0] if row else 1.0}
+
+
+def _service_figures(db, service, period, family, grouped=False):
+    params = {**_params(service, period), "grouped": int(grouped)}
     figures = _one(db, ACTIVITY_SQL, params)
-    figures["pct_reviews_on_time"] = _rate(figures["reviews_on_time"], figures["reviews"])
-    figures.update(target_figures(db, service, period))
+    figures["pct_reviews_on_time"] = disclosure.rate(figures["reviews_on_time"], figures["reviews"])
+    figures.update(_one(db, TARGETS_SQL, params))
+    figures["pct_targets_met"] = disclosure.rate(figures["targets_met"], figures["targets_closed"])
     progress = {row["domain"]: row for row in db.query(PROGRESS_SQL, params)}
-    overall = progress.pop("")
-    figures["children_with_progress_data"] = overall["children_with_progress_data"]
-    figures["mean_distance_travelled"] = _mean(overall["mean_distance_travelled"])
-    figures["pct_children_improved"] = _rate(overall["improved"], overall["children_with_progress_data"])
+    figures.update(_progress_figures(progress.pop("")))
     figures["family_ratings"] = family["family_ratings"] if family else 0
     figures["mean_family_satisfaction"] = _mean(family["mean_family_satisfaction"]) if family else None
     domains = []
     for key, label in domain_labels(db, service, progress):
-        row = progress.get(
-            key, {"children_with_progress_data": 0, "mean_distance_travelled": None, "improved": 0}
-        )
-        domains.append(
-            {
-                "domain": key,
-                "label": label,
-                "figures": {
-                    "children_with_progress_data": row["children_with_progress_data"],
-                    "mean_distance_travelled": _mean(row["mean_distance_travelled"]),
-                    "pct_children_improved": _rate(row["improved"], row["children_with_progress_data"]),
-                },
-            }
-        )
+        row = progress.get(key, EMPTY_PROGRESS)
+        domains.append({"domain": key, "label": label, "figures": _progress_figures(row)})
     return figures, domains
+
+
+EMPTY_PROGRESS = {
+    "children_with_progress_data": 0,
+    "mean_distance_travelled": None,
+    "improved": 0,
+    "meaningful_up": 0,
+    "meaningful_down": 0,
+}
+
+
+def _progress_figures(row):
+    children = row["children_with_progress_data"]
+    return {
+        "children_with_progress_data": children,
+        "mean_distance_travelled": _mean(row["mean_distance_travelled"]),
+        "pct_children_improved": disclosure.rate(row["improved"], children),
+        "pct_children_meaningful_improvement": disclosure.rate(row["meaningful_up"], children),
+        "pct_children_meaningful_decline": disclosure.rate(row["meaningful_down"], children),
+        "_improved": row["improved"],
+        "_meaningful_improvement": row["meaningful_up"],
+        "_meaningful_decline": row["meaningful_down"],
+    }
 
 
 def domain_labels(db, service, extra_keys=()):
@@ -268,74 +330,285 @@ def domain_labels(db, service, extra_keys=()):
     return labels
 
 
-def suppress(kind, value, denominator, threshold):
-    """DESIGN.md's small-number rule: a count of 1..threshold-1 is hidden, and so is a rate
-    or mean whose denominator is under the threshold. Zero is shown."""
-    if kind == "count":
-        hidden = 0 < value < threshold
-    else:
-        hidden = denominator < threshold
-    return {"value": None if hidden else value, "suppressed": hidden}
+# Measures that add up over a year's four quarters (each review, target or rating falls in exactly
+# one quarter); counts of distinct children only bound the year's (no more than the quarters' sum).
+ADDITIVE = (
+    "reviews",
+    "reviews_on_time",
+    "targets_closed",
+    "targets_met",
+    "targets_partly_met",
+    "targets_not_met",
+    "family_ratings",
+)
+DISTINCT = ("children_reviewed", "children_with_progress_data")
+# What each rate is a share of, and the range of one item of a mean whose total is a whole number.
+NUMERATORS = {
+    "pct_reviews_on_time": "reviews_on_time",
+    "pct_targets_met": "targets_met",
+    "pct_children_improved": "_improved",
+    "pct_children_meaningful_improvement": "_meaningful_improvement",
+    "pct_children_meaningful_decline": "_meaningful_decline",
+}
+MEAN_ITEMS = {"mean_family_satisfaction": (1, 5)}
+# Inside one row: (smaller, larger) pairs a reader knows.
+ROW_ORDER = [
+    ("children_reviewed", "reviews"),
+    ("reviews_on_time", "reviews"),
+    ("children_with_progress_data", "children_reviewed"),
+    ("_improved", "children_with_progress_data"),
+    ("_meaningful_improvement", "children_with_progress_data"),
+    ("_meaningful_decline", "children_with_progress_data"),
+]
 
 
-def publish(figures, measures, threshold):
-    """The one place figures become publishable: {measure: {perspective, value, suppressed}}."""
-    published = {}
-    for name, perspective, kind, denominator in measures:
-        if name not in figures:
+def _add_row(problem, label, scope, figures, measures):
+    """One row's figures (service-wide, a domain's) as cells of the disclosure problem."""
+    for name, _, kind, denominator in measures:
+        key = (label, scope, name)
+        if kind == "count":
+            problem.counts[key] = figures[name]
+        else:
+            numerator = NUMERATORS.get(name)
+            problem.ratios[key] = disclosure.Ratio(
+                figures[name],
+                den=(label, scope, denominator),
+                num=(label, scope, numerator) if numerator else None,
+                item_range=MEAN_ITEMS.get(name),
+            )
+    for name, value in figures.items():
+        if name.startswith("_"):
+            problem.hidden[(label, scope, name)] = value
+    if "targets_closed" in figures:
+        parts = [(label, scope, name) for name in ("targets_met", "targets_partly_met", "targets_not_met")]
+        problem.sums.append(((label, scope, "targets_closed"), parts))
+    for small, large in ROW_ORDER:
+        if small in figures and large in figures:
+            problem.leqs.append(((label, scope, small), (label, scope, large)))
+
+
+def _add_periods(problem, year, quarters, groups_add_up=True):
+    """A year and its quarters: additive counts sum; distinct children lie between max and sum.
+
+    An age band is taken at each period's end, so a child can be in one band for a quarter and in
+    the next for the year: age-band rows do not add up over the quarters (`groups_add_up` False).
+    """
+    for key in [k for k in problem.counts if k[0] == year.label]:
+        _, scope, name = key
+        if scope.startswith("group:") and not groups_add_up:
             continue
-        base = figures[denominator] if denominator else None
-        published[name] = {"perspective": perspective, **suppress(kind, figures[name], base, threshold)}
-    return published
+        parts = [(q.label, scope, name) for q in quarters]
+        if not all(part in problem.counts for part in parts):
+            continue
+        if name in ADDITIVE:
+            problem.sums.append((key, parts))
+        elif name in DISTINCT:
+            problem.leqs.extend((part, key) for part in parts)
+            total, slack = ("sum", *key), ("slack", *key)
+            problem.hidden[total] = sum(problem.counts[part] for part in parts)
+            problem.hidden[slack] = problem.hidden[total] - problem.counts[key]
+            problem.sums.extend([(total, parts), (total, [key, slack])])
 
 
-def scorecard(db, service_rows, period, threshold, now=None):
-    """The published scorecard of `period` for `service_rows`: what the feed, CSV and pages show."""
-    generated = (now or datetime.now(timezone.utc)).replace(microsecond=0)
-    result = {
-        "period": period.as_dict(),
-        "generated_at": generated.isoformat().replace("+00:00", "Z"),
-        "threshold": threshold,
-        "services": [],
+SEN2_NEEDS = ("SLCN", "ASD", "SEMH", "SPLD", "MLD", "SLD", "PMLD", "PD", "HI", "VI", "MSI", "OTH", "NSA")
+# Each breakdown splits children into groups that cover them all, so its rows add up to the
+# service's figures (disclosure control relies on it). Age is at the period's end.
+BREAKDOWNS = {
+    "age_band": [
+        ("0-4", "0–4"),
+        ("5-10", "5–10"),
+        ("11-15", "11–15"),
+        ("16-25", "16–25"),
+        ("unknown", "Other or unknown age"),
+    ],
+    "sen_status": [
+        ("ehc_plan", "EHC plan"),
+        ("sen_support", "SEN support"),
+        ("none", "No SEN"),
+        ("unknown", "Not recorded"),
+    ],
+    "primary_need": [(code, code) for code in SEN2_NEEDS] + [("unknown", "Not recorded")],
+}
+AGE = (
+    "(CAST(strftime('%Y', :end) AS INTEGER) - CAST(strftime('%Y', date_of_birth) AS INTEGER)"
+    " - (strftime('%m-%d', :end) < strftime('%m-%d', date_of_birth)))"
+)
+GROUP_OF = {
+    "age_band": f"""CASE WHEN date_of_birth IS NULL THEN 'unknown'
+        WHEN {AGE} BETWEEN 0 AND 4 THEN '0-4' WHEN {AGE} BETWEEN 5 AND 10 THEN '5-10'
+        WHEN {AGE} BETWEEN 11 AND 15 THEN '11-15' WHEN {AGE} BETWEEN 16 AND 25 THEN '16-25'
+        ELSE 'unknown' END""",
+    "sen_status": "coalesce(sen_status, 'unknown')",
+    "primary_need": "coalesce(primary_need, 'unknown')",
+}
+
+
+def _fill_group(db, breakdown, group, period):
+    """Put one group's children in temp.scorecard_group; False when it has none."""
+    db.execute("DELETE FROM temp.scorecard_group")
+    db.execute(
+        f"INSERT INTO temp.scorecard_group SELECT id FROM children WHERE {GROUP_OF[breakdown]} = :group",
+        {"group": group, "end": period.end.isoformat()},
+    )
+    return db.execute("SELECT 1 FROM temp.scorecard_group LIMIT 1").fetchone() is not None
+
+
+def group_figures(db, service_rows, period, breakdown):
+    """{group: [figures per service]} of one breakdown, unprotected."""
+    result = {}
+    for group, _ in BREAKDOWNS[breakdown]:
+        if _fill_group(db, breakdown, group, period):
+            result[group] = [
+                figures for figures, _ in compute_services(db, service_rows, period, grouped=True)
+            ]
+        else:
+            result[group] = [_zero_figures() for _ in service_rows]
+    db.execute("DELETE FROM temp.scorecard_group")
+    return result
+
+
+def _zero_figures():
+    figures = {name: (0 if kind == "count" else None) for name, _, kind, _ in MEASURES}
+    figures.update({name: 0 for name in NUMERATORS.values() if name.startswith("_")})
+    return figures
+
+
+def _add_breakdown(problem, by_period):
+    """A breakdown's rows, each group's counts adding up to the service's own."""
+    for label, groups in by_period.items():
+        for group, figures in groups.items():
+            _add_row(problem, label, "group:" + group, figures, MEASURES)
+        for name, value in next(iter(groups.values())).items():
+            if isinstance(value, int) and (label, "", name) in {**problem.counts, **problem.hidden}:
+                parts = [(label, "group:" + group, name) for group in groups]
+                problem.sums.append(((label, "", name), parts))
+
+
+def protect_year(by_period, year, quarters, policy, breakdowns=None, breakdown=None):
+    """Disclosure decisions for one service's figures over a year and its quarters.
+
+    `by_period`: {label: (figures, domain rows)}. Returns {(label, scope, measure): decision}.
+    """
+    problem = disclosure.Problem()
+    for label, (figures, domains) in by_period.items():
+        _add_row(problem, label, "", figures, MEASURES)
+        for row in domains:
+            scope = "domain:" + row["domain"]
+            _add_row(problem, label, scope, row["figures"], DOMAIN_MEASURES)
+            problem.leqs.append(
+                ((label, scope, "children_with_progress_data"), (label, "", "children_with_progress_data"))
+            )
+    _add_periods(problem, year, quarters)
+    decisions = disclosure.protect(problem, policy)
+    if breakdowns is None:
+        return decisions
+    # The service's figures stay as published without the breakdown; only group rows are withheld
+    # further, so asking for a breakdown never changes (or reveals) the service's own figures.
+    _add_breakdown(problem, breakdowns)
+    _add_periods(problem, year, quarters, groups_add_up=breakdown != "age_band")
+    return disclosure.protect(problem, policy, fixed=decisions)
+
+
+def _published(decisions, label, scope, measures):
+    return {
+        name: {"perspective": perspective, **decisions[(label, scope, name)]}
+        for name, perspective, _, _ in measures
     }
-    for service, (figures, domains) in zip(
-        service_rows, compute_services(db, service_rows, period), strict=False
-    ):
-        result["services"].append(
-            {
+
+
+def published_year(db, service_rows, year, policy, breakdown=None):
+    """{period label: [service entries]} for a financial year and its quarters, protected together.
+
+    Every figure the app shows comes from here: a quarter is always published as part of its year,
+    so asking for the quarter or for the year can never give away more than both together.
+    """
+    quarters = [periods.quarter(year.start.year, number) for number in (1, 2, 3, 4)]
+    computed = {p.label: compute_services(db, service_rows, p) for p in [year, *quarters]}
+    grouped = (
+        {p.label: group_figures(db, service_rows, p, breakdown) for p in [year, *quarters]}
+        if breakdown
+        else None
+    )
+    result = {p.label: [] for p in [year, *quarters]}
+    for index, service in enumerate(service_rows):
+        by_period = {label: rows[index] for label, rows in computed.items()}
+        groups = (
+            {label: {g: rows[index] for g, rows in by_group.items()} for label, by_group in grouped.items()}
+            if grouped
+            else None
+        )
+        decisions = protect_year(by_period, year, quarters, policy, groups, breakdown)
+        for label, (_, domains) in by_period.items():
+            entry = {
                 "key": service["key"],
                 "name": service["name"],
-                "measures": publish(figures, MEASURES, threshold),
+                "measures": _published(decisions, label, "", MEASURES),
                 "domains": [
                     {
                         "domain": row["domain"],
                         "label": row["label"],
-                        "measures": publish(row["figures"], DOMAIN_MEASURES, threshold),
+                        "measures": _published(decisions, label, "domain:" + row["domain"], DOMAIN_MEASURES),
                     }
                     for row in domains
                 ],
             }
-        )
+            if breakdown:
+                entry["breakdown"] = {
+                    "by": breakdown,
+                    "groups": [
+                        {
+                            "group": g,
+                            "label": text,
+                            "measures": _published(decisions, label, "group:" + g, MEASURES),
+                        }
+                        for g, text in BREAKDOWNS[breakdown]
+                    ],
+                }
+            result[label].append(entry)
     return result
 
 
-def targets_trend(db, service_rows, period, threshold, count=8):
-    """pct_targets_met over the `count` quarters ending with `period`, per service key."""
+def scorecard(db, service_rows, period, policy, now=None, breakdown=None):
+    """The published scorecard of `period` for `service_rows`: what the feed, CSV and pages show."""
+    generated = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    year = periods.year_containing(period.start)
+    return {
+        "period": period.as_dict(),
+        "generated_at": generated.isoformat().replace("+00:00", "Z"),
+        "disclosure": policy.as_dict(),
+        "services": published_year(db, service_rows, year, policy, breakdown)[period.label],
+    }
+
+
+def trend(db, service_rows, period, policy, count=8):
+    """Every service-wide measure over the `count` quarters ending with `period`, as published.
+
+    {"quarters": [labels], "services": {key: [{measure: figure} per quarter]}}
+    """
     quarters = periods.quarters_up_to(period, count)
-    trend = {"quarters": [quarter.label for quarter in quarters], "services": {}}
-    for service in service_rows:
-        trend["services"][service["key"]] = [
-            publish(target_figures(db, service, quarter), MEASURES, threshold) for quarter in quarters
-        ]
-    return trend
+    years = {}
+    for quarter in quarters:
+        year = periods.year_containing(quarter.start)
+        if year.label not in years:
+            years[year.label] = published_year(db, service_rows, year, policy)
+    result = {"quarters": [q.label for q in quarters], "services": {s["key"]: [] for s in service_rows}}
+    for quarter in quarters:
+        year = periods.year_containing(quarter.start)
+        for entry in years[year.label][quarter.label]:
+            result["services"][entry["key"]].append(entry["measures"])
+    return result
 
 
 def csv_rows(card):
-    """One tidy row per period × service × domain (blank for service-wide) × measure."""
+    """One tidy row per period × service × domain (blank for service-wide) or breakdown group × measure."""
     period = card["period"]
     for service in card["services"]:
-        rows = [("", service["measures"])] + [(d["domain"], d["measures"]) for d in service["domains"]]
-        for domain, measures in rows:
+        rows = [("", "", "", service["measures"])]
+        rows += [(d["domain"], "", "", d["measures"]) for d in service["domains"]]
+        if "breakdown" in service:
+            by = service["breakdown"]["by"]
+            rows += [("", by, g["group"], g["measures"]) for g in service["breakdown"]["groups"]]
+        for domain, breakdown, group, measures in rows:
             for measure, figure in measures.items():
                 yield {
                     "period": period["label"],
@@ -347,6 +620,9 @@ def csv_rows(card):
                     "perspective": figure["perspective"],
                     "value": "" if figure["value"] is None else figure["value"],
                     "suppressed": "true" if figure["suppressed"] else "false",
+                    "reason": figure["reason"] or "",
+                    "breakdown": breakdown,
+                    "group": group,
                 }
 
 

@@ -55,9 +55,22 @@ def create_service(db, data):
         )
 
 
-def update_service(db, service_id, data):
-    """Rename a service or change its review interval (a loaded ServiceUpdateSchema)."""
+def update_service(db, service_id, data, today=None):
+    """Rename a service or change its review interval (a loaded ServiceUpdateSchema).
+
+    A new interval is kept with the UK date it takes effect (today), so the scorecard judges
+    earlier reviews by the interval that was in force for them.
+    """
+    from .periods import uk_today
+
     with write_transaction(db):
+        old = db.execute("SELECT review_interval_days FROM services WHERE id = ?", [service_id]).fetchone()
+        if old and old[0] != data["review_interval_days"]:
+            db.execute(
+                "INSERT OR REPLACE INTO service_intervals (service_id, review_interval_days, effective_from) "
+                "VALUES (?, ?, ?)",
+                [service_id, data["review_interval_days"], (today or uk_today()).isoformat()],
+            )
         db["services"].update(
             service_id,
             {

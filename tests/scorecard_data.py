@@ -19,9 +19,11 @@ G      2025-12-01: 3 but eating_drinking not assessed, 2026-03-01: 3
 Due dates (previous + 182 days): A 2026-03-02 (03-31 is late), B 2026-04-01 (04-01 on time, the
 last day), D 2026-01-30 (01-20 on time), E 2026-05-02, G 2026-06-01.
 
-Family ratings (created_at): A's 03-31 review 4 at 2026-03-31 23:59:59 (Q4); B's 04-01 review 5
-at 2026-04-01 00:00:01 (next year's Q1); E's 02-15 review 2 at 2026-02-20; D's 01-20 review 3 at
-2026-01-25 (given on version 1, moved to the amendment); C's review: a comment without a rating.
+Family ratings (created_at is UTC; British Summer Time began on 29 March 2026): A's 03-31 review 4
+at 2026-03-31 22:59:59 UTC, 23:59:59 on 31 March in the UK (Q4); B's 04-01 review 5 at
+2026-03-31 23:00:01 UTC, 00:00:01 on 1 April in the UK (next year's Q1); E's 02-15 review 2 at
+2026-02-20; D's 01-20 review 3 at 2026-01-25 (given on version 1, moved to the amendment);
+C's review: a comment without a rating.
 Physiotherapy has no reviews at all (zero shown).
 """
 
@@ -139,8 +141,8 @@ def build(db, world):
     )
     r.f1 = save(db, user, child["F"], "2026-02-10", 9, submit=False)
     r.g2 = save(db, user, child["G"], "2026-03-01", 3, outcomes=[(r.g1["targets"][0]["id"], "met")])
-    rate(db, world.family, r.a2["id"], 4, "2026-03-31 23:59:59")
-    rate(db, world.family, r.b2["id"], 5, "2026-04-01 00:00:01")
+    rate(db, world.family, r.a2["id"], 4, "2026-03-31 22:59:59")
+    rate(db, world.family, r.b2["id"], 5, "2026-03-31 23:00:01")
     rate(db, world.family, r.e2["id"], 2, "2026-02-20 10:00:00")
     rate(db, world.family, r.d2["id"], 3, "2026-01-25 09:30:00")
     db["family_views"].insert(

@@ -17,7 +17,11 @@ FEED = "/api/v1/scorecard"
 
 
 @pytest.fixture
-def token(db, world):
+def token(app, db, world):
+    """The hand-built history is a handful of children: under the default (NHS) policy nearly every
+    figure is withheld, so these tests read it under the old rule; test_the_default_policy_... and
+    tests/test_disclosure.py cover the default."""
+    app.config["DISCLOSURE_POLICY"] = "threshold5"
     build(db, world)
     return tokens.create_token(db, "BI tool")
 
@@ -31,20 +35,36 @@ def test_json_for_a_quarter(client, token):
     assert response.status_code == 200
     body = response.get_json()
     assert body["period"] == {"label": "2025-26 Q4", "start": "2026-01-01", "end": "2026-03-31"}
-    assert body["threshold"] == 5
+    assert body["disclosure"] == {
+        "policy": "threshold5",
+        "withhold_below": 5,
+        "round_to": 1,
+        "secondary": False,
+    }
     assert body["generated_at"].endswith("Z")
     assert [service["key"] for service in body["services"]] == ["slt", "physio", "ot", "social"]
     slt = body["services"][0]
     assert slt["name"] == "Speech and Language Therapy"
     # See test_scorecard: 5 reviews, 4 on time (suppressed), 80% on time, 40% of 5 targets met.
-    assert slt["measures"]["reviews"] == {"perspective": "compliance", "value": 5, "suppressed": False}
+    assert slt["measures"]["reviews"] == {
+        "perspective": "compliance",
+        "value": 5,
+        "suppressed": False,
+        "reason": None,
+    }
     assert slt["measures"]["reviews_on_time"] == {
         "perspective": "compliance",
         "value": None,
         "suppressed": True,
+        "reason": "small_count",
     }
     assert slt["measures"]["pct_reviews_on_time"]["value"] == 80.0
-    assert slt["measures"]["pct_targets_met"] == {"perspective": "impact", "value": 40.0, "suppressed": False}
+    assert slt["measures"]["pct_targets_met"] == {
+        "perspective": "impact",
+        "value": 40.0,
+        "suppressed": False,
+        "reason": None,
+    }
     assert slt["measures"]["mean_family_satisfaction"]["perspective"] == "effectiveness"
     talking = next(row for row in slt["domains"] if row["domain"] == "talking")
     assert talking["label"] == "Talking"
@@ -52,12 +72,15 @@ def test_json_for_a_quarter(client, token):
         "perspective": "impact",
         "value": None,
         "suppressed": True,
+        "reason": "small_count",
     }
     assert body["services"][1]["measures"]["reviews"] == {
         "perspective": "compliance",
         "value": 0,
         "suppressed": False,
+        "reason": None,
     }
+    assert body["services"][1]["measures"]["pct_targets_met"]["reason"] == "no_data"
 
 
 def test_one_service_and_a_year(client, token):
@@ -87,6 +110,9 @@ def test_csv_carries_the_same_figures_as_json(client, token):
         "perspective",
         "value",
         "suppressed",
+        "reason",
+        "breakdown",
+        "group",
     ]
     from_json = {}
     for service in body["services"]:
@@ -97,12 +123,13 @@ def test_csv_carries_the_same_figures_as_json(client, token):
                 from_json[(service["key"], domain["domain"], name)] = figure
     from_csv = {(row["service"], row["domain"], row["measure"]): row for row in rows}
     assert set(from_csv) == set(from_json)
-    assert len(rows) == len(from_json) == 4 * (14 + 6 * 3)
+    assert len(rows) == len(from_json) == 4 * (16 + 6 * 5)
     for key, figure in from_json.items():
         row = from_csv[key]
         assert row["period"] == "2025-26 Q4" and row["perspective"] == figure["perspective"]
         assert row["suppressed"] == ("true" if figure["suppressed"] else "false")
         assert row["value"] == ("" if figure["value"] is None else str(figure["value"]))
+        assert row["reason"] == (figure["reason"] or "")
     assert from_csv[("slt", "", "reviews_on_time")]["value"] == ""
     assert from_csv[("slt", "", "children_reviewed")]["value"] == "5"
 
@@ -181,7 +208,7 @@ def test_openapi_describes_the_feed_and_the_reviews_api(client):
     document = response.get_json()
     assert document["openapi"].startswith("3.")
     feed = document["paths"]["/scorecard"]["get"]
-    assert {p["name"] for p in feed["parameters"]} == {"period", "service", "format"}
+    assert {p["name"] for p in feed["parameters"]} == {"period", "service", "breakdown", "format"}
     assert {"200", "400", "401"} <= set(feed["responses"])
     assert feed["security"] == [{"bearerToken": []}]
     reviews = document["paths"]["/reviews"]["post"]
@@ -239,15 +266,8 @@ def test_token_names_are_unique_and_revoking_an_unknown_name_fails(runner, db):
     assert row_counts(db) == before
 
 
-def test_the_feed_honours_the_configured_threshold(tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE": str(tmp_path / "t.sqlite"),
-            "SECRET_KEY": "t",
-            "SUPPRESSION_THRESHOLD": 3,
-        }
-    )
+def test_the_default_policy_is_nhs_and_says_why_figures_are_withheld(tmp_path):
+    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "t.sqlite"), "SECRET_KEY": "t"})
     db = connect(app.config["DATABASE"])
     services = stars.create_default_services(db)
     world = SimpleNamespace(services=services)
@@ -257,10 +277,93 @@ def test_the_feed_honours_the_configured_threshold(tmp_path):
     build(db, world)
     token = tokens.create_token(db, "t")
     db.close()
-    body = (
-        app.test_client()
-        .get(FEED, query_string={"period": "2025-26 Q4", "service": "slt"}, headers=bearer(token))
-        .get_json()
+    client = app.test_client()
+    body = client.get(
+        FEED, query_string={"period": "2025-26", "service": "slt"}, headers=bearer(token)
+    ).get_json()
+    assert body["disclosure"] == {"policy": "nhs", "withhold_below": 8, "round_to": 5, "secondary": True}
+    measures = body["services"][0]["measures"]
+    # 10 reviews, 9 on time: both round to 10; the rate would give the one late review away.
+    assert measures["reviews"]["value"] == 10 and measures["reviews_on_time"]["value"] == 10
+    assert (measures["pct_reviews_on_time"]["value"], measures["pct_reviews_on_time"]["reason"]) == (
+        None,
+        "secondary",
     )
-    assert body["threshold"] == 3
-    assert body["services"][0]["measures"]["reviews_on_time"]["value"] == 4
+    # 6 targets closed in the year: fewer than 8.
+    assert (measures["targets_closed"]["value"], measures["targets_closed"]["reason"]) == (
+        None,
+        "small_count",
+    )
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                client.get(
+                    FEED,
+                    query_string={"period": "2025-26", "service": "slt", "format": "csv"},
+                    headers=bearer(token),
+                ).text
+            )
+        )
+    )
+    on_time = next(row for row in rows if row["measure"] == "pct_reviews_on_time" and row["domain"] == "")
+    assert (on_time["value"], on_time["suppressed"], on_time["reason"]) == ("", "true", "secondary")
+
+
+def test_an_unknown_policy_stops_the_app_with_a_message(tmp_path):
+    with pytest.raises(ValueError, match="Unknown DISCLOSURE_POLICY 'strict'. Accepted: nhs, threshold5"):
+        create_app({"TESTING": True, "DATABASE": str(tmp_path / "t.sqlite"), "DISCLOSURE_POLICY": "strict"})
+
+
+def test_breakdown_rows_add_up_to_the_service_and_go_through_the_policy(client, token, db):
+    # Children A-G were born on 2016-01-01: aged 10 at the end of 2025-26, so all in 5-10; A is
+    # recorded with an EHC plan and primary need SLCN, the rest are not recorded.
+    db.execute(
+        "UPDATE children SET sen_status = 'ehc_plan', primary_need = 'SLCN' WHERE given_name = 'Aurelio'"
+    )
+    query = {"period": "2025-26", "service": "slt"}
+    by_age = client.get(
+        FEED, query_string={**query, "breakdown": "age_band"}, headers=bearer(token)
+    ).get_json()
+    groups = {g["group"]: g["measures"] for g in by_age["services"][0]["breakdown"]["groups"]}
+    assert list(groups) == ["0-4", "5-10", "11-15", "16-25", "unknown"]
+    assert groups["5-10"]["reviews"]["value"] == 10 and groups["0-4"]["reviews"]["value"] == 0
+    by_sen = client.get(
+        FEED, query_string={**query, "breakdown": "sen_status"}, headers=bearer(token)
+    ).get_json()
+    groups = {g["group"]: g["measures"] for g in by_sen["services"][0]["breakdown"]["groups"]}
+    # A: 2 reviews (withheld under threshold5's 5); the other 8 are not recorded.
+    assert groups["ehc_plan"]["reviews"] == {
+        "perspective": "compliance",
+        "value": None,
+        "suppressed": True,
+        "reason": "small_count",
+    }
+    assert groups["unknown"]["reviews"]["value"] == 8
+    # The service's own figures are the same with or without a breakdown.
+    plain = client.get(FEED, query_string=query, headers=bearer(token)).get_json()
+    assert by_sen["services"][0]["measures"] == plain["services"][0]["measures"]
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                client.get(
+                    FEED,
+                    query_string={**query, "breakdown": "primary_need", "format": "csv"},
+                    headers=bearer(token),
+                ).text
+            )
+        )
+    )
+    slcn = [row for row in rows if row["group"] == "SLCN" and row["measure"] == "reviews"]
+    assert [(r["breakdown"], r["value"], r["reason"]) for r in slcn] == [("primary_need", "", "small_count")]
+
+
+def test_an_unknown_breakdown_is_refused_with_a_message(client, token, db):
+    before = row_counts(db)
+    response = client.get(
+        FEED, query_string={"period": "2025-26", "breakdown": "ethnicity"}, headers=bearer(token)
+    )
+    assert response.status_code == 400
+    assert (
+        "breakdown=age_band, breakdown=sen_status or breakdown=primary_need" in response.get_json()["error"]
+    )
+    assert row_counts(db) == before

@@ -13,7 +13,9 @@ from outcomes import periods, tokens
 
 
 @pytest.fixture
-def history(db, world):
+def history(app, db, world):
+    """A handful of children: read under the old rule (threshold5) unless a test says otherwise."""
+    app.config["DISCLOSURE_POLICY"] = "threshold5"
     return build(db, world)
 
 
@@ -69,12 +71,12 @@ def test_figures_grouped_by_perspective_with_small_numbers_suppressed(client, au
     html = client.get("/manager/", query_string={"period": "2025-26 Q4"}).text
     cells = figure_cells(html, "slt")
     assert cells["children_reviewed"] == "5"
-    assert cells["reviews_on_time"] == "fewer than 5"  # 4
+    assert cells["reviews_on_time"] == "fewer than 5 reviews"  # 4
     assert cells["pct_reviews_on_time"] == "80.0%"
-    assert cells["targets_met"] == "fewer than 5"  # 2
+    assert cells["targets_met"] == "fewer than 5 targets"  # 2
     assert cells["pct_targets_met"] == "40.0%"
-    assert cells["mean_distance_travelled"] == "fewer than 5"  # a mean over 4 children
-    assert cells["family_ratings"] == "fewer than 5"
+    assert cells["mean_distance_travelled"] == "fewer than 5 children"  # a mean over 4 children
+    assert cells["family_ratings"] == "fewer than 5 ratings"
     captions = re.findall(
         r'<table class="figures" data-perspective="(\w+)">\s*<caption>(\w+)</caption>', html
     )
@@ -98,6 +100,41 @@ def test_the_year_reads_differently_from_its_last_quarter(client, auth, history)
     assert (cells["reviews"], cells["reviews_on_time"], cells["pct_reviews_on_time"]) == ("10", "9", "90.0%")
 
 
+def test_withheld_figures_say_why_and_empty_ones_say_none(client, auth, app, history):
+    app.config["DISCLOSURE_POLICY"] = "nhs"
+    auth.login("admin@test.example")
+    html = client.get("/manager/", query_string={"period": "2025-26"}).text
+    slt, physio = figure_cells(html, "slt"), figure_cells(html, "physio")
+    assert slt["reviews"] == "10" and slt["reviews_on_time"] == "10"  # 10 and 9, rounded to the nearest 5
+    assert slt["pct_reviews_on_time"] == "hidden so that a small number cannot be worked out"
+    assert slt["targets_closed"] == "fewer than 8 targets"
+    assert slt["pct_targets_met"] == "fewer than 8 targets"
+    assert physio["reviews"] == "0" and physio["pct_reviews_on_time"] == "none"
+    assert "rounded to the nearest 5" in html and "fewer than 8" in html
+
+
+def test_the_trend_shows_every_measure_with_its_changes(client, auth, history):
+    auth.login("manager@test.example")
+    html = client.get("/manager/", query_string={"period": "2025-26 Q4"}).text
+    table = html.split('<table class="trend">', 1)[1].split("</table>", 1)[0]
+    header = re.findall(r'<th scope="col">([^<]+)</th>', table)
+    quarters = [q.label for q in periods.quarters_up_to(periods.parse("2025-26 Q4"), 8)]
+    assert header == [
+        "Measure",
+        *quarters,
+        "Change since previous quarter",
+        "Change since same quarter last year",
+    ]
+    rows = {
+        measure: re.findall(r"<td>([^<]*)</td>", row)
+        for measure, row in re.findall(r'<tr data-measure="(\w+)">(.*?)</tr>', table, re.S)
+    }
+    # Reviews: 2025-26 Q3 had 3 (B, E, G: withheld), Q4 had 5; a year before, none.
+    assert rows["reviews"][-4:] == ["fewer than 5 reviews", "5", "not available", "+5"]
+    # Targets met: nothing closed before Q4, so there is no change to show.
+    assert rows["pct_targets_met"][-4:] == ["none", "40.0%", "not available", "not available"]
+
+
 def test_default_period_is_the_last_complete_quarter(client, auth, history):
     auth.login("manager@test.example")
     html = client.get("/manager/").text
@@ -112,8 +149,9 @@ def test_charts_carry_the_feeds_figures_with_tables_beside_them(client, auth, db
     assert trend["labels"] == [q.label for q in periods.quarters_up_to(periods.parse("2026-27 Q1"), 8)]
     # 2025-26 Q4: 2 of 5 targets met. 2026-27 Q1: one target closed, so its rate is suppressed (a gap).
     assert trend["datasets"][0]["data"] == [None] * 6 + [40.0, None]
-    rows = re.findall(r"<tr><th scope=\"row\">(\d{4}-\d\d Q\d)</th><td>[^<]*</td><td>([^<]*)</td></tr>", html)
-    assert rows[-2:] == [("2025-26 Q4", "40.0%"), ("2026-27 Q1", "fewer than 5")]
+    table = html.split('<table class="trend">', 1)[1].split("</table>", 1)[0]
+    row = re.search(r'<tr data-measure="pct_targets_met">(.*?)</tr>', table, re.S).group(1)
+    assert re.findall(r"<td>([^<]*)</td>", row)[-4:-2] == ["40.0%", "fewer than 5 targets"]
     feed = client.get(
         "/api/v1/scorecard",
         query_string={"period": "2026-27 Q1", "service": "slt"},
@@ -157,7 +195,7 @@ def test_print_report_has_a_page_per_service_with_the_footnote(client, auth, his
     assert len(pages) == 4
     for page in pages:
         assert "Balanced scorecard, 2025-26 Q4 (2026-01-01 to 2026-03-31)" in page
-        assert 'class="footnote"' in page and "Small numbers are suppressed" in page
+        assert 'class="footnote"' in page and "Disclosure control (threshold5 policy)" in page
         assert "<caption>Compliance</caption>" in page and "<caption>Effectiveness</caption>" in page
         assert 'class="scorecard-chart"' in page and '<table class="trend">' in page
     assert "<script>" not in html  # the strict CSP: no inline scripts

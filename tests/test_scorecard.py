@@ -6,7 +6,8 @@ from datetime import date
 import pytest
 from scorecard_data import build, save
 
-from outcomes import periods, scorecard, stars
+from outcomes import disclosure, periods, rules, scorecard, stars
+from outcomes import services as services_module
 
 Q3 = periods.parse("2025-26 Q3")  # 1 Oct - 31 Dec 2025
 Q4 = periods.parse("2025-26 Q4")  # 1 Jan - 31 Mar 2026
@@ -21,9 +22,14 @@ def history(db, world):
     return services, child, reviews
 
 
+def shown_names(figures):
+    """The measures without the numerators kept for disclosure control ("_improved")."""
+    return {name: value for name, value in figures.items() if not name.startswith("_")}
+
+
 def raw(db, service, period):
     figures, domains = scorecard.compute(db, service, period)
-    return figures, {row["domain"]: row["figures"] for row in domains}
+    return shown_names(figures), {row["domain"]: shown_names(row["figures"]) for row in domains}
 
 
 # --- Periods ---------------------------------------------------------------------------------
@@ -98,7 +104,11 @@ def test_every_measure_for_a_quarter(db, history):
         "children_with_progress_data": 4,
         "mean_distance_travelled": 1.25,
         "pct_children_improved": 50.0,
-        # A's 4 (23:59:59 on 31 March), E's 2, D's 3 (moved to the amendment); C's comment has no rating.
+        # A +2 and D +4 moved at least the star's meaningful change (1 point) up, E -1 down.
+        "pct_children_meaningful_improvement": 50.0,
+        "pct_children_meaningful_decline": 25.0,
+        # A's 4 (23:59:59 UK time on 31 March), E's 2, D's 3 (moved to the amendment);
+        # C's comment has no rating.
         "family_ratings": 3,
         "mean_family_satisfaction": 3.0,
     }
@@ -108,11 +118,15 @@ def test_every_measure_for_a_quarter(db, history):
         "children_with_progress_data": 4,
         "mean_distance_travelled": 1.25,
         "pct_children_improved": 50.0,
+        "pct_children_meaningful_improvement": 50.0,
+        "pct_children_meaningful_decline": 25.0,
     }
     assert domains["eating_drinking"] == {
         "children_with_progress_data": 3,
         "mean_distance_travelled": 1.67,
         "pct_children_improved": 66.7,
+        "pct_children_meaningful_improvement": 66.7,
+        "pct_children_meaningful_decline": 33.3,
     }
     assert list(domains) == [
         "attention",
@@ -143,6 +157,8 @@ def test_every_measure_for_a_year(db, history):
         "children_with_progress_data": 4,
         "mean_distance_travelled": 1.25,
         "pct_children_improved": 50.0,
+        "pct_children_meaningful_improvement": 50.0,
+        "pct_children_meaningful_decline": 25.0,
         "family_ratings": 3,
         "mean_family_satisfaction": 3.0,
     }
@@ -167,7 +183,9 @@ def test_first_of_april_belongs_to_the_next_year(db, history):
         "children_with_progress_data": 1,
         "mean_distance_travelled": 2.0,
         "pct_children_improved": 100.0,
-        # B's 5, given at 00:00:01 on 1 April.
+        "pct_children_meaningful_improvement": 100.0,
+        "pct_children_meaningful_decline": 0.0,
+        # B's 5, given at 00:00:01 UK time on 1 April (23:00:01 UTC on 31 March).
         "family_ratings": 1,
         "mean_family_satisfaction": 5.0,
     }
@@ -205,50 +223,160 @@ def test_a_draft_never_counts(db, history):
     assert (before, figures["reviews"], figures["reviews_on_time"]) == (5, 6, 5)
 
 
+@pytest.mark.parametrize(
+    ("created_at", "quarter"),
+    [
+        ("2025-09-30 23:30:00", "2025-26 Q3"),  # 00:30 BST on 1 October: the UK date is 1 October
+        ("2025-09-30 22:59:59", "2025-26 Q2"),  # 23:59:59 BST on 30 September
+        ("2025-12-31 23:30:00", "2025-26 Q3"),  # GMT in winter: the UK date is the UTC date
+        ("2026-01-01 00:00:00", "2025-26 Q4"),
+    ],
+)
+def test_ratings_fall_in_quarters_by_their_uk_date(db, history, created_at, quarter):
+    services, _, reviews = history
+    db["family_views"].insert(
+        {"review_id": reviews.c1["id"], "user_id": 1, "rating": 5, "created_at": created_at}
+    )
+    counts = {
+        label: raw(db, services["slt"], periods.parse(label))[0]["family_ratings"]
+        for label in ("2025-26 Q2", "2025-26 Q3", "2025-26 Q4")
+    }
+    before = {"2025-26 Q2": 0, "2025-26 Q3": 0, "2025-26 Q4": 3}
+    assert {label: counts[label] - before[label] for label in counts} == {
+        label: int(label == quarter) for label in counts
+    }
+
+
+def test_period_bounds_in_utc_follow_british_summer_time():
+    assert periods.utc_bounds(periods.parse("2025-26 Q3")) == ("2025-09-30 23:00:00", "2026-01-01 00:00:00")
+    assert periods.utc_bounds(periods.parse("2025-26 Q4")) == ("2026-01-01 00:00:00", "2026-03-31 23:00:00")
+
+
+def test_meaningful_change_uses_the_stars_threshold(db, history):
+    services, _, _ = history
+    # Q4 distances: A +2, D +4, E -1, G 0. With a threshold of 2.5 only D's +4 counts, and no fall.
+    db.execute("UPDATE stars SET meaningful_change = 2.5 WHERE id = ?", [services["slt"]["star_id"]])
+    service = next(row for row in scorecard.services(db) if row["key"] == "slt")
+    figures, _ = raw(db, service, Q4)
+    assert (figures["pct_children_meaningful_improvement"], figures["pct_children_meaningful_decline"]) == (
+        25.0,
+        0.0,
+    )
+    # A threshold of exactly the distance counts (at least the threshold): 2 points takes A and D.
+    db.execute("UPDATE stars SET meaningful_change = 2 WHERE id = ?", [services["slt"]["star_id"]])
+    service = next(row for row in scorecard.services(db) if row["key"] == "slt")
+    assert raw(db, service, Q4)[0]["pct_children_meaningful_improvement"] == 50.0
+
+
+# --- Review intervals kept with the date they took effect ------------------------------------
+
+
+def test_due_date_uses_the_interval_in_force_on_the_due_date():
+    assert rules.due_date_in_force("2025-03-01", [("0001-01-01", 182)]) == date(2025, 8, 30)
+    # 182 days, then 91 from 1 June 2025 (rules.py's worked example): due on 1 June.
+    shorter = [("0001-01-01", 182), ("2025-06-01", 91)]
+    assert rules.due_date_in_force("2025-03-01", shorter) == date(2025, 6, 1)
+    assert rules.due_date_in_force("2025-02-01", shorter) == date(2025, 6, 1)
+    assert rules.due_date_in_force("2024-11-30", shorter) == date(2025, 5, 31)  # 182 days end first
+    # 91 days, then 182 from 1 June: a review on 1 April is due 182 days on (30 September).
+    longer = [("0001-01-01", 91), ("2025-06-01", 182)]
+    assert rules.due_date_in_force("2025-04-01", longer) == date(2025, 9, 30)
+    assert rules.due_date_in_force("2025-02-01", longer) == date(2025, 5, 3)
+
+
+@pytest.mark.parametrize("previous", ["2024-12-01", "2025-02-01", "2025-03-01", "2025-04-01", "2025-07-01"])
+def test_the_sql_due_date_agrees_with_the_python_one(db, world, previous):
+    service = world.services["slt"]
+    services_module.update_service(
+        db, service, {"name": "Speech", "review_interval_days": 91}, date(2025, 6, 1)
+    )
+    intervals = db.execute(
+        "SELECT effective_from, review_interval_days FROM service_intervals WHERE service_id = ?", [service]
+    ).fetchall()
+    assert intervals == [("0001-01-01", 182), ("2025-06-01", 91)]
+    sql = f"SELECT {rules.due_date_in_force_sql(':previous', ':service')}"
+    found = db.execute(sql, {"previous": previous, "service": service}).fetchone()[0]
+    assert found == rules.due_date_in_force(previous, intervals).isoformat()
+
+
+def test_changing_the_interval_does_not_rewrite_past_quarters(db, history):
+    services, _, _ = history
+    assert raw(db, services["slt"], YEAR)[0]["reviews_on_time"] == 9
+    # From 2 April 2026 the service reviews every 30 days: 2025-26 is judged by the 182 days.
+    services_module.update_service(
+        db, services["slt"]["id"], {"name": "Speech", "review_interval_days": 30}, date(2026, 4, 2)
+    )
+    assert raw(db, services["slt"], YEAR)[0]["reviews_on_time"] == 9
+
+
+def test_a_shorter_interval_applies_from_the_day_it_took_effect(db, history):
+    services, _, _ = history
+    assert raw(db, services["slt"], Q4)[0]["reviews_on_time"] == 4
+    services_module.update_service(
+        db, services["slt"]["id"], {"name": "Speech", "review_interval_days": 30}, date(2026, 1, 1)
+    )
+    # D2 (20 Jan), E2 (15 Feb) and G2 (1 Mar) were each more than 30 days after the previous review
+    # on 1 January: due that day, so late. A2 was late already; C1 is a first review.
+    assert raw(db, services["slt"], Q4)[0]["reviews_on_time"] == 1
+
+
 # --- Suppression: published figures ---------------------------------------------------------
 
 
-def published(db, period, threshold=5, key="slt"):
-    card = scorecard.scorecard(db, scorecard.services(db), period, threshold)
+def published(db, period, policy="threshold5", key="slt"):
+    card = scorecard.scorecard(db, scorecard.services(db), period, disclosure.POLICIES[policy])
     return next(service for service in card["services"] if service["key"] == key)
 
 
-def test_suppression_of_small_numbers(db, history):
+def test_the_old_rule_withholds_each_figure_on_its_own(db, history):
     measures = published(db, Q4)["measures"]
-    figure = {name: (value["value"], value["suppressed"]) for name, value in measures.items()}
-    assert figure["children_reviewed"] == (5, False)  # a count of 5 is shown
-    assert figure["reviews_on_time"] == (None, True)  # a count of 4 is not
-    assert figure["pct_reviews_on_time"] == (80.0, False)  # a rate over 5 reviews is shown
-    assert figure["targets_closed"] == (5, False)
-    assert figure["targets_met"] == (None, True)  # 2
-    assert figure["targets_partly_met"] == (None, True)  # 1
-    assert figure["pct_targets_met"] == (40.0, False)  # over 5 targets
-    assert figure["children_with_progress_data"] == (None, True)
-    assert figure["mean_distance_travelled"] == (None, True)  # a mean over 4 children
-    assert figure["pct_children_improved"] == (None, True)  # a rate with a denominator of 4
-    assert figure["family_ratings"] == (None, True)
-    assert figure["mean_family_satisfaction"] == (None, True)
+    figure = {name: (value["value"], value["reason"]) for name, value in measures.items()}
+    assert figure["children_reviewed"] == (5, None)  # a count of 5 is shown
+    assert figure["reviews_on_time"] == (None, "small_count")  # a count of 4 is not
+    assert figure["pct_reviews_on_time"] == (80.0, None)  # a rate over 5 reviews is shown
+    assert figure["targets_closed"] == (5, None)
+    assert figure["targets_met"] == (None, "small_count")  # 2
+    assert figure["targets_partly_met"] == (None, "small_count")  # 1
+    assert figure["pct_targets_met"] == (40.0, None)  # over 5 targets
+    assert figure["children_with_progress_data"] == (None, "small_count")
+    assert figure["mean_distance_travelled"] == (None, "small_count")  # a mean over 4 children
+    assert figure["pct_children_improved"] == (None, "small_count")  # a rate with a denominator of 4
+    assert figure["family_ratings"] == (None, "small_count")
+    assert figure["mean_family_satisfaction"] == (None, "small_count")
 
 
-def test_zero_is_shown_and_a_rate_of_nothing_is_not_a_number(db, history):
-    measures = published(db, Q4, key="physio")["measures"]
-    for name, _, kind, _ in scorecard.MEASURES:
-        if kind == "count":
-            assert measures[name] == {
-                "perspective": measures[name]["perspective"],
-                "value": 0,
-                "suppressed": False,
-            }
-        else:
-            assert measures[name]["value"] is None and measures[name]["suppressed"] is True
+def test_the_nhs_rule_withholds_every_count_of_1_to_7(db, history):
+    measures = published(db, Q4, policy="nhs")["measures"]
+    figure = {name: (value["value"], value["reason"]) for name, value in measures.items()}
+    assert figure["children_reviewed"] == (None, "small_count")  # 5
+    assert figure["reviews"] == (None, "small_count")  # 5
+    assert figure["pct_reviews_on_time"] == (None, "small_count")  # over 5 reviews: fewer than 8
+    assert figure["targets_closed"] == (None, "small_count")
+    # The year: 10 reviews are published as 10, 9 on time rounds to 10 (8 .. 12 could round to 10).
+    year = {
+        name: (value["value"], value["reason"])
+        for name, value in published(db, YEAR, "nhs")["measures"].items()
+    }
+    assert year["reviews"] == (10, None)
+    assert year["reviews_on_time"] == (10, None)
+    # 9 of 10 on time: the one late review could be worked out from the rate, so the rate is hidden.
+    assert year["pct_reviews_on_time"] == (None, "secondary")
 
 
-def test_the_threshold_is_configurable(db, history):
-    measures = published(db, Q4, threshold=3)["measures"]
-    assert measures["reviews_on_time"]["value"] == 4
-    assert measures["family_ratings"]["value"] == 3
-    assert measures["mean_family_satisfaction"]["value"] == 3.0
-    assert measures["targets_met"]["suppressed"] is True  # 2 is still under 3
+def test_zero_is_shown_and_a_rate_of_nothing_says_no_data(db, history):
+    for policy in ("threshold5", "nhs"):
+        measures = published(db, Q4, policy=policy, key="physio")["measures"]
+        for name, _, kind, _ in scorecard.MEASURES:
+            if kind == "count":
+                assert measures[name] == {
+                    "perspective": measures[name]["perspective"],
+                    "value": 0,
+                    "suppressed": False,
+                    "reason": None,
+                }
+            else:
+                assert (measures[name]["value"], measures[name]["suppressed"]) == (None, False)
+                assert measures[name]["reason"] == "no_data"
 
 
 def test_domain_rows_are_suppressed_too(db, history):
@@ -257,9 +385,8 @@ def test_domain_rows_are_suppressed_too(db, history):
         "perspective": "impact",
         "value": None,
         "suppressed": True,
+        "reason": "small_count",
     }
-    shown = {row["domain"]: row["measures"] for row in published(db, Q4, threshold=3)["domains"]}
-    assert shown["eating_drinking"]["mean_distance_travelled"]["value"] == 1.67
 
 
 def test_every_measure_carries_its_perspective(db, history):
@@ -277,6 +404,8 @@ def test_every_measure_carries_its_perspective(db, history):
         "children_with_progress_data": "impact",
         "mean_distance_travelled": "impact",
         "pct_children_improved": "impact",
+        "pct_children_meaningful_improvement": "impact",
+        "pct_children_meaningful_decline": "impact",
         "family_ratings": "effectiveness",
         "mean_family_satisfaction": "effectiveness",
     }
@@ -284,10 +413,14 @@ def test_every_measure_carries_its_perspective(db, history):
 
 def test_trend_of_targets_met_over_eight_quarters(db, history):
     services = scorecard.services(db)
-    trend = scorecard.targets_trend(db, services, NEXT_Q1, threshold=1)
+    trend = scorecard.trend(db, services, NEXT_Q1, disclosure.POLICIES["threshold5"])
     assert trend["quarters"][-2:] == ["2025-26 Q4", "2026-27 Q1"]
-    slt = [figures["pct_targets_met"]["value"] for figures in trend["services"]["slt"]]
-    assert slt == [None] * 6 + [40.0, 100.0]
+    slt = [
+        (figures["pct_targets_met"]["value"], figures["pct_targets_met"]["reason"])
+        for figures in trend["services"]["slt"]
+    ]
+    # Nothing closed before 2025-26 Q4 ("none"); 2 of 5 met in Q4; B's one target in Q1: too few to show.
+    assert slt == [(None, "no_data")] * 6 + [(40.0, None), (None, "small_count")]
 
 
 # --- The queries use indexes ------------------------------------------------------------------
@@ -356,6 +489,8 @@ def test_domains_match_on_their_key_across_star_versions(db, world):
             "children_with_progress_data": 1,
             "mean_distance_travelled": 3.0,
             "pct_children_improved": 100.0,
+            "pct_children_meaningful_improvement": 100.0,
+            "pct_children_meaningful_decline": 0.0,
         }
     # Play has no first reading to compare with.
     assert domains["play"]["children_with_progress_data"] == 0

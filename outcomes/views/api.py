@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, make_respons
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
-from .. import openapi, reviews, scorecard, services, stars, tokens
+from .. import disclosure, openapi, reviews, scorecard, services, stars, tokens
 from ..db import get_db
 from ..errors import flatten_errors
 from ..schemas import ReviewSchema, ScorecardQuerySchema, WithdrawalSchema
@@ -125,7 +125,7 @@ def bearer_token_or_401():
 
 
 def feed_query_or_400(db):
-    """The checked query (period, services, format); 400 saying what is accepted otherwise."""
+    """The checked query (period, services, format, breakdown); 400 saying what is accepted otherwise."""
     try:
         query = ScorecardQuerySchema().load(request.args.to_dict())
     except ValidationError as error:
@@ -137,7 +137,7 @@ def feed_query_or_400(db):
             accepted = ", ".join(service["key"] for service in services)
             refuse_query({"service": [f"Unknown service '{query['service']}'. Accepted: {accepted}."]})
         services = chosen
-    return query["period"], services, query["format"]
+    return query["period"], services, query["format"], query["breakdown"]
 
 
 def refuse_query(errors):
@@ -151,11 +151,16 @@ def scorecard_feed():
     """The balanced scorecard of one period, as JSON (default) or tidy CSV."""
     bearer_token_or_401()
     db = get_db()
-    period, services, output = feed_query_or_400(db)
-    card = scorecard.scorecard(db, services, period, current_app.config["SUPPRESSION_THRESHOLD"])
+    period, services, output, breakdown = feed_query_or_400(db)
+    card = scorecard.scorecard(db, services, period, disclosure_policy(), breakdown=breakdown)
     if output == "csv":
         return csv_response(card)
     return jsonify(card)
+
+
+def disclosure_policy():
+    """The app's disclosure control policy (setting DISCLOSURE_POLICY), for every published figure."""
+    return disclosure.policy_named(current_app.config["DISCLOSURE_POLICY"])
 
 
 def csv_response(card):

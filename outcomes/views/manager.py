@@ -1,21 +1,21 @@
 """Managers' pages: the balanced scorecard of the services they manage. Never a child's name.
 
 A manager sees the services where she holds a 'manager' membership; an admin sees every service.
-Every figure comes from scorecard.scorecard (suppression already applied there).
+Every figure comes from scorecard.published_year (disclosure control already applied there).
 """
 
 from datetime import date
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from .. import periods, scorecard
+from .. import disclosure, periods, scorecard
 from ..access import managed_services
 from ..db import get_db
 from ..errors import flatten_errors
 from ..schemas import ManagerPeriodSchema
-from .api import csv_response
+from .api import csv_response, disclosure_policy
 from .auth import role_required
 
 bp = Blueprint("manager", __name__, url_prefix="/manager")
@@ -37,21 +37,39 @@ def period_or_400():
     return chosen or periods.default_period(date.today())
 
 
-def threshold():
-    return current_app.config["SUPPRESSION_THRESHOLD"]
-
-
 def _card(db, period):
-    return scorecard.scorecard(db, managed_services(db, current_user), period, threshold())
+    return scorecard.scorecard(db, managed_services(db, current_user), period, disclosure_policy())
 
 
-def figure_text(measure, figure):
-    """How a published figure reads on the page: 'fewer than 5' when suppressed, never the number."""
-    if figure["suppressed"]:
-        return f"fewer than {threshold()}"
+# What a count counts, for "fewer than 8 children"; a rate or mean names its denominator's.
+UNITS = {
+    "children_reviewed": "children",
+    "reviews": "reviews",
+    "reviews_on_time": "reviews",
+    "targets_closed": "targets",
+    "targets_met": "targets",
+    "targets_partly_met": "targets",
+    "targets_not_met": "targets",
+    "children_with_progress_data": "children",
+    "family_ratings": "ratings",
+}
+DENOMINATORS = {name: denominator for name, _, _, denominator in scorecard.MEASURES}
+SECONDARY_TEXT = "hidden so that a small number cannot be worked out"
+# The print report keeps one A4 page per service; its footnote spells the dagger out.
+SECONDARY_SHORT = "hidden†"
+
+
+def figure_text(measure, figure, short=False):
+    """How a published figure reads on the page, saying why when it is withheld; never the number."""
+    reason = figure["reason"]
+    if reason == "small_count":
+        unit = UNITS.get(measure) or UNITS[DENOMINATORS[measure]]
+        return f"fewer than {disclosure_policy().withhold_below} {unit}"
+    if reason == "secondary":
+        return SECONDARY_SHORT if short else SECONDARY_TEXT
     value = figure["value"]
     if value is None:
-        return "no data"
+        return "none"
     if measure.startswith("pct_"):
         return f"{value:.1f}%"
     if measure.startswith("mean_"):
@@ -59,30 +77,68 @@ def figure_text(measure, figure):
     return f"{value:,}"
 
 
-def service_section(service, trend):
-    """What the page shows for one service: figures by perspective, two charts with their tables."""
+def change_text(measure, now, before):
+    """The change between two published figures, or why there is none to show."""
+    if now["value"] is None or before["value"] is None:
+        return "not available"
+    difference = disclosure.round_half_up(now["value"] - before["value"], 2)
+    if measure.startswith("pct_"):
+        return f"{difference:+.1f} points"
+    if measure.startswith("mean_"):
+        return f"{difference:+.2f}"
+    return f"{difference:+,.0f}"
+
+
+# The print report keeps one A4 page per service: its trend table is the chart's figures.
+REPORT_TREND = ("targets_closed", "pct_targets_met")
+
+
+def trend_rows(quarters, figures, measures=None, short=False):
+    """Each measure over the quarters, with the change since the previous quarter and since the
+    same quarter a year before (both for the last quarter shown)."""
+    rows = []
+    for name, _, _, _ in scorecard.MEASURES:
+        if measures and name not in measures:
+            continue
+        series = [quarter[name] for quarter in figures]
+        rows.append(
+            {
+                "measure": name,
+                "label": scorecard.LABELS[name],
+                "texts": [figure_text(name, figure, short) for figure in series],
+                "since_previous": change_text(name, series[-1], series[-2]) if len(series) > 1 else "",
+                "since_last_year": change_text(name, series[-1], series[-5]) if len(series) > 4 else "",
+            }
+        )
+    return rows
+
+
+def service_section(service, trend, trend_measures=None):
+    """What the page shows for one service: figures by perspective, the trend, two charts with tables.
+
+    `trend_measures` (the print report) limits the trend table and uses the short withheld text.
+    """
+    short = trend_measures is not None
     by_perspective = {name: [] for name in scorecard.PERSPECTIVES}
     for measure, figure in service["measures"].items():
         by_perspective[figure["perspective"]].append(
-            {"measure": measure, "label": scorecard.LABELS[measure], "text": figure_text(measure, figure)}
+            {
+                "measure": measure,
+                "label": scorecard.LABELS[measure],
+                "text": figure_text(measure, figure, short),
+            }
         )
     trend_figures = trend["services"][service["key"]]
-    trend_rows = [
-        {
-            "period": label,
-            "text": figure_text("pct_targets_met", figures["pct_targets_met"]),
-            "closed": figure_text("targets_closed", figures["targets_closed"]),
-        }
-        for label, figures in zip(trend["quarters"], trend_figures, strict=False)
-    ]
     domain_rows = [
         {
             "label": row["label"],
             "children": figure_text(
-                "children_with_progress_data", row["measures"]["children_with_progress_data"]
+                "children_with_progress_data", row["measures"]["children_with_progress_data"], short
             ),
-            "distance": figure_text("mean_distance_travelled", row["measures"]["mean_distance_travelled"]),
-            "improved": figure_text("pct_children_improved", row["measures"]["pct_children_improved"]),
+            "distance": figure_text(
+                "mean_distance_travelled", row["measures"]["mean_distance_travelled"], short
+            ),
+            "improved": figure_text("pct_children_improved", row["measures"]["pct_children_improved"], short),
         }
         for row in service["domains"]
     ]
@@ -90,7 +146,7 @@ def service_section(service, trend):
         "key": service["key"],
         "name": service["name"],
         "perspectives": by_perspective,
-        "trend_rows": trend_rows,
+        "trend_rows": trend_rows(trend["quarters"], trend_figures, trend_measures, short),
         "domain_rows": domain_rows,
         "trend_chart": {
             "type": "line",
@@ -121,12 +177,12 @@ def service_section(service, trend):
     }
 
 
-def _page(template, period):
+def _page(template, period, trend_measures=None):
     db = get_db()
     services = managed_services(db, current_user)
-    card = scorecard.scorecard(db, services, period, threshold())
-    trend = scorecard.targets_trend(db, services, period, threshold())
-    sections = [service_section(service, trend) for service in card["services"]]
+    card = scorecard.scorecard(db, services, period, disclosure_policy())
+    trend = scorecard.trend(db, services, period, disclosure_policy())
+    sections = [service_section(service, trend, trend_measures) for service in card["services"]]
     choices = periods.choices(date.today())
     if period not in choices:
         choices.insert(0, period)
@@ -136,7 +192,8 @@ def _page(template, period):
         sections=sections,
         period=period,
         choices=choices,
-        threshold=threshold(),
+        trend_quarters=trend["quarters"],
+        policy=disclosure_policy(),
         perspectives=scorecard.PERSPECTIVES,
     )
 
@@ -151,7 +208,7 @@ def dashboard():
 @manager_required
 def report():
     """The print report: one page per service, for the strategic group and the Health and Wellbeing Board."""
-    return _page("manager/report.html", period_or_400())
+    return _page("manager/report.html", period_or_400(), REPORT_TREND)
 
 
 @bp.route("/scorecard.csv")
