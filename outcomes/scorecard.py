@@ -12,7 +12,7 @@ import io
 from datetime import datetime, timezone
 
 from . import disclosure, periods
-from .rules import counted, due_date_in_force_sql
+from .rules import counted, due_date_in_force_sql, latest_first, oldest_first
 
 # (measure, perspective, kind, denominator): DESIGN.md's table, in its order.
 MEASURES = [
@@ -88,7 +88,7 @@ WITH period_reviews AS MATERIALIZED (
     SELECT r.child_id, r.date,
            (SELECT max(p.date) FROM reviews p
             WHERE p.service_id = :service AND p.child_id = r.child_id
-              AND {counted("p")} AND p.date < r.date) AS previous
+              AND {counted("p")} AND (p.date < r.date OR (p.date = r.date AND p.id < r.id))) AS previous
     FROM reviews r
     WHERE r.service_id = :service AND {counted("r")}
       AND r.date BETWEEN :start AND :end AND {IN_GROUP.format("r.child_id")}
@@ -121,21 +121,22 @@ WHERE r.service_id = :service AND {counted("r")}
 # and, when the star changed version between the two reviews, on the domain key.
 PROGRESS_SQL = f"""
 WITH period_children AS MATERIALIZED (
-    -- SQLite takes the bare column id from the row holding max(date): the latest review.
-    SELECT child_id, max(date) AS latest_date, id AS latest_id FROM reviews
+    SELECT child_id, max(date) AS latest_date FROM reviews
     WHERE service_id = :service AND {counted("")} AND date BETWEEN :start AND :end
       AND {IN_GROUP.format("child_id")}
     GROUP BY child_id
 ), firsts AS MATERIALIZED (
-    SELECT c.latest_id, c.latest_date,
-           (SELECT min(f.date) FROM reviews f
-            WHERE f.service_id = :service AND f.child_id = c.child_id AND {counted("f")}) AS first_date,
+    -- First and latest in one order (rules): on a shared date the higher id is the later review.
+    SELECT (SELECT l.id FROM reviews l
+            WHERE l.service_id = :service AND l.child_id = c.child_id AND {counted("l")}
+              AND l.date = c.latest_date
+            ORDER BY {latest_first("l")} LIMIT 1) AS latest_id,
            (SELECT f.id FROM reviews f
             WHERE f.service_id = :service AND f.child_id = c.child_id AND {counted("f")}
-            ORDER BY f.date, f.id LIMIT 1) AS first_id
+            ORDER BY {oldest_first("f")} LIMIT 1) AS first_id
     FROM period_children c
 ), progress AS MATERIALIZED (
-    SELECT first_id, latest_id FROM firsts WHERE first_date < latest_date
+    SELECT first_id, latest_id FROM firsts WHERE first_id <> latest_id
 ), distances AS MATERIALIZED (
     SELECT (SELECT avg(score) FROM readings WHERE review_id = latest_id)
          - (SELECT avg(score) FROM readings WHERE review_id = first_id) AS distance

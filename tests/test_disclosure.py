@@ -289,19 +289,19 @@ def store_history(db, children, seed):
             day += timedelta(days=gap)
             if day > date(2026, 3, 31):
                 break
+            readings = {d: {"score": rng.randint(1, 10), "not_assessed_reason": None} for d in domains[key]}
             data = {
                 "uuid": uuid.uuid4(),
                 "child_id": child,
                 "service": key,
                 "date": day,
-                "readings": {
-                    d: {"score": rng.randint(1, 10), "not_assessed_reason": None} for d in domains[key]
-                },
+                "readings": readings,
                 "targets": [
                     {
                         "domain": domains[key][0],
                         "description": "Work on it",
-                        "target_score": 8,
+                        # A target is never below today's reading (equal: maintain it).
+                        "target_score": max(8, readings[domains[key][0]]["score"]),
                         "due_date": None,
                     }
                 ],

@@ -494,3 +494,26 @@ def test_domains_match_on_their_key_across_star_versions(db, world):
         }
     # Play has no first reading to compare with.
     assert domains["play"]["children_with_progress_data"] == 0
+
+
+def test_two_counted_reviews_on_one_date_the_higher_id_is_the_later(db, world):
+    """History imported before one review a day: the later of a date's two reviews is the higher id,
+    for distance travelled as for the star (2 -> 3 -> 6 by id, all on or after 1 May: +4 from first)."""
+    child = (
+        db["children"]
+        .insert({"given_name": "Tia", "family_name": "Sameday", "date_of_birth": "2016-01-01"})
+        .last_pk
+    )
+    db["caseloads"].insert(
+        {"child_id": child, "service_id": world.services["slt"], "started_on": "2024-01-01"}
+    )
+    save(db, world.slt, child, "2025-04-10", 2)
+    save(db, world.slt, child, "2025-05-01", 3)
+    later = save(db, world.slt, child, "2025-05-02", 6)
+    # The import's old history: move the third onto the second's date, as two same-day reviews.
+    db.execute("UPDATE reviews SET date = '2025-05-01' WHERE id = ?", [later["id"]])
+    slt = next(s for s in scorecard.services(db) if s["key"] == "slt")
+    figures, _ = scorecard.compute(db, slt, periods.parse("2025-26 Q1"))
+    assert figures["children_with_progress_data"] == 1
+    assert figures["mean_distance_travelled"] == 4.0  # 6 at the higher id, not 3
+    assert figures["reviews_on_time"] == 3  # the same-day one follows the other on time
