@@ -263,4 +263,26 @@ CREATE TABLE IF NOT EXISTS import_uploads (
 CREATE INDEX IF NOT EXISTS audit_log_by_at ON audit_log (at);
 """
 
-MIGRATIONS = [M001_CORE, M002_SCORECARD_INDEX, M003_IMPORT_UPLOADS]
+# Sessions held in the database, so signing out, a new password, deactivation or an admin's
+# "sign out everywhere" ends every copy of a cookie at once; and failed sign-ins by address
+# as well as by account, for delays that grow instead of a lock a stranger can trigger.
+M004_SESSIONS_AND_THROTTLE = """
+CREATE TABLE IF NOT EXISTS user_sessions (
+    id INTEGER PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS user_sessions_by_user ON user_sessions (user_id);
+CREATE TABLE IF NOT EXISTS sign_in_failures (
+    id INTEGER PRIMARY KEY,
+    email TEXT NOT NULL COLLATE NOCASE,
+    address TEXT NOT NULL DEFAULT '',
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sign_in_failures_by_email ON sign_in_failures (email, at);
+CREATE INDEX IF NOT EXISTS sign_in_failures_by_address ON sign_in_failures (address, at);
+"""
+
+MIGRATIONS = [M001_CORE, M002_SCORECARD_INDEX, M003_IMPORT_UPLOADS, M004_SESSIONS_AND_THROTTLE]

@@ -20,6 +20,7 @@ SHIPPED = {
     1: "ac4f76a2c1bb675a174dd70479fe3f4f1ee106c682d2ee7023ad00f996ee92a5",
     2: "ac03920e3392be64dcec5cb552e1c1e6224ad52b272ebfa83dafdf9ddc08f816",
     3: "6fab1d21fda96ddd3cd5bbdcd7bc83e14db040728323ff23204fe4c61cd5954d",
+    4: "89e38e331bbc3475fd3891df3a8ca5afb778f63a5e7d0a9ca85696c962ccbbaf",
 }
 
 # Every text the first migration has had in a release. It was edited twice after shipping
