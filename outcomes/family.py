@@ -380,7 +380,8 @@ def redeem(db, data, now=None, address=""):
     existing account whose password was not given; users.TooManyAttempts while this
     address must wait after failures.
     """
-    users.check_throttle(db, CODE_GUESS, address, now)
+    # By address only: wrong codes from one place must not hold up everyone else's invitations.
+    users.check_throttle(db, "", address, now)
     try:
         check_code(db, data["code"], now)
     except ValidationError:

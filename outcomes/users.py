@@ -93,14 +93,15 @@ def _recent(db, column, value, now):
 
 
 def retry_at(db, email, address="", now=None):
-    """When the next sign-in for this email from this address may be tried; None if now."""
+    """When the next sign-in for this email from this address may be tried; None if now.
+    An empty email or address leaves that check out."""
     now = now or datetime.now(timezone.utc)
     waits = []
     for column, value, free, longest in (
         ("email", email.strip(), ACCOUNT_FREE_FAILURES, ACCOUNT_MAX_DELAY),
         ("address", address, ADDRESS_FREE_FAILURES, ADDRESS_MAX_DELAY),
     ):
-        if column == "address" and not address:
+        if not value:  # no address known, or an address-only check (the join page's codes)
             continue
         count, last = _recent(db, column, value, now)
         if last is not None:

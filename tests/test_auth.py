@@ -353,3 +353,19 @@ def test_dead_sessions_and_old_failures_are_not_kept(db, world):
     sessions.start(db, world.slt, now=month_later)
     users.record_failure(db, "slt@test.example", "192.0.2.1", now=month_later)
     assert db["user_sessions"].count == 1 and db["sign_in_failures"].count == 1
+
+
+def test_wrong_invitation_codes_slow_the_address_down(db, world):
+    from marshmallow import ValidationError
+
+    from outcomes import family
+
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    data = {"code": "ABCD-EFGH-JKMN-PQRS", "name": "Guess", "email": "g@test.example", "password": "x" * 12}
+    for _ in range(users.ADDRESS_FREE_FAILURES):
+        with pytest.raises(ValidationError):
+            family.redeem(db, data, now=start, address="203.0.113.3")
+    with pytest.raises(users.TooManyAttempts):
+        family.redeem(db, data, now=start, address="203.0.113.3")
+    with pytest.raises(ValidationError):  # another address is not held up
+        family.redeem(db, data, now=start, address="192.0.2.3")
