@@ -5,8 +5,32 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from . import disclosure
+
+# SQLite's integers are signed 64-bit: a bigger id in a URL is "no such page", not a crash.
+MAX_ID = 2**63 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in every route, bounded to what SQLite can hold."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+class JSONProvider(DefaultJSONProvider):
+    """JSON nested too deeply for the parser is bad input (a 400), not a crash."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError as error:
+            raise ValueError("The JSON is nested too deeply.") from error
 
 
 def create_app(test_config=None):
@@ -27,6 +51,9 @@ def create_app(test_config=None):
         REMEMBER_COOKIE_HTTPONLY=True,
         MAX_CONTENT_LENGTH=4 * 1024 * 1024,
         DISCLOSURE_POLICY="nhs",
+        # How many proxies in front of the app set X-Forwarded-For/-Proto/-Host (the TLS proxy of
+        # the deployment guide: 1). 0 trusts none of those headers, since a client can send them.
+        TRUSTED_PROXY_HOPS=0,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -40,6 +67,11 @@ def create_app(test_config=None):
 
     from . import commands, db, errors, security, views
 
+    app.url_map.converters["int"] = IdConverter
+    app.json = JSONProvider(app)
+    hops = int(app.config["TRUSTED_PROXY_HOPS"])
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     db.init_app(app)
     security.init_app(app)
     errors.init_app(app)

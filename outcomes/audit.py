@@ -6,6 +6,18 @@ def record(db, user_id, action, child_id=None, detail=""):
     db["audit_log"].insert({"user_id": user_id, "action": action, "child_id": child_id, "detail": detail})
 
 
+def record_reads(db, user_id, action, child_ids, detail=""):
+    """One entry per child a page showed (a caseload, a search result), in its own transaction, so
+    each child's trail says who saw them in a list as well as on their own page."""
+    from .db import write_transaction
+
+    with write_transaction(db):
+        db["audit_log"].insert_all(
+            {"user_id": user_id, "action": action, "child_id": child_id, "detail": detail}
+            for child_id in dict.fromkeys(child_ids)
+        )
+
+
 # --- Reading the trail: the admin's audit page, its CSV and the subject-access export -------------
 
 AUDIT_COLUMNS = ["at", "user_id", "user_email", "user_name", "action", "child_id", "child_name", "detail"]

@@ -99,7 +99,7 @@ def _open_episode(child_id, service_id):
 
 def _link(token, base_url):
     with current_app.test_request_context(base_url=base_url):
-        return url_for("auth.reset_password", token=token, _external=True)
+        return url_for("auth.reset_password_link", token=token, _external=True)
 
 
 # --- Services ---
@@ -276,6 +276,15 @@ def reactivate_user_command(email):
     """Let a deactivated account sign in again (send a new password link)."""
     _do(users.set_active, get_db(), _user(email)["id"], True)
     click.echo(f"Reactivated {email}.")
+
+
+@click.command("sign-out-everywhere")
+@click.argument("email")
+@with_appcontext
+def sign_out_everywhere_command(email):
+    """End every session of an account on every device now (a lost tablet, a leaver)."""
+    ended = users.sign_out_everywhere(get_db(), _user(email)["id"])
+    click.echo(f"Signed {email} out everywhere ({ended} session{'' if ended == 1 else 's'} ended).")
 
 
 # --- Children and caseloads ---
@@ -601,6 +610,7 @@ COMMANDS = [
     password_link_command,
     deactivate_user_command,
     reactivate_user_command,
+    sign_out_everywhere_command,
     add_child_command,
     add_to_caseload_command,
     move_child_command,

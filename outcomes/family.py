@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 from marshmallow import ValidationError
 from werkzeug.security import generate_password_hash
 
-from . import access, audit, children, stars, users
+from . import access, audit, children, passwords, stars, users
 from .db import write_transaction
 from .rules import counted, latest_first, next_review
 from .security import hash_secret
@@ -309,10 +309,14 @@ WRONG_CODE = (
 )
 USED_CODE = "That invitation code has already been used. Ask the practitioner for a new one."
 EXPIRED_CODE = "That invitation code has expired (codes last 7 days). Ask the practitioner for a new one."
+# Worded so that it does not say whether the email has an account.
 ACCOUNT_REFUSED = (
-    "That email address already has an account, and the password does not match it. "
-    "If it is your family account, enter its password to add this child to it."
+    "That email and password cannot be used together. If you already have a family account "
+    "with this email, enter its password; if not, use another email address."
 )
+NAME_NEEDED = "Enter your name, so the practitioner knows who has joined."
+# Wrong codes are throttled by address, like failed sign-ins, under this pseudo-email.
+CODE_GUESS = "(invitation code)"
 
 
 def _stamp(moment):
@@ -368,22 +372,32 @@ def check_code(db, code, now=None):
     return invitation
 
 
-def redeem(db, data, now=None):
+def redeem(db, data, now=None, address=""):
     """Use an invitation: create the family account (or use the existing one) and link the child.
 
     `data` is a loaded InvitationAcceptSchema. Returns the user's row. Raises
     ValidationError (and writes nothing) for a wrong, used or expired code, or an
-    existing account whose password was not given.
+    existing account whose password was not given; users.TooManyAttempts while this
+    address must wait after failures.
     """
-    check_code(db, data["code"], now)
+    # By address only: wrong codes from one place must not hold up everyone else's invitations.
+    users.check_throttle(db, "", address, now)
+    try:
+        check_code(db, data["code"], now)
+    except ValidationError:
+        users.record_failure(db, CODE_GUESS, address, now)
+        raise
+    # Asked of everyone, so that a blank name does not tell new emails from known ones.
+    if not data["name"].strip():
+        raise ValidationError({"name": [NAME_NEEDED]})
     existing = users.user_by_email(db, data["email"])
     if existing:
         # Through the throttled sign-in, so a code cannot be used to guess someone's password.
-        account = users.authenticate(db, data["email"], data["password"], now)
+        account = users.authenticate(db, data["email"], data["password"], now, address)
         if account is None or account["role"] != "family":
             raise ValidationError({"password": [ACCOUNT_REFUSED]})
-    elif not data["name"].strip():
-        raise ValidationError({"name": ["Enter your name, so the practitioner knows who has joined."]})
+    else:
+        passwords.check(data["password"], data["name"], data["email"])
     # Hashing is slow on purpose: do it before taking the write lock.
     password_hash = None if existing else generate_password_hash(data["password"])
     with write_transaction(db):

@@ -340,6 +340,28 @@ ALTER TABLE children ADD COLUMN primary_need TEXT
 ALTER TABLE stars ADD COLUMN meaningful_change REAL NOT NULL DEFAULT 1 CHECK (meaningful_change > 0);
 """
 
+# Sessions held in the database, so signing out, a new password, deactivation or an admin's
+# "sign out everywhere" ends every copy of a cookie at once; and failed sign-ins by address
+# as well as by account, for delays that grow instead of a lock a stranger can trigger.
+M007_SESSIONS_AND_THROTTLE = """
+CREATE TABLE IF NOT EXISTS user_sessions (
+    id INTEGER PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS user_sessions_by_user ON user_sessions (user_id);
+CREATE TABLE IF NOT EXISTS sign_in_failures (
+    id INTEGER PRIMARY KEY,
+    email TEXT NOT NULL COLLATE NOCASE,
+    address TEXT NOT NULL DEFAULT '',
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sign_in_failures_by_email ON sign_in_failures (email, at);
+CREATE INDEX IF NOT EXISTS sign_in_failures_by_address ON sign_in_failures (address, at);
+"""
+
 MIGRATIONS = [
     M001_CORE,
     M002_SCORECARD_INDEX,
@@ -347,4 +369,5 @@ MIGRATIONS = [
     M004_WITHDRAWN_REVIEWS,
     M005_CHILD_ERASURES,
     M006_INTERVALS_NEEDS_MEANINGFUL_CHANGE,
+    M007_SESSIONS_AND_THROTTLE,
 ]

@@ -2,11 +2,33 @@
 
 from datetime import date
 
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import Schema as MarshmallowSchema
+from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
 NOTES_MAX = 10_000
 MAX_TARGETS = 12
 OUTCOMES = ("met", "partly_met", "not_met", "withdrawn")
+
+
+# SQLite's integers are signed 64-bit; a bigger one would crash the query instead of being refused.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+class Schema(MarshmallowSchema):
+    """Every schema here: a whole number that SQLite cannot hold is refused, naming its field."""
+
+    @validates_schema
+    def _integers_fit_sqlite(self, data, **kwargs):
+        errors = {}
+        for name, field in self.fields.items():
+            value = data.get(field.attribute or name)
+            if isinstance(field, (fields.Integer, fields.List)) and any(
+                isinstance(v, int) and not INT64_MIN <= v <= INT64_MAX
+                for v in (value if isinstance(value, list) else [value])
+            ):
+                errors[field.data_key or name] = ["This number is too large."]
+        if errors:
+            raise ValidationError(errors)
 
 
 def not_in_future(value):
@@ -131,7 +153,8 @@ class FlexibleDate(fields.Date):
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str) and "/" in value:
             parts = value.strip().split("/")
-            if len(parts) == 3 and all(part.isdigit() for part in parts) and len(parts[2]) == 4:
+            # isascii: '²' and '２' pass isdigit() but not int().
+            if len(parts) == 3 and all(p.isascii() and p.isdigit() for p in parts) and len(parts[2]) == 4:
                 value = f"{parts[2]}-{int(parts[1]):02d}-{int(parts[0]):02d}"
         return super()._deserialize(value, attr, data, **kwargs)
 

@@ -4,7 +4,7 @@ import hashlib
 import hmac
 import secrets
 
-from flask import abort, request, session
+from flask import abort, current_app, request, session
 from flask_login import current_user
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -22,8 +22,10 @@ def check_csrf():
     """Refuse an unsafe request without the session's token (form field or X-CSRFToken header)."""
     if request.method not in UNSAFE_METHODS:
         return
-    # The feed's bearer-token clients carry no cookie, so a forged cross-site request has nothing to ride on.
-    if request.headers.get("Authorization", "").startswith("Bearer "):
+    # The feed's bearer-token clients carry no cookie, so a forged cross-site request has nothing to
+    # ride on; a request that does carry the session cookie needs the token, Bearer header or not.
+    has_session_cookie = current_app.config["SESSION_COOKIE_NAME"] in request.cookies
+    if request.headers.get("Authorization", "").startswith("Bearer ") and not has_session_cookie:
         return
     # A signed-out API caller has no session to forge; the view answers 401, which says more.
     if request.path.startswith("/api/") and not current_user.is_authenticated:
@@ -61,6 +63,9 @@ def set_security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    # Over HTTPS (as the trusted proxy reports it), browsers are told never to use plain HTTP here.
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     # Pages about children must not sit in shared caches or the browser's back-forward cache.
     if request.endpoint != "static":
         response.headers.setdefault("Cache-Control", "no-store")

@@ -4,16 +4,38 @@ password links, deactivation). No Flask imports.
 Family accounts come from invitations (family.py); admins can only deactivate them here.
 """
 
+import functools
+import secrets
 from datetime import datetime, timedelta, timezone
 
 from marshmallow import ValidationError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import passwords, sessions
 from .db import write_transaction
 from .security import hash_secret, new_secret
 
-MAX_FAILURES = 5
-LOCKOUT = timedelta(minutes=15)
+# Failed sign-ins slow the next attempt down, more with each one, instead of locking the account:
+# a stranger who types someone's email wrongly on purpose can delay them a minute, never lock
+# them out, while one address guessing at many accounts is slowed to a crawl.
+# Failures count for a day, longer than the longest wait, so patience does not reset the count.
+# One office's staff may share an address, hence more free failures there.
+THROTTLE_WINDOW = timedelta(hours=24)
+ACCOUNT_FREE_FAILURES, ACCOUNT_MAX_DELAY = 5, timedelta(seconds=60)
+ADDRESS_FREE_FAILURES, ADDRESS_MAX_DELAY = 20, timedelta(minutes=15)
+
+
+class TooManyAttempts(Exception):
+    """Sign-in refused until `retry_at`, whatever the password."""
+
+    def __init__(self, retry_at, now):
+        super().__init__("too many attempts")
+        self.retry_at = retry_at
+        self.seconds = max(1, int((retry_at - now).total_seconds() + 0.999))
+
+    @property
+    def message(self):
+        return f"Too many failed attempts. Wait {self.seconds} seconds, then try again."
 
 
 def create_user(db, email, name, role, password=None, password_hash=None):
@@ -32,7 +54,9 @@ def create_user(db, email, name, role, password=None, password_hash=None):
 
 
 def set_password(db, user_id, password):
+    """A new password; every signed-in session of the account ends with the old one."""
     db["users"].update(user_id, {"password_hash": generate_password_hash(password)})
+    sessions.end_all(db, user_id)
 
 
 def user_by_id(db, user_id):
@@ -49,35 +73,89 @@ def _utc(now=None):
     return (now or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def is_locked_out(db, email, now=None):
-    """True after MAX_FAILURES failed sign-ins for this address within LOCKOUT."""
+def _parse(stamp):
+    return datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
+
+
+def _delay(failures, free, longest):
+    """Nothing for the first `free` failures, then 1 s, 2 s, 4 s... up to `longest`."""
+    if failures < free:
+        return timedelta(0)
+    return min(timedelta(seconds=2 ** min(failures - free, 20)), longest)
+
+
+def _recent(db, column, value, now):
+    count, last = db.execute(
+        f"SELECT count(*), max(at) FROM sign_in_failures WHERE {column} = ? AND at > ?",
+        [value, _utc(now - THROTTLE_WINDOW)],
+    ).fetchone()
+    return count, (_parse(last) if last else None)
+
+
+def retry_at(db, email, address="", now=None):
+    """When the next sign-in for this email from this address may be tried; None if now.
+    An empty email or address leaves that check out."""
     now = now or datetime.now(timezone.utc)
-    since = _utc(now - LOCKOUT)
-    count = db.execute(
-        "SELECT count(*) FROM login_failures WHERE email = ? AND at > ?", [email.strip(), since]
-    ).fetchone()[0]
-    return count >= MAX_FAILURES
+    waits = []
+    for column, value, free, longest in (
+        ("email", email.strip(), ACCOUNT_FREE_FAILURES, ACCOUNT_MAX_DELAY),
+        ("address", address, ADDRESS_FREE_FAILURES, ADDRESS_MAX_DELAY),
+    ):
+        if not value:  # no address known, or an address-only check (the join page's codes)
+            continue
+        count, last = _recent(db, column, value, now)
+        if last is not None:
+            waits.append(last + _delay(count, free, longest))
+    later = max(waits, default=None)
+    return later if later is not None and later > now else None
 
 
-def authenticate(db, email, password, now=None):
+def check_throttle(db, email, address="", now=None):
+    """Raise TooManyAttempts if this sign-in must wait."""
+    now = now or datetime.now(timezone.utc)
+    later = retry_at(db, email, address, now)
+    if later is not None:
+        raise TooManyAttempts(later, now)
+
+
+@functools.cache
+def _dummy_hash():
+    return generate_password_hash(secrets.token_hex(16))
+
+
+def authenticate(db, email, password, now=None, address=""):
     """The active user for these credentials, or None; failures are recorded for the throttle.
 
-    A locked-out address is refused even with the right password, and the caller
-    shows one message for every refusal so that nobody learns whether an account exists.
+    Raises TooManyAttempts while the throttle asks this email or address to wait. An unknown
+    email costs the same hash check as a known one, so the answer's timing says nothing, and the
+    caller shows one message for every refusal.
     """
-    if is_locked_out(db, email, now):
-        return None
+    check_throttle(db, email, address, now)
     user = user_by_email(db, email)
-    if (
-        user
-        and user["active"]
-        and user["password_hash"]
-        and check_password_hash(user["password_hash"], password)
-    ):
-        db.execute("DELETE FROM login_failures WHERE email = ?", [email.strip()])
+    usable = bool(user and user["active"] and user["password_hash"])
+    matches = check_password_hash(user["password_hash"] if usable else _dummy_hash(), password)
+    if usable and matches:
+        with write_transaction(db):
+            db.execute(
+                "DELETE FROM sign_in_failures WHERE email = ? AND address = ?", [email.strip(), address]
+            )
         return user
-    db["login_failures"].insert({"email": email.strip(), "at": _utc(now)})
+    record_failure(db, email, address, now)
     return None
+
+
+def record_failure(db, email, address="", now=None):
+    """One failed attempt, counted by the throttle against the email and the address."""
+    with write_transaction(db):
+        # Failures older than the window no longer count: they are not kept either.
+        db.execute(
+            "DELETE FROM sign_in_failures WHERE at < ?",
+            [_utc((now or datetime.now(timezone.utc)) - THROTTLE_WINDOW)],
+        )
+        db.execute(
+            "INSERT INTO sign_in_failures (email, address, at) VALUES (?, ?, ?)",
+            [email.strip(), address, _utc(now)],
+        )
 
 
 def service_ids(db, user_id, role):
@@ -110,6 +188,14 @@ def list_people(db):
            FROM users u ORDER BY u.active DESC, u.role, u.name"""
         )
     )
+
+
+def sign_out_everywhere(db, user_id):
+    """End every session of an account now (an admin's button, or the CLI); returns how many."""
+    with write_transaction(db):
+        ended = sessions.count(db, user_id)
+        sessions.end_all(db, user_id)
+        return ended
 
 
 def get_person(db, user_id):
@@ -173,6 +259,7 @@ def set_active(db, user_id, active, acting_user_id=None):
     with write_transaction(db):
         db["users"].update(user_id, {"active": 1 if active else 0})
         if not active:
+            sessions.end_all(db, user_id)
             # Outstanding links die with the account, so reactivating does not revive them.
             db.execute(
                 "UPDATE password_resets SET used_at = ? WHERE user_id = ? AND used_at IS NULL",
@@ -228,8 +315,9 @@ def use_reset(db, token, password, now=None):
         reset = reset_for_token(db, token, now)
         if reset is None:
             raise ValidationError({"token": [RESET_REFUSED]})
+        passwords.check(password, reset["name"], reset["email"])
         set_password(db, reset["user_id"], password)
         db["password_resets"].update(reset["id"], {"used_at": _stamp(now or datetime.now(timezone.utc))})
         # A fresh password clears the sign-in throttle for that address.
-        db.execute("DELETE FROM login_failures WHERE email = ?", [reset["email"]])
+        db.execute("DELETE FROM sign_in_failures WHERE email = ?", [reset["email"]])
         return reset["user_id"]

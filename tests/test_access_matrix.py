@@ -29,6 +29,9 @@ EXPECTED = {
     ("POST", "/login"): "V V V V V V V V",
     ("GET", "/reset-password/<token>"): "D D D D D D D D",
     ("POST", "/reset-password/<token>"): "D D D D D D D D",
+    # The link's token moves into the session; with none there, the form is no one's.
+    ("GET", "/reset-password"): "D D D D D D D D",
+    ("POST", "/reset-password"): "D D D D D D D D",
     ("GET", "/offline"): "O O O O O O O O",
     ("GET", "/sw.js"): "O O O O O O O O",
     ("GET", "/static/<path:filename>"): "O O O O O O O O",
@@ -127,6 +130,8 @@ EXPECTED = {
     ("POST", "/admin/children/<int:child_id>/family/<int:user_id>/unlink"): "L D D D D D R L",
     # Its maker (a practitioner) or an admin; posted with no invitation id: refused by the check.
     ("POST", "/children/<int:child_id>/invitations/revoke"): "L D D V V D V L",
+    # Ends every session of that person (here a bystander, not the admin).
+    ("POST", "/admin/people/<int:user_id>/sign-out"): "L D D D D D R L",
     # Shows the new one-time password link.
     ("POST", "/admin/people/<int:user_id>/reset"): "L D D D D D O L",
     # An upload id that is not one of the admin's staged uploads.

@@ -42,6 +42,7 @@ ADMIN_ROUTES = [
     ("POST", "/admin/people/1"),
     ("POST", "/admin/people/1/reset"),
     ("POST", "/admin/people/1/active"),
+    ("POST", "/admin/people/1/sign-out"),
     ("GET", "/admin/caseloads"),
     ("GET", "/admin/services/1/caseload"),
     ("POST", "/admin/services/1/caseload"),
@@ -469,8 +470,9 @@ def test_new_staff_account_sets_password_through_one_time_link(admin, client, au
     )  # only its hash is stored
 
     auth.logout()
-    form = client.get(path)
+    form = client.get(path, follow_redirects=True)
     assert form.status_code == 200 and "nina@test.example" in form.text
+    assert form.request.path == "/reset-password"  # the token left the address bar at once
     short = post(client, path, {"password": "short", "confirm": "short"})
     assert short.status_code == 422 and "at least 10 characters" in short.text
     mismatch = post(client, path, {"password": "a long new password", "confirm": "a long new passwerd"})
@@ -497,7 +499,7 @@ def test_reset_link_from_admin_replaces_the_old_one(admin, world, db):
     first = reset_path(post(admin, f"/admin/people/{world.slt}/reset").text)
     second = reset_path(post(admin, f"/admin/people/{world.slt}/reset").text)
     assert first != second
-    assert admin.get(first).status_code == 404 and admin.get(second).status_code == 200
+    assert admin.get(first).status_code == 404 and admin.get(second).status_code == 303
 
 
 @pytest.mark.parametrize(
@@ -647,7 +649,10 @@ def test_bad_child_input_is_named_and_nothing_is_written(admin, world, db, field
     response = add_new_child(admin, world.services["slt"], **{field: value})
     assert response.status_code == 422
     assert f'id="{field}-error"' in response.text and message in html.unescape(response.text)
-    assert row_counts(db) == before
+    after = row_counts(db)
+    # The page shown again lists the caseload, and that read is audited; nothing else is written.
+    after.pop("audit_log"), before.pop("audit_log")
+    assert after == before
 
 
 def test_add_an_existing_child_to_another_service_by_nhs_number(admin, world, db):

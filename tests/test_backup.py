@@ -131,9 +131,10 @@ def test_new_database_and_its_wal_are_readable_by_the_owner_only(app, db, world)
 
 def test_a_backup_from_an_older_version_is_restored_and_migrated(app, runner, world, tmp_path):
     old = tmp_path / "old.sqlite"
-    backup.backup(app.config["DATABASE"], old)
-    conn = sqlite3.connect(old)
-    conn.execute("DROP TABLE child_erasures")  # as it was before erasure existed
+    conn = sqlite3.connect(old)  # a database as the third release left it
+    for sql in MIGRATIONS[:3]:
+        conn.executescript(sql)
+    conn.execute("INSERT INTO services (key, name) VALUES ('eh', 'Early Help')")
     conn.execute("PRAGMA user_version = 3")
     conn.commit()
     conn.close()
@@ -142,4 +143,5 @@ def test_a_backup_from_an_older_version_is_restored_and_migrated(app, runner, wo
     check = connect(app.config["DATABASE"])
     assert check.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     assert "child_erasures" in check.table_names()
+    assert [row["key"] for row in check["services"].rows] == ["eh"]
     check.close()

@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from conftest import PASSWORD, PASSWORD_HASH, row_counts
+from conftest import PASSWORD_HASH, row_counts
 from marshmallow import ValidationError
 
 from outcomes import family as family_domain
@@ -406,47 +406,6 @@ def test_print_page_has_one_star_its_table_and_targets(family, story):
     assert page.text.count('class="star-chart"') == 1 and "star-data-slt" in page.text
     assert "Readings over time" in page.text and "Uses three-word phrases at snack time." in page.text
     assert "Physiotherapy" not in page.text.split("<main", 1)[1]
-
-
-# --- Sign-in throttle -----------------------------------------------------------------------
-
-
-def refused_page(client, auth, email, password="wrong password"):
-    page = auth.login(email, password)
-    body = re.sub(r'name="csrf_token" value="[^"]+"', "", page.text).replace(email, "EMAIL")
-    return page.status_code, body
-
-
-def test_five_failures_lock_the_account_even_with_the_right_password(client, auth, world):
-    for _ in range(5):
-        assert refused_page(client, auth, "family@test.example")[0] == 422
-    status, body = refused_page(client, auth, "family@test.example", PASSWORD)
-    assert status == 422 and "wait 15 minutes" in body
-    assert auth.login("slt@test.example").status_code == 302  # other accounts are not affected
-
-
-def test_throttle_message_does_not_reveal_whether_the_account_exists(client, auth, world):
-    for attempt in range(6):
-        known = refused_page(client, auth, "family@test.example")
-        unknown = refused_page(client, auth, "nobody@test.example")
-        assert known == unknown, attempt
-
-
-def test_lockout_ends_after_15_minutes(db, world):
-    start = datetime.now(timezone.utc)
-    for _ in range(5):
-        assert users.authenticate(db, "family@test.example", "nope", now=start) is None
-    assert users.authenticate(db, "family@test.example", PASSWORD, now=start + timedelta(minutes=14)) is None
-    assert (
-        users.authenticate(db, "family@test.example", PASSWORD, now=start + timedelta(minutes=16))["id"]
-        == world.family
-    )
-
-
-def test_failures_older_than_15_minutes_do_not_count(client, auth, db, world):
-    long_ago = (datetime.now(timezone.utc) - timedelta(minutes=20)).strftime("%Y-%m-%d %H:%M:%S")
-    db["login_failures"].insert_all([{"email": "family@test.example", "at": long_ago}] * 10)
-    assert auth.login("family@test.example").status_code == 302
 
 
 def test_admin_sees_the_familys_view_too(client, auth, story, db):

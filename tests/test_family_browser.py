@@ -171,8 +171,8 @@ def test_practitioner_invites_a_parent_who_joins_on_a_phone(browser, live_server
     page.fill("#code", code)
     page.fill("#name", "Jo Carer")
     page.fill("#email", "jo.carer@example.org")
-    page.fill("#password", "a long carer password")
-    page.fill("#confirm", "a long carer password")
+    page.fill("#password", "a long sunny afternoon")
+    page.fill("#confirm", "a long sunny afternoon")
     assert axe_violations(page) == []
     page.click("button:has-text('Continue')")
     page.wait_for_url(re.compile(r".*/family/children/\d+$"))

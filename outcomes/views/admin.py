@@ -270,7 +270,7 @@ def people_list():
 
 
 def _reset_link(token):
-    return url_for("auth.reset_password", token=token, _external=True)
+    return url_for("auth.reset_password_link", token=token, _external=True)
 
 
 @bp.route("/people/new", methods=["GET", "POST"])
@@ -342,6 +342,16 @@ def person_active(user_id):
     return redirect(url_for("admin.person_edit", user_id=user_id))
 
 
+@bp.route("/people/<int:user_id>/sign-out", methods=["POST"])
+@admin_required
+def person_sign_out(user_id):
+    """End every session of this account, on every device, at once (a lost tablet, a leaver)."""
+    person = found_or_404(users.get_person(get_db(), user_id), "person")
+    ended = users.sign_out_everywhere(get_db(), user_id)
+    flash(f"{person['name']} is signed out everywhere ({ended} session{'' if ended == 1 else 's'} ended).")
+    return redirect(url_for("admin.person_edit", user_id=user_id))
+
+
 # --- Caseloads and children -------------------------------------------------------------------
 
 
@@ -365,18 +375,18 @@ def service_caseload(service_id):
         schema = NewChildOnCaseloadSchema() if form == "new" else ExistingChildOnCaseloadSchema()
         with validation_errors() as errors:
             child_id = _add_child(db, form, schema.load(values))
-            flash(
-                f"{children.full_name(children.get_child(db, child_id))} "
-                f"added to the {service['name']} caseload."
-            )
+            # Flashes ride in the signed but readable cookie: the record number, not the name.
+            flash(f"Child record {child_id} added to the {service['name']} caseload.")
             return redirect(url_for("admin.service_caseload", service_id=service_id))
+    rows = children.service_caseload(db, service_id, include_discharged=request.args.get("all") == "1")
+    audit.record_reads(db, current_user.id, "view caseload", [r["child_id"] for r in rows], service["key"])
     return form_page(
         "admin/service_caseload.html",
         errors,
         service=service,
         values=values,
         form=form,
-        rows=children.service_caseload(db, service_id, include_discharged=request.args.get("all") == "1"),
+        rows=rows,
         practitioners=children.practitioners_of(db, service_id),
     )
 
@@ -397,7 +407,9 @@ def caseload_move(caseload_id):
     db = get_db()
     entry = found_or_404(children.get_caseload(db, caseload_id), "caseload entry")
     with flash_if_refused():
-        children.move(db, current_user.id, caseload_id, MoveSchema().load(form_data())["practitioner_id"])
+        # "back" only says which page to return to; the schema knows the practitioner alone.
+        data = {key: value for key, value in form_data().items() if key != "back"}
+        children.move(db, current_user.id, caseload_id, MoveSchema().load(data)["practitioner_id"])
         flash("Moved to the chosen practitioner's list.")
     if request.form.get("back") == "child":
         return redirect(url_for("admin.child", child_id=entry["child_id"]))
@@ -421,6 +433,8 @@ def caseload_discharge(caseload_id):
 def child_search():
     query = request.args.get("q", "").strip()[:100]
     found = children.search_children(get_db(), query) if query else []
+    # The results show NHS numbers: each child found is a read of their record.
+    audit.record_reads(get_db(), current_user.id, "child search", [c["id"] for c in found], "admin")
     return render_template("admin/children.html", query=query, found=found)
 
 
@@ -556,6 +570,7 @@ def audit_log():
     if filters is not None:
         total = audit.count(db, **filters)
         rows = audit.entries(db, limit=AUDIT_PAGE, offset=(page - 1) * AUDIT_PAGE, **filters)
+        _audit_own_viewing(db, "view audit trail", filters, rows)
     query = {k: v for k, v in values.items() if k != "page"}
     return render_template(
         "admin/audit.html",
@@ -570,6 +585,13 @@ def audit_log():
     ), (422 if errors else 200)
 
 
+def _audit_own_viewing(db, action, filters, rows):
+    """The audit trail names children, so reading it is itself recorded, with its filters."""
+    detail = " ".join(f"{key}={value}" for key, value in filters.items() if value is not None)
+    with write_transaction(db):
+        audit.record(db, current_user.id, action, filters.get("child_id"), f"{detail} ({len(rows)} entries)")
+
+
 @bp.route("/audit.csv")
 @admin_required
 def audit_csv():
@@ -577,7 +599,9 @@ def audit_csv():
     if errors:
         abort(400, description=all_messages(errors))
     out = io.StringIO()
-    audit.write_csv(audit.entries(get_db(), **filters), out)
+    rows = audit.entries(get_db(), **filters)
+    _audit_own_viewing(get_db(), "download audit trail", filters, rows)
+    audit.write_csv(rows, out)
     return Response(
         out.getvalue(),
         mimetype="text/csv",

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from marshmallow import ValidationError
 
-from .. import users
+from .. import sessions, users
 from ..db import get_db
 from ..errors import wants_json
 from ..schemas import LoginSchema, PasswordResetSchema
@@ -18,11 +18,13 @@ bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in to see that page."
-login_manager.session_protection = "strong"
+# Sessions are bound to a server-side record instead (outcomes/sessions.py): flask-login's
+# "strong" protection hashes the client's own X-Forwarded-For, which anyone can forge.
+login_manager.session_protection = None
 
 SIGN_IN_REFUSED = (
-    "That email and password did not match an active account. After 5 failed attempts "
-    "you will need to wait 15 minutes before trying again."
+    "That email and password did not match an active account. After several failed attempts "
+    "you will need to wait a little longer before each new try."
 )
 
 HOME_BY_ROLE = {
@@ -36,8 +38,10 @@ HOME_BY_ROLE = {
 class User(UserMixin):
     """The signed-in person: a thin wrapper round their users row."""
 
-    def __init__(self, row):
+    def __init__(self, row, token):
         self.row = row
+        # flask-login keeps get_id() in the cookie: the session's token, never the account's id.
+        self.token = token
         self.id = row["id"]
         self.email = row["email"]
         self.name = row["name"]
@@ -46,6 +50,24 @@ class User(UserMixin):
     @property
     def is_active(self):
         return bool(self.row["active"])
+
+    def get_id(self):
+        return self.token
+
+
+def sign_in(row):
+    """Start a fresh server-side session for this account on this browser."""
+    logout_user()
+    session.clear()
+    login_user(User(row, sessions.start(get_db(), row["id"])))
+
+
+def sign_out():
+    """End this browser's session, server-side too, so a copied cookie stops working."""
+    if current_user.is_authenticated:
+        sessions.end(get_db(), current_user.token)
+    logout_user()
+    session.clear()
 
 
 @login_manager.unauthorized_handler
@@ -58,9 +80,9 @@ def unauthorized():
 
 
 @login_manager.user_loader
-def load_user(user_id):
-    row = users.user_by_id(get_db(), int(user_id))
-    return User(row) if row else None
+def load_user(token):
+    row = sessions.resume(get_db(), token)
+    return User(row, token) if row else None
 
 
 def role_required(*roles, message):
@@ -97,34 +119,70 @@ def login():
         form = submitted_form()
         with validation_errors() as errors:
             data = LoginSchema().load(form)
-            row = users.authenticate(get_db(), data["email"], data["password"])
+            try:
+                row = users.authenticate(
+                    get_db(), data["email"], data["password"], address=request.remote_addr or ""
+                )
+            except users.TooManyAttempts as wait:
+                return _too_many(wait, form)
             if row is None:
                 raise ValidationError(SIGN_IN_REFUSED)
-            session.clear()
-            login_user(User(row))
-            return redirect(_safe_next() or home_url(current_user))
+            sign_in(row)
+            return redirect(safe_next(request.args.get("next", "")) or home_url(current_user))
     return form_page("auth/login.html", errors, form=form)
 
 
-def _safe_next():
-    """Only follow a local `next` path, never an absolute URL (open-redirect guard)."""
-    target = request.args.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else None
+def _too_many(wait, form):
+    """The sign-in page again, 429 with Retry-After: the throttle's wait, whatever was typed."""
+    page, _ = form_page("auth/login.html", {"_schema": [wait.message]}, form=form)
+    return page, 429, {"Retry-After": str(wait.seconds)}
+
+
+def safe_next(target):
+    """A `next` target only if it is a path on this site; None for anything a browser could read as
+    another host ('//evil', '/\\evil', '/%09/evil' once decoded, a scheme) or a header-breaking
+    character."""
+    from urllib.parse import unquote, urlsplit
+
+    if not isinstance(target, str) or not target.startswith("/"):
+        return None
+    decoded = unquote(target)
+    for text in (target, decoded):
+        if "\\" in text or any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+            return None
+        if text.startswith("//") or urlsplit(text).netloc or urlsplit(text).scheme:
+            return None
+    return target
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    logout_user()
-    session.clear()
+    sign_out()
     flash("You have signed out.")
     return redirect(url_for("auth.login"))
 
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
-def reset_password(token):
+def reset_password_link(token):
+    """The emailed link: its token moves into the session at once and the browser goes on to the
+    token-free page, so the token is not in the address bar, history, Referer or later log lines."""
+    if users.reset_for_token(get_db(), token) is None:
+        abort(404, description=users.RESET_REFUSED)
+    if request.method == "POST":
+        return _reset_form(token)
+    session["reset_token"] = token
+    return redirect(url_for("auth.reset_password"), 303)
+
+
+@bp.route("/reset-password", methods=["GET", "POST"])
+def reset_password():
+    return _reset_form(session.get("reset_token", ""))
+
+
+def _reset_form(token):
     db = get_db()
-    account = users.reset_for_token(db, token)
+    account = users.reset_for_token(db, token) if token else None
     if account is None:
         abort(404, description=users.RESET_REFUSED)
     errors = {}
@@ -132,8 +190,7 @@ def reset_password(token):
         with validation_errors() as errors:
             users.use_reset(db, token, PasswordResetSchema().load(submitted_form())["password"])
             # Whoever was signed in on this browser is signed out: the new password is for the account.
-            logout_user()
-            session.clear()
+            sign_out()
             flash("Your password is set. Sign in with it now.")
             return redirect(url_for("auth.login"))
     return form_page("account/reset_password.html", errors, account=account)

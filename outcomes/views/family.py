@@ -6,14 +6,14 @@ Every route with an id checks the family link on each request and answers 404 ot
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
-from .. import access, family, stars
+from .. import access, family, stars, users
 from ..db import get_db
 from ..schemas import FamilyViewSchema, InvitationAcceptSchema
 from ..security import submitted_form
 from ..targets import OUTCOME_LABELS
-from .auth import User, role_required
+from .auth import role_required, sign_in
 from .forms import form_page, validation_errors
 
 bp = Blueprint("family", __name__, url_prefix="/family")
@@ -172,16 +172,25 @@ def _view_body(form, star):
 def join():
     """Accept an invitation: no sign-in needed, the code is the key."""
     errors = {}
-    values = {"code": request.args.get("code", "")}
+    if request.method == "GET" and request.args.get("code"):
+        # The code moves from the link into the session, and on to an address without it (so it
+        # stays out of history, Referer headers and later log lines).
+        session["invitation_code"] = request.args["code"][:100]
+        return redirect(url_for("family.join"), 303)
+    values = {"code": session.get("invitation_code", "")}
     if request.method == "POST":
         form = submitted_form()
         # Passwords are never sent back into the page.
         values = {key: value for key, value in form.items() if key not in ("password", "confirm")}
         with validation_errors() as errors:
-            row = family.redeem(get_db(), InvitationAcceptSchema().load(form))
-            logout_user()
-            session.clear()
-            login_user(User(row))
+            try:
+                row = family.redeem(
+                    get_db(), InvitationAcceptSchema().load(form), address=request.remote_addr or ""
+                )
+            except users.TooManyAttempts as wait:
+                page, _ = form_page("family/join.html", {"_schema": [wait.message]}, values=values)
+                return page, 429, {"Retry-After": str(wait.seconds)}
+            sign_in(row)
             flash("Welcome. Your account is ready, and your child's star is below.")
             return redirect(url_for("family.home"))
     return form_page("family/join.html", errors, values=values)

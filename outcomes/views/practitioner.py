@@ -63,6 +63,9 @@ def caseload():
     chosen = next((s for s in services if s["key"] == request.args.get("service")), None)
     chosen = chosen or (services[0] if services else None)
     rows = children.caseload(db, current_user.id, chosen["id"]) if chosen else []
+    audit.record_reads(
+        db, current_user.id, "view caseload", [r["id"] for r in rows], chosen and chosen["key"]
+    )
     return render_template("practitioner/caseload.html", services=services, service=chosen, rows=rows)
 
 
@@ -175,7 +178,8 @@ def _review_form(child, service, star, existing):
             if review["status"] == "submitted" and not created:
                 return _already_recorded(child, review)
             if review["status"] == "submitted":
-                flash(f"Review of {children.full_name(child)} submitted.")
+                # Flashes ride in the signed but readable cookie: no child's name in them.
+                flash("Review submitted.")
                 return redirect(url_for("practitioner.child", child_id=child["id"]))
             flash("Draft saved. You can come back to it from the child's page.")
             return redirect(url_for("practitioner.edit_review", review_id=review["id"]))
@@ -444,6 +448,7 @@ def amend(review_id):
         values = submitted_form()
     else:
         values = values_from_review(reviews.review_as_dict(db, review_id))
+        audit.record_reads(db, current_user.id, "open amend form", [child["id"]], f"review {review_id}")
     context = review_form_context(star, targets, values, errors)
     return form_page(
         "practitioner/amend.html",

@@ -1,0 +1,94 @@
+"""Every staff read of a child's data is audited, lists included; no child's name rides in the
+cookie; the admin child page's Move form works."""
+
+import base64
+import zlib
+
+import pytest
+from conftest import Auth
+from test_family import story  # noqa: F401  (the fixture: Amy's reviews)
+
+
+def entries(db, action):
+    return [
+        (row["user_id"], row["child_id"])
+        for row in db.query("SELECT user_id, child_id FROM audit_log WHERE action = ? ORDER BY id", [action])
+    ]
+
+
+def test_a_caseload_list_is_audited_for_each_child_shown(client, auth, world, db):
+    auth.login("slt@test.example")
+    assert client.get("/caseload").status_code == 200
+    assert sorted(entries(db, "view caseload")) == [(world.slt, world.amy), (world.slt, world.bob)]
+
+
+def test_the_admins_caseload_page_is_audited(client, auth, world, db):
+    auth.login("admin@test.example")
+    assert client.get(f"/admin/services/{world.services['physio']}/caseload").status_code == 200
+    assert sorted(entries(db, "view caseload")) == [(world.admin, world.amy), (world.admin, world.cat)]
+
+
+def test_the_admin_child_search_is_audited_for_each_child_found(client, auth, world, db):
+    auth.login("admin@test.example")
+    assert "Amy" in client.get("/admin/children", query_string={"q": "Amy"}).text
+    assert entries(db, "child search") == [(world.admin, world.amy)]
+
+
+def test_opening_the_amend_form_is_audited(client, auth, story, db):  # noqa: F811
+    auth.login("slt@test.example")
+    assert client.get(f"/reviews/{story.amy_latest}/amend").status_code == 200
+    assert entries(db, "open amend form") == [(story.slt, story.amy)]
+
+
+@pytest.mark.parametrize("path", ["/admin/audit", "/admin/audit.csv"])
+def test_the_audit_trail_records_its_own_viewing(client, auth, world, db, path):
+    auth.login("admin@test.example")
+    assert client.get(path, query_string={"child": str(world.amy)}).status_code == 200
+    action = "view audit trail" if path.endswith("audit") else "download audit trail"
+    assert entries(db, action) == [(world.admin, world.amy)]
+
+
+def cookie_text(client):
+    """What anyone holding the cookie can read: Flask signs the session, it does not encrypt it."""
+    payload = client.get_cookie("session").value.lstrip(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    compressed = client.get_cookie("session").value.startswith(".")
+    return (zlib.decompress(raw) if compressed else raw).decode()
+
+
+def test_adding_a_child_does_not_put_their_name_in_the_cookie(client, auth, world, db):
+    auth.login("admin@test.example")
+    page = client.post(
+        f"/admin/services/{world.services['slt']}/caseload",
+        data={
+            "form": "new",
+            "csrf_token": auth.csrf("/admin/"),
+            "given_name": "Zebedee",
+            "family_name": "Quartermain",
+            "date_of_birth": "2018-04-01",
+        },
+    )
+    assert page.status_code == 302
+    assert "Quartermain" not in cookie_text(client) and "Zebedee" not in cookie_text(client)
+    assert f"Child record {db['children'].count} added to the" in client.get(page.location).text
+
+
+def test_the_admin_child_pages_move_form_moves_the_child(client, auth, world, db):
+    caseload = db.execute(
+        "SELECT id FROM caseloads WHERE child_id = ? AND service_id = ?", [world.amy, world.services["slt"]]
+    ).fetchone()[0]
+    auth.login("admin@test.example")
+    page = client.post(
+        f"/admin/caseloads/{caseload}/move",
+        data={"csrf_token": auth.csrf("/admin/"), "back": "child", "practitioner_id": str(world.slt)},
+    )
+    assert page.location == f"/admin/children/{world.amy}"
+    assert "Unknown field" not in client.get(page.location).text
+    assert db["caseloads"].get(caseload)["practitioner_id"] == world.slt
+
+
+def test_a_signed_out_browser_keeps_no_session_row(app, client, auth, world, db):
+    auth.login("slt@test.example")
+    assert db["user_sessions"].count == 1
+    Auth(client).logout()
+    assert db["user_sessions"].count == 0
