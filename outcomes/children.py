@@ -88,12 +88,11 @@ def star_over_time(db, child_id, service_id):
     are compared only on the domains both versions share (matched by key), and
     `shared_only` says when that happened.
     """
-    reviews = counted_reviews(db, child_id, service_id)
+    reviews, by_review = _counted_with_scores(db, child_id, service_id)
     if not reviews:
         return None
     star = stars.load_version(db, reviews[-1]["star_version_id"])
     keys = [domain["key"] for domain in star["domains"]]
-    by_review = _scores_by_review(db, [review["id"] for review in reviews])
     versions = {review["star_version_id"] for review in reviews}
     shared = set(keys)
     for version_id in versions:
@@ -113,16 +112,22 @@ def star_over_time(db, child_id, service_id):
     }
 
 
-def _scores_by_review(db, review_ids):
-    marks = ",".join("?" * len(review_ids))
-    scores = {review_id: {} for review_id in review_ids}
-    for review_id, key, score in db.execute(
-        f"""SELECT rd.review_id, d.key, rd.score FROM readings rd
-            JOIN domains d ON d.id = rd.domain_id WHERE rd.review_id IN ({marks})""",
-        review_ids,
+def _counted_with_scores(db, child_id, service_id):
+    """counted_reviews and each one's {domain key: score}, in one statement (the star page's)."""
+    reviews, scores = [], {}
+    for review_id, day, version_id, key, score in db.execute(
+        f"""SELECT r.id, r.date, r.star_version_id, d.key, rd.score FROM reviews r
+            LEFT JOIN readings rd ON rd.review_id = r.id LEFT JOIN domains d ON d.id = rd.domain_id
+            WHERE r.child_id = ? AND r.service_id = ? AND {counted()}
+            ORDER BY r.date, r.id""",
+        [child_id, service_id],
     ):
-        scores[review_id][key] = score
-    return scores
+        if review_id not in scores:
+            reviews.append({"id": review_id, "date": day, "star_version_id": version_id})
+            scores[review_id] = {}
+        if key is not None:
+            scores[review_id][key] = score
+    return reviews, scores
 
 
 def find_child(db, reference):
