@@ -8,7 +8,7 @@ from datetime import date
 
 from marshmallow import ValidationError
 
-from . import access, audit, stars
+from . import access, audit, rules, stars
 from .db import write_transaction
 from .rules import counted, next_review
 
@@ -53,6 +53,64 @@ def caseload(db, user_id, service_id, today=None):
         0
     ]
     return [dict(row, **next_review(row["last_review"], interval, today)) for row in rows]
+
+
+CASELOAD_PAGE_SIZE = 50
+_CASELOAD_ORDER = {
+    # Due date first: never reviewed (due now) at the top, then the soonest due; name breaks ties.
+    "due": "next_due IS NOT NULL, next_due, family_name, given_name, id",
+    "name": "family_name, given_name, id",
+}
+
+
+def caseload_page(db, user_id, service_id, query, today=None, page_size=CASELOAD_PAGE_SIZE):
+    """One page of the caseload as the practitioner asked for it (CaseloadQuerySchema's fields):
+    her own children (assigned to her, or to nobody yet) or the whole service's open caseload,
+    searched by name, filtered to due soon or overdue, sorted by due date or name. Filtering,
+    sorting and paging are SQL over rules' due-date expressions, so a 2,500-child caseload
+    sends only the page shown. Returns {rows, total, page, pages, mine}."""
+    params = {
+        "user_id": user_id,
+        "service_id": service_id,
+        "today": (today or date.today()).isoformat(),
+        "search": "%" + _like_escape(query["q"].strip()) + "%",
+    }
+    due = rules.due_date_sql("last_review", "interval")
+    conditions = ["(given_name || ' ' || family_name) LIKE :search ESCAPE '\\'"]
+    if query["scope"] == "mine":
+        conditions.append("(practitioner_id = :user_id OR practitioner_id IS NULL)")
+    if query["show"] == "overdue":
+        conditions.append(rules.overdue_sql("next_due"))
+    elif query["show"] == "due_soon":
+        conditions.append(rules.due_soon_sql("next_due"))
+    base = f"""WITH listed AS (
+            SELECT ch.id, ch.given_name, ch.family_name, ch.date_of_birth, c.practitioner_id,
+                   (SELECT max(r.date) FROM reviews r WHERE r.child_id = ch.id
+                      AND r.service_id = :service_id AND {counted()}) AS last_review,
+                   (SELECT count(*) FROM reviews r WHERE r.child_id = ch.id
+                      AND r.service_id = :service_id AND r.status = 'draft') AS drafts,
+                   s.review_interval_days AS interval
+            FROM caseloads c JOIN children ch ON ch.id = c.child_id JOIN services s ON s.id = c.service_id
+            WHERE c.service_id = :service_id AND c.discharged_on IS NULL
+              AND c.service_id IN ({access.PRACTITIONER_SERVICES})
+        ), due AS (SELECT *, {due} AS next_due FROM listed)
+        SELECT *, {rules.overdue_sql("next_due")} AS overdue, {rules.due_soon_sql("next_due")} AS due_soon
+        FROM due WHERE {" AND ".join(conditions)}"""
+    total = db.execute(f"SELECT count(*) FROM ({base})", params).fetchone()[0]
+    pages = max(1, -(-total // page_size))
+    page = min(query["page"], pages)
+    rows = [
+        dict(row, overdue=bool(row["overdue"]), due_soon=bool(row["due_soon"]) and not row["overdue"])
+        for row in db.query(
+            f"{base} ORDER BY {_CASELOAD_ORDER[query['sort']]} LIMIT :limit OFFSET :offset",
+            dict(params, limit=page_size, offset=(page - 1) * page_size),
+        )
+    ]
+    return {"rows": rows, "total": total, "page": page, "pages": pages}
+
+
+def _like_escape(text):
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def review_history(db, child_id, service_id, include_drafts=True):

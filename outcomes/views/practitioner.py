@@ -10,7 +10,7 @@ from marshmallow import ValidationError
 from .. import access, audit, children, family, reviews, services, stars
 from ..db import get_db
 from ..errors import flatten_errors
-from ..schemas import OUTCOMES, AmendmentSchema, ReviewSchema
+from ..schemas import OUTCOMES, AmendmentSchema, CaseloadQuerySchema, ReviewSchema
 from ..security import submitted_form
 from ..targets import OUTCOME_LABELS, closed_targets, open_targets, suggested_outcome
 from .auth import role_required
@@ -57,12 +57,26 @@ def reviewable_service_or_404(child_id, service_key):
 @bp.route("/caseload")
 @staff_required("practitioner")
 def caseload():
+    """Her own children first, searchable, sortable, filtered and paged in the query string."""
     db = get_db()
     services = children.practitioner_services(db, current_user.id)
-    chosen = next((s for s in services if s["key"] == request.args.get("service")), None)
+    try:
+        query, errors = CaseloadQuerySchema().load(request.args.to_dict()), {}
+    except ValidationError as error:
+        query, errors = CaseloadQuerySchema().load({}), flatten_errors(error.messages)
+    chosen = next((s for s in services if s["key"] == query["service"]), None)
     chosen = chosen or (services[0] if services else None)
-    rows = children.caseload(db, current_user.id, chosen["id"]) if chosen else []
-    return render_template("practitioner/caseload.html", services=services, service=chosen, rows=rows)
+    listing = children.caseload_page(db, current_user.id, chosen["id"], query) if chosen else None
+    return render_template(
+        "practitioner/caseload.html",
+        services=services,
+        service=chosen,
+        listing=listing,
+        query=query,
+        values=dict(query, **request.args.to_dict()),
+        errors=errors,
+        rows=listing["rows"] if listing else [],
+    ), (400 if errors else 200)
 
 
 @bp.route("/children/<int:child_id>")
