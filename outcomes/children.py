@@ -34,9 +34,17 @@ def practitioner_services(db, user_id):
     )
 
 
-def caseload(db, user_id, service_id, today=None):
+def caseload(db, user_id, service_id, today=None, own_and=None):
     """Children on the service's open caseload that this practitioner may see, with review dates
-    (last_review, and rules.next_review's next_due and overdue)."""
+    (last_review, and rules.next_review's next_due and overdue).
+
+    With `own_and` (a set of child ids, possibly empty) only her own list: children assigned to
+    her or to nobody yet, plus those ids (the offline bundle's recently opened children).
+    """
+    own = ""
+    if own_and is not None:
+        extra = ",".join(str(int(child_id)) for child_id in own_and)
+        own = f"AND (c.practitioner_id = :user_id OR c.practitioner_id IS NULL OR c.child_id IN ({extra}))"
     rows = db.query(
         f"""SELECT ch.id, ch.given_name, ch.family_name, ch.date_of_birth,
                    (SELECT max(r.date) FROM reviews r
@@ -44,8 +52,9 @@ def caseload(db, user_id, service_id, today=None):
                    (SELECT count(*) FROM reviews r
                      WHERE r.child_id = ch.id AND r.service_id = :service_id
                        AND r.status = 'draft') AS drafts
-            FROM ({access.STAFF_CASELOADS}) c JOIN children ch ON ch.id = c.child_id
-            WHERE c.service_id = :service_id
+            FROM caseloads c JOIN children ch ON ch.id = c.child_id
+            WHERE c.service_id = :service_id AND c.discharged_on IS NULL
+              AND c.service_id IN ({access.PRACTITIONER_SERVICES}) {own}
             ORDER BY ch.family_name, ch.given_name""",
         {"user_id": user_id, "service_id": service_id},
     )

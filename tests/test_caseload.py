@@ -131,3 +131,16 @@ def test_the_page_is_built_in_sql_for_one_page_only(db, world, big):
     query = {"q": "", "scope": "service", "show": "all", "sort": "name", "page": 2}
     listing = children.caseload_page(db, world.slt, world.services["slt"], query, page_size=25)
     assert (listing["total"], listing["pages"], listing["page"], len(listing["rows"])) == (62, 3, 2, 25)
+
+
+def test_the_tablet_keeps_her_own_list_and_children_she_opened_recently(slt, world, big, db):
+    others = [c for c in big if c["owner"] not in (world.slt, None)]
+    assert slt.get(f"/children/{others[0]['id']}").status_code == 200  # she opens a colleague's child
+    assert slt.get(f"/children/{others[1]['id']}").status_code == 200
+    db.execute("UPDATE caseloads SET discharged_on = '2025-01-01' WHERE child_id = ?", [others[1]["id"]])
+    db.conn.commit()
+    bundle = slt.get("/api/v1/offline/bundle").json
+    kept = {f"{c['given_name']} {c['family_name']}" for c in bundle["children"]}
+    own = {c["name"] for c in big if c["owner"] in (world.slt, None)} | {"Amy Able", "Bob Brown"}
+    # Not the service's 62: hers, plus the one opened who is still on the caseload.
+    assert kept == own | {others[0]["name"]}
