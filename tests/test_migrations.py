@@ -20,6 +20,7 @@ SHIPPED = {
     1: "ac4f76a2c1bb675a174dd70479fe3f4f1ee106c682d2ee7023ad00f996ee92a5",
     2: "ac03920e3392be64dcec5cb552e1c1e6224ad52b272ebfa83dafdf9ddc08f816",
     3: "6fab1d21fda96ddd3cd5bbdcd7bc83e14db040728323ff23204fe4c61cd5954d",
+    4: "a065ec6013e0c85af03109c8911d477ef6423314e82bc087ee08e3837e7e99a0",
 }
 
 # Every text the first migration has had in a release. It was edited twice after shipping
