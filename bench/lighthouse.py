@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from load import Client, free_port  # noqa: E402
+from load import USER_AGENT, Client, free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "outcomes-demo"
@@ -58,7 +59,7 @@ def serve(root, database, port):
 
 def cookie_for(port, email):
     client = Client(port)
-    client.login(email)
+    client.login(email, PASSWORD)
     client.request("GET", "/")
     return "; ".join(f"{k}={v}" for k, v in client.cookies.items()), client
 
@@ -74,6 +75,7 @@ def lighthouse(url, cookie, out):
             f"--chrome-flags={CHROME_FLAGS}",
             "--extra-headers",
             json.dumps({"Cookie": cookie}),
+            f"--emulated-user-agent={USER_AGENT}",
             "--quiet",
         ],
         check=True,
@@ -83,6 +85,7 @@ def lighthouse(url, cookie, out):
     audits = report["audits"]
     metric = lambda name: audits[name]["displayValue"]  # noqa: E731
     return {
+        "final URL": report.get("finalDisplayedUrl", ""),
         "score": round(report["categories"]["performance"]["score"] * 100),
         "FCP": metric("first-contentful-paint"),
         "LCP": metric("largest-contentful-paint"),
@@ -98,6 +101,9 @@ def main():
     )
     parser.add_argument("--root", default=str(ROOT), help="checkout of the app to run (default: this one)")
     args = parser.parse_args()
+    if shutil.which("lighthouse") is None:
+        print("lighthouse is not installed (npm i -g lighthouse@12); skipped.")
+        return
     with tempfile.TemporaryDirectory() as scratch:
         port = free_port()
         server = serve(args.root, Path(scratch) / "demo.sqlite", port)

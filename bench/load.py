@@ -49,6 +49,8 @@ MIX = (("star", 60), ("caseload", 20), ("review", 10), ("feed", 10))
 HOST = "127.0.0.1"
 PASSWORD = "bench-only"
 FEED_PERIOD = "2025-26 Q3"
+# Sign-in binds the session to the browser's user agent: a tool reusing a cookie sends this one too.
+USER_AGENT = "outcomes-bench"
 
 
 def build(path):
@@ -64,9 +66,9 @@ def build(path):
 
 
 def fixtures(path):
-    """What the clients need: each practitioner's children and her service's domain keys, a token."""
+    """What the clients need: each practitioner's children and her service's domain keys, a token.
+    (No migration here: the server under test applies its own on start.)"""
     db = connect(str(path))
-    migrate(db)
     people = []
     for row in db.query(
         """SELECT u.id, u.email, s.id AS service_id, s.key FROM users u
@@ -94,7 +96,7 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start_server(path, port, workers):
+def start_server(path, port, workers, root=ROOT):
     env = dict(
         os.environ,
         OUTCOMES_DATABASE=str(path),
@@ -104,7 +106,7 @@ def start_server(path, port, workers):
     gunicorn = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(
         [str(gunicorn), "-w", str(workers), "-b", f"{HOST}:{port}", "--log-level", "warning", "wsgi:app"],
-        cwd=ROOT,
+        cwd=root,
         env=env,
     )
     deadline = time.monotonic() + 60
@@ -130,6 +132,7 @@ class Client:
     def request(self, method, url, body=None, headers=None):
         headers = dict(headers or {})
         headers["Accept-Encoding"] = "gzip"
+        headers.setdefault("User-Agent", USER_AGENT)
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         for attempt in range(2):
@@ -152,10 +155,10 @@ class Client:
             data = gzip.decompress(data)
         return response.status, data
 
-    def login(self, email):
+    def login(self, email, password=PASSWORD):
         status, page = self.request("GET", "/login")
         self.csrf = re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
-        form = f"csrf_token={self.csrf}&email={email}&password={PASSWORD}".replace("@", "%40")
+        form = f"csrf_token={self.csrf}&email={email}&password={password}".replace("@", "%40")
         status, _ = self.request(
             "POST", "/login", form, {"Content-Type": "application/x-www-form-urlencoded"}
         )
@@ -324,6 +327,7 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=CONNECTIONS)
     parser.add_argument("--client-processes", type=int, default=4)
+    parser.add_argument("--root", default=str(ROOT), help="checkout of the app to serve (for a before/after)")
     args = parser.parse_args()
     if args.fresh or not Path(str(DATABASE) + ".token").exists():
         print(f"building {DATABASE.name} ({CHILDREN:,} children) ...", flush=True)
@@ -335,7 +339,7 @@ def main():
     shutil.copyfile(DATABASE, run_copy)
     people, token = fixtures(run_copy)
     port = free_port()
-    server = start_server(run_copy, port, args.workers)
+    server = start_server(run_copy, port, args.workers, args.root)
 
     def run(seconds, job):
         return drive(port, people, token, args.connections, args.client_processes, seconds, job)

@@ -457,7 +457,7 @@ class CaseloadQuerySchema(Schema):
         validate=validate.OneOf(("mine", "service"), error="Choose your children or the whole caseload."),
     )
     sort = fields.String(
-        load_default="due", validate=validate.OneOf(("due", "name"), error="Sort by due date or by name.")
+        load_default="name", validate=validate.OneOf(("name", "due"), error="Sort by due date or by name.")
     )
     show = fields.String(
         load_default="all",
