@@ -65,7 +65,7 @@ def create_app(test_config=None):
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
 
-    from . import commands, db, errors, security, views
+    from . import commands, compression, db, errors, security, static_files, views
 
     app.url_map.converters["int"] = IdConverter
     app.json = JSONProvider(app)
@@ -77,6 +77,8 @@ def create_app(test_config=None):
     errors.init_app(app)
     views.init_app(app)
     commands.init_app(app)
+    static_files.init_app(app)
+    compression.init_app(app)
     _migrate_new_database(app)
     return app
 

@@ -43,6 +43,18 @@ def may_review(db, user_id, child_id, service_id):
     )
 
 
+def reviewable_service_ids(db, user_id, child_id):
+    """may_review's answer for every service at once: the ids of the services this user reviews
+    the child for (one query for a page that shows several services)."""
+    return {
+        row[0]
+        for row in db.execute(
+            f"SELECT service_id FROM ({STAFF_CASELOADS}) WHERE child_id = :child_id",
+            {"user_id": user_id, "child_id": child_id},
+        )
+    }
+
+
 def _child_services_sql(reviews_condition=""):
     """Every service with the child on its caseload, or with a review of them meeting the condition."""
     return f"""SELECT DISTINCT s.* FROM services s

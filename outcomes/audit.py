@@ -1,9 +1,26 @@
 """The audit trail of staff reads and writes of a child's record."""
 
+INSERT = "INSERT INTO audit_log (user_id, action, child_id, detail) VALUES (?, ?, ?, ?)"
+
 
 def record(db, user_id, action, child_id=None, detail=""):
-    """Append one entry; callers do it in the same transaction as any write they audit."""
-    db["audit_log"].insert({"user_id": user_id, "action": action, "child_id": child_id, "detail": detail})
+    """Append one entry.
+
+    A write's entry goes in the write's own transaction (callers hold it), so the two commit together.
+    A read's entry (no transaction open) is one autocommit INSERT: no BEGIN IMMEDIATE around the
+    page, so readers never queue for the write lock while they render; in WAL the INSERT holds the
+    lock only for its own microseconds and waits its turn (busy_timeout) rather than fail, so none
+    is lost.
+    """
+    if db.conn.in_transaction:
+        db.conn.execute(INSERT, [user_id, action, child_id, detail])
+        return
+    level = db.conn.isolation_level
+    db.conn.isolation_level = None  # SQLite's own autocommit: the INSERT is its own transaction
+    try:
+        db.conn.execute(INSERT, [user_id, action, child_id, detail])
+    finally:
+        db.conn.isolation_level = level
 
 
 def record_reads(db, user_id, action, child_ids, detail=""):

@@ -8,7 +8,7 @@ from datetime import date
 
 from marshmallow import ValidationError
 
-from . import access, audit, stars
+from . import access, audit, rules, stars
 from .db import write_transaction
 from .rules import counted, next_review, oldest_first
 
@@ -34,9 +34,17 @@ def practitioner_services(db, user_id):
     )
 
 
-def caseload(db, user_id, service_id, today=None):
+def caseload(db, user_id, service_id, today=None, own_and=None):
     """Children on the service's open caseload that this practitioner may see, with review dates
-    (last_review, and rules.next_review's next_due and overdue)."""
+    (last_review, and rules.next_review's next_due and overdue).
+
+    With `own_and` (a set of child ids, possibly empty) only her own list: children assigned to
+    her or to nobody yet, plus those ids (the offline bundle's recently opened children).
+    """
+    own = ""
+    if own_and is not None:
+        extra = ",".join(str(int(child_id)) for child_id in own_and)
+        own = f"AND (c.practitioner_id = :user_id OR c.practitioner_id IS NULL OR c.child_id IN ({extra}))"
     rows = db.query(
         f"""SELECT ch.id, ch.given_name, ch.family_name, ch.date_of_birth,
                    (SELECT max(r.date) FROM reviews r
@@ -44,8 +52,9 @@ def caseload(db, user_id, service_id, today=None):
                    (SELECT count(*) FROM reviews r
                      WHERE r.child_id = ch.id AND r.service_id = :service_id
                        AND r.status = 'draft') AS drafts
-            FROM ({access.STAFF_CASELOADS}) c JOIN children ch ON ch.id = c.child_id
-            WHERE c.service_id = :service_id
+            FROM caseloads c JOIN children ch ON ch.id = c.child_id
+            WHERE c.service_id = :service_id AND c.discharged_on IS NULL
+              AND c.service_id IN ({access.PRACTITIONER_SERVICES}) {own}
             ORDER BY ch.family_name, ch.given_name""",
         {"user_id": user_id, "service_id": service_id},
     )
@@ -53,6 +62,64 @@ def caseload(db, user_id, service_id, today=None):
         0
     ]
     return [dict(row, **next_review(row["last_review"], interval, today)) for row in rows]
+
+
+CASELOAD_PAGE_SIZE = 50
+_CASELOAD_ORDER = {
+    # Due date first: never reviewed (due now) at the top, then the soonest due; name breaks ties.
+    "due": "next_due IS NOT NULL, next_due, family_name, given_name, id",
+    "name": "family_name, given_name, id",
+}
+
+
+def caseload_page(db, user_id, service_id, query, today=None, page_size=CASELOAD_PAGE_SIZE):
+    """One page of the caseload as the practitioner asked for it (CaseloadQuerySchema's fields):
+    her own children (assigned to her, or to nobody yet) or the whole service's open caseload,
+    searched by name, filtered to due soon or overdue, sorted by due date or name. Filtering,
+    sorting and paging are SQL over rules' due-date expressions, so a 2,500-child caseload
+    sends only the page shown. Returns {rows, total, page, pages, mine}."""
+    params = {
+        "user_id": user_id,
+        "service_id": service_id,
+        "today": (today or date.today()).isoformat(),
+        "search": "%" + _like_escape(query["q"].strip()) + "%",
+    }
+    due = rules.due_date_sql("last_review", "interval")
+    conditions = ["(given_name || ' ' || family_name) LIKE :search ESCAPE '\\'"]
+    if query["scope"] == "mine":
+        conditions.append("(practitioner_id = :user_id OR practitioner_id IS NULL)")
+    if query["show"] == "overdue":
+        conditions.append(rules.overdue_sql("next_due"))
+    elif query["show"] == "due_soon":
+        conditions.append(rules.due_soon_sql("next_due"))
+    base = f"""WITH listed AS (
+            SELECT ch.id, ch.given_name, ch.family_name, ch.date_of_birth, c.practitioner_id,
+                   (SELECT max(r.date) FROM reviews r WHERE r.child_id = ch.id
+                      AND r.service_id = :service_id AND {counted()}) AS last_review,
+                   (SELECT count(*) FROM reviews r WHERE r.child_id = ch.id
+                      AND r.service_id = :service_id AND r.status = 'draft') AS drafts,
+                   s.review_interval_days AS interval
+            FROM caseloads c JOIN children ch ON ch.id = c.child_id JOIN services s ON s.id = c.service_id
+            WHERE c.service_id = :service_id AND c.discharged_on IS NULL
+              AND c.service_id IN ({access.PRACTITIONER_SERVICES})
+        ), due AS (SELECT *, {due} AS next_due FROM listed)
+        SELECT *, {rules.overdue_sql("next_due")} AS overdue, {rules.due_soon_sql("next_due")} AS due_soon
+        FROM due WHERE {" AND ".join(conditions)}"""
+    total = db.execute(f"SELECT count(*) FROM ({base})", params).fetchone()[0]
+    pages = max(1, -(-total // page_size))
+    page = min(query["page"], pages)
+    rows = [
+        dict(row, overdue=bool(row["overdue"]), due_soon=bool(row["due_soon"]) and not row["overdue"])
+        for row in db.query(
+            f"{base} ORDER BY {_CASELOAD_ORDER[query['sort']]} LIMIT :limit OFFSET :offset",
+            dict(params, limit=page_size, offset=(page - 1) * page_size),
+        )
+    ]
+    return {"rows": rows, "total": total, "page": page, "pages": pages}
+
+
+def _like_escape(text):
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def review_history(db, child_id, service_id, include_drafts=True):
@@ -88,12 +155,11 @@ def star_over_time(db, child_id, service_id):
     are compared only on the domains both versions share (matched by key), and
     `shared_only` says when that happened.
     """
-    reviews = counted_reviews(db, child_id, service_id)
+    reviews, by_review = _counted_with_scores(db, child_id, service_id)
     if not reviews:
         return None
     star = stars.load_version(db, reviews[-1]["star_version_id"])
     keys = [domain["key"] for domain in star["domains"]]
-    by_review = _scores_by_review(db, [review["id"] for review in reviews])
     versions = {review["star_version_id"] for review in reviews}
     shared = set(keys)
     for version_id in versions:
@@ -113,16 +179,22 @@ def star_over_time(db, child_id, service_id):
     }
 
 
-def _scores_by_review(db, review_ids):
-    marks = ",".join("?" * len(review_ids))
-    scores = {review_id: {} for review_id in review_ids}
-    for review_id, key, score in db.execute(
-        f"""SELECT rd.review_id, d.key, rd.score FROM readings rd
-            JOIN domains d ON d.id = rd.domain_id WHERE rd.review_id IN ({marks})""",
-        review_ids,
+def _counted_with_scores(db, child_id, service_id):
+    """counted_reviews and each one's {domain key: score}, in one statement (the star page's)."""
+    reviews, scores = [], {}
+    for review_id, day, version_id, key, score in db.execute(
+        f"""SELECT r.id, r.date, r.star_version_id, d.key, rd.score FROM reviews r
+            LEFT JOIN readings rd ON rd.review_id = r.id LEFT JOIN domains d ON d.id = rd.domain_id
+            WHERE r.child_id = ? AND r.service_id = ? AND {counted()}
+            ORDER BY r.date, r.id""",
+        [child_id, service_id],
     ):
-        scores[review_id][key] = score
-    return scores
+        if review_id not in scores:
+            reviews.append({"id": review_id, "date": day, "star_version_id": version_id})
+            scores[review_id] = {}
+        if key is not None:
+            scores[review_id][key] = score
+    return reviews, scores
 
 
 def find_child(db, reference):

@@ -362,6 +362,81 @@ CREATE INDEX IF NOT EXISTS sign_in_failures_by_email ON sign_in_failures (email,
 CREATE INDEX IF NOT EXISTS sign_in_failures_by_address ON sign_in_failures (address, at);
 """
 
+# The figures' version: bumped by triggers in the same transaction as every write to a table the
+# scorecard reads, so the feed can cache its answers and give ETags that change exactly when the
+# figures can. (PRAGMA data_version only sees other connections' commits, per connection; the file
+# change counter is not kept in WAL mode; a counter each write path bumped by hand could be missed.)
+M008_DATA_VERSION = """
+CREATE TABLE IF NOT EXISTS data_version (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
+INSERT OR IGNORE INTO data_version (id, n) VALUES (1, 0);
+CREATE TRIGGER IF NOT EXISTS data_version_reviews_insert AFTER INSERT ON reviews
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_reviews_update AFTER UPDATE ON reviews
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_reviews_delete AFTER DELETE ON reviews
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_readings_insert AFTER INSERT ON readings
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_readings_update AFTER UPDATE ON readings
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_readings_delete AFTER DELETE ON readings
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_targets_insert AFTER INSERT ON targets
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_targets_update AFTER UPDATE ON targets
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_targets_delete AFTER DELETE ON targets
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_target_outcomes_insert AFTER INSERT ON target_outcomes
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_target_outcomes_update AFTER UPDATE ON target_outcomes
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_target_outcomes_delete AFTER DELETE ON target_outcomes
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_family_views_insert AFTER INSERT ON family_views
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_family_views_update AFTER UPDATE ON family_views
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_family_views_delete AFTER DELETE ON family_views
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_caseloads_insert AFTER INSERT ON caseloads
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_caseloads_update AFTER UPDATE ON caseloads
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_caseloads_delete AFTER DELETE ON caseloads
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_children_insert AFTER INSERT ON children
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_children_update AFTER UPDATE ON children
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_children_delete AFTER DELETE ON children
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_services_insert AFTER INSERT ON services
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_services_update AFTER UPDATE ON services
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_services_delete AFTER DELETE ON services
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_star_versions_insert AFTER INSERT ON star_versions
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_star_versions_update AFTER UPDATE ON star_versions
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_star_versions_delete AFTER DELETE ON star_versions
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_domains_insert AFTER INSERT ON domains
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_domains_update AFTER UPDATE ON domains
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_domains_delete AFTER DELETE ON domains
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_stages_insert AFTER INSERT ON stages
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_stages_update AFTER UPDATE ON stages
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_stages_delete AFTER DELETE ON stages
+BEGIN UPDATE data_version SET n = n + 1; END;
+"""
+
 MIGRATIONS = [
     M001_CORE,
     M002_SCORECARD_INDEX,
@@ -370,4 +445,5 @@ MIGRATIONS = [
     M005_CHILD_ERASURES,
     M006_INTERVALS_NEEDS_MEANINGFUL_CHANGE,
     M007_SESSIONS_AND_THROTTLE,
+    M008_DATA_VERSION,
 ]

@@ -1,7 +1,9 @@
 """What a practitioner's tablet keeps for working with no signal. No Flask imports.
 
-Least privilege: only children on her own open caseloads, only the fields the offline
-caseload and review form show, and the current star of each service she reviews for.
+Least privilege: only her own list (children on her services' open caseloads assigned to her or
+to nobody yet) and the children she opened in the last RECENT_DAYS days that are still on those
+caseloads, only the fields the offline caseload and review form show, and the current star of
+each service she reviews for. A tablet never holds a whole service's caseload.
 """
 
 from . import audit, children, stars
@@ -10,6 +12,20 @@ from .targets import open_targets
 
 CHILD_FIELDS = ("id", "given_name", "family_name", "date_of_birth")
 TARGET_FIELDS = ("id", "domain_key", "description", "start_score", "target_score", "due_date")
+RECENT_DAYS = 30
+
+
+def recently_opened(db, user_id, days=RECENT_DAYS):
+    """Children whose record she opened in the last `days` days (from the audit trail of her reads)."""
+    return {
+        row[0]
+        for row in db.execute(
+            """SELECT DISTINCT child_id FROM audit_log
+            WHERE user_id = ? AND action = 'view child record' AND child_id IS NOT NULL
+              AND at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)""",
+            [user_id, f"-{int(days)} days"],
+        )
+    }
 
 
 def caseload_bundle(db, user_id):
@@ -19,12 +35,13 @@ def caseload_bundle(db, user_id):
     the review dates and the open targets. Every child sent is audited.
     """
     services, kept = [], {}
+    recent = recently_opened(db, user_id)
     for service in children.practitioner_services(db, user_id):
         star = stars.load_version(db, stars.current_version_id(db, service["id"]))
         if star is None:
             continue
         services.append(_service_entry(service, star))
-        for row in children.caseload(db, user_id, service["id"]):
+        for row in children.caseload(db, user_id, service["id"], own_and=recent):
             child = kept.setdefault(row["id"], dict({k: row[k] for k in CHILD_FIELDS}, services={}))
             child["services"][service["key"]] = {
                 "last_review": row["last_review"],

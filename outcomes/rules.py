@@ -86,3 +86,17 @@ def next_review(last_review, interval_days, today=None):
         return {"next_due": None, "overdue": False}
     due = due_date(last_review, interval_days)
     return {"next_due": due.isoformat(), "overdue": due < (today or date.today())}
+
+
+# "Due soon" on the caseload: the next review falls within four weeks (a child never reviewed is due now).
+DUE_SOON_DAYS = 28
+
+
+def overdue_sql(due):
+    """next_review's overdue as SQL over a due-date expression and the :today parameter."""
+    return f"({due} IS NOT NULL AND {due} < :today)"
+
+
+def due_soon_sql(due):
+    """Due now or within DUE_SOON_DAYS of :today, and not yet overdue, as SQL."""
+    return f"({due} IS NULL OR {due} BETWEEN :today AND date(:today, '+{DUE_SOON_DAYS} days'))"

@@ -513,3 +513,31 @@ class InvitationRevokeSchema(Schema):
         validate=validate.Range(min=1, max=2**62),
         error_messages={"required": "Choose an invitation."},
     )
+
+
+class CaseloadQuerySchema(Schema):
+    """The caseload page's search, sort, filter and page (all in the query string, so it works
+    without JavaScript and a link keeps the view)."""
+
+    service = fields.String(load_default=None, validate=validate.Length(max=50))
+    q = fields.String(
+        load_default="", validate=validate.Length(max=100, error="Search for at most 100 letters.")
+    )
+    scope = fields.String(
+        load_default="mine",
+        validate=validate.OneOf(("mine", "service"), error="Choose your children or the whole caseload."),
+    )
+    sort = fields.String(
+        load_default="name", validate=validate.OneOf(("name", "due"), error="Sort by due date or by name.")
+    )
+    show = fields.String(
+        load_default="all",
+        validate=validate.OneOf(
+            ("all", "due_soon", "overdue"), error="Show all, due in the next 4 weeks, or overdue."
+        ),
+    )
+    page = fields.Integer(
+        load_default=1,
+        validate=validate.Range(min=1, max=100_000, error="Give a page number from 1."),
+        error_messages={"invalid": "Give a page number from 1."},
+    )

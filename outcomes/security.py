@@ -12,10 +12,26 @@ CSRF_MESSAGE = "This form has expired or came from another site. Reload the page
 
 
 def csrf_token():
-    """The session's CSRF token, made on first use; templates put it in a hidden field."""
+    """The session's CSRF token, made on first use, masked afresh for each use (templates put it in
+    a hidden field): pages are gzipped, and a secret repeated byte for byte in every page would let
+    an observer of compressed sizes guess it (BREACH). The mask travels with the token."""
     if "csrf_token" not in session:
         session["csrf_token"] = secrets.token_urlsafe(32)
-    return session["csrf_token"]
+    raw = session["csrf_token"].encode()
+    mask = secrets.token_bytes(len(raw))
+    return (mask + bytes(a ^ b for a, b in zip(raw, mask, strict=True))).hex()
+
+
+def _unmasked(sent):
+    """The token inside a masked one; anything else unchanged (scripts may send the raw token)."""
+    try:
+        data = bytes.fromhex(sent)
+    except ValueError:
+        return sent
+    half = len(data) // 2
+    if len(data) % 2 or not half:
+        return sent
+    return bytes(a ^ b for a, b in zip(data[half:], data[:half], strict=True)).decode("latin-1")
 
 
 def check_csrf():
@@ -30,9 +46,9 @@ def check_csrf():
     # A signed-out API caller has no session to forge; the view answers 401, which says more.
     if request.path.startswith("/api/") and not current_user.is_authenticated:
         return
-    sent = request.headers.get("X-CSRFToken") or request.form.get("csrf_token", "")
+    sent = _unmasked(request.headers.get("X-CSRFToken") or request.form.get("csrf_token", ""))
     expected = session.get("csrf_token")
-    if not expected or not hmac.compare_digest(sent, expected):
+    if not expected or not hmac.compare_digest(sent.encode("latin-1", "replace"), expected.encode()):
         abort(400, description=CSRF_MESSAGE)
 
 

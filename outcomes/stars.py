@@ -5,6 +5,7 @@ saving a frozen star makes the next version. Domain keys carry over between vers
 how readings are compared across them.
 """
 
+import copy
 import re
 
 from marshmallow import ValidationError
@@ -233,10 +234,17 @@ def current_version_id(db, service_id):
     return row[0] if row else None
 
 
+# Published versions never change (edits make a new version), so pages read each once per process.
+_published_versions = {}
+
+
 def load_version(db, version_id):
     """A star version as a plain dict: scale, domains in order, stages in order."""
+    key = (getattr(db, "identity", None), version_id)
+    if key[0] is not None and key in _published_versions:
+        return copy.deepcopy(_published_versions[key])
     version = db.execute(
-        """SELECT sv.id, sv.version, sv.scale_min, sv.scale_max, s.name, s.key
+        """SELECT sv.id, sv.version, sv.scale_min, sv.scale_max, s.name, s.key, sv.published_at
            FROM star_versions sv JOIN stars s ON s.id = sv.star_id WHERE sv.id = ?""",
         [version_id],
     ).fetchone()
@@ -255,7 +263,7 @@ def load_version(db, version_id):
             [version_id],
         )
     )
-    return {
+    loaded = {
         "id": version[0],
         "version": version[1],
         "scale_min": version[2],
@@ -265,6 +273,9 @@ def load_version(db, version_id):
         "domains": domains,
         "stages": stages,
     }
+    if key[0] is not None and version[6] is not None:
+        _published_versions[key] = copy.deepcopy(loaded)
+    return loaded
 
 
 def stage_name(star, score):

@@ -451,8 +451,7 @@ def child(child_id):
             flash("The child's details are saved.")
             return redirect(url_for("admin.child", child_id=child_id))
     else:
-        with write_transaction(db):
-            audit.record(db, current_user.id, "view child record", child_id, "admin")
+        audit.record(db, current_user.id, "view child record", child_id, "admin")
     episodes = children.child_episodes(db, child_id)
     return form_page(
         "admin/child.html",

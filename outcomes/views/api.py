@@ -1,6 +1,8 @@
 """The JSON API under /api/v1: reviews from the tablet, and the scorecard feed."""
 
+import hashlib
 import json
+from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, jsonify, make_response, request, url_for
 from flask_login import current_user, login_required
@@ -148,10 +150,14 @@ def refuse_query(errors):
 
 @bp.route("/scorecard")
 def scorecard_feed():
-    """The balanced scorecard of one period, as JSON (default) or tidy CSV."""
+    """The balanced scorecard of one period, as JSON (default) or tidy CSV; 304 when unchanged."""
     bearer_token_or_401()
     db = get_db()
     period, services, output, breakdown = feed_query_or_400(db)
+    return cached_feed(db, lambda: _feed_response(db, period, services, output, breakdown))
+
+
+def _feed_response(db, period, services, output, breakdown):
     card = scorecard.scorecard(db, services, period, disclosure_policy(), breakdown=breakdown)
     if output == "csv":
         return csv_response(card)
@@ -161,6 +167,47 @@ def scorecard_feed():
 def disclosure_policy():
     """The app's disclosure control policy (setting DISCLOSURE_POLICY), for every published figure."""
     return disclosure.policy_named(current_app.config["DISCLOSURE_POLICY"])
+
+
+# --- Feed caching -------------------------------------------------------------------------------
+# A card is a pure function of the query, the figures' data version (bumped by triggers in every
+# write's own transaction, migration 4), the disclosure policy and today's date. The ETag is
+# derived from exactly those, so every worker gives the same one and a client's copy revalidates
+# with a 304; each worker keeps its recent answers so that repeated pulls skip the computation.
+_FEED_CACHE = {}
+_FEED_CACHE_SIZE = 64
+
+
+def cached_feed(db, build):
+    version = db.execute("SELECT n FROM data_version").fetchone()[0]
+    key = repr(
+        (
+            db.identity,
+            version,
+            sorted(request.args.items(multi=True)),
+            disclosure_policy(),  # the policy itself, not only its name: its rules shape the figures
+            date.today().isoformat(),
+        )
+    )
+    etag = hashlib.sha256(key.encode()).hexdigest()[:32]
+    if etag in request.if_none_match:
+        response = Response(status=304)
+    else:
+        stored = _FEED_CACHE.get(key)
+        if stored is None:
+            built = build()
+            stored = (built.get_data(), built.mimetype, dict(built.headers))
+            while len(_FEED_CACHE) >= _FEED_CACHE_SIZE:
+                _FEED_CACHE.pop(next(iter(_FEED_CACHE)))
+            _FEED_CACHE[key] = stored
+        body, mimetype, headers = stored
+        response = Response(body, mimetype=mimetype)
+        if "Content-Disposition" in headers:
+            response.headers["Content-Disposition"] = headers["Content-Disposition"]
+    response.set_etag(etag)
+    # Clients may keep a copy but must ask each time (If-None-Match); nothing in a shared cache.
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
 
 
 def csv_response(card):

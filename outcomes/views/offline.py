@@ -25,8 +25,6 @@ mimetypes.add_type("application/manifest+json", ".webmanifest")
 PRECACHED_STATIC = (
     "css/app.css",
     "js/review-form.js",
-    "js/star-chart.js",
-    "vendor/chart.umd.min.js",
     "js/offline/store.js",
     "js/offline/form.js",
     "js/offline/outbox.js",
@@ -37,6 +35,10 @@ PRECACHED_STATIC = (
     "icons/icon-512.png",
     "icons/icon-maskable-512.png",
 )
+# Chart.js (210 KB) and the star's drawing: only for the roles whose pages draw charts, so that a
+# visitor on the sign-in page or an administrator never downloads them.
+CHART_STATIC = ("vendor/chart.umd.min.js", "js/star-chart.js", "js/scorecard-charts.js")
+CHART_ROLES = ("practitioner", "family", "manager")
 # The review form's templates: the tablet keeps markup drawn from them (see bundle()).
 FORM_TEMPLATES = (
     "practitioner/_review_fields.html",
@@ -75,18 +77,25 @@ def offline_config():
     }
 
 
+def precached_static():
+    """PRECACHED_STATIC, plus CHART_STATIC for a signed-in role that sees charts."""
+    if current_user.is_authenticated and current_user.role in CHART_ROLES:
+        return PRECACHED_STATIC + CHART_STATIC
+    return PRECACHED_STATIC
+
+
 def precache_urls():
-    return [url_for("offline.shell")] + [url_for("static", filename=name) for name in PRECACHED_STATIC]
+    return [url_for("offline.shell")] + [url_for("static", filename=name) for name in precached_static()]
 
 
-def shell_version(static_folder, template_folder):
+def shell_version(static_folder, template_folder, precached=PRECACHED_STATIC):
     """A hash of the worker, the shell and every precached file: changes when any of them does.
 
     The form's templates count too: the shell's settings carry their form_version.
     """
     digest = hashlib.sha256()
     paths = [Path(static_folder) / "sw.js", Path(template_folder) / "offline" / "shell.html"]
-    paths += [Path(static_folder) / name for name in PRECACHED_STATIC]
+    paths += [Path(static_folder) / name for name in precached]
     paths += [Path(template_folder) / name for name in FORM_TEMPLATES]
     for path in paths:
         digest.update(path.read_bytes())
@@ -106,7 +115,7 @@ def service_worker():
     """The worker with its version and precache list filled in; never cached by the browser."""
     source = (Path(current_app.static_folder) / "sw.js").read_text()
     settings = {
-        "version": shell_version(current_app.static_folder, current_app.template_folder),
+        "version": shell_version(current_app.static_folder, current_app.template_folder, precached_static()),
         "precache": precache_urls(),
         "shell": url_for("offline.shell"),
     }

@@ -1,0 +1,368 @@
+"""Load benchmark: a large local area's mix of requests against gunicorn, beside the server's ceiling.
+
+    .venv/bin/python bench/load.py                 # builds bench/load.sqlite once, then drives the mix
+    .venv/bin/python bench/load.py --fresh         # rebuild the database first
+    .venv/bin/python bench/load.py --seconds 20    # a shorter run
+
+The database is built through the project's own data layer (bench/scorecard.py's build with 5,000
+children: each seen by two of the four services, so each service's practitioner has 2,500 children
+on her caseload). Then gunicorn (2 sync workers) is started on 127.0.0.1 and 32 keep-alive
+connections (threads with http.client) drive, for 60 s: 60% child star pages, 20% caseload pages,
+10% review submissions (POST /api/v1/reviews) and 10% scorecard feed requests. In the same run, on
+the same server, the same connections then fetch a static file and a trivial route (the signed-out
+"/" redirect) for 15 s each: the ceiling. Prints requests/s, p50/p95/p99, errors and the ratio to
+the ceiling. Loopback only, bounded in time. Not part of pytest; figures in bench/README.md.
+"""
+
+import argparse
+import gzip
+import http.client
+import json
+import multiprocessing
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import scorecard as scorecard_bench  # noqa: E402
+
+from outcomes import stars, tokens  # noqa: E402
+from outcomes.db import connect, migrate  # noqa: E402
+
+DATABASE = ROOT / "bench" / "load.sqlite"
+CHILDREN = 5_000
+CONNECTIONS = 32
+MIX = (("star", 60), ("caseload", 20), ("review", 10), ("feed", 10))
+HOST = "127.0.0.1"
+PASSWORD = "bench-only"
+FEED_PERIOD = "2025-26 Q3"
+# Sign-in binds the session to the browser's user agent: a tool reusing a cookie sends this one too.
+USER_AGENT = "outcomes-bench"
+
+
+def build(path):
+    """bench/scorecard.py's region built at 5,000 children, plus a feed token (printed to a file)."""
+    scorecard_bench.CHILDREN = CHILDREN
+    seconds = scorecard_bench.build(path)
+    db = connect(str(path))
+    migrate(db)
+    token = tokens.create_token(db, "load bench")
+    db.close()
+    Path(str(path) + ".token").write_text(token)
+    return seconds
+
+
+def fixtures(path):
+    """What the clients need: each practitioner's children and her service's domain keys, a token.
+    (No migration here: the server under test applies its own on start.)"""
+    db = connect(str(path))
+    people = []
+    for row in db.query(
+        """SELECT u.id, u.email, s.id AS service_id, s.key FROM users u
+        JOIN memberships m ON m.user_id = u.id AND m.role = 'practitioner'
+        JOIN services s ON s.id = m.service_id ORDER BY u.id"""
+    ):
+        version = stars.load_version(db, stars.current_version_id(db, row["service_id"]))
+        child_ids = [
+            r[0]
+            for r in db.execute(
+                "SELECT child_id FROM caseloads WHERE service_id = ? AND discharged_on IS NULL",
+                [row["service_id"]],
+            )
+        ]
+        people.append(
+            dict(row, domains=[d["key"] for d in version["domains"]], children=child_ids, scale=version)
+        )
+    db.close()
+    return people, Path(str(DATABASE) + ".token").read_text().strip()
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def start_server(path, port, workers, root=ROOT):
+    env = dict(
+        os.environ,
+        OUTCOMES_DATABASE=str(path),
+        OUTCOMES_SECRET_KEY="load-bench-only",
+        OUTCOMES_SESSION_COOKIE_SECURE="false",
+    )
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    process = subprocess.Popen(
+        [str(gunicorn), "-w", str(workers), "-b", f"{HOST}:{port}", "--log-level", "warning", "wsgi:app"],
+        cwd=root,
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((HOST, port), timeout=1):
+                return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("gunicorn did not start within 60 s")
+
+
+class Client:
+    """One keep-alive connection with its own cookies (a signed-in practitioner or nobody)."""
+
+    def __init__(self, port):
+        self.port = port
+        self.conn = http.client.HTTPConnection(HOST, port, timeout=30)
+        self.cookies = {}
+        self.csrf = None
+
+    def request(self, method, url, body=None, headers=None):
+        headers = dict(headers or {})
+        headers["Accept-Encoding"] = "gzip"
+        headers.setdefault("User-Agent", USER_AGENT)
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        for attempt in range(2):
+            try:
+                self.conn.request(method, url, body=body, headers=headers)
+                response = self.conn.getresponse()
+                data = response.read()
+                break
+            except (http.client.HTTPException, OSError):
+                self.conn.close()
+                self.conn = http.client.HTTPConnection(HOST, self.port, timeout=30)
+                if attempt:
+                    raise
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name] = rest.split(";", 1)[0]
+        self.wire_bytes = len(data)
+        if response.getheader("Content-Encoding") == "gzip":
+            data = gzip.decompress(data)
+        return response.status, data
+
+    def login(self, email, password=PASSWORD):
+        status, page = self.request("GET", "/login")
+        self.csrf = re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
+        form = f"csrf_token={self.csrf}&email={email}&password={password}".replace("@", "%40")
+        status, _ = self.request(
+            "POST", "/login", form, {"Content-Type": "application/x-www-form-urlencoded"}
+        )
+        if status != 302:
+            raise SystemExit(f"login as {email} failed: {status}")
+        # Signing in starts a new session with a new CSRF token: read it from a signed-in page.
+        status, page = self.request("GET", "/caseload")
+        found = re.search(rb'name="csrf_token" value="([^"]+)"', page)
+        self.csrf = found.group(1).decode() if found else self.csrf
+
+
+def mix_request(client, person, token, rng):
+    """One request of the mix; returns (kind, ok)."""
+    kind = rng.choices([k for k, _ in MIX], [w for _, w in MIX])[0]
+    if kind == "star":
+        status, _ = client.request("GET", f"/children/{rng.choice(person['children'])}")
+    elif kind == "caseload":
+        status, _ = client.request("GET", "/caseload")
+    elif kind == "review":
+        version = person["scale"]
+        low, high = version.get("scale_min", 1), version.get("scale_max", 10)
+        body = {
+            "uuid": str(uuid.UUID(int=rng.getrandbits(128))),
+            "child_id": rng.choice(person["children"]),
+            "service": person["key"],
+            "date": date.today().isoformat(),
+            "readings": {key: rng.randint(low, high) for key in person["domains"]},
+            "submit": True,
+        }
+        status, _ = client.request(
+            "POST",
+            "/api/v1/reviews",
+            json.dumps(body),
+            {"Content-Type": "application/json", "X-CSRFToken": client.csrf},
+        )
+        return kind, status in (200, 201)
+    else:
+        status, _ = client.request(
+            "GET",
+            f"/api/v1/scorecard?period={FEED_PERIOD.replace(' ', '+')}",
+            None,
+            {"Authorization": f"Bearer {token}"},
+        )
+    return kind, status in (200, 304)
+
+
+def drive(port, people, token, connections, processes, seconds, job):
+    """`connections` keep-alive clients, spread over `processes` client processes (one Python process
+    cannot make requests fast enough to find the server's static ceiling), each in a loop for
+    `seconds` doing `job` ("mix", or a URL to GET signed out). Returns the summary."""
+    shares = [list(range(p, connections, processes)) for p in range(processes)]
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        parts = pool.starmap(
+            _client_process, [(port, people, token, share, seconds, job) for share in shares]
+        )
+    latencies, errors, kinds, elapsed = [], 0, {}, 0
+    for part_latencies, part_errors, part_kinds, part_elapsed in parts:
+        latencies.extend(part_latencies)
+        errors += part_errors
+        elapsed = max(elapsed, part_elapsed)
+        for kind, n in part_kinds.items():
+            kinds[kind] = kinds.get(kind, 0) + n
+    return summary(latencies, errors, elapsed, kinds)
+
+
+def _client_process(port, people, token, indices, seconds, job):
+    clients = {}
+    for index in indices:
+        clients[index] = Client(port)
+        if job == "mix":
+            clients[index].login(people[index % len(people)]["email"])
+    latencies, errors, kinds = [], [0], {}
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def one(index, client, rng):
+        if job == "mix":
+            return mix_request(client, people[index % len(people)], token, rng)
+        status, _ = client.request("GET", job)
+        return "get", status in (200, 302)
+
+    def loop(index, client):
+        rng = random.Random(index)
+        mine, failed, mine_kinds = [], 0, {}
+        while time.monotonic() < stop:
+            started = time.perf_counter()
+            try:
+                kind, ok = one(index, client, rng)
+            except (http.client.HTTPException, OSError):
+                kind, ok = "error", False
+            mine.append(time.perf_counter() - started)
+            mine_kinds[kind] = mine_kinds.get(kind, 0) + 1
+            failed += not ok
+        with lock:
+            latencies.extend(mine)
+            errors[0] += failed
+            for kind, n in mine_kinds.items():
+                kinds[kind] = kinds.get(kind, 0) + n
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=loop, args=(i, c)) for i, c in clients.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, errors[0], kinds, time.monotonic() - started
+
+
+def summary(latencies, errors, elapsed, kinds):
+    latencies.sort()
+
+    def pct(p):
+        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000 if latencies else 0
+
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / elapsed,
+        "p50": pct(50),
+        "p95": pct(95),
+        "p99": pct(99),
+        "errors": errors,
+        "kinds": kinds,
+    }
+
+
+def line(label, result, ceiling=None):
+    ratio = f"  {100 * result['rps'] / ceiling:.0f}% of static" if ceiling else ""
+    return (
+        f"{label:<22} {result['rps']:8.1f} req/s  p50 {result['p50']:6.1f} ms  p95 {result['p95']:6.1f} ms"
+        f"  p99 {result['p99']:6.1f} ms  errors {result['errors']}{ratio}"
+    )
+
+
+def static_url(port):
+    """The stylesheet's URL as the pages link it (a fingerprinted name once the app gives one)."""
+    status, page = Client(port).request("GET", "/login")
+    return re.search(rb'href="(/static/css/app[^"]*\.css)"', page).group(1).decode()
+
+
+def sizes(port, person, token):
+    """Bytes on the wire (gzip accepted) of one caseload page, one star page and the feed."""
+    client = Client(port)
+    client.login(person["email"])
+    out = {}
+    for label, url, headers in (
+        ("caseload page", "/caseload", {}),
+        ("star page", f"/children/{person['children'][0]}", {}),
+        ("offline bundle", "/api/v1/offline/bundle", {}),
+        ("feed", f"/api/v1/scorecard?period={FEED_PERIOD.replace(' ', '+')}", {}),
+    ):
+        if label == "feed":
+            client.cookies, headers = {}, {"Authorization": f"Bearer {token}"}
+        started = time.perf_counter()
+        status, data = client.request("GET", url, None, headers)
+        out[label] = (status, client.wire_bytes, (time.perf_counter() - started) * 1000)
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--fresh", action="store_true", help="rebuild bench/load.sqlite first")
+    parser.add_argument("--seconds", type=float, default=60, help="length of the mix (default 60)")
+    parser.add_argument("--ceiling-seconds", type=float, default=15, help="length of each ceiling run")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=CONNECTIONS)
+    parser.add_argument("--client-processes", type=int, default=4)
+    parser.add_argument("--root", default=str(ROOT), help="checkout of the app to serve (for a before/after)")
+    args = parser.parse_args()
+    if args.fresh or not Path(str(DATABASE) + ".token").exists():
+        print(f"building {DATABASE.name} ({CHILDREN:,} children) ...", flush=True)
+        print(f"built in {build(DATABASE):.0f} s", flush=True)
+    # Each run works on a fresh copy, so that the reviews one run writes do not tilt the next.
+    run_copy = DATABASE.with_name("load-run.sqlite")
+    for suffix in ("-wal", "-shm"):
+        Path(str(run_copy) + suffix).unlink(missing_ok=True)
+    shutil.copyfile(DATABASE, run_copy)
+    people, token = fixtures(run_copy)
+    port = free_port()
+    server = start_server(run_copy, port, args.workers, args.root)
+
+    def run(seconds, job):
+        return drive(port, people, token, args.connections, args.client_processes, seconds, job)
+
+    try:
+        print(f"load avg before: {os.getloadavg()[0]:.1f}", flush=True)
+        mix = run(args.seconds, "mix")
+        static = dict(run(args.ceiling_seconds, static_url(port)), url=static_url(port))
+        trivial = run(args.ceiling_seconds, "/")
+        wire = sizes(port, people[0], token)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    print(
+        f"load avg after: {os.getloadavg()[0]:.1f}; {args.workers} sync workers, "
+        f"{args.connections} connections over {args.client_processes} client processes"
+    )
+    print(line("mix", mix, static["rps"]), f"  ({mix['kinds']})")
+    print(line(f"static file {static['url']}", static))
+    print(line("trivial route", trivial))
+    for label, (status, size, ms) in wire.items():
+        print(f"{label:<22} HTTP {status}  {size:,} bytes on the wire  {ms:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

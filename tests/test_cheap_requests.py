@@ -1,0 +1,99 @@
+"""Requests that stay cheap at a whole area's load: one kept connection per thread, the child's star
+page in a handful of statements, and audited reads that do not queue for the write lock."""
+
+import http.client
+import re
+import threading
+import urllib.parse
+
+import pytest
+from conftest import PASSWORD, LiveServer
+from test_practitioner import SLT_DOMAINS, submit_review
+
+from outcomes.db import get_db
+
+
+@pytest.fixture
+def slt(client, auth, world):
+    auth.login("slt@test.example")
+    return client
+
+
+def statements_of(app, client, path):
+    """The SQL statements the app runs on this thread's kept connection while serving `path`."""
+    with app.app_context():
+        conn = get_db().conn
+    seen = []
+    conn.set_trace_callback(seen.append)
+    try:
+        response = client.get(path)
+    finally:
+        conn.set_trace_callback(None)
+    assert response.status_code == 200
+    return seen
+
+
+def test_requests_on_one_thread_reuse_one_connection(app, slt, world):
+    statements_of(app, slt, "/caseload")  # the first request opens it
+    again = statements_of(app, slt, "/caseload")
+    # Nothing re-opened: no pragma of a new connection's set-up among the second request's statements.
+    assert again and not [s for s in again if s.startswith("PRAGMA journal_mode")]
+
+
+def test_a_childs_star_page_takes_a_handful_of_statements(app, slt, world):
+    for day in ("2025-01-10", "2025-04-10", "2025-07-10", "2025-10-10"):
+        assert submit_review(slt, world.amy, {key: 4 for key in SLT_DOMAINS}, day).status_code == 302
+    page = slt.get(f"/children/{world.amy}")
+    assert "2025-10-10" in page.text
+    seen = statements_of(app, slt, f"/children/{world.amy}")
+    # 12 for the page, plus one for the server-side session that every signed-in request checks.
+    assert len(seen) <= 13, "\n".join(s.split("\n")[0][:100] for s in seen)
+    # ...and as many with twice the history: no statement per review.
+    for day in ("2026-01-10", "2026-02-10", "2026-03-10", "2026-04-10"):
+        assert submit_review(slt, world.amy, {key: 6 for key in SLT_DOMAINS}, day).status_code == 302
+    assert len(statements_of(app, slt, f"/children/{world.amy}")) == len(seen)
+
+
+def signed_in_cookie(port, email):
+    """The session cookie of a sign-in through the live server's form, as a browser would get it."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/login")
+    response = conn.getresponse()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', response.read().decode()).group(1)
+    cookie = response.getheader("Set-Cookie").split(";", 1)[0]
+    form = urllib.parse.urlencode({"csrf_token": token, "email": email, "password": PASSWORD})
+    headers = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+    conn.request("POST", "/login", form, headers)
+    response = conn.getresponse()
+    response.read()
+    assert response.status == 302
+    conn.close()
+    return response.getheader("Set-Cookie").split(";", 1)[0]
+
+
+def test_concurrent_reads_of_a_child_are_each_audited(app, world, db):
+    before = db.execute("SELECT count(*) FROM audit_log WHERE action = 'view child record'").fetchone()[0]
+    server = LiveServer(app)
+    statuses = []
+
+    def reader():
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        for _ in range(5):
+            conn.request("GET", f"/children/{world.amy}", headers={"Cookie": cookie})
+            response = conn.getresponse()
+            response.read()
+            statuses.append(response.status)
+        conn.close()
+
+    try:
+        cookie = signed_in_cookie(server.port, "slt@test.example")
+        threads = [threading.Thread(target=reader) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        server.stop()
+    assert statuses == [200] * 30
+    after = db.execute("SELECT count(*) FROM audit_log WHERE action = 'view child record'").fetchone()[0]
+    assert after - before == 30

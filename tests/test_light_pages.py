@@ -1,0 +1,77 @@
+"""Pages that arrive light: fingerprinted static files cached for a year and pre-compressed, HTML and
+JSON gzipped, Chart.js deferred and only where a chart is drawn, and precached only for roles that
+see charts."""
+
+import gzip
+import re
+
+import pytest
+from test_offline import worker_settings
+from test_practitioner import SLT_DOMAINS, submit_review
+
+
+@pytest.fixture
+def slt(client, auth, world):
+    auth.login("slt@test.example")
+    return client
+
+
+def test_static_files_have_fingerprinted_names_cached_for_a_year(client):
+    page = client.get("/login").text
+    [css] = re.findall(r'href="(/static/css/app\.[0-9a-f]{12}\.css)"', page)
+    response = client.get(css)
+    assert response.status_code == 200 and b"body" in response.data
+    assert (
+        "immutable" in response.headers["Cache-Control"]
+        and "max-age=31536000" in response.headers["Cache-Control"]
+    )
+    zipped = client.get(css, headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.data) == response.data
+    response.close()
+    zipped.close()
+
+
+def test_pages_and_json_are_gzipped_for_browsers_that_take_it(slt, world):
+    plain = slt.get("/caseload")
+    zipped = slt.get("/caseload", headers={"Accept-Encoding": "gzip, br"})
+    assert "Content-Encoding" not in plain.headers and zipped.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in zipped.headers["Vary"]
+    text = gzip.decompress(zipped.data).decode()
+    assert "Amy Able" in text and len(zipped.data) < len(plain.data)
+
+
+def test_the_csrf_token_differs_on_every_page_and_each_is_accepted(slt, world, auth):
+    tokens = [
+        re.search(r'name="csrf_token" value="([^"]+)"', slt.get("/caseload").text).group(1) for _ in "ab"
+    ]
+    assert tokens[0] != tokens[1]
+    for token in tokens:
+        path = f"/children/{world.amy}/invitations"
+        assert slt.post(path, data={"csrf_token": token}).status_code == 200
+    assert slt.post(f"/children/{world.amy}/invitations", data={"csrf_token": "00" * 86}).status_code == 400
+
+
+def test_chart_js_is_deferred_and_only_on_pages_with_a_chart(slt, world):
+    caseload = slt.get("/caseload").text
+    assert "chart.umd" not in caseload
+    # Amy has a review so that her page draws the star.
+    submit_review(slt, world.amy, {key: 5 for key in SLT_DOMAINS}, "2025-01-01")
+    star = slt.get(f"/children/{world.amy}").text
+    scripts = re.findall(r"<script[^>]*chart[^>]*>", star)
+    assert scripts and all(" defer " in s for s in scripts)
+
+
+def test_chart_js_is_precached_only_for_roles_that_see_charts(client, auth, world):
+    _, signed_out = worker_settings(client)
+    auth.login("admin@test.example")
+    _, admin = worker_settings(client)
+    auth.logout()
+    auth.login("slt@test.example")
+    _, practitioner = worker_settings(client)
+    charts = lambda settings: [url for url in settings["precache"] if "chart.umd" in url]  # noqa: E731
+    assert charts(signed_out) == charts(admin) == [] and charts(practitioner)
+    assert practitioner["version"] != signed_out["version"]
+    for url in practitioner["precache"]:
+        with client.get(url) as response:
+            assert response.status_code == 200, url
