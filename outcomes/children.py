@@ -222,6 +222,8 @@ def child_row(data):
         "date_of_birth": data["date_of_birth"].isoformat(),
         "nhs_number": data["nhs_number"].replace(" ", "") if data.get("nhs_number") else None,
         "local_id": data["local_id"].strip() if data.get("local_id") else None,
+        "sen_status": data.get("sen_status"),
+        "primary_need": data.get("primary_need"),
     }
 
 

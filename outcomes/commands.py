@@ -296,12 +296,25 @@ def sign_out_everywhere_command(email):
 @click.option("--date-of-birth", required=True, help="YYYY-MM-DD or DD/MM/YYYY.")
 @click.option("--nhs-number", help="Checked with its modulus-11 check digit.")
 @click.option("--local-id", help="The case-management system's id.")
+@click.option("--sen-status", help="EHC plan, SEN support or No SEN (or ehc_plan, sen_support, none).")
+@click.option(
+    "--primary-need", help="SEN2 code: SLCN, ASD, SEMH, SPLD, MLD, SLD, PMLD, PD, HI, VI, MSI, OTH, NSA."
+)
 @click.option("--service", "service_key", required=True, help="Service key whose caseload they join.")
 @click.option("--practitioner", help="Email of the practitioner whose list they join.")
 @click.option("--started-on", help="Start of the episode (default today).")
 @with_appcontext
 def add_child_command(
-    given_name, family_name, date_of_birth, nhs_number, local_id, service_key, practitioner, started_on
+    given_name,
+    family_name,
+    date_of_birth,
+    nhs_number,
+    local_id,
+    sen_status,
+    primary_need,
+    service_key,
+    practitioner,
+    started_on,
 ):
     """Create a child and put them on a service's caseload."""
     service = _service(service_key)
@@ -313,6 +326,8 @@ def add_child_command(
             "date_of_birth": date_of_birth,
             "nhs_number": nhs_number,
             "local_id": local_id,
+            "sen_status": sen_status,
+            "primary_need": primary_need,
             "service_id": service["id"],
             "practitioner_id": _user(practitioner)["id"] if practitioner else None,
             "started_on": started_on,

@@ -5,6 +5,8 @@ from datetime import date
 from marshmallow import Schema as MarshmallowSchema
 from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
+from . import sen
+
 NOTES_MAX = 10_000
 MAX_TARGETS = 12
 OUTCOMES = ("met", "partly_met", "not_met", "withdrawn")
@@ -157,6 +159,20 @@ class FlexibleDate(fields.Date):
             if len(parts) == 3 and all(p.isascii() and p.isdigit() for p in parts) and len(parts[2]) == 4:
                 value = f"{parts[2]}-{int(parts[1]):02d}-{int(parts[0]):02d}"
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+class SenCode(fields.String):
+    """A SEN code typed as the code (any case) or its plain words; blank means not recorded."""
+
+    def __init__(self, parse, message, **kwargs):
+        super().__init__(load_default=None, allow_none=True, **kwargs)
+        self.parse, self.message = parse, message
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return self.parse(super()._deserialize(value, attr, data, **kwargs))
+        except ValueError:
+            raise ValidationError(self.message) from None
 
 
 def valid_nhs_number(value):
@@ -325,6 +341,12 @@ class ChildSchema(Schema):
     )
     nhs_number = fields.String(load_default=None, validate=valid_nhs_number)
     local_id = fields.String(load_default=None, validate=validate.Length(min=1, max=50))
+    sen_status = SenCode(
+        sen.status_code, "SEN status must be EHC plan (ehc_plan), SEN support (sen_support) or No SEN (none)."
+    )
+    primary_need = SenCode(
+        sen.need_code, "Primary need must be one of the SEN2 codes: " + ", ".join(sen.SEN2_NEEDS) + "."
+    )
 
     @validates("date_of_birth")
     def plausible_birth(self, value, **kwargs):

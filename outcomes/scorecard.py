@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 
 from . import disclosure, periods
 from .rules import counted, due_date_in_force_sql, latest_first, oldest_first
+from .sen import SEN2_NEEDS
 
 # (measure, perspective, kind, denominator): DESIGN.md's table, in its order.
 MEASURES = [
@@ -411,7 +412,6 @@ def _add_periods(problem, year, quarters, groups_add_up=True):
             problem.sums.extend([(total, parts), (total, [key, slack])])
 
 
-SEN2_NEEDS = ("SLCN", "ASD", "SEMH", "SPLD", "MLD", "SLD", "PMLD", "PD", "HI", "VI", "MSI", "OTH", "NSA")
 # Each breakdown splits children into groups that cover them all, so its rows add up to the
 # service's figures (disclosure control relies on it). Age is at the period's end.
 BREAKDOWNS = {

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from .. import audit, children, family, importer, retention, services, stars, subject_access, users
+from .. import audit, children, family, importer, retention, sen, services, stars, subject_access, users
 from ..db import get_db, write_transaction
 from ..schemas import (
     ActiveSchema,
@@ -388,6 +388,8 @@ def service_caseload(service_id):
         form=form,
         rows=rows,
         practitioners=children.practitioners_of(db, service_id),
+        sen_statuses=sen.SEN_STATUSES,
+        need_choices=sen.NEED_CHOICES,
     )
 
 
@@ -462,6 +464,8 @@ def child(child_id):
         parents=family.linked_parents(db, child_id),
         invitations=family.open_invitations(db, child_id),
         erased=retention.is_erased(db, child_id),
+        sen_statuses=sen.SEN_STATUSES,
+        need_choices=sen.NEED_CHOICES,
         practitioners={
             e["service_id"]: children.practitioners_of(db, e["service_id"])
             for e in episodes
