@@ -26,9 +26,20 @@ COLUMNS = [
     "service",
     "practitioner_email",
     "started_on",
+    "sen_status",
+    "primary_need",
 ]
 REQUIRED_COLUMNS = ["given_name", "family_name", "date_of_birth", "service"]
-CHILD_FIELDS = ["given_name", "family_name", "date_of_birth", "nhs_number", "local_id"]
+# A blank optional cell keeps what the child's record already holds (see _plan_actions).
+CHILD_FIELDS = [
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "nhs_number",
+    "local_id",
+    "sen_status",
+    "primary_need",
+]
 MAX_ROWS = 50_000
 
 
@@ -140,10 +151,7 @@ class _Lookups:
             )
         }
         self.children = {
-            row["id"]: row
-            for row in db.query(
-                "SELECT id, given_name, family_name, date_of_birth, nhs_number, local_id FROM children"
-            )
+            row["id"]: row for row in db.query(f"SELECT id, {', '.join(CHILD_FIELDS)} FROM children")
         }
         self.by_nhs = {row["nhs_number"]: cid for cid, row in self.children.items() if row["nhs_number"]}
         self.by_local = {row["local_id"]: cid for cid, row in self.children.items() if row["local_id"]}
@@ -337,16 +345,16 @@ def _apply(db, user_id, plan):
         child = row["child"]
         if row["child_action"] == "create":
             cursor = conn.execute(
-                "INSERT INTO children (given_name, family_name, date_of_birth, nhs_number, local_id) "
-                "VALUES (?, ?, ?, ?, ?)",
+                f"INSERT INTO children ({', '.join(CHILD_FIELDS)}) "
+                f"VALUES ({', '.join('?' for _ in CHILD_FIELDS)})",
                 [child[name] for name in CHILD_FIELDS],
             )
             child_ids[row["group"]] = cursor.lastrowid
             audit_rows.append((user_id, "create child", cursor.lastrowid, f"import line {row['line']}"))
         elif row["child_action"] == "update":
             conn.execute(
-                """UPDATE children SET given_name = ?, family_name = ?, date_of_birth = ?, nhs_number = ?,
-                   local_id = ?, updated_at = datetime('now') WHERE id = ?""",
+                f"UPDATE children SET {', '.join(f'{name} = ?' for name in CHILD_FIELDS)}, "
+                "updated_at = datetime('now') WHERE id = ?",
                 [child[name] for name in CHILD_FIELDS] + [row["child_id"]],
             )
             audit_rows.append((user_id, "update child", row["child_id"], f"import line {row['line']}"))

@@ -87,3 +87,53 @@ def test_subject_access_export_includes_sen_details(admin, world, db):  # noqa: 
     export = admin.get(f"/admin/children/{world.amy}/subject-access.json").get_json()
     assert export["child"]["sen_status"] == "sen_support"
     assert export["child"]["primary_need"] == "SLCN"
+
+
+# --- The CSV import -----------------------------------------------------------------------
+
+IMPORT_HEADER = "local_id,given_name,family_name,date_of_birth,service,sen_status,primary_need"
+
+
+def test_import_accepts_codes_and_plain_words_in_any_case(world, db):
+    from outcomes import importer
+
+    text = "\n".join(
+        [
+            IMPORT_HEADER,
+            "S1,Sam,Stone,2016-01-01,slt,SEN Support,slcn",
+            "S2,Tia,Tate,2016-01-01,slt,EHC_PLAN,Hearing impairment",
+            "S3,Uma,Ure,2016-01-01,slt,no sen,",
+            "S4,Vic,Vale,2016-01-01,slt,,",
+        ]
+    )
+    plan = importer.import_csv(db, world.admin, text + "\n")
+    assert plan.clean, plan.problems
+    stored = db.execute("SELECT local_id, sen_status, primary_need FROM children WHERE local_id LIKE 'S_'")
+    assert sorted(stored.fetchall()) == [
+        ("S1", "sen_support", "SLCN"),
+        ("S2", "ehc_plan", "HI"),
+        ("S3", "none", None),
+        ("S4", None, None),
+    ]
+    # A later file with the cells blank keeps what the record holds; a new value replaces it.
+    again = importer.import_csv(db, world.admin, f"{IMPORT_HEADER}\nS1,Sam,Stone,2016-01-01,slt,,\n")
+    assert again.clean and again.counts["children_updated"] == 0
+    importer.import_csv(db, world.admin, f"{IMPORT_HEADER}\nS1,Sam,Stone,2016-01-01,slt,EHC plan,ASD\n")
+    assert db.execute("SELECT sen_status, primary_need FROM children WHERE local_id = 'S1'").fetchone() == (
+        "ehc_plan",
+        "ASD",
+    )
+
+
+def test_import_names_an_unknown_sen_value_and_writes_nothing(world, db):
+    from outcomes import importer
+
+    before = row_counts(db)
+    text = (
+        f"{IMPORT_HEADER}\nS1,Sam,Stone,2016-01-01,slt,statement,SLCN\nS2,Tia,Tate,2016-01-01,slt,none,XX\n"
+    )
+    plan = importer.import_csv(db, world.admin, text)
+    found = {(p.line, p.column) for p in plan.problems}
+    assert found == {(2, "sen_status"), (3, "primary_need")}
+    assert any("SEN status must be" in p.message for p in plan.problems)
+    assert row_counts(db) == before
