@@ -516,6 +516,13 @@ class ManagerPeriodSchema(Schema):
     """The managers' dashboard, CSV and report: which period (the last complete quarter if none)."""
 
     period = PeriodField(load_default=None)
+    breakdown = fields.String(
+        load_default="none",
+        validate=validate.OneOf(
+            ("none", "age_band", "sen_status", "primary_need"),
+            error="Choose the breakdown from the list: none, age band, SEN status or primary need.",
+        ),
+    )
 
 
 class ErasureConfirmSchema(Schema):

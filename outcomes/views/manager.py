@@ -24,9 +24,11 @@ bp = Blueprint("manager", __name__, url_prefix="/manager")
 manager_required = role_required("manager", "admin", message="This page is for service managers.")
 
 
-def period_or_400():
+def choice_or_400():
+    """(period, breakdown) the page asks for: the last complete quarter and no breakdown if none."""
+    args = {name: value for name, value in request.args.to_dict().items() if value.strip()}
     try:
-        chosen = ManagerPeriodSchema().load(request.args.to_dict())["period"]
+        chosen = ManagerPeriodSchema().load(args)
     except ValidationError as error:
         abort(
             400,
@@ -34,11 +36,14 @@ def period_or_400():
                 message for messages in flatten_errors(error.messages).values() for message in messages
             ),
         )
-    return chosen or periods.default_period(date.today())
+    breakdown = None if chosen["breakdown"] == "none" else chosen["breakdown"]
+    return chosen["period"] or periods.default_period(date.today()), breakdown
 
 
-def _card(db, period):
-    return scorecard.scorecard(db, managed_services(db, current_user), period, disclosure_policy())
+def _card(db, period, breakdown=None):
+    return scorecard.scorecard(
+        db, managed_services(db, current_user), period, disclosure_policy(), breakdown=breakdown
+    )
 
 
 # What a count counts, for "fewer than 8 children"; a rate or mean names its denominator's.
@@ -113,6 +118,43 @@ def trend_rows(quarters, figures, measures=None, short=False):
     return rows
 
 
+BREAKDOWN_CHOICES = (
+    ("none", "None"),
+    ("age_band", "Age band"),
+    ("sen_status", "SEN status"),
+    ("primary_need", "Primary need (SEN2)"),
+)
+# The print report's breakdown table keeps to the headline measures, to fit its page.
+REPORT_BREAKDOWN = (
+    "children_reviewed",
+    "reviews",
+    "pct_reviews_on_time",
+    "targets_closed",
+    "pct_targets_met",
+)
+
+
+def breakdown_table(service, measures=None, short=False):
+    """The breakdown's figures as a table: a row per measure, a column per group; withheld
+    figures read as on the rest of the page, never as their number."""
+    if "breakdown" not in service:
+        return None
+    groups = service["breakdown"]["groups"]
+    return {
+        "by": dict(BREAKDOWN_CHOICES)[service["breakdown"]["by"]],
+        "groups": [group["label"] for group in groups],
+        "rows": [
+            {
+                "measure": name,
+                "label": scorecard.LABELS[name],
+                "texts": [figure_text(name, group["measures"][name], short) for group in groups],
+            }
+            for name, _, _, _ in scorecard.MEASURES
+            if not measures or name in measures
+        ],
+    }
+
+
 def service_section(service, trend, trend_measures=None):
     """What the page shows for one service: figures by perspective, the trend, two charts with tables.
 
@@ -148,6 +190,7 @@ def service_section(service, trend, trend_measures=None):
         "perspectives": by_perspective,
         "trend_rows": trend_rows(trend["quarters"], trend_figures, trend_measures, short),
         "domain_rows": domain_rows,
+        "breakdown": breakdown_table(service, REPORT_BREAKDOWN if short else None, short),
         "trend_chart": {
             "type": "line",
             "labels": trend["quarters"],
@@ -177,10 +220,11 @@ def service_section(service, trend, trend_measures=None):
     }
 
 
-def _page(template, period, trend_measures=None):
+def _page(template, choice, trend_measures=None):
+    period, breakdown = choice
     db = get_db()
     services = managed_services(db, current_user)
-    card = scorecard.scorecard(db, services, period, disclosure_policy())
+    card = scorecard.scorecard(db, services, period, disclosure_policy(), breakdown=breakdown)
     trend = scorecard.trend(db, services, period, disclosure_policy())
     sections = [service_section(service, trend, trend_measures) for service in card["services"]]
     choices = periods.choices(date.today())
@@ -192,6 +236,8 @@ def _page(template, period, trend_measures=None):
         sections=sections,
         period=period,
         choices=choices,
+        breakdown=breakdown or "none",
+        breakdown_choices=BREAKDOWN_CHOICES,
         trend_quarters=trend["quarters"],
         policy=disclosure_policy(),
         perspectives=scorecard.PERSPECTIVES,
@@ -201,17 +247,17 @@ def _page(template, period, trend_measures=None):
 @bp.route("/")
 @manager_required
 def dashboard():
-    return _page("manager/dashboard.html", period_or_400())
+    return _page("manager/dashboard.html", choice_or_400())
 
 
 @bp.route("/report")
 @manager_required
 def report():
     """The print report: one page per service, for the strategic group and the Health and Wellbeing Board."""
-    return _page("manager/report.html", period_or_400(), REPORT_TREND)
+    return _page("manager/report.html", choice_or_400(), REPORT_TREND)
 
 
 @bp.route("/scorecard.csv")
 @manager_required
 def download_csv():
-    return csv_response(_card(get_db(), period_or_400()))
+    return csv_response(_card(get_db(), *choice_or_400()))
