@@ -156,8 +156,9 @@ def retire_service_command(key):
 def save_star_command(json_file, service_key, publish):
     """Create a star, or save a new version of one, from a JSON file.
 
-    The file: {"key", "name", "scale_min", "scale_max", "stages": [five names],
-    "domains": [{"key", "label", "description"}, ...]} (4 to 12 domains; keys optional).
+    The file: {"key", "name", "scale_min", "scale_max", "meaningful_change", "stages": [five names],
+    "domains": [{"key", "label", "description"}, ...]} (4 to 12 domains; keys optional;
+    meaningful_change optional: points of change that count as meaningful, > 0, at most the scale's range).
     """
     try:
         body = json.load(json_file)

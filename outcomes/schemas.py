@@ -251,6 +251,19 @@ class StarSchema(Schema):
     )
     scale_min = fields.Integer(load_default=1, validate=validate.Range(min=0, max=10))
     scale_max = fields.Integer(load_default=10, validate=validate.Range(min=4, max=20))
+    # The smallest change in a child's mean score that counts as meaningful on the scorecard; left
+    # out, a star keeps the one it has (a new star: 1 point).
+    meaningful_change = fields.Float(
+        load_default=None,
+        allow_nan=False,
+        validate=validate.Range(
+            min=0, min_inclusive=False, error="The meaningful change must be more than 0 points."
+        ),
+        error_messages={
+            "invalid": "Give the meaningful change as a number of points, like 1 or 1.5.",
+            "special": "Give the meaningful change as a number of points, like 1 or 1.5.",
+        },
+    )
     stages = fields.List(
         fields.String(
             validate=validate.Length(min=2, max=40, error="Give each stage a name of 2 to 40 characters.")
@@ -270,6 +283,14 @@ class StarSchema(Schema):
     def scale_fits_five_stages(self, data, **kwargs):
         if data["scale_max"] - data["scale_min"] + 1 < 5:
             raise ValidationError("The scale needs at least five points, one for each stage.", "scale_max")
+
+    @validates_schema
+    def meaningful_change_within_scale(self, data, **kwargs):
+        change, span = data.get("meaningful_change"), data["scale_max"] - data["scale_min"]
+        if change is not None and change > span:
+            raise ValidationError(
+                f"The meaningful change can be at most the scale's range, {span} points.", "meaningful_change"
+            )
 
     @validates_schema
     def domain_keys_unique(self, data, **kwargs):

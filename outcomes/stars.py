@@ -380,6 +380,8 @@ def save_new_star(db, data):
             scale=(data["scale_min"], data["scale_max"]),
             publish=False,
         )
+        if data.get("meaningful_change") is not None:
+            db["stars"].update(star_id, {"meaningful_change": data["meaningful_change"]})
         return star_id
 
 
@@ -389,7 +391,10 @@ def save_star(db, star_id, data):
     Returns (version_id, made_new_version).
     """
     with write_transaction(db):
-        db["stars"].update(star_id, {"name": data["name"].strip()})
+        changes = {"name": data["name"].strip()}
+        if data.get("meaningful_change") is not None:
+            changes["meaningful_change"] = data["meaningful_change"]
+        db["stars"].update(star_id, changes)
         current = latest_version_id(db, star_id)
         domains, stages = _domains_in_order(data), _stages(data)
         scale = (data["scale_min"], data["scale_max"])

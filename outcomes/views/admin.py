@@ -150,7 +150,11 @@ def service_retire(service_id):
 def star_body_from_form():
     """The star editor's fields as the nested body StarSchema loads (empty domain rows skipped)."""
     data = form_data()
-    body = {name: data[name] for name in ("key", "name", "scale_min", "scale_max") if name in data}
+    body = {
+        name: data[name]
+        for name in ("key", "name", "scale_min", "scale_max", "meaningful_change")
+        if name in data
+    }
     body["stages"] = [request.form.get(f"stage-{n}", "").strip() for n in range(1, 6)]
     domains = []
     for row in range(STAR_ROWS):
@@ -180,7 +184,12 @@ def star_list():
 @admin_required
 def star_new():
     errors = {}
-    values = {"scale_min": 1, "scale_max": 10, "stages": [stage[0] for stage in stars.DEFAULT_STAGES]}
+    values = {
+        "scale_min": 1,
+        "scale_max": 10,
+        "meaningful_change": 1,
+        "stages": [stage[0] for stage in stars.DEFAULT_STAGES],
+    }
     if request.method == "POST":
         values = star_body_from_form()
         with validation_errors() as errors:
@@ -205,7 +214,7 @@ def star_edit(star_id):
     star = found_or_404(stars.get_star(db, star_id), "star")
     errors = {}
     latest = stars.load_version(db, stars.latest_version_id(db, star_id))
-    values = stars.form_values(latest)
+    values = dict(stars.form_values(latest), meaningful_change=f"{star['meaningful_change']:g}")
     if request.method == "POST":
         values = star_body_from_form()
         values.pop("key", None)
