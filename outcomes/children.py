@@ -10,7 +10,7 @@ from marshmallow import ValidationError
 
 from . import access, audit, rules, stars
 from .db import write_transaction
-from .rules import counted, next_review, oldest_first
+from .rules import counted, next_review
 
 
 def get_child(db, child_id):
@@ -136,18 +136,6 @@ def review_history(db, child_id, service_id, include_drafts=True):
     )
 
 
-def counted_reviews(db, child_id, service_id):
-    """Submitted, latest-version reviews in date order: the ones a star is drawn from."""
-    return list(
-        db.query(
-            f"""SELECT r.id, r.date, r.star_version_id FROM reviews r
-            WHERE r.child_id = ? AND r.service_id = ? AND {counted()}
-            ORDER BY {oldest_first()}""",
-            [child_id, service_id],
-        )
-    )
-
-
 def star_over_time(db, child_id, service_id):
     """The child's readings for one service, ready for the radar and the table beside it.
 
@@ -180,7 +168,7 @@ def star_over_time(db, child_id, service_id):
 
 
 def _counted_with_scores(db, child_id, service_id):
-    """counted_reviews and each one's {domain key: score}, in one statement (the star page's)."""
+    """The counted reviews in date order and each one's {domain key: score}, in one statement."""
     reviews, scores = [], {}
     for review_id, day, version_id, key, score in db.execute(
         f"""SELECT r.id, r.date, r.star_version_id, d.key, rd.score FROM reviews r

@@ -234,12 +234,6 @@ def _mean(value):
     return disclosure.round_half_up(value, 2) if value is not None else None
 
 
-def target_figures(db, service, period):
-    figures = _one(db, TARGETS_SQL, _params(service, period))
-    figures["pct_targets_met"] = disclosure.rate(figures["targets_met"], figures["targets_closed"])
-    return figures
-
-
 def compute(db, service, period):
     """Unsuppressed figures for one service and period: ({measure: value}, [domain rows]).
 

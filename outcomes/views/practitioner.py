@@ -118,7 +118,7 @@ def child(child_id):
         sections=sections,
         outcome_labels=OUTCOME_LABELS,
         stage_name=stars.stage_name,
-        may_invite=current_user.role == "admin" or bool(reviewable),
+        may_invite=_may_invite(reviewable),
         # Unused invitations this person may revoke: their own (an admin's: all).
         invitations=[
             invitation
@@ -128,9 +128,9 @@ def child(child_id):
     )
 
 
-def _may_invite(db, child_id):
+def _may_invite(reviewable_ids):
     """Admins, and practitioners who review the child for some service, may invite a family."""
-    return current_user.role == "admin" or bool(access.reviewable_service_ids(db, current_user.id, child_id))
+    return current_user.role == "admin" or bool(reviewable_ids)
 
 
 @bp.route("/children/<int:child_id>/invitations", methods=["POST"])
@@ -139,7 +139,7 @@ def invite_family(child_id):
     """Make a one-time invitation code for a parent or carer; shown once, on a printable page."""
     child = visible_child_or_404(child_id)
     db = get_db()
-    if not _may_invite(db, child_id):
+    if not _may_invite(access.reviewable_service_ids(db, current_user.id, child_id)):
         abort(404, description="No such child on your caseloads.")
     code, expires_at = family.create_invitation(db, child_id, current_user.id)
     link = url_for("family.join", code=code, _external=True)
