@@ -6,7 +6,7 @@
   var config = JSON.parse(document.getElementById("offline-config").textContent);
   var store = window.OfflineStore;
   var LOCK = "outcomes-outbox";
-  var state = { who: null, failures: 0, timer: null, note: "" };
+  var state = { who: null, failures: 0, timer: null, note: "", renders: 0 };
   // A weak signal can leave a request hanging; give up and retry later rather than wait.
   var TIMEOUT_MS = 20000;
 
@@ -198,8 +198,12 @@
   async function render() {
     var box = document.getElementById("outbox");
     if (!box) return;
+    // Renders overlap (page load, sync, save); only the latest may write, or an early one that
+    // ran before the sign-in check could show a signed-out device someone's outbox.
+    var ticket = ++state.renders;
     var userId = await viewerId();
     var all = await store.all("outbox");
+    if (ticket !== state.renders) return;
     var mine = all.filter(function (item) { return item.user_id === userId; });
     var waiting = mine.filter(function (item) { return item.state !== "rejected"; });
     var rejected = mine.filter(function (item) { return item.state === "rejected"; });
