@@ -54,6 +54,29 @@ def create_app(test_config=None):
         # How many proxies in front of the app set X-Forwarded-For/-Proto/-Host (the TLS proxy of
         # the deployment guide: 1). 0 trusts none of those headers, since a client can send them.
         TRUSTED_PROXY_HOPS=0,
+        # The address people use to reach the app, for links in emails and printed by commands
+        # (e.g. "https://outcomes.example.org"); empty: the address of the current request.
+        BASE_URL="",
+        # Outgoing mail (outcomes/mail.py): no MAIL_HOST, no mail; links are shown on screen.
+        MAIL_HOST="",
+        MAIL_PORT=587,
+        MAIL_STARTTLS=True,
+        MAIL_USERNAME="",
+        MAIL_PASSWORD="",
+        MAIL_SENDER="",
+        MAIL_TIMEOUT=10,
+        # Staff single sign-on over OpenID Connect (outcomes/sso.py): no OIDC_ISSUER, none.
+        OIDC_ISSUER="",
+        OIDC_CLIENT_ID="",
+        OIDC_CLIENT_SECRET="",
+        OIDC_SCOPES="openid email profile",
+        OIDC_BUTTON_LABEL="Sign in with your organisation account",
+        # A claim (e.g. "roles" or "groups") whose values set a staff account's role through
+        # OIDC_ROLE_MAP ({"value": "practitioner" | "manager" | "admin"}); empty: roles stay as set.
+        OIDC_ROLE_CLAIM="",
+        OIDC_ROLE_MAP={},
+        # False: staff sign in only through single sign-on (families keep their passwords).
+        STAFF_PASSWORD_SIGN_IN=True,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

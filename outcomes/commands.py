@@ -19,6 +19,7 @@ from . import (
     demo,
     family,
     importer,
+    mail,
     retention,
     services,
     stars,
@@ -40,7 +41,7 @@ from .schemas import (
     StarSchema,
 )
 
-BASE_URL = "http://127.0.0.1:5000"
+LOCAL_URL = "http://127.0.0.1:5000"
 
 
 def _refuse(error):
@@ -98,8 +99,24 @@ def _open_episode(child_id, service_id):
 
 
 def _link(token, base_url):
+    """The one-time link on --base-url, else the configured BASE_URL, else the local address."""
+    base_url = base_url or current_app.config.get("BASE_URL") or LOCAL_URL
     with current_app.test_request_context(base_url=base_url):
         return url_for("auth.reset_password_link", token=token, _external=True)
+
+
+def _send_or_print(email, token, base_url, new):
+    """Email the link when mail is configured; print it when not, or when the send fails."""
+    link = _link(token, base_url)
+    if mail.configured():
+        try:
+            mail.send_password_link(users.user_by_email(get_db(), email), link, new)
+        except mail.NotSent as failure:
+            click.echo(f"The email was not sent: {failure.message} Pass this link on by hand:", err=True)
+        else:
+            click.echo(f"Emailed a one-time link to set a password to {email}.")
+            return
+    click.echo(link)
 
 
 # --- Services ---
@@ -216,7 +233,7 @@ def _service_ids(keys):
 )
 @click.option("--practitioner-of", multiple=True, metavar="SERVICE", help="Service key (repeatable).")
 @click.option("--manager-of", multiple=True, metavar="SERVICE", help="Service key (repeatable).")
-@click.option("--base-url", default=BASE_URL, show_default=True, help="The app's address, for the link.")
+@click.option("--base-url", help="The app's address, for the link (default: BASE_URL in the config).")
 @with_appcontext
 def create_staff_command(email, name, role, practitioner_of, manager_of, base_url):
     """Create a staff account and print its one-time link for setting a password."""
@@ -224,10 +241,10 @@ def create_staff_command(email, name, role, practitioner_of, manager_of, base_ur
     data.update(practitioner_of=_service_ids(practitioner_of), manager_of=_service_ids(manager_of))
     user_id, token = _do(users.create_staff, get_db(), data)
     click.echo(
-        f"Created {email}. Send them this one-time link to set a password "
-        f"(valid {int(users.RESET_LIFETIME.total_seconds() // 3600)} hours):"
+        f"Created {email}. Their one-time link to set a password is valid "
+        f"{int(users.RESET_LIFETIME.total_seconds() // 3600)} hours:"
     )
-    click.echo(_link(token, base_url))
+    _send_or_print(email, token, base_url, new=True)
 
 
 @click.command("update-staff")
@@ -253,12 +270,12 @@ def update_staff_command(email, name, role, practitioner_of, manager_of):
 
 @click.command("password-link")
 @click.argument("email")
-@click.option("--base-url", default=BASE_URL, show_default=True, help="The app's address, for the link.")
+@click.option("--base-url", help="The app's address, for the link (default: BASE_URL in the config).")
 @with_appcontext
 def password_link_command(email, base_url):
     """Print a one-time link for the account to set a new password (earlier links stop working)."""
     token = _do(users.create_reset, get_db(), _user(email)["id"])
-    click.echo(_link(token, base_url))
+    _send_or_print(email, token, base_url, new=False)
 
 
 @click.command("deactivate-user")

@@ -372,6 +372,15 @@ def check_code(db, code, now=None):
     return invitation
 
 
+def open_invitation(db, code, child_id, now=None):
+    """The unused, unexpired invitation with this code for this child, or None."""
+    try:
+        invitation = check_code(db, code, now)
+    except ValidationError:
+        return None
+    return invitation if invitation["child_id"] == child_id else None
+
+
 def redeem(db, data, now=None, address=""):
     """Use an invitation: create the family account (or use the existing one) and link the child.
 
@@ -475,6 +484,38 @@ def linked_parents(db, child_id):
         db.query(
             """SELECT u.id, u.name, u.email, l.created_at FROM family_links l JOIN users u ON u.id = l.user_id
             WHERE l.child_id = ? ORDER BY u.name""",
+            [child_id],
+        )
+    )
+
+
+# --- Email notices of new reviews (opt-in, per family account) -----------------------------------
+
+
+def wants_review_notices(db, user_id):
+    return db.execute("SELECT 1 FROM review_notices WHERE user_id = ?", [user_id]).fetchone() is not None
+
+
+def set_review_notices(db, user_id, wanted, now=None):
+    """Opt in to (or out of) an email when a new review of one's child is published."""
+    with write_transaction(db):
+        if wanted:
+            db.execute(
+                "INSERT OR IGNORE INTO review_notices (user_id, opted_in_at) VALUES (?, ?)",
+                [user_id, _stamp(_now(now))],
+            )
+        else:
+            db.execute("DELETE FROM review_notices WHERE user_id = ?", [user_id])
+
+
+def review_notice_recipients(db, child_id):
+    """Active family accounts linked to the child who asked for an email about new reviews."""
+    return list(
+        db.query(
+            """SELECT u.id, u.email, u.name FROM family_links l
+               JOIN users u ON u.id = l.user_id
+               JOIN review_notices n ON n.user_id = u.id
+               WHERE l.child_id = ? AND u.active = 1 AND u.role = 'family' ORDER BY u.id""",
             [child_id],
         )
     )

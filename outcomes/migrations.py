@@ -437,6 +437,15 @@ CREATE TRIGGER IF NOT EXISTS data_version_stages_delete AFTER DELETE ON stages
 BEGIN UPDATE data_version SET n = n + 1; END;
 """
 
+# A parent's opt-in to an email when a new review of their child is published: a row per family
+# account that asked (none: no email). Notices change no figure, so no data_version trigger.
+M009_REVIEW_NOTICES = """
+CREATE TABLE IF NOT EXISTS review_notices (
+    user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    opted_in_at TEXT NOT NULL
+);
+"""
+
 MIGRATIONS = [
     M001_CORE,
     M002_SCORECARD_INDEX,
@@ -446,4 +455,5 @@ MIGRATIONS = [
     M006_INTERVALS_NEEDS_MEANINGFUL_CHANGE,
     M007_SESSIONS_AND_THROTTLE,
     M008_DATA_VERSION,
+    M009_REVIEW_NOTICES,
 ]

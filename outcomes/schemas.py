@@ -472,6 +472,32 @@ class InvitationAcceptSchema(PasswordResetSchema):
     )
 
 
+class InvitationEmailSchema(Schema):
+    """Emailing an invitation just made: its code (shown on the page) and the parent's address."""
+
+    code = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        error_messages=_required("Make a new invitation: this page's code is missing."),
+    )
+    email = fields.Email(
+        required=True,
+        validate=validate.Length(max=254),
+        error_messages={
+            "required": "Enter the parent's or carer's email address.",
+            "invalid": "Enter an email address, like name@example.org.",
+        },
+    )
+
+
+class ReviewNoticesSchema(Schema):
+    """A family's choice: an email when a new review of their child is published, or none."""
+
+    review_notices = fields.Boolean(
+        load_default=False, error_messages={"invalid": "Tick the box for emails, or leave it empty for none."}
+    )
+
+
 class FamilyViewSchema(Schema):
     """The family's view of a review: a rating, a comment, and their own reading per domain (optional)."""
 

@@ -46,6 +46,8 @@ EXPECTED = {
     ("GET", "/caseload"): "L D D O O D D L",
     ("GET", "/children/<int:child_id>"): "L D D D O D O L",
     ("POST", "/children/<int:child_id>/invitations"): "L D D D O D O L",
+    # Emailing an invitation: posted without its code, refused as input (400).
+    ("POST", "/children/<int:child_id>/invitations/email"): "L D D D V D V L",
     ("GET", "/children/<int:child_id>/reviews/new"): "L D D D O D D L",
     ("POST", "/children/<int:child_id>/reviews/new"): "L D D D V D D L",
     ("GET", "/reviews/<int:review_id>"): "L D D D O D O L",
@@ -68,6 +70,9 @@ EXPECTED = {
     ("GET", "/family/reviews/<int:review_id>/view"): "L D O D D D D L",
     ("POST", "/family/reviews/<int:review_id>/view"): "L D V D D D D L",
     ("GET", "/family/join"): "O O O O O O O O",
+    # A parent's own choice of email notices (posted empty: none, and back to the page).
+    ("GET", "/family/notices"): "L O O D D D D L",
+    ("POST", "/family/notices"): "L R R D D D D L",
     ("POST", "/family/join"): "V V V V V V V V",
     # Managers.
     ("GET", "/manager/"): "L D D D D O O L",

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from .. import audit, children, family, importer, retention, sen, services, stars, subject_access, users
+from .. import audit, children, family, importer, mail, retention, sen, services, stars, subject_access, users
 from ..db import get_db, write_transaction
 from ..schemas import (
     ActiveSchema,
@@ -278,8 +278,20 @@ def people_list():
     return render_template("admin/people.html", people=users.list_people(get_db()))
 
 
-def _reset_link(token):
-    return url_for("auth.reset_password_link", token=token, _external=True)
+def _password_link_page(person, token, new):
+    """Email the one-time link when mail is configured (the page then never shows it); otherwise,
+    or when the send fails (said why), the link is shown to pass on by hand, so it is never lost."""
+    link = mail.absolute_url("auth.reset_password_link", token=token)
+    sent, failure = False, None
+    if mail.configured():
+        try:
+            mail.send_password_link(person, link, new)
+            sent = True
+        except mail.NotSent as error:
+            failure = error.message
+    return render_template(
+        "admin/reset_link.html", person=person, link=None if sent else link, new=new, failure=failure
+    )
 
 
 @bp.route("/people/new", methods=["GET", "POST"])
@@ -290,12 +302,7 @@ def person_new():
         values = form_data(lists=MEMBERSHIP_LISTS)
         with validation_errors(MEMBERSHIP_LISTS) as errors:
             user_id, token = users.create_staff(db, StaffSchema().load(values))
-            return render_template(
-                "admin/reset_link.html",
-                person=users.get_person(db, user_id),
-                link=_reset_link(token),
-                new=True,
-            )
+            return _password_link_page(users.get_person(db, user_id), token, new=True)
     return form_page(
         "admin/person_edit.html", errors, person=None, values=values, services=services.active_services(db)
     )
@@ -332,7 +339,7 @@ def person_reset(user_id):
     person = found_or_404(users.get_person(db, user_id), "person")
     with flash_if_refused():
         token = users.create_reset(db, user_id)
-        return render_template("admin/reset_link.html", person=person, link=_reset_link(token), new=False)
+        return _password_link_page(person, token, new=False)
     return redirect(url_for("admin.person_edit", user_id=user_id))
 
 

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, make_respons
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
-from .. import disclosure, openapi, reviews, scorecard, services, stars, tokens
+from .. import disclosure, mail, openapi, reviews, scorecard, services, stars, tokens
 from ..db import get_db
 from ..errors import flatten_errors
 from ..schemas import ReviewSchema, ScorecardQuerySchema, WithdrawalSchema
@@ -34,11 +34,13 @@ def create_review():
     db = get_db()
     try:
         data = ReviewSchema().load(body)
+        before = reviews.review_by_uuid(db, str(data["uuid"]))
         review, created = reviews.save_review(db, current_user.id, data)
     except ValidationError as error:
         return labelled_errors(db, body, error)
     except reviews.Conflict as error:
         return conflict(error)
+    mail.notify_new_review(db, before, review)
     return jsonify(review), 201 if created else 200
 
 

@@ -8,9 +8,9 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from .. import access, family, stars, users
+from .. import access, family, mail, stars, users
 from ..db import get_db
-from ..schemas import FamilyViewSchema, InvitationAcceptSchema
+from ..schemas import FamilyViewSchema, InvitationAcceptSchema, ReviewNoticesSchema
 from ..security import submitted_form
 from ..targets import OUTCOME_LABELS
 from .auth import role_required, sign_in
@@ -166,6 +166,21 @@ def _view_body(form, star):
     if form.get("rating", "").strip():
         body["rating"] = form["rating"].strip()
     return body
+
+
+@bp.route("/notices", methods=["GET", "POST"])
+@family_required
+def notices():
+    """A parent's choice of an email when a new review of their child is published (off unless asked)."""
+    db, errors = get_db(), {}
+    wanted = family.wants_review_notices(db, current_user.id)
+    if request.method == "POST":
+        with validation_errors() as errors:
+            wanted = ReviewNoticesSchema().load(submitted_form())["review_notices"]
+            family.set_review_notices(db, current_user.id, wanted)
+            flash("We will email you when a new review is added." if wanted else "We will not email you.")
+            return redirect(url_for("family.notices"))
+    return form_page("family/notices.html", errors, wanted=wanted, mail_on=mail.configured())
 
 
 @bp.route("/join", methods=["GET", "POST"])

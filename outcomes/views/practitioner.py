@@ -7,11 +7,18 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from .. import access, audit, children, family, reviews, services, stars
+from .. import access, audit, children, family, mail, reviews, services, stars
 from ..db import get_db
 from ..errors import flatten_errors
 from ..rules import counted, latest_first
-from ..schemas import OUTCOMES, AmendmentSchema, CaseloadQuerySchema, ReviewSchema, WithdrawalSchema
+from ..schemas import (
+    OUTCOMES,
+    AmendmentSchema,
+    CaseloadQuerySchema,
+    InvitationEmailSchema,
+    ReviewSchema,
+    WithdrawalSchema,
+)
 from ..security import submitted_form
 from ..targets import OUTCOME_LABELS, closed_targets, open_targets, suggested_outcome
 from .auth import role_required
@@ -136,15 +143,61 @@ def _may_invite(reviewable_ids):
 @bp.route("/children/<int:child_id>/invitations", methods=["POST"])
 @staff_required("practitioner", "admin")
 def invite_family(child_id):
-    """Make a one-time invitation code for a parent or carer; shown once, on a printable page."""
+    """Make a one-time invitation code for a parent or carer; shown once, on a printable page
+    that can also email it."""
+    child = _invitable_child_or_404(child_id)
+    code, expires_at = family.create_invitation(get_db(), child_id, current_user.id)
+    return _invitation_page(child, code, expires_at)
+
+
+@bp.route("/children/<int:child_id>/invitations/email", methods=["POST"])
+@staff_required("practitioner", "admin")
+def email_invitation(child_id):
+    """Email an open invitation's code and link to the parent. A refused address or a failed send
+    shows the same page again with the code, so the invitation is never lost and can be re-sent."""
+    child = _invitable_child_or_404(child_id)
+    db, form = get_db(), submitted_form()
+    invitation = family.open_invitation(db, form.get("code", ""), child_id)
+    if invitation is None:
+        abort(400, description="That invitation is no longer open. Make a new one from the child's page.")
+    code, expires_at = family.display(family.normalise(form["code"])), invitation["expires_at"]
+    sent_to = None
+    with validation_errors() as errors:
+        data = InvitationEmailSchema().load(form)
+        try:
+            mail.send_invitation(data["email"], code, _join_link(code), expires_at)
+        except mail.NotSent as failure:
+            raise ValidationError({"email": [failure.message + " The code below still works."]}) from None
+        audit.record(db, current_user.id, "email invitation", child_id, f"invitation {invitation['id']}")
+        sent_to = data["email"]
+    page = _invitation_page(
+        child, code, expires_at, errors=errors, sent_to=sent_to, email=form.get("email", "")
+    )
+    return page, 422 if errors else 200
+
+
+def _invitable_child_or_404(child_id):
     child = visible_child_or_404(child_id)
-    db = get_db()
-    if not _may_invite(access.reviewable_service_ids(db, current_user.id, child_id)):
+    if not _may_invite(access.reviewable_service_ids(get_db(), current_user.id, child_id)):
         abort(404, description="No such child on your caseloads.")
-    code, expires_at = family.create_invitation(db, child_id, current_user.id)
-    link = url_for("family.join", code=code, _external=True)
+    return child
+
+
+def _join_link(code):
+    return mail.absolute_url("family.join", code=code)
+
+
+def _invitation_page(child, code, expires_at, errors=None, sent_to=None, email=""):
     return render_template(
-        "practitioner/invitation.html", child=child, code=code, link=link, expires_at=expires_at
+        "practitioner/invitation.html",
+        child=child,
+        code=code,
+        link=_join_link(code),
+        expires_at=expires_at,
+        mail_on=mail.configured(),
+        errors=errors or {},
+        sent_to=sent_to,
+        email=email,
     )
 
 
@@ -178,7 +231,9 @@ def _review_form(child, service, star, existing):
     if request.method == "POST":
         body = review_body_from_form(request.form, child["id"], service["key"], star, targets)
         try:
-            review, created = reviews.save_review(db, current_user.id, ReviewSchema().load(body))
+            data = ReviewSchema().load(body)
+            before = reviews.review_by_uuid(db, str(data["uuid"]))
+            review, created = reviews.save_review(db, current_user.id, data)
         except ValidationError as error:
             errors = flatten_errors(error.messages)
         except reviews.AlreadyRecorded as error:
@@ -192,6 +247,7 @@ def _review_form(child, service, star, existing):
         else:
             if review["status"] == "submitted" and not created:
                 return _already_recorded(child, review)
+            mail.notify_new_review(db, before, review)
             if review["status"] == "submitted":
                 # Flashes ride in the signed but readable cookie: no child's name in them.
                 flash("Review submitted.")
