@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test chromium bench
+.PHONY: demo test chromium oidc-provider bench
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -18,8 +18,16 @@ demo: $(BIN)/.installed
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
+# The single sign-on tests run a real OpenID provider (node-oidc-provider) from tests/oidc/: its
+# Node packages are installed from the committed lock file when missing. The app never uses them.
+oidc-provider: tests/oidc/node_modules/.package-lock.json
+
+tests/oidc/node_modules/.package-lock.json: tests/oidc/package.json tests/oidc/package-lock.json
+	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm)
+	cd tests/oidc && npm ci --no-audit --no-fund
+
 # Lint first (ruff.toml): a finding fails the run before the slower tests start.
-test: $(BIN)/.installed chromium
+test: $(BIN)/.installed chromium oidc-provider
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

@@ -75,6 +75,8 @@ def create_app(test_config=None):
         # OIDC_ROLE_MAP ({"value": "practitioner" | "manager" | "admin"}); empty: roles stay as set.
         OIDC_ROLE_CLAIM="",
         OIDC_ROLE_MAP={},
+        # The claim that says the email is verified (Microsoft Entra ID: "xms_edov", as an optional claim).
+        OIDC_EMAIL_VERIFIED_CLAIM="email_verified",
         # False: staff sign in only through single sign-on (families keep their passwords).
         STAFF_PASSWORD_SIGN_IN=True,
     )

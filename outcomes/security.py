@@ -66,6 +66,15 @@ def hash_secret(secret):
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _form_targets():
+    """Forms post to this site only; with single sign-on, the sign-out form's redirect goes on to
+    the provider's end-session page, which browsers check against form-action too."""
+    from urllib.parse import urlsplit
+
+    issuer = urlsplit(current_app.config.get("OIDC_ISSUER") or "")
+    return f"'self' {issuer.scheme}://{issuer.netloc}" if issuer.netloc else "'self'"
+
+
 def new_secret():
     return secrets.token_urlsafe(32)
 
@@ -74,7 +83,7 @@ def set_security_headers(response):
     response.headers.setdefault(
         "Content-Security-Policy",
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        f"object-src 'none'; base-uri 'self'; form-action {_form_targets()}; frame-ancestors 'none'",
     )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -216,3 +216,67 @@ def axe_violations(page):
         for v in result["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+# --- A real OpenID provider (node-oidc-provider) for the single sign-on tests ----------------------
+
+OIDC_DIR = Path(__file__).parent / "oidc"
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def oidc_provider():
+    """tests/oidc/provider.js on 127.0.0.1, one process for the whole run; yields its issuer URL.
+    `make test` installs its Node packages (npm ci); a missing install fails, never skips."""
+    import subprocess
+    import time
+    import urllib.request
+
+    assert (OIDC_DIR / "node_modules" / "oidc-provider").is_dir(), (
+        "The test OpenID provider is not installed: run `make test`, or `npm ci` in tests/oidc."
+    )
+    port = free_port()
+    issuer = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        ["node", "provider.js", str(port)],
+        cwd=OIDC_DIR,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{issuer}/.well-known/openid-configuration", timeout=5):
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(
+                    "The test OpenID provider did not start (node tests/oidc/provider.js)."
+                ) from None
+            time.sleep(0.2)  # polling for the port to open, not a wait asserted on
+    yield issuer
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def sso_config(tmp_path, issuer, base_url="http://127.0.0.1:5000", **overrides):
+    """An app config with single sign-on through the test provider (client registered in provider.js)."""
+    return {
+        "TESTING": True,
+        "DATABASE": str(tmp_path / "test.sqlite"),
+        "SECRET_KEY": "test",
+        "BASE_URL": base_url,
+        "OIDC_ISSUER": issuer,
+        "OIDC_CLIENT_ID": "outcomes-test",
+        "OIDC_CLIENT_SECRET": "outcomes-test-secret",
+        "OIDC_SCOPES": "openid email profile groups",
+        **overrides,
+    }

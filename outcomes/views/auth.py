@@ -3,11 +3,11 @@ role check every blueprint uses."""
 
 from functools import wraps
 
-from flask import Blueprint, abort, flash, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from marshmallow import ValidationError
 
-from .. import sessions, users
+from .. import audit, mail, sessions, sso, users
 from ..db import get_db
 from ..errors import wants_json
 from ..schemas import LoginSchema, PasswordResetSchema
@@ -22,6 +22,7 @@ login_manager.login_message = "Please sign in to see that page."
 # "strong" protection hashes the client's own X-Forwarded-For, which anyone can forge.
 login_manager.session_protection = None
 
+STAFF_USE_SSO = "Staff sign in with their organisation account: use the button above."
 SIGN_IN_REFUSED = (
     "That email and password did not match an active account. After several failed attempts "
     "you will need to wait a little longer before each new try."
@@ -127,14 +128,30 @@ def login():
                 return _too_many(wait, form)
             if row is None:
                 raise ValidationError(SIGN_IN_REFUSED)
+            if row["role"] != "family" and not password_sign_in_for_staff():
+                raise ValidationError(STAFF_USE_SSO)
             sign_in(row)
+            audit.record(get_db(), row["id"], "sign in", None, "password")
             return redirect(safe_next(request.args.get("next", "")) or home_url(current_user))
-    return form_page("auth/login.html", errors, form=form)
+    return form_page("auth/login.html", errors, form=form, **_sign_in_choices())
+
+
+def password_sign_in_for_staff():
+    """Staff may use passwords unless single sign-on is configured and passwords switched off."""
+    return not sso.configured() or bool(current_app.config["STAFF_PASSWORD_SIGN_IN"])
+
+
+def _sign_in_choices():
+    return {
+        "sso_on": sso.configured(),
+        "sso_label": current_app.config["OIDC_BUTTON_LABEL"],
+        "staff_passwords": password_sign_in_for_staff(),
+    }
 
 
 def _too_many(wait, form):
     """The sign-in page again, 429 with Retry-After: the throttle's wait, whatever was typed."""
-    page, _ = form_page("auth/login.html", {"_schema": [wait.message]}, form=form)
+    page, _ = form_page("auth/login.html", {"_schema": [wait.message]}, form=form, **_sign_in_choices())
     return page, 429, {"Retry-After": str(wait.seconds)}
 
 
@@ -158,9 +175,45 @@ def safe_next(target):
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    """End the local session; after single sign-on, go on to end the provider's too, where it
+    offers that (RP-initiated logout), so the next person on a shared tablet is asked to sign in."""
+    by_sso = session.get("signed_in_by") == "sso"
     sign_out()
     flash("You have signed out.")
-    return redirect(url_for("auth.login"))
+    provider_logout = sso.logout_url(mail.absolute_url("auth.login")) if by_sso and sso.configured() else None
+    return redirect(provider_logout or url_for("auth.login"))
+
+
+@bp.route("/sso/login")
+def sso_login():
+    """Off to the organisation's sign-in page (404 when single sign-on is not configured)."""
+    if not sso.configured():
+        abort(404, description="Single sign-on is not configured here.")
+    try:
+        return sso.start(mail.absolute_url("auth.sso_callback"))
+    except sso.Refused as refused:
+        return _sso_refused(refused, 503)
+
+
+@bp.route("/sso/callback")
+def sso_callback():
+    """The provider's answer: checked, matched to a staff account, or refused with the reason."""
+    if not sso.configured():
+        abort(404, description="Single sign-on is not configured here.")
+    db = get_db()
+    try:
+        account = sso.account_for(db, sso.finish(request.args))
+    except sso.Refused as refused:
+        return _sso_refused(refused, 403)
+    sign_in(account)
+    session["signed_in_by"] = "sso"
+    return redirect(home_url(current_user))
+
+
+def _sso_refused(refused, status):
+    current_app.logger.warning("single sign-on refused: %s", refused.message)
+    page = render_template("auth/sso_refused.html", message=refused.message, **_sign_in_choices())
+    return page, status
 
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
@@ -198,3 +251,4 @@ def _reset_form(token):
 
 def init_app(app):
     login_manager.init_app(app)
+    sso.init_app(app)
