@@ -57,6 +57,11 @@ def send(to, subject, template, **context):
         _deliver(message)
     except smtplib.SMTPRecipientsRefused as error:
         raise NotSent(f"The mail server refused the address {to}. Check it and try again.") from error
+    except smtplib.SMTPNotSupportedError as error:
+        # Never fall back to plain text: credentials and links would cross the network readable.
+        raise NotSent(
+            "The mail server does not offer STARTTLS, so nothing was sent. Ask your administrator."
+        ) from error
     except smtplib.SMTPAuthenticationError as error:
         raise NotSent("The mail server refused this app's sign-in. Ask your administrator.") from error
     except smtplib.SMTPException as error:

@@ -280,3 +280,11 @@ def test_without_a_mail_server_links_are_shown_as_before(tmp_path, world):
     auth.login("admin@test.example")
     page = client.post(f"/admin/people/{world.physio}/reset", data={"csrf_token": auth.csrf("/admin/people")})
     assert 'id="reset-link"' in page.text and "The email was not sent" not in page.text
+
+
+def test_no_plain_text_fallback_when_starttls_is_asked_for(tmp_path, world, db, mailbox):
+    app = create_app(dict(mail_config(tmp_path, mailbox.port), MAIL_STARTTLS=True))
+    result = app.test_cli_runner().invoke(args=["password-link", "slt@test.example"])
+    assert "does not offer STARTTLS" in result.output
+    assert "/reset-password/" in result.output  # printed instead, to pass on by hand
+    assert mailbox.messages == []
