@@ -485,8 +485,9 @@ CREATE TABLE IF NOT EXISTS review_domain_facts (
     distance INTEGER NOT NULL,
     PRIMARY KEY (review_id, domain_id)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS review_domain_facts_by_service_date
-    ON review_domain_facts (service_id, date, next_date, child_id, distance);
+-- Covering the scorecard's reads in domain order, so the figures by domain need no sorting.
+CREATE INDEX IF NOT EXISTS review_domain_facts_by_service_domain_date
+    ON review_domain_facts (service_id, domain_id, date, next_date, child_id, distance);
 
 CREATE TABLE IF NOT EXISTS review_facts_state (
     id INTEGER PRIMARY KEY CHECK (id = 1),

@@ -129,7 +129,9 @@ WITH distances AS MATERIALIZED (
            sum(distance >= :meaningful - 1e-9) AS meaningful_up,
            sum(distance <= 1e-9 - :meaningful) AS meaningful_down
     FROM review_domain_facts
-    WHERE service_id = :service AND date BETWEEN :start AND :end AND {LATEST_IN_PERIOD}
+    -- each domain's range of the index in turn (any domain: a service may have changed star)
+    WHERE service_id = :service AND domain_id IN (SELECT id FROM domains WHERE id > 0)
+      AND date BETWEEN :start AND :end AND {LATEST_IN_PERIOD}
       AND {IN_GROUP.format("child_id")}
     GROUP BY domain_id
 )
