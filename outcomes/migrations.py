@@ -464,7 +464,10 @@ CREATE TABLE IF NOT EXISTS review_facts (
     targets_closed INTEGER NOT NULL,
     targets_met INTEGER NOT NULL,
     targets_partly_met INTEGER NOT NULL,
-    targets_not_met INTEGER NOT NULL
+    targets_not_met INTEGER NOT NULL,
+    -- the first day of the quarters of the review and of the next one ('9999-12-31': none yet)
+    quarter TEXT NOT NULL,
+    next_quarter TEXT NOT NULL
 );
 -- Covering the scorecard's reads: a service's period is one range of this index alone.
 CREATE INDEX IF NOT EXISTS review_facts_by_service_date ON review_facts (
@@ -483,11 +486,82 @@ CREATE TABLE IF NOT EXISTS review_domain_facts (
     child_id INTEGER NOT NULL,
     next_date TEXT,
     distance INTEGER NOT NULL,
+    quarter TEXT NOT NULL,
+    next_quarter TEXT NOT NULL,
     PRIMARY KEY (review_id, domain_id)
 ) WITHOUT ROWID;
 -- Covering the scorecard's reads in domain order, so the figures by domain need no sorting.
 CREATE INDEX IF NOT EXISTS review_domain_facts_by_service_domain_date
     ON review_domain_facts (service_id, domain_id, date, next_date, child_id, distance);
+
+-- The same facts added up by service, quarter of the review and quarter of the next review
+-- (periods are whole quarters, so "the next review is after the period's end" is "its quarter
+-- starts after it"): a service's figures for a year read a few rows. Kept by the triggers below
+-- on every change to the facts; a breakdown by group of children reads the facts themselves.
+CREATE TABLE IF NOT EXISTS review_facts_by_quarter (
+    service_id INTEGER NOT NULL,
+    quarter TEXT NOT NULL,
+    next_quarter TEXT NOT NULL,
+    reviews INTEGER NOT NULL,
+    on_time INTEGER NOT NULL,
+    targets_closed INTEGER NOT NULL,
+    targets_met INTEGER NOT NULL,
+    targets_partly_met INTEGER NOT NULL,
+    targets_not_met INTEGER NOT NULL,
+    PRIMARY KEY (service_id, quarter, next_quarter)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS review_domain_facts_by_quarter (
+    service_id INTEGER NOT NULL,
+    domain_id INTEGER NOT NULL,
+    quarter TEXT NOT NULL,
+    next_quarter TEXT NOT NULL,
+    distance INTEGER NOT NULL,
+    children INTEGER NOT NULL,
+    PRIMARY KEY (service_id, domain_id, quarter, next_quarter, distance)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS review_facts_add AFTER INSERT ON review_facts
+BEGIN
+    INSERT INTO review_facts_by_quarter VALUES (
+        NEW.service_id, NEW.quarter, NEW.next_quarter, 1, NEW.on_time,
+        NEW.targets_closed, NEW.targets_met, NEW.targets_partly_met, NEW.targets_not_met)
+    ON CONFLICT DO UPDATE SET reviews = reviews + 1, on_time = on_time + excluded.on_time,
+        targets_closed = targets_closed + excluded.targets_closed,
+        targets_met = targets_met + excluded.targets_met,
+        targets_partly_met = targets_partly_met + excluded.targets_partly_met,
+        targets_not_met = targets_not_met + excluded.targets_not_met;
+END;
+CREATE TRIGGER IF NOT EXISTS review_facts_take AFTER DELETE ON review_facts
+BEGIN
+    UPDATE review_facts_by_quarter SET reviews = reviews - 1, on_time = on_time - OLD.on_time,
+        targets_closed = targets_closed - OLD.targets_closed, targets_met = targets_met - OLD.targets_met,
+        targets_partly_met = targets_partly_met - OLD.targets_partly_met,
+        targets_not_met = targets_not_met - OLD.targets_not_met
+    WHERE service_id = OLD.service_id AND quarter = OLD.quarter AND next_quarter = OLD.next_quarter;
+    DELETE FROM review_facts_by_quarter
+    WHERE service_id = OLD.service_id AND quarter = OLD.quarter AND next_quarter = OLD.next_quarter
+      AND reviews = 0;
+END;
+CREATE TRIGGER IF NOT EXISTS review_facts_on_time AFTER UPDATE OF on_time ON review_facts
+WHEN NEW.on_time <> OLD.on_time
+BEGIN
+    UPDATE review_facts_by_quarter SET on_time = on_time + NEW.on_time - OLD.on_time
+    WHERE service_id = OLD.service_id AND quarter = OLD.quarter AND next_quarter = OLD.next_quarter;
+END;
+CREATE TRIGGER IF NOT EXISTS review_domain_facts_add AFTER INSERT ON review_domain_facts
+BEGIN
+    INSERT INTO review_domain_facts_by_quarter VALUES (
+        NEW.service_id, NEW.domain_id, NEW.quarter, NEW.next_quarter, NEW.distance, 1)
+    ON CONFLICT DO UPDATE SET children = children + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS review_domain_facts_take AFTER DELETE ON review_domain_facts
+BEGIN
+    UPDATE review_domain_facts_by_quarter SET children = children - 1
+    WHERE service_id = OLD.service_id AND domain_id = OLD.domain_id AND quarter = OLD.quarter
+      AND next_quarter = OLD.next_quarter AND distance = OLD.distance;
+    DELETE FROM review_domain_facts_by_quarter
+    WHERE service_id = OLD.service_id AND domain_id = OLD.domain_id AND quarter = OLD.quarter
+      AND next_quarter = OLD.next_quarter AND distance = OLD.distance AND children = 0;
+END;
 
 CREATE TABLE IF NOT EXISTS review_facts_state (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -508,7 +582,7 @@ BEGIN
     DELETE FROM review_facts WHERE service_id = NEW.service_id AND child_id = NEW.child_id;
     INSERT INTO review_facts (review_id, service_id, date, child_id, first_id, previous_date, next_date,
                               on_time, distance, targets_closed, targets_met, targets_partly_met,
-                              targets_not_met)
+                              targets_not_met, quarter, next_quarter)
     SELECT c.id, c.service_id, c.date, c.child_id, c.first_id, c.previous_date, c.next_date, 0,
            CASE WHEN c.first_id <> c.id THEN
                (SELECT avg(score) FROM readings WHERE review_id = c.id)
@@ -516,7 +590,12 @@ BEGIN
            (SELECT count(*) FROM target_outcomes o WHERE o.review_id = c.id AND o.outcome <> 'withdrawn'),
            (SELECT count(*) FROM target_outcomes o WHERE o.review_id = c.id AND o.outcome = 'met'),
            (SELECT count(*) FROM target_outcomes o WHERE o.review_id = c.id AND o.outcome = 'partly_met'),
-           (SELECT count(*) FROM target_outcomes o WHERE o.review_id = c.id AND o.outcome = 'not_met')
+           (SELECT count(*) FROM target_outcomes o WHERE o.review_id = c.id AND o.outcome = 'not_met'),
+           date(c.date, 'start of month',
+                '-' || ((CAST(strftime('%m', c.date) AS INTEGER) - 1) % 3) || ' months'),
+           coalesce(date(c.next_date, 'start of month',
+                         '-' || ((CAST(strftime('%m', c.next_date) AS INTEGER) - 1) % 3) || ' months'),
+                    '9999-12-31')
     FROM (
         SELECT id, service_id, child_id, date,
                first_value(id) OVER (ORDER BY date, id) AS first_id,
@@ -535,9 +614,12 @@ BEGIN
                               WHERE n.service_id = i.service_id AND n.effective_from > i.effective_from),
                              '9999-12-31')))
     WHERE service_id = NEW.service_id AND child_id = NEW.child_id;
-    INSERT INTO review_domain_facts (service_id, date, review_id, domain_id, child_id, next_date, distance)
-    SELECT service_id, date, review_id, domain_id, child_id, next_date, distance FROM (
-        SELECT f.service_id, f.date, f.review_id, fr.domain_id, f.child_id, f.next_date,
+    INSERT INTO review_domain_facts (service_id, date, review_id, domain_id, child_id, next_date, distance,
+                                     quarter, next_quarter)
+    SELECT service_id, date, review_id, domain_id, child_id, next_date, distance, quarter, next_quarter
+    FROM (
+        SELECT f.service_id, f.date, f.review_id, fr.domain_id, f.child_id, f.next_date, f.quarter,
+               f.next_quarter,
                coalesce(
                    (SELECT lr.score FROM readings lr
                     WHERE lr.review_id = f.review_id AND lr.domain_id = fr.domain_id),

@@ -84,19 +84,28 @@ CSV_COLUMNS = [
 # _fill_group); :grouped is 0 for the service's own figures.
 IN_GROUP = "(:grouped = 0 OR {} IN (SELECT child_id FROM temp.scorecard_group))"
 
-# Every measure but the family's reads review_facts (migration M009, kept by triggers in the same
-# transaction as every write): one row per counted review with its previous and next review, its
-# child's first review, on time, distance travelled and target outcomes, clustered by service and
-# date, so a period is one range of one index. A child's latest review up to the period's end is
-# the one in the period whose next review is after the end (or none).
+# Every measure but the family's reads the stored facts (outcomes/facts.py, migration M009), kept
+# by triggers in the same transaction as every write. review_facts has one row per counted review:
+# its previous and next review, its child's first review, on time, distance travelled and target
+# outcomes. A child's latest review up to the period's end is the one in the period whose next
+# review is after the end (or none). Periods are whole quarters, so the counts and the distances
+# by domain are read from the facts' sums by quarter (review_*_by_quarter: a few rows a year); a
+# breakdown (:grouped) adds up its own children's facts instead.
 LATEST_IN_PERIOD = "(next_date IS NULL OR next_date > :end)"
 
 ACTIVITY_SQL = f"""
-SELECT count(*) AS reviews,
-       coalesce(sum({LATEST_IN_PERIOD}), 0) AS children_reviewed,
+SELECT coalesce(sum(reviews), 0) AS reviews,
+       coalesce(sum(children_reviewed), 0) AS children_reviewed,
        coalesce(sum(on_time), 0) AS reviews_on_time
-FROM review_facts
-WHERE service_id = :service AND date BETWEEN :start AND :end AND {IN_GROUP.format("child_id")}
+FROM (
+    SELECT reviews, CASE WHEN next_quarter > :end THEN reviews ELSE 0 END AS children_reviewed, on_time
+    FROM review_facts_by_quarter
+    WHERE :grouped = 0 AND service_id = :service AND quarter BETWEEN :start AND :end
+    UNION ALL
+    SELECT 1, {LATEST_IN_PERIOD}, on_time FROM review_facts
+    WHERE :grouped = 1 AND service_id = :service AND date BETWEEN :start AND :end
+      AND {IN_GROUP.format("child_id")}
+)
 """
 
 # A target's outcome is "recorded in the period" when its closing (counted) review is; withdrawn
@@ -106,8 +115,14 @@ SELECT coalesce(sum(targets_closed), 0) AS targets_closed,
        coalesce(sum(targets_met), 0) AS targets_met,
        coalesce(sum(targets_partly_met), 0) AS targets_partly_met,
        coalesce(sum(targets_not_met), 0) AS targets_not_met
-FROM review_facts
-WHERE service_id = :service AND date BETWEEN :start AND :end AND {IN_GROUP.format("child_id")}
+FROM (
+    SELECT targets_closed, targets_met, targets_partly_met, targets_not_met FROM review_facts_by_quarter
+    WHERE :grouped = 0 AND service_id = :service AND quarter BETWEEN :start AND :end
+    UNION ALL
+    SELECT targets_closed, targets_met, targets_partly_met, targets_not_met FROM review_facts
+    WHERE :grouped = 1 AND service_id = :service AND date BETWEEN :start AND :end
+      AND {IN_GROUP.format("child_id")}
+)
 """
 
 # Distance travelled (DESIGN.md), for the children with a review in the period and an earlier
@@ -115,7 +130,7 @@ WHERE service_id = :service AND date BETWEEN :start AND :end AND {IN_GROUP.forma
 # their first review with the service, each over its assessed domains (the fact's distance; NULL,
 # not counted, when either review has none). One statement gives the service-wide row (domain '')
 # and a row per domain (review_domain_facts: the first review's domain, paired on the domain id
-# or, across star versions, on its key).
+# or, across star versions, on its key; whole points, so their sums by quarter are exact).
 PROGRESS_SQL = f"""
 WITH distances AS MATERIALIZED (
     SELECT distance FROM review_facts
@@ -124,15 +139,21 @@ WITH distances AS MATERIALIZED (
     -- summed in the children's order, so the mean is the same float however the facts were made
     ORDER BY child_id LIMIT -1
 ), by_domain AS (
-    SELECT domain_id, count(*) AS children, sum(distance) AS total, sum(distance > 0) AS improved,
+    SELECT domain_id, sum(children) AS children, sum(children * distance) AS total,
+           sum(children * (distance > 0)) AS improved,
            -- a whole-point change in a mean of readings can land a hair under 1 in floating point
-           sum(distance >= :meaningful - 1e-9) AS meaningful_up,
-           sum(distance <= 1e-9 - :meaningful) AS meaningful_down
-    FROM review_domain_facts
-    -- each domain's range of the index in turn (any domain: a service may have changed star)
-    WHERE service_id = :service AND domain_id IN (SELECT id FROM domains WHERE id > 0)
-      AND date BETWEEN :start AND :end AND {LATEST_IN_PERIOD}
-      AND {IN_GROUP.format("child_id")}
+           sum(children * (distance >= :meaningful - 1e-9)) AS meaningful_up,
+           sum(children * (distance <= 1e-9 - :meaningful)) AS meaningful_down
+    FROM (
+        SELECT domain_id, distance, children FROM review_domain_facts_by_quarter
+        WHERE :grouped = 0 AND service_id = :service AND quarter BETWEEN :start AND :end
+          AND next_quarter > :end
+        UNION ALL
+        SELECT domain_id, distance, 1 FROM review_domain_facts
+        -- each domain's range of the index in turn (any domain: a service may have changed star)
+        WHERE :grouped = 1 AND service_id = :service AND domain_id IN (SELECT id FROM domains WHERE id > 0)
+          AND date BETWEEN :start AND :end AND {LATEST_IN_PERIOD} AND {IN_GROUP.format("child_id")}
+    )
     GROUP BY domain_id
 )
 SELECT '' AS domain, count(distance) AS children_with_progress_data,
