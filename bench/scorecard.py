@@ -39,6 +39,7 @@ from outcomes.db import connect, migrate  # noqa: E402
 
 CACHE = ROOT / "bench" / ".cache"
 SIZES = (5_000, 50_000, 150_000)
+CHILDREN = 50_000  # build()'s default size (bench/load.py sets its own)
 FIRST_DAY, LAST_DAY = date(2023, 4, 1), date(2026, 3, 31)
 QUARTER, YEAR = "2025-26 Q3", "2025-26"
 SEED = 20260401
@@ -89,8 +90,10 @@ ORDER BY s.id
 """
 
 
-def build(path, children):
-    """Create a region-scale database of `children` at `path` (deleted first) through the data layer."""
+def build(path, children=None):
+    """Create a region-scale database of `children` (CHILDREN unless given) at `path` (deleted first)
+    through the data layer."""
+    children = children or CHILDREN
     path.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm", ".done"):
         Path(str(path) + suffix).unlink(missing_ok=True)
