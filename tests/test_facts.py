@@ -13,7 +13,7 @@ from marshmallow import ValidationError
 from scorecard_data import save
 from scorecard_raw import raw_queries
 
-from outcomes import create_app, facts, periods, reviews, rules, scorecard, stars, users
+from outcomes import create_app, demo, facts, periods, reviews, rules, scorecard, stars, users
 from outcomes import services as services_module
 from outcomes.db import connect
 
@@ -223,3 +223,18 @@ def test_rebuild_facts_puts_right_facts_that_were_changed_by_hand(runner, db, wo
     assert "2 counted reviews, 6 distances by domain" in result.output
     assert facts.rows(db) == before
     assert scorecard.compute(db, slt, periods.parse("2025-26")) == right
+
+
+def test_the_demo_bulk_history_gets_the_facts_it_would_get_row_by_row(db):
+    """demo.seed writes through save_review and, in bulk, reviews.bulk_insert (one rebuild per
+    child and service at the end): its facts equal their rebuild and give the old figures."""
+    demo.seed(db, "outcomes-demo", today=date(2026, 4, 20))
+    kept = facts.rows(db)
+    assert len(kept["review_facts"]) > 100 and len(kept["review_domain_facts_by_quarter"]) > 100
+    rows = scorecard.services(db)
+    for period in (periods.parse("2025-26"), periods.parse("2025-26 Q3")):
+        ours = scorecard.compute_services(db, rows, period)
+        with raw_queries():
+            assert scorecard.compute_services(db, rows, period) == ours
+    facts.rebuild(db)
+    assert facts.rows(db) == kept
