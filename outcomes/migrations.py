@@ -737,6 +737,10 @@ BEGIN
     WHERE service_id = OLD.service_id;
 END;
 
+-- The family ratings of a period, read from the index alone (the scorecard's one measure not on
+-- the facts: a rating counts by the day it was given, not by its review's date).
+CREATE INDEX IF NOT EXISTS family_views_by_created_review ON family_views (created_at, review_id, rating);
+
 -- An upgraded database gets the facts of every review it already holds.
 INSERT OR IGNORE INTO review_facts_pending (child_id, service_id)
 SELECT DISTINCT child_id, service_id FROM reviews
