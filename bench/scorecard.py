@@ -1,15 +1,17 @@
-"""Scorecard benchmark: a region-scale database, then the full scorecard of a quarter and a year
-against one hand-written SQL query as the baseline.
+"""Scorecard benchmark: region-scale databases of 5,000, 50,000 and 150,000 children, the scorecard
+from its stored facts (review_facts) against the old computation from reviews and readings, and the
+cost of keeping the facts per review written.
 
-    .venv/bin/python bench/scorecard.py            # builds bench/scorecard.sqlite once, then times
-    .venv/bin/python bench/scorecard.py --fresh    # rebuild the database first
+    .venv/bin/python bench/scorecard.py                      # all three sizes (databases cached)
+    .venv/bin/python bench/scorecard.py --children 50000     # one size
+    .venv/bin/python bench/scorecard.py --fresh              # rebuild the databases first
 
-The database is built through the project's own data layer (stars.create_default_services,
-users.create_user, demo.bulk_history -> reviews.bulk_insert), deterministically: 50,000 children,
-each reviewed by two of the four services about every six months over three financial years
-(2023-24 to 2025-26), with targets, outcomes, amendments, drafts and family ratings.
-The timings run in a fresh child process so that its peak memory is the queries' alone.
-Not part of pytest. See bench/README.md for the figures measured.
+Each database is built through the project's own data layer (stars.create_default_services,
+users.create_user, demo.bulk_history -> reviews.bulk_insert), deterministically: each child
+reviewed by two of the four services about every six months over three financial years
+(2023-24 to 2025-26), with targets, outcomes, amendments, drafts and family ratings. They are
+kept under bench/.cache (git-ignored). The timings run in a fresh child process per size so that
+its peak memory is the queries' alone. Not part of pytest. See bench/README.md for the figures.
 """
 
 import argparse
@@ -19,8 +21,8 @@ import resource
 import subprocess
 import sys
 import time
-import tracemalloc
-from datetime import date
+import uuid
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,15 +30,28 @@ sys.path.insert(0, str(ROOT))
 
 from werkzeug.security import generate_password_hash  # noqa: E402
 
-from outcomes import demo, disclosure, periods, scorecard, stars, users  # noqa: E402
+sys.path.insert(0, str(ROOT / "tests"))
+
+from scorecard_raw import raw_queries  # noqa: E402
+
+from outcomes import demo, disclosure, periods, reviews, scorecard, stars, users  # noqa: E402
 from outcomes.db import connect, migrate  # noqa: E402
 
-DATABASE = ROOT / "bench" / "scorecard.sqlite"
-CHILDREN = 50_000
+CACHE = ROOT / "bench" / ".cache"
+SIZES = (5_000, 50_000, 150_000)
+CHILDREN = 50_000  # build()'s default size (bench/load.py sets its own)
 FIRST_DAY, LAST_DAY = date(2023, 4, 1), date(2026, 3, 31)
 QUARTER, YEAR = "2025-26 Q3", "2025-26"
 SEED = 20260401
+# At 50,000 children; scaled with the number of children.
 MINIMUM = {"children": 50_000, "submitted reviews": 400_000, "readings": 3_500_000, "targets": 500_000}
+WRITES = 200  # reviews written through reviews.save_review to cost the facts' upkeep
+WARM_UP = 50
+
+
+def database(children):
+    return CACHE / f"scorecard-{children}.sqlite"
+
 
 # The baseline: one hand-written query for pct_targets_met and mean_distance_travelled per service.
 BASELINE_SQL = """
@@ -76,8 +91,11 @@ ORDER BY s.id
 """
 
 
-def build(path):
-    """Create the region-scale database at `path` (deleted first) through the data layer."""
+def build(path, children=None):
+    """Create a region-scale database of `children` (CHILDREN unless given) at `path` (deleted first)
+    through the data layer."""
+    children = children or CHILDREN
+    path.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm", ".done"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     started = time.perf_counter()
@@ -102,14 +120,14 @@ def build(path):
                     "date_of_birth": date(2010 + number % 12, 1 + number % 12, 1 + number % 28).isoformat(),
                     "local_id": f"BENCH{number:06d}",
                 }
-                for number in range(CHILDREN)
+                for number in range(children)
             ),
             batch_size=5000,
         )
         db["users"].insert_all(
             (
                 {"email": f"family{number:06d}@bench.test", "name": f"Family {number}", "role": "family"}
-                for number in range(CHILDREN)
+                for number in range(children)
             ),
             batch_size=5000,
         )
@@ -142,7 +160,7 @@ def build(path):
     )
     db.execute("ANALYZE")
     db.close()
-    Path(str(path) + ".done").write_text(f"{CHILDREN} {SEED}\n")
+    Path(str(path) + ".done").write_text(f"{children} {SEED}\n")
     return time.perf_counter() - started
 
 
@@ -174,91 +192,140 @@ def timed(function, repeat=3):
     return walls[0], min(walls), min(cpus), result
 
 
-def measure(path):
-    """Time the scorecard and the baseline (run in a child process: its peak RSS is the queries')."""
+def measure(path, children):
+    """Time the scorecard from facts and the old way, and the facts' cost per review written."""
     load = os.getloadavg()
     db = connect(str(path))
     migrate(db)  # a database built by an earlier version gains the newer tables and columns
     services = scorecard.services(db)
     policy = disclosure.POLICIES["nhs"]
-    results = {}
-    tracemalloc.start()
-    for label in (QUARTER, YEAR):
-        period = periods.parse(label)
-        first, best, cpu, card = timed(
-            lambda period=period: scorecard.scorecard(db, services, period, policy)
-        )
-        params = {"start": period.start.isoformat(), "end": period.end.isoformat()}
-        base_first, base_best, base_cpu, rows = timed(
-            lambda params=params: db.execute(BASELINE_SQL, params).fetchall()
-        )
-        ours = {
-            s["key"]: scorecard.compute(db, next(x for x in services if x["key"] == s["key"]), period)[0]
-            for s in card["services"]
-        }
-        for key, pct, distance in rows:  # the two ways agree on the figures they share
-            half_up = disclosure.round_half_up
-            assert ours[key]["pct_targets_met"] == (half_up(pct, 1) if pct is not None else None), key
-            assert ours[key]["mean_distance_travelled"] == (
-                half_up(distance, 2) if distance is not None else None
-            ), key
-        results[label] = (first, best, cpu, base_first, base_best, base_cpu, card)
-    _, python_peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    now = datetime(2026, 4, 1, tzinfo=timezone.utc)
+    raw_repeat = 3 if children <= 5_000 else 1
     print(
         f"load average before timing: {load[0]:.1f} (1 min), {load[1]:.1f} (5 min) on {os.cpu_count()} cores"
     )
-    for label, (first, best, cpu, base_first, base_best, base_cpu, card) in results.items():
-        slt = card["services"][0]["measures"]
-        print(
-            f"{label:>10}: scorecard (4 services, every measure + domain rows, computed with the year "
-            f"and its 4 quarters for disclosure control) first {first:.3f} s, "
-            f"best of 3 {best:.3f} s wall / {cpu:.3f} s CPU"
-        )
-        print(
-            f"{'':>12}baseline query (2 measures)       first {base_first:.3f} s, "
-            f"best of 3 {base_best:.3f} s wall / {base_cpu:.3f} s CPU"
-        )
-        print(f"{'':>12}ratio scorecard / baseline: {best / base_best:.2f}x wall, {cpu / base_cpu:.2f}x CPU")
-        print(
-            f"{'':>12}slt: {slt['reviews']['value']} reviews, "
-            f"{slt['pct_targets_met']['value']}% targets met, "
-            f"mean distance {slt['mean_distance_travelled']['value']}"
-        )
+    for label in (QUARTER, YEAR):
+        period = periods.parse(label)
+        facts = timed(lambda period=period: scorecard.compute_services(db, services, period))
+        with raw_queries():
+            raw = timed(lambda period=period: scorecard.compute_services(db, services, period), raw_repeat)
+        assert facts[3] == raw[3], f"{label}: the facts and the old way disagree"
+        _report(f"{label} figures", facts, raw)
+    # What the feed and dashboard run for a quarter or a year: the year and its four quarters,
+    # computed and protected together by the disclosure policy.
+    period = periods.parse(QUARTER)
+    card = timed(lambda: scorecard.scorecard(db, services, period, policy, now=now))
+    with raw_queries():
+        raw_card = timed(lambda: scorecard.scorecard(db, services, period, policy, now=now), 1)
+    assert card[3] == raw_card[3], "the published scorecards disagree"
+    _report(f"{QUARTER} feed (year + 4 quarters, disclosure)", card, raw_card)
+    slt = card[3]["services"][0]["measures"]
     print(
-        f"peak memory while timing: {rss_mb:.0f} MB resident (process), "
-        f"{python_peak / 1e6:.1f} MB Python heap"
+        f"{'':>12}slt: {slt['reviews']['value']} reviews, {slt['pct_targets_met']['value']}% targets met, "
+        f"mean distance {slt['mean_distance_travelled']['value']}"
     )
+    (with_cpu, with_wall), (without_cpu, without_wall) = write_cost(db)
+    print(
+        f"cost per review written (reviews.save_review, {WRITES} reviews each way, rolled back): "
+        f"{with_cpu:.2f} ms CPU ({with_wall:.2f} ms wall) with the facts kept, "
+        f"{without_cpu:.2f} ms CPU ({without_wall:.2f} ms wall) without: "
+        f"{with_cpu - without_cpu:.2f} ms CPU for the facts"
+    )
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory: {rss_mb:.0f} MB resident (process)")
     db.close()
+
+
+def _report(what, facts, raw):
+    first, best, cpu, _ = facts
+    raw_first, raw_best, raw_cpu, _ = raw
+    print(
+        f"{what}: facts first {first:.3f} s, best {best:.3f} s wall / {cpu:.3f} s CPU; "
+        f"old way first {raw_first:.3f} s, best {raw_best:.3f} s wall / {raw_cpu:.3f} s CPU; "
+        f"old / facts {raw_cpu / cpu:.1f}x CPU"
+    )
+
+
+def write_cost(db):
+    """((CPU, wall) ms per review with the facts' triggers, the same without) over WRITES reviews
+    each, after WARM_UP untimed ones (so that neither pays for the first reads of the indexes),
+    all rolled back."""
+    pairs = db.execute(
+        """SELECT c.child_id, s.key, c.practitioner_id, c.service_id FROM caseloads c
+           JOIN services s ON s.id = c.service_id ORDER BY c.child_id, c.service_id LIMIT ?""",
+        [2 * WRITES + WARM_UP],
+    ).fetchall()
+    star = {sid: stars.load_version(db, stars.current_version_id(db, sid)) for *_, sid in pairs}
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        _write(db, pairs[:WARM_UP], star)
+        with_facts = _write(db, pairs[WARM_UP : WARM_UP + WRITES], star)
+        triggers = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'review_%facts%'"
+        for (name,) in db.execute(triggers).fetchall():
+            db.conn.execute(f"DROP TRIGGER {name}")
+        without = _write(db, pairs[WARM_UP + WRITES :], star)
+    finally:
+        db.conn.execute("ROLLBACK")
+    return with_facts, without
+
+
+def _write(db, pairs, star):
+    started, cpu = time.perf_counter(), time.process_time()
+    for child_id, key, practitioner_id, service_id in pairs:
+        domains = [domain["key"] for domain in star[service_id]["domains"]]
+        data = {
+            "uuid": uuid.uuid4(),
+            "child_id": child_id,
+            "service": key,
+            "date": date(2026, 4, 15),
+            "readings": {k: {"score": 5, "not_assessed_reason": None} for k in domains},
+            "targets": [],
+            "target_outcomes": [],
+            "notes": "",
+            "internal_notes": "",
+            "submit": True,
+        }
+        reviews.save_review(db, practitioner_id, data)
+    return (
+        (time.process_time() - cpu) * 1000 / len(pairs),
+        (time.perf_counter() - started) * 1000 / len(pairs),
+    )
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--fresh", action="store_true", help="rebuild the database even if it is cached")
-    parser.add_argument("--measure-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--children", type=int, nargs="*", default=list(SIZES), help="sizes to run")
+    parser.add_argument("--fresh", action="store_true", help="rebuild the databases even if cached")
+    parser.add_argument("--measure-only", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure_only:
-        measure(DATABASE)
+        measure(database(args.measure_only), args.measure_only)
         return
-    if args.fresh or not Path(str(DATABASE) + ".done").exists():
-        print(f"Building {DATABASE.relative_to(ROOT)} ...", flush=True)
-        seconds = build(DATABASE)
+    for children in args.children:
+        prepare(children, args.fresh)
+        subprocess.run([sys.executable, __file__, "--measure-only", str(children)], check=True)
+
+
+def prepare(children, fresh):
+    path = database(children)
+    print(f"\n== {children:,} children ==")
+    if fresh or not Path(str(path) + ".done").exists():
+        print(f"Building {path.relative_to(ROOT)} ...", flush=True)
+        seconds = build(path, children)
         print(
             f"built in {seconds:.1f} s, "
             f"peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
         )
     else:
-        print(f"Using the cached {DATABASE.relative_to(ROOT)} (--fresh to rebuild)")
-    db = connect(str(DATABASE))
+        print(f"Using the cached {path.relative_to(ROOT)} (--fresh to rebuild)")
+    db = connect(str(path))
     counts = sizes(db)
     db.close()
     for name, value in counts.items():
         print(f"  {name:>20}: {value:,}")
     for name, least in MINIMUM.items():
-        assert counts[name] >= least, f"{name}: {counts[name]:,} < {least:,}"
-    print(f"  {'file':>20}: {DATABASE.stat().st_size / 1e6:.0f} MB")
-    subprocess.run([sys.executable, __file__, "--measure-only"], check=True)
+        assert counts[name] >= least * children // 50_000, f"{name}: {counts[name]:,}"
+    print(f"  {'file':>20}: {path.stat().st_size / 1e6:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from . import (
     backup,
     children,
     demo,
+    facts,
     family,
     importer,
     mail,
@@ -532,6 +533,18 @@ def purge_imports_command():
     click.echo(f"{importer.purge_stale(get_db())} unconfirmed import previews deleted.")
 
 
+@click.command("rebuild-facts")
+@with_appcontext
+def rebuild_facts_command():
+    """Rebuild the scorecard's stored facts from every review (they are kept current on every write;
+    this is for after restoring an old backup, or to check them)."""
+    counts = facts.rebuild(get_db())
+    click.echo(
+        f"Rebuilt the scorecard's facts: {counts['review_facts']} counted reviews, "
+        f"{counts['review_domain_facts']} distances by domain."
+    )
+
+
 # --- Backups ---
 
 
@@ -658,6 +671,7 @@ COMMANDS = [
     anonymise_expired_command,
     unlink_parent_command,
     purge_imports_command,
+    rebuild_facts_command,
     backup_command,
     restore_command,
 ]

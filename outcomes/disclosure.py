@@ -10,6 +10,7 @@ denominator, to a fixpoint) and withholds one more figure whenever a withheld co
 pinned to a single value. No Flask imports.
 """
 
+import functools
 import math
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -234,23 +235,38 @@ def _ratio_step(bounds, ratio, value):
     den_lo, den_hi = bounds[ratio.den]
     if den_hi - den_lo > 200 or not (ratio.num or ratio.item_range):
         return False
+    num_bounds = tuple(bounds[ratio.num]) if ratio.num else None
+    fitted = _ratio_fits(den_lo, den_hi, num_bounds, ratio.item_range, value)
+    if fitted is None:
+        return False
+    dens, nums = fitted
+    changed = _tighten(bounds, ratio.den, *dens)
+    if ratio.num:
+        changed |= _tighten(bounds, ratio.num, *nums)
+    return changed
+
+
+# The reader's passes ask the same question of most ratios again and again (their bounds settle
+# in the first pass), and every service and breakdown group asks alike: the answer depends on
+# these plain values alone, so it is worked out once.
+@functools.lru_cache(maxsize=1 << 16)
+def _ratio_fits(den_lo, den_hi, num_bounds, item_range, value):
+    """((lowest, highest) denominator, (lowest, highest) numerator) of the pairs within the bounds
+    that publish as `value`; None when no pair does."""
     dens, nums = [], []
     for den in range(max(den_lo, 1), den_hi + 1):
-        if ratio.num:
-            lo, hi = bounds[ratio.num]
+        if num_bounds:
+            lo, hi = num_bounds
             fits = [n for n in _near(value * den / 100, lo, min(hi, den)) if rate(n, den) == value]
         else:
-            first, last = ratio.item_range
+            first, last = item_range
             fits = [s for s in _near(value * den, first * den, last * den) if _mean_of(s, den) == value]
         if fits:
             dens.append(den)
             nums.extend(fits)
     if not dens:
-        return False
-    changed = _tighten(bounds, ratio.den, min(dens), max(dens))
-    if ratio.num:
-        changed |= _tighten(bounds, ratio.num, min(nums), max(nums))
-    return changed
+        return None
+    return (min(dens), max(dens)), (min(nums), max(nums))
 
 
 def _near(estimate, lo, hi):

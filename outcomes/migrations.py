@@ -446,6 +446,316 @@ CREATE TABLE IF NOT EXISTS review_notices (
 );
 """
 
+# The scorecard's facts, one row per counted review, so that a quarter or a year reads a range of
+# one index instead of working out first, latest, previous and means from every reading. Kept by
+# triggers in the same transaction as every write to what they are made of (reviews, readings,
+# target outcomes, service intervals), however it is written (a form, the API, an amendment, a
+# withdrawal, a discarded draft, the import, a test's own SQL): code paths can be missed, triggers
+# cannot. Each write queues its (child, service) in review_facts_pending, whose trigger rebuilds
+# that pair's facts at once (a pair has a handful of reviews); review_facts_state.paused lets a bulk
+# insert queue pairs and rebuild each once at its end (outcomes/facts.py). The rules are those of
+# rules.py and scorecard.py, frozen here as this migration ships.
+M010_REVIEW_FACTS = """
+-- One counted review: the review before and after it (date order, the higher id later on a shared
+-- date), the child's first counted review with the service, on time, the distance travelled from
+-- the first review (difference of the mean readings over assessed domains; NULL when either has
+-- none) and its target outcomes.
+CREATE TABLE IF NOT EXISTS review_facts (
+    review_id INTEGER PRIMARY KEY,
+    service_id INTEGER NOT NULL,
+    date TEXT NOT NULL,
+    child_id INTEGER NOT NULL,
+    first_id INTEGER NOT NULL,
+    previous_date TEXT,
+    next_date TEXT,
+    on_time INTEGER NOT NULL,
+    distance REAL,
+    targets_closed INTEGER NOT NULL,
+    targets_met INTEGER NOT NULL,
+    targets_partly_met INTEGER NOT NULL,
+    targets_not_met INTEGER NOT NULL,
+    -- the first day of the quarters of the review and of the next one ('9999-12-31': none yet)
+    quarter TEXT NOT NULL,
+    next_quarter TEXT NOT NULL
+);
+-- Covering the scorecard's reads: a service's period is one range of this index alone.
+CREATE INDEX IF NOT EXISTS review_facts_by_service_date ON review_facts (
+    service_id, date, next_date, child_id, first_id, on_time, distance,
+    targets_closed, targets_met, targets_partly_met, targets_not_met
+);
+CREATE INDEX IF NOT EXISTS review_facts_by_child ON review_facts (service_id, child_id);
+
+-- Per domain of the child's first review, the distance travelled to a later review (readings
+-- paired on the domain, or on its key across star versions); only where both were assessed.
+CREATE TABLE IF NOT EXISTS review_domain_facts (
+    review_id INTEGER NOT NULL,
+    domain_id INTEGER NOT NULL,
+    service_id INTEGER NOT NULL,
+    date TEXT NOT NULL,
+    child_id INTEGER NOT NULL,
+    next_date TEXT,
+    distance INTEGER NOT NULL,
+    quarter TEXT NOT NULL,
+    next_quarter TEXT NOT NULL,
+    PRIMARY KEY (review_id, domain_id)
+) WITHOUT ROWID;
+-- Covering the scorecard's reads in domain order, so the figures by domain need no sorting.
+CREATE INDEX IF NOT EXISTS review_domain_facts_by_service_domain_date
+    ON review_domain_facts (service_id, domain_id, date, next_date, child_id, distance);
+
+-- The same facts added up by service, quarter of the review and quarter of the next review
+-- (periods are whole quarters, so "the next review is after the period's end" is "its quarter
+-- starts after it"): a service's figures for a year read a few rows. Kept by the triggers below
+-- on every change to the facts; a breakdown by group of children reads the facts themselves.
+CREATE TABLE IF NOT EXISTS review_facts_by_quarter (
+    service_id INTEGER NOT NULL,
+    quarter TEXT NOT NULL,
+    next_quarter TEXT NOT NULL,
+    reviews INTEGER NOT NULL,
+    on_time INTEGER NOT NULL,
+    targets_closed INTEGER NOT NULL,
+    targets_met INTEGER NOT NULL,
+    targets_partly_met INTEGER NOT NULL,
+    targets_not_met INTEGER NOT NULL,
+    PRIMARY KEY (service_id, quarter, next_quarter)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS review_domain_facts_by_quarter (
+    service_id INTEGER NOT NULL,
+    domain_id INTEGER NOT NULL,
+    quarter TEXT NOT NULL,
+    next_quarter TEXT NOT NULL,
+    distance INTEGER NOT NULL,
+    children INTEGER NOT NULL,
+    PRIMARY KEY (service_id, domain_id, quarter, next_quarter, distance)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS review_facts_add AFTER INSERT ON review_facts
+BEGIN
+    INSERT INTO review_facts_by_quarter VALUES (
+        NEW.service_id, NEW.quarter, NEW.next_quarter, 1, NEW.on_time,
+        NEW.targets_closed, NEW.targets_met, NEW.targets_partly_met, NEW.targets_not_met)
+    ON CONFLICT DO UPDATE SET reviews = reviews + 1, on_time = on_time + excluded.on_time,
+        targets_closed = targets_closed + excluded.targets_closed,
+        targets_met = targets_met + excluded.targets_met,
+        targets_partly_met = targets_partly_met + excluded.targets_partly_met,
+        targets_not_met = targets_not_met + excluded.targets_not_met;
+END;
+CREATE TRIGGER IF NOT EXISTS review_facts_take AFTER DELETE ON review_facts
+BEGIN
+    UPDATE review_facts_by_quarter SET reviews = reviews - 1, on_time = on_time - OLD.on_time,
+        targets_closed = targets_closed - OLD.targets_closed, targets_met = targets_met - OLD.targets_met,
+        targets_partly_met = targets_partly_met - OLD.targets_partly_met,
+        targets_not_met = targets_not_met - OLD.targets_not_met
+    WHERE service_id = OLD.service_id AND quarter = OLD.quarter AND next_quarter = OLD.next_quarter;
+    DELETE FROM review_facts_by_quarter
+    WHERE service_id = OLD.service_id AND quarter = OLD.quarter AND next_quarter = OLD.next_quarter
+      AND reviews = 0;
+END;
+CREATE TRIGGER IF NOT EXISTS review_facts_on_time AFTER UPDATE OF on_time ON review_facts
+WHEN NEW.on_time <> OLD.on_time
+BEGIN
+    UPDATE review_facts_by_quarter SET on_time = on_time + NEW.on_time - OLD.on_time
+    WHERE service_id = OLD.service_id AND quarter = OLD.quarter AND next_quarter = OLD.next_quarter;
+END;
+CREATE TRIGGER IF NOT EXISTS review_domain_facts_add AFTER INSERT ON review_domain_facts
+BEGIN
+    INSERT INTO review_domain_facts_by_quarter VALUES (
+        NEW.service_id, NEW.domain_id, NEW.quarter, NEW.next_quarter, NEW.distance, 1)
+    ON CONFLICT DO UPDATE SET children = children + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS review_domain_facts_take AFTER DELETE ON review_domain_facts
+BEGIN
+    UPDATE review_domain_facts_by_quarter SET children = children - 1
+    WHERE service_id = OLD.service_id AND domain_id = OLD.domain_id AND quarter = OLD.quarter
+      AND next_quarter = OLD.next_quarter AND distance = OLD.distance;
+    DELETE FROM review_domain_facts_by_quarter
+    WHERE service_id = OLD.service_id AND domain_id = OLD.domain_id AND quarter = OLD.quarter
+      AND next_quarter = OLD.next_quarter AND distance = OLD.distance AND children = 0;
+END;
+
+CREATE TABLE IF NOT EXISTS review_facts_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    paused INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO review_facts_state (id, paused) VALUES (1, 0);
+CREATE TABLE IF NOT EXISTS review_facts_pending (
+    child_id INTEGER NOT NULL,
+    service_id INTEGER NOT NULL,
+    PRIMARY KEY (child_id, service_id)
+) WITHOUT ROWID;
+
+CREATE TRIGGER IF NOT EXISTS review_facts_refresh AFTER INSERT ON review_facts_pending
+WHEN (SELECT paused FROM review_facts_state) = 0
+BEGIN
+    DELETE FROM review_domain_facts WHERE review_id IN (
+        SELECT review_id FROM review_facts WHERE service_id = NEW.service_id AND child_id = NEW.child_id);
+    DELETE FROM review_facts WHERE service_id = NEW.service_id AND child_id = NEW.child_id;
+    INSERT INTO review_facts (review_id, service_id, date, child_id, first_id, previous_date, next_date,
+                              on_time, distance, targets_closed, targets_met, targets_partly_met,
+                              targets_not_met, quarter, next_quarter)
+    SELECT c.id, c.service_id, c.date, c.child_id, c.first_id, c.previous_date, c.next_date, 0,
+           CASE WHEN c.first_id <> c.id THEN
+               (SELECT avg(score) FROM readings WHERE review_id = c.id)
+             - (SELECT avg(score) FROM readings WHERE review_id = c.first_id) END,
+           (SELECT count(*) FROM target_outcomes o WHERE o.review_id = c.id AND o.outcome <> 'withdrawn'),
+           (SELECT count(*) FROM target_outcomes o WHERE o.review_id = c.id AND o.outcome = 'met'),
+           (SELECT count(*) FROM target_outcomes o WHERE o.review_id = c.id AND o.outcome = 'partly_met'),
+           (SELECT count(*) FROM target_outcomes o WHERE o.review_id = c.id AND o.outcome = 'not_met'),
+           date(c.date, 'start of month',
+                '-' || ((CAST(strftime('%m', c.date) AS INTEGER) - 1) % 3) || ' months'),
+           coalesce(date(c.next_date, 'start of month',
+                         '-' || ((CAST(strftime('%m', c.next_date) AS INTEGER) - 1) % 3) || ' months'),
+                    '9999-12-31')
+    FROM (
+        SELECT id, service_id, child_id, date,
+               first_value(id) OVER (ORDER BY date, id) AS first_id,
+               lag(date) OVER (ORDER BY date, id) AS previous_date,
+               lead(date) OVER (ORDER BY date, id) AS next_date
+        FROM reviews
+        WHERE service_id = NEW.service_id AND child_id = NEW.child_id
+          AND status = 'submitted' AND is_latest = 1 AND withdrawn_at IS NULL
+    ) c;
+    UPDATE review_facts SET on_time = (previous_date IS NULL OR date <= (
+            SELECT min(max(date(previous_date, '+' || i.review_interval_days || ' days'), i.effective_from))
+            FROM service_intervals i
+            WHERE i.service_id = review_facts.service_id
+              AND max(date(previous_date, '+' || i.review_interval_days || ' days'), i.effective_from)
+                  < coalesce((SELECT min(n.effective_from) FROM service_intervals n
+                              WHERE n.service_id = i.service_id AND n.effective_from > i.effective_from),
+                             '9999-12-31')))
+    WHERE service_id = NEW.service_id AND child_id = NEW.child_id;
+    INSERT INTO review_domain_facts (service_id, date, review_id, domain_id, child_id, next_date, distance,
+                                     quarter, next_quarter)
+    SELECT service_id, date, review_id, domain_id, child_id, next_date, distance, quarter, next_quarter
+    FROM (
+        SELECT f.service_id, f.date, f.review_id, fr.domain_id, f.child_id, f.next_date, f.quarter,
+               f.next_quarter,
+               coalesce(
+                   (SELECT lr.score FROM readings lr
+                    WHERE lr.review_id = f.review_id AND lr.domain_id = fr.domain_id),
+                   (SELECT lr.score FROM domains fd
+                    JOIN domains ld ON ld.key = fd.key AND ld.id <> fd.id
+                    JOIN readings lr ON lr.review_id = f.review_id AND lr.domain_id = ld.id
+                    WHERE fd.id = fr.domain_id)
+               ) - fr.score AS distance
+        FROM review_facts f
+        JOIN readings fr ON fr.review_id = f.first_id
+        WHERE f.service_id = NEW.service_id AND f.child_id = NEW.child_id AND f.first_id <> f.review_id
+        LIMIT -1  -- keeps the subquery a co-routine, so each distance is worked out once
+    ) WHERE distance IS NOT NULL;
+    DELETE FROM review_facts_pending WHERE child_id = NEW.child_id AND service_id = NEW.service_id;
+END;
+
+-- What a counted review is made of: queue its pair (drafts, old versions and withdrawn reviews
+-- matter only when they stop or start counting).
+CREATE TRIGGER IF NOT EXISTS review_facts_reviews_insert AFTER INSERT ON reviews
+WHEN NEW.status = 'submitted' AND NEW.is_latest = 1 AND NEW.withdrawn_at IS NULL
+BEGIN
+    INSERT OR IGNORE INTO review_facts_pending (child_id, service_id)
+    VALUES (NEW.child_id, NEW.service_id);
+END;
+CREATE TRIGGER IF NOT EXISTS review_facts_reviews_update
+AFTER UPDATE OF status, is_latest, withdrawn_at, date, child_id, service_id ON reviews
+WHEN (OLD.status = 'submitted' AND OLD.is_latest = 1 AND OLD.withdrawn_at IS NULL)
+  OR (NEW.status = 'submitted' AND NEW.is_latest = 1 AND NEW.withdrawn_at IS NULL)
+BEGIN
+    INSERT OR IGNORE INTO review_facts_pending (child_id, service_id)
+    VALUES (OLD.child_id, OLD.service_id);
+    INSERT OR IGNORE INTO review_facts_pending (child_id, service_id)
+    VALUES (NEW.child_id, NEW.service_id);
+END;
+CREATE TRIGGER IF NOT EXISTS review_facts_reviews_delete AFTER DELETE ON reviews
+WHEN OLD.status = 'submitted' AND OLD.is_latest = 1 AND OLD.withdrawn_at IS NULL
+BEGIN
+    INSERT OR IGNORE INTO review_facts_pending (child_id, service_id)
+    VALUES (OLD.child_id, OLD.service_id);
+END;
+CREATE TRIGGER IF NOT EXISTS review_facts_readings_insert AFTER INSERT ON readings
+BEGIN
+    INSERT OR IGNORE INTO review_facts_pending (child_id, service_id)
+    SELECT child_id, service_id FROM reviews WHERE id = NEW.review_id
+      AND status = 'submitted' AND is_latest = 1 AND withdrawn_at IS NULL;
+END;
+CREATE TRIGGER IF NOT EXISTS review_facts_readings_update
+AFTER UPDATE OF review_id, domain_id, score ON readings
+BEGIN
+    INSERT OR IGNORE INTO review_facts_pending (child_id, service_id)
+    SELECT child_id, service_id FROM reviews WHERE id IN (OLD.review_id, NEW.review_id)
+      AND status = 'submitted' AND is_latest = 1 AND withdrawn_at IS NULL;
+END;
+CREATE TRIGGER IF NOT EXISTS review_facts_readings_delete AFTER DELETE ON readings
+BEGIN
+    INSERT OR IGNORE INTO review_facts_pending (child_id, service_id)
+    SELECT child_id, service_id FROM reviews WHERE id = OLD.review_id
+      AND status = 'submitted' AND is_latest = 1 AND withdrawn_at IS NULL;
+END;
+CREATE TRIGGER IF NOT EXISTS review_facts_outcomes_insert AFTER INSERT ON target_outcomes
+BEGIN
+    INSERT OR IGNORE INTO review_facts_pending (child_id, service_id)
+    SELECT child_id, service_id FROM reviews WHERE id = NEW.review_id
+      AND status = 'submitted' AND is_latest = 1 AND withdrawn_at IS NULL;
+END;
+CREATE TRIGGER IF NOT EXISTS review_facts_outcomes_update
+AFTER UPDATE OF review_id, outcome ON target_outcomes
+BEGIN
+    INSERT OR IGNORE INTO review_facts_pending (child_id, service_id)
+    SELECT child_id, service_id FROM reviews WHERE id IN (OLD.review_id, NEW.review_id)
+      AND status = 'submitted' AND is_latest = 1 AND withdrawn_at IS NULL;
+END;
+CREATE TRIGGER IF NOT EXISTS review_facts_outcomes_delete AFTER DELETE ON target_outcomes
+BEGIN
+    INSERT OR IGNORE INTO review_facts_pending (child_id, service_id)
+    SELECT child_id, service_id FROM reviews WHERE id = OLD.review_id
+      AND status = 'submitted' AND is_latest = 1 AND withdrawn_at IS NULL;
+END;
+
+-- A new interval history changes "on time" across the service (the due date in force).
+CREATE TRIGGER IF NOT EXISTS review_facts_intervals_insert AFTER INSERT ON service_intervals
+BEGIN
+    UPDATE review_facts SET on_time = (previous_date IS NULL OR date <= (
+            SELECT min(max(date(previous_date, '+' || i.review_interval_days || ' days'), i.effective_from))
+            FROM service_intervals i
+            WHERE i.service_id = review_facts.service_id
+              AND max(date(previous_date, '+' || i.review_interval_days || ' days'), i.effective_from)
+                  < coalesce((SELECT min(n.effective_from) FROM service_intervals n
+                              WHERE n.service_id = i.service_id AND n.effective_from > i.effective_from),
+                             '9999-12-31')))
+    WHERE service_id = NEW.service_id;
+END;
+CREATE TRIGGER IF NOT EXISTS review_facts_intervals_update AFTER UPDATE ON service_intervals
+BEGIN
+    UPDATE review_facts SET on_time = (previous_date IS NULL OR date <= (
+            SELECT min(max(date(previous_date, '+' || i.review_interval_days || ' days'), i.effective_from))
+            FROM service_intervals i
+            WHERE i.service_id = review_facts.service_id
+              AND max(date(previous_date, '+' || i.review_interval_days || ' days'), i.effective_from)
+                  < coalesce((SELECT min(n.effective_from) FROM service_intervals n
+                              WHERE n.service_id = i.service_id AND n.effective_from > i.effective_from),
+                             '9999-12-31')))
+    WHERE service_id IN (OLD.service_id, NEW.service_id);
+END;
+CREATE TRIGGER IF NOT EXISTS review_facts_intervals_delete AFTER DELETE ON service_intervals
+BEGIN
+    UPDATE review_facts SET on_time = (previous_date IS NULL OR date <= (
+            SELECT min(max(date(previous_date, '+' || i.review_interval_days || ' days'), i.effective_from))
+            FROM service_intervals i
+            WHERE i.service_id = review_facts.service_id
+              AND max(date(previous_date, '+' || i.review_interval_days || ' days'), i.effective_from)
+                  < coalesce((SELECT min(n.effective_from) FROM service_intervals n
+                              WHERE n.service_id = i.service_id AND n.effective_from > i.effective_from),
+                             '9999-12-31')))
+    WHERE service_id = OLD.service_id;
+END;
+
+-- The family ratings of a period, read from the index alone (the scorecard's one measure not on
+-- the facts: a rating counts by the day it was given, not by its review's date).
+CREATE INDEX IF NOT EXISTS family_views_by_created_review ON family_views (created_at, review_id, rating);
+
+-- An upgraded database gets the facts of every review it already holds.
+INSERT OR IGNORE INTO review_facts_pending (child_id, service_id)
+SELECT DISTINCT child_id, service_id FROM reviews
+WHERE status = 'submitted' AND is_latest = 1 AND withdrawn_at IS NULL;
+"""
+
 MIGRATIONS = [
     M001_CORE,
     M002_SCORECARD_INDEX,
@@ -456,4 +766,5 @@ MIGRATIONS = [
     M007_SESSIONS_AND_THROTTLE,
     M008_DATA_VERSION,
     M009_REVIEW_NOTICES,
+    M010_REVIEW_FACTS,
 ]

@@ -10,7 +10,7 @@ from datetime import date, datetime, timezone
 
 from marshmallow import ValidationError
 
-from . import access, audit, services, stars
+from . import access, audit, facts, services, stars
 from .db import write_transaction
 from .rules import counted, due_date, latest_first
 from .targets import open_targets
@@ -235,8 +235,9 @@ def save_review(db, user_id, data):
     """
     review_uuid = str(data["uuid"])
     fingerprint = content_hash(data)
-    # The write lock is taken before looking the UUID up, so concurrent re-sends queue here.
-    with write_transaction(db):
+    # The write lock is taken before looking the UUID up, so concurrent re-sends queue here; the
+    # scorecard's facts of the child and service are rebuilt once, as it commits (facts.deferred).
+    with facts.deferred(db):
         existing = review_by_uuid(db, review_uuid)
         if existing and existing["content_hash"] == fingerprint:
             return review_as_dict(db, existing["id"]), False
@@ -359,7 +360,7 @@ def amend_review(db, user_id, review_id, data):
     rules as a new review. Targets, outcomes and family views move to the new version so that
     they follow the review that counts.
     """
-    with write_transaction(db):
+    with facts.deferred(db):
         old = get_review(db, review_id)
         if old is None or not counted_row(old):
             raise ValidationError(
@@ -446,7 +447,7 @@ def withdraw_review(db, user, review_uuid, reason):
     Only its author or an admin. Targets it set are withdrawn (closed ones are marked so);
     outcomes it recorded are kept with it and their targets re-open.
     """
-    with write_transaction(db):
+    with facts.deferred(db):
         review = review_by_uuid(db, review_uuid)
         if review is None or not may_withdraw(db, user, review):
             raise LookupError("No such review of yours.")
@@ -677,7 +678,8 @@ def bulk_insert(db, reviews=(), readings=(), targets=(), target_outcomes=(), fam
       target_outcomes: (target_id, review_id, outcome, reason, score_at_close) tuples;
       family_views: (review_id, user_id, rating, comment, created_at) tuples.
     """
-    with write_transaction(db):
+    # The scorecard's facts of each (child, service) touched are rebuilt once, at the end.
+    with facts.deferred(db):
         db.conn.executemany(
             f"INSERT INTO reviews ({', '.join(REVIEW_COLUMNS)}) "
             f"VALUES ({', '.join('?' * len(REVIEW_COLUMNS))})",

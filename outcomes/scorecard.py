@@ -12,7 +12,7 @@ import io
 from datetime import datetime, timezone
 
 from . import disclosure, periods
-from .rules import counted, due_date_in_force_sql, latest_first, oldest_first
+from .rules import counted
 from .sen import SEN2_NEEDS
 
 # (measure, perspective, kind, denominator): DESIGN.md's table, in its order.
@@ -84,82 +84,75 @@ CSV_COLUMNS = [
 # _fill_group); :grouped is 0 for the service's own figures.
 IN_GROUP = "(:grouped = 0 OR {} IN (SELECT child_id FROM temp.scorecard_group))"
 
+# Every measure but the family's reads the stored facts (outcomes/facts.py, the REVIEW_FACTS migration), kept
+# by triggers in the same transaction as every write. review_facts has one row per counted review:
+# its previous and next review, its child's first review, on time, distance travelled and target
+# outcomes. A child's latest review up to the period's end is the one in the period whose next
+# review is after the end (or none). Periods are whole quarters, so the counts and the distances
+# by domain are read from the facts' sums by quarter (review_*_by_quarter: a few rows a year); a
+# breakdown (:grouped) adds up its own children's facts instead.
+LATEST_IN_PERIOD = "(next_date IS NULL OR next_date > :end)"
+
 ACTIVITY_SQL = f"""
-WITH period_reviews AS MATERIALIZED (
-    SELECT r.child_id, r.date,
-           (SELECT max(p.date) FROM reviews p
-            WHERE p.service_id = :service AND p.child_id = r.child_id
-              AND {counted("p")} AND (p.date < r.date OR (p.date = r.date AND p.id < r.id))) AS previous
-    FROM reviews r
-    WHERE r.service_id = :service AND {counted("r")}
-      AND r.date BETWEEN :start AND :end AND {IN_GROUP.format("r.child_id")}
+SELECT coalesce(sum(reviews), 0) AS reviews,
+       coalesce(sum(children_reviewed), 0) AS children_reviewed,
+       coalesce(sum(on_time), 0) AS reviews_on_time
+FROM (
+    SELECT reviews, CASE WHEN next_quarter > :end THEN reviews ELSE 0 END AS children_reviewed, on_time
+    FROM review_facts_by_quarter
+    WHERE :grouped = 0 AND service_id = :service AND quarter BETWEEN :start AND :end
+    UNION ALL
+    SELECT 1, {LATEST_IN_PERIOD}, on_time FROM review_facts
+    WHERE :grouped = 1 AND service_id = :service AND date BETWEEN :start AND :end
+      AND {IN_GROUP.format("child_id")}
 )
-SELECT count(*) AS reviews,
-       count(DISTINCT child_id) AS children_reviewed,
-       coalesce(sum(previous IS NULL OR date <= {due_date_in_force_sql("previous", ":service")}), 0)
-           AS reviews_on_time
-FROM period_reviews
 """
 
-# A target's outcome is "recorded in the period" when its closing (counted) review is.
+# A target's outcome is "recorded in the period" when its closing (counted) review is; withdrawn
+# outcomes are left out of the facts' counts.
 TARGETS_SQL = f"""
-SELECT count(*) AS targets_closed,
-       coalesce(sum(o.outcome = 'met'), 0) AS targets_met,
-       coalesce(sum(o.outcome = 'partly_met'), 0) AS targets_partly_met,
-       coalesce(sum(o.outcome = 'not_met'), 0) AS targets_not_met
-FROM reviews r
-JOIN target_outcomes o ON o.review_id = r.id
-WHERE r.service_id = :service AND {counted("r")}
-  AND r.date BETWEEN :start AND :end AND {IN_GROUP.format("r.child_id")}
-  AND o.outcome <> 'withdrawn'
+SELECT coalesce(sum(targets_closed), 0) AS targets_closed,
+       coalesce(sum(targets_met), 0) AS targets_met,
+       coalesce(sum(targets_partly_met), 0) AS targets_partly_met,
+       coalesce(sum(targets_not_met), 0) AS targets_not_met
+FROM (
+    SELECT targets_closed, targets_met, targets_partly_met, targets_not_met FROM review_facts_by_quarter
+    WHERE :grouped = 0 AND service_id = :service AND quarter BETWEEN :start AND :end
+    UNION ALL
+    SELECT targets_closed, targets_met, targets_partly_met, targets_not_met FROM review_facts
+    WHERE :grouped = 1 AND service_id = :service AND date BETWEEN :start AND :end
+      AND {IN_GROUP.format("child_id")}
+)
 """
 
 # Distance travelled (DESIGN.md), for the children with a review in the period and an earlier
-# one by the service: mean reading at the latest review up to the period's end (which, as they
-# have one in the period, is their latest in it) minus the mean at their first review with the
-# service, each over its assessed domains (avg skips NULL scores). One statement gives the
-# service-wide row (domain '') and a row per domain; the domain pairs readings on the domain id
-# and, when the star changed version between the two reviews, on the domain key.
+# one by the service: mean reading at the latest review up to the period's end minus the mean at
+# their first review with the service, each over its assessed domains (the fact's distance; NULL,
+# not counted, when either review has none). One statement gives the service-wide row (domain '')
+# and a row per domain (review_domain_facts: the first review's domain, paired on the domain id
+# or, across star versions, on its key; whole points, so their sums by quarter are exact).
 PROGRESS_SQL = f"""
-WITH period_children AS MATERIALIZED (
-    SELECT child_id, max(date) AS latest_date FROM reviews
-    WHERE service_id = :service AND {counted("")} AND date BETWEEN :start AND :end
-      AND {IN_GROUP.format("child_id")}
-    GROUP BY child_id
-), firsts AS MATERIALIZED (
-    -- First and latest in one order (rules): on a shared date the higher id is the later review.
-    SELECT (SELECT l.id FROM reviews l
-            WHERE l.service_id = :service AND l.child_id = c.child_id AND {counted("l")}
-              AND l.date = c.latest_date
-            ORDER BY {latest_first("l")} LIMIT 1) AS latest_id,
-           (SELECT f.id FROM reviews f
-            WHERE f.service_id = :service AND f.child_id = c.child_id AND {counted("f")}
-            ORDER BY {oldest_first("f")} LIMIT 1) AS first_id
-    FROM period_children c
-), progress AS MATERIALIZED (
-    SELECT first_id, latest_id FROM firsts WHERE first_id <> latest_id
-), distances AS MATERIALIZED (
-    SELECT (SELECT avg(score) FROM readings WHERE review_id = latest_id)
-         - (SELECT avg(score) FROM readings WHERE review_id = first_id) AS distance
-    FROM progress
+WITH distances AS MATERIALIZED (
+    SELECT distance FROM review_facts
+    WHERE service_id = :service AND date BETWEEN :start AND :end AND {LATEST_IN_PERIOD}
+      AND first_id <> review_id AND {IN_GROUP.format("child_id")}
+    -- summed in the children's order, so the mean is the same float however the facts were made
+    ORDER BY child_id LIMIT -1
 ), by_domain AS (
-    SELECT domain_id, count(distance) AS children, sum(distance) AS total, sum(distance > 0) AS improved,
+    SELECT domain_id, sum(children) AS children, sum(children * distance) AS total,
+           sum(children * (distance > 0)) AS improved,
            -- a whole-point change in a mean of readings can land a hair under 1 in floating point
-           sum(distance >= :meaningful - 1e-9) AS meaningful_up,
-           sum(distance <= 1e-9 - :meaningful) AS meaningful_down
+           sum(children * (distance >= :meaningful - 1e-9)) AS meaningful_up,
+           sum(children * (distance <= 1e-9 - :meaningful)) AS meaningful_down
     FROM (
-        SELECT fr.domain_id,
-               coalesce(
-                   (SELECT lr.score FROM readings lr
-                    WHERE lr.review_id = p.latest_id AND lr.domain_id = fr.domain_id),
-                   (SELECT lr.score FROM domains fd
-                    JOIN domains ld ON ld.key = fd.key AND ld.id <> fd.id
-                    JOIN readings lr ON lr.review_id = p.latest_id AND lr.domain_id = ld.id
-                    WHERE fd.id = fr.domain_id)
-               ) - fr.score AS distance
-        FROM progress p
-        JOIN readings fr ON fr.review_id = p.first_id
-        LIMIT -1  -- keeps the subquery a co-routine, so each distance is worked out once
+        SELECT domain_id, distance, children FROM review_domain_facts_by_quarter
+        WHERE :grouped = 0 AND service_id = :service AND quarter BETWEEN :start AND :end
+          AND next_quarter > :end
+        UNION ALL
+        SELECT domain_id, distance, 1 FROM review_domain_facts
+        -- each domain's range of the index in turn (any domain: a service may have changed star)
+        WHERE :grouped = 1 AND service_id = :service AND domain_id IN (SELECT id FROM domains WHERE id > 0)
+          AND date BETWEEN :start AND :end AND {LATEST_IN_PERIOD} AND {IN_GROUP.format("child_id")}
     )
     GROUP BY domain_id
 )

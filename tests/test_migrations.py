@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import PASSWORD, PASSWORD_HASH, Auth
 
-from outcomes import create_app, importer, scorecard
+from outcomes import create_app, facts, importer, rules, scorecard
 from outcomes.db import connect, migrate, schema_version
 from outcomes.migrations import MIGRATIONS
 
@@ -26,6 +26,7 @@ SHIPPED = {
     7: "89e38e331bbc3475fd3891df3a8ca5afb778f63a5e7d0a9ca85696c962ccbbaf",
     8: "a065ec6013e0c85af03109c8911d477ef6423314e82bc087ee08e3837e7e99a0",
     9: "f88a5594ddc4448c38d6848c6f089edecea9818304cd5dadffe30612b31c63cf",
+    10: "d8bed91bd1dc4142361598684443719a926634ce2707957bae39213386bf6183",
 }
 
 # Every text the first migration has had in a release. It was edited twice after shipping
@@ -206,7 +207,23 @@ def test_the_scorecard_uses_its_index_in_an_upgraded_database(open_db, name):
     scorecard.services(db)  # makes the connection's temp table of a breakdown group
     params = {"service": 1, "grouped": 0, "start": "2025-01-01", "end": "2025-12-31"}
     plan = db.execute("EXPLAIN QUERY PLAN " + scorecard.ACTIVITY_SQL, params).fetchall()
-    assert any("reviews_counted_by_service_child_date" in row[-1] for row in plan), plan
+    assert any("review_facts_by_service_date" in row[-1] for row in plan), plan
+    # The facts' own upkeep finds a child's counted reviews by this index.
+    refresh = db.execute(
+        "EXPLAIN QUERY PLAN SELECT id FROM reviews WHERE service_id = 1 AND child_id = 1 AND "
+        + rules.counted("")
+    ).fetchall()
+    assert any("reviews_counted_by_service_child_date" in row[-1] for row in refresh), refresh
+
+
+@pytest.mark.parametrize("name", FIRST_MIGRATION_HISTORY)
+def test_an_upgraded_database_gets_the_facts_of_the_reviews_it_held(open_db, name):
+    db = upgraded(open_db("old.sqlite"), name)
+    counted = db.execute("SELECT count(*) FROM reviews WHERE " + rules.counted("")).fetchone()[0]
+    held = facts.rows(db)
+    assert counted > 0 and len(held["review_facts"]) == counted
+    facts.rebuild(db)
+    assert facts.rows(db) == held
 
 
 def test_the_admin_imports_children_into_a_database_from_the_first_release(tmp_path, open_db):
