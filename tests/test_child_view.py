@@ -213,3 +213,58 @@ def test_bad_words_for_the_child_are_named_and_nothing_is_saved(admin, db, wordi
     assert response.status_code == 422
     assert 'id="domains-1-child_wording-error"' in response.text and message in html.unescape(response.text)
     assert row_counts(db) == before
+
+
+def test_the_share_of_reviews_with_the_childs_view_reaches_every_output(app, client, auth, db, world):
+    """scorecard_data's year: 4 of 10 reviews carry the child's view (test_scorecard works it out)."""
+    from scorecard_data import build
+    from test_manager import figure_cells
+
+    from outcomes import tokens
+
+    app.config["DISCLOSURE_POLICY"] = "threshold5"
+    build(db, world)
+    token = tokens.create_token(db, "BI tool")
+    period = {"period": "2025-26"}
+    feed = client.get("/api/v1/scorecard", query_string=period, headers={"Authorization": f"Bearer {token}"})
+    slt = feed.get_json()["services"][0]
+    assert slt["measures"]["pct_reviews_with_child_view"] == {
+        "perspective": "effectiveness",
+        "value": 40.0,
+        "suppressed": False,
+        "reason": None,
+    }
+    csv_feed = client.get(
+        "/api/v1/scorecard",
+        query_string={**period, "format": "csv"},
+        headers={"Authorization": f"Bearer {token}"},
+    ).text
+    assert (
+        "2025-26,2025-04-01,2026-03-31,slt,,pct_reviews_with_child_view,effectiveness,40.0,false" in csv_feed
+    )
+    openapi = client.get("/api/v1/openapi.json").get_json()
+    figures = openapi["components"]["schemas"]
+    assert "pct_reviews_with_child_view" in str(figures)
+    assert figures["ReviewInput"]["properties"]["child_view"] == {"$ref": "#/components/schemas/ChildView"}
+    auth.login("manager@test.example")
+    cells = figure_cells(client.get("/manager/", query_string=period).text, "slt")
+    assert cells["pct_reviews_with_child_view"] == "40.0%"
+    assert (
+        "Reviews with the child&#39;s own view (%)" in client.get("/manager/report", query_string=period).text
+    )
+    manager_csv = client.get("/manager/scorecard.csv", query_string=period).text
+    assert ",pct_reviews_with_child_view,effectiveness,40.0," in manager_csv
+
+
+def test_under_the_nhs_policy_a_handful_of_child_views_is_withheld(app, client, db, world):
+    from scorecard_data import build
+
+    from outcomes import tokens
+
+    build(db, world)  # 10 reviews in the year, 4 with the child's view: 4 is a count of 1-7
+    token = tokens.create_token(db, "BI tool")
+    feed = client.get(
+        "/api/v1/scorecard", query_string={"period": "2025-26"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    figure = feed.get_json()["services"][0]["measures"]["pct_reviews_with_child_view"]
+    assert (figure["value"], figure["suppressed"]) == (None, True)
