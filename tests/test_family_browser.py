@@ -58,7 +58,7 @@ def datasets(page, canvas_id):
     return page.evaluate(
         f"Chart.getChart(document.getElementById('{canvas_id}')).data.datasets"
         ".map(d => ({label: d.label, data: d.data}))"
-        ".filter(d => !d.label.startsWith(\"Child's own view\"))"
+        '.filter(d => !d.label.startsWith("Child\'s own view"))'
     )
 
 
