@@ -268,3 +268,23 @@ def test_under_the_nhs_policy_a_handful_of_child_views_is_withheld(app, client, 
     )
     figure = feed.get_json()["services"][0]["measures"]["pct_reviews_with_child_view"]
     assert (figure["value"], figure["suppressed"]) == (None, True)
+
+
+def test_save_star_takes_words_for_the_child_and_names_bad_ones(runner, world, db, tmp_path):
+    import json
+
+    from test_admin_cli import STAR, run
+
+    star = dict(STAR, domains=[dict(d, child_wording=f"My {d['label'].lower()}") for d in STAR["domains"]])
+    star_file = tmp_path / "star.json"
+    star_file.write_text(json.dumps(star))
+    assert run(runner, "save-star", star_file).exit_code == 0
+    star_id = db.execute("SELECT id FROM stars WHERE key = 'home_life'").fetchone()[0]
+    version = stars.load_version(db, stars.latest_version_id(db, star_id))
+    assert version["domains"][0]["child_wording"] == "My mornings"
+    star["domains"][2]["child_wording"] = "x" * 200
+    star_file.write_text(json.dumps(dict(star, key="home_life_2")))
+    before = row_counts(db)
+    result = run(runner, "save-star", star_file)
+    assert result.exit_code != 0 and "domains.2.child_wording" in result.output
+    assert row_counts(db) == before
