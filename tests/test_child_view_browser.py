@@ -31,10 +31,15 @@ def child_taps_through(page, keys, faces, face, check_axe=False):
         # One domain per screen: the others are out of sight, and so is the rest of the form.
         assert page.locator("[data-child-screen]:visible").count() == 1
         assert page.locator("fieldset.domain:visible").count() == 0
-        if index == 0:
+        if index == 0 and check_axe:
             assert page.locator("[data-read-aloud]").first.is_visible()  # Chromium can speak
-            if check_axe:
-                assert axe_violations(page) == []
+            assert axe_violations(page) == []
+            # By keyboard: focus starts on the happiest face, an arrow moves to the next, Enter moves
+            # on to the next domain (never submitting the form).
+            assert page.evaluate("document.activeElement.id") == f"child{faces}-{key}-{faces}"
+            page.keyboard.press("ArrowRight")
+            page.keyboard.press("Enter")
+            continue
         label.click()
     page.locator("[data-child-done]").wait_for(state="visible")
     page.click("[data-child-done] [data-child-handback]")
@@ -63,6 +68,7 @@ def test_a_child_taps_through_every_domain_and_the_star_shows_their_view_online(
             outcome.select_option("not_met")
     page.click("label[for='child_faces-5']")
     child_taps_through(page, keys, 5, 4, check_axe=True)
+    assert page.url.endswith("/reviews/new?service=slt")  # still the form: Enter on a face sent nothing
     page.click("button[value=submit]")
     page.wait_for_url(child_url)
     dataset = child_dataset(page)
@@ -78,6 +84,8 @@ def test_a_child_view_given_offline_reaches_the_star_through_the_outbox(context,
     page.goto(f"{base}/caseload")
     page.click("table.caseload a.row-link >> nth=0")
     page.click("text=Start today's review")
+    # The shell draws the form from the device's copy; a loaded 2-core machine can take a while.
+    page.wait_for_selector("#shell[data-ready] h1", timeout=90_000)
     assert "review:" in shell_heading(page)
     keys = fill_readings(page)
     for outcome in page.query_selector_all("select.outcome-select"):

@@ -120,5 +120,12 @@
     document.addEventListener("keydown", function (event) {
       if (event.key === "Escape" && current >= 0) handBack();
     });
+    // Enter on a face would submit the whole form (its first button saves a draft): it moves on instead.
+    panel.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && event.target.type === "radio") {
+        event.preventDefault();
+        if (current >= 0) show(current + 1);
+      }
+    });
   });
 })();
