@@ -288,3 +288,14 @@ def test_save_star_takes_words_for_the_child_and_names_bad_ones(runner, world, d
     result = run(runner, "save-star", star_file)
     assert result.exit_code != 0 and "domains.2.child_wording" in result.output
     assert row_counts(db) == before
+
+
+def test_a_childs_view_changes_the_figures_version_the_feed_cache_keys_on(slt_client, auth, world, db):
+    stored = post(slt_client, auth, review_body(world.amy)).get_json()
+    before = db.execute("SELECT n FROM data_version").fetchone()[0]
+    domain_id = db.execute("SELECT id FROM domains WHERE key = 'talking' LIMIT 1").fetchone()[0]
+    with db.conn:
+        db["child_readings"].insert(
+            {"review_id": stored["id"], "domain_id": domain_id, "faces": 5, "face": 4}
+        )
+    assert db.execute("SELECT n FROM data_version").fetchone()[0] > before
