@@ -175,7 +175,8 @@ def save_star_command(json_file, service_key, publish):
     """Create a star, or save a new version of one, from a JSON file.
 
     The file: {"key", "name", "scale_min", "scale_max", "meaningful_change", "stages": [five names],
-    "domains": [{"key", "label", "description"}, ...]} (4 to 12 domains; keys optional;
+    "domains": [{"key", "label", "description", "child_wording"}, ...]} (4 to 12 domains; keys and
+    child_wording, the words read to the child in the child's view, optional;
     meaningful_change optional: points of change that count as meaningful, > 0, at most the scale's range).
     """
     try:

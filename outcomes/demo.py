@@ -203,10 +203,24 @@ def _review_history(db, rng, practitioner_id, child_id, key, service_id, start, 
                 "target_outcomes": closing,
                 "notes": "Seen with parent; strategies agreed.",
                 "internal_notes": "",
+                "child_view": _child_view(star, child_id, review_date),
                 "submit": True,
             },
         )
         review_date += timedelta(days=rng.choice([150, 170, 182, 182, 200, 230]))
+
+
+def _child_view(star, child_id, review_date):
+    """The child's own view at about two reviews in three: faces drawn from a generator of their own,
+    so that adding them left every other generated figure as it was."""
+    rng = random.Random(f"{child_id}:{review_date.isoformat()}")
+    if rng.random() < 0.35:
+        return None
+    faces = rng.choice([5, 5, 3])
+    return {
+        "faces": faces,
+        "readings": {d["key"]: rng.randint(max(1, faces - 3), faces) for d in star["domains"]},
+    }
 
 
 # --- Scorecard history: more reviews, inserted in bulk -------------------------------------------

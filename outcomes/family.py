@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 from marshmallow import ValidationError
 from werkzeug.security import generate_password_hash
 
-from . import access, audit, children, passwords, stars, users
+from . import access, audit, child_view, children, passwords, stars, users
 from .db import write_transaction
 from .rules import counted, latest_first, next_review
 from .security import hash_secret
@@ -117,7 +117,8 @@ def _latest_view(db, child_id, service_id, user_id=None):
 
 
 def star_with_family_view(db, child_id, service_id, user_id=None):
-    """children.star_over_time plus `family`: the newest family view's scores on the same domains.
+    """children.star_over_time plus `family`: the newest family view's scores on the same domains,
+    and `child`: the child's own view at the newest review that has one (child_view.latest_for_chart).
 
     With `user_id` (a family's own page) only that account's view is used; staff see any family's.
     """
@@ -125,6 +126,7 @@ def star_with_family_view(db, child_id, service_id, user_id=None):
     if chart is None:
         return None
     view = _latest_view(db, child_id, service_id, user_id)
+    chart["child"] = child_view.latest_for_chart(db, child_id, service_id, chart["star"], chart["domains"])
     chart["family"] = None
     if view:
         chart["family"] = {
@@ -136,7 +138,7 @@ def star_with_family_view(db, child_id, service_id, user_id=None):
 
 
 def chart_datasets(chart, family_label):
-    """The radar's datasets: first and latest review, and the family's view when there is one."""
+    """The radar's datasets: first and latest review, the family's view and the child's own view."""
     datasets = [
         {"label": f"First review ({chart['first']['date']})", "data": chart["first"]["scores"]},
         {"label": f"Latest review ({chart['latest']['date']})", "data": chart["latest"]["scores"]},
@@ -146,6 +148,13 @@ def chart_datasets(chart, family_label):
             {
                 "label": f"{family_label} (review of {chart['family']['date']})",
                 "data": chart["family"]["scores"],
+            }
+        )
+    if chart.get("child"):
+        datasets.append(
+            {
+                "label": f"Child's own view, in faces (review of {chart['child']['date']})",
+                "data": chart["child"]["scores"],
             }
         )
     return datasets

@@ -756,6 +756,56 @@ SELECT DISTINCT child_id, service_id FROM reviews
 WHERE status = 'submitted' AND is_latest = 1 AND withdrawn_at IS NULL;
 """
 
+# The child's own voice: child-friendly wording for each domain (read aloud in the child's view),
+# and the child's reading of each domain at a review on a picture scale of 3 or 5 faces. The
+# default stars get this project's own wording; other stars show the label until an admin adds it.
+M011_CHILD_VIEW = """
+ALTER TABLE domains ADD COLUMN child_wording TEXT;
+CREATE TABLE IF NOT EXISTS child_readings (
+    id INTEGER PRIMARY KEY,
+    review_id INTEGER NOT NULL REFERENCES reviews(id),
+    domain_id INTEGER NOT NULL REFERENCES domains(id),
+    faces INTEGER NOT NULL CHECK (faces IN (3, 5)),
+    face INTEGER NOT NULL CHECK (face BETWEEN 1 AND faces),
+    UNIQUE (review_id, domain_id)
+);
+CREATE TRIGGER IF NOT EXISTS data_version_child_readings_insert AFTER INSERT ON child_readings
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_child_readings_update AFTER UPDATE ON child_readings
+BEGIN UPDATE data_version SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS data_version_child_readings_delete AFTER DELETE ON child_readings
+BEGIN UPDATE data_version SET n = n + 1; END;
+UPDATE domains SET child_wording = CASE key
+    WHEN 'attention' THEN 'Listening and looking when people talk to me'
+    WHEN 'understanding' THEN 'Understanding what people say to me'
+    WHEN 'talking' THEN 'Using words to tell people what I want and think'
+    WHEN 'speech_sounds' THEN 'People understanding me when I talk'
+    WHEN 'social_communication' THEN 'Playing and chatting with other people'
+    WHEN 'eating_drinking' THEN 'Eating and drinking'
+    WHEN 'getting_about' THEN 'Moving about and getting where I want to go'
+    WHEN 'balance' THEN 'Keeping steady and not falling over'
+    WHEN 'posture' THEN 'Sitting and standing comfortably'
+    WHEN 'strength' THEN 'Being strong and keeping going'
+    WHEN 'comfort' THEN 'How my body feels: comfy or sore'
+    WHEN 'play_sport' THEN 'Joining in games, PE and sport'
+    WHEN 'self_care' THEN 'Getting dressed, washing and going to the toilet'
+    WHEN 'hand_skills' THEN 'Using my hands to draw, write and make things'
+    WHEN 'senses' THEN 'Noisy, busy places and calming down'
+    WHEN 'play' THEN 'Playing with toys and games'
+    WHEN 'routines' THEN 'Mealtimes, bedtime and getting ready'
+    WHEN 'school_independence' THEN 'Doing things on my own at school'
+    WHEN 'safety' THEN 'Feeling safe at home and when I go out'
+    WHEN 'health' THEN 'Sleeping, eating and feeling well'
+    WHEN 'family' THEN 'Getting on with my family'
+    WHEN 'wellbeing' THEN 'Feeling happy and calm'
+    WHEN 'community' THEN 'Friends, clubs and going out'
+    WHEN 'living_skills' THEN 'Doing things for myself, like shopping'
+    END
+WHERE child_wording IS NULL AND star_version_id IN (
+    SELECT sv.id FROM star_versions sv JOIN stars s ON s.id = sv.star_id
+    WHERE s.key IN ('slt', 'physio', 'ot', 'social'));
+"""
+
 MIGRATIONS = [
     M001_CORE,
     M002_SCORECARD_INDEX,
@@ -767,4 +817,5 @@ MIGRATIONS = [
     M008_DATA_VERSION,
     M009_REVIEW_NOTICES,
     M010_REVIEW_FACTS,
+    M011_CHILD_VIEW,
 ]

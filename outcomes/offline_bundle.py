@@ -6,7 +6,7 @@ caseloads, only the fields the offline caseload and review form show, and the cu
 each service she reviews for. A tablet never holds a whole service's caseload.
 """
 
-from . import audit, children, stars
+from . import audit, child_view, children, stars
 from .db import write_transaction
 from .targets import open_targets
 
@@ -32,7 +32,8 @@ def caseload_bundle(db, user_id):
     """{"user_id", "services": [...], "children": [...]} for the practitioner `user_id`.
 
     Each service carries the star version new reviews use; each child carries, per service,
-    the review dates and the open targets. Every child sent is audited.
+    the review dates and the open targets, and the number of faces their last child's view used.
+    Every child sent is audited.
     """
     services, kept = [], {}
     recent = recently_opened(db, user_id)
@@ -42,7 +43,11 @@ def caseload_bundle(db, user_id):
             continue
         services.append(_service_entry(service, star))
         for row in children.caseload(db, user_id, service["id"], own_and=recent):
-            child = kept.setdefault(row["id"], dict({k: row[k] for k in CHILD_FIELDS}, services={}))
+            if row["id"] not in kept:
+                # The child's view offers the number of faces this child used last time.
+                faces = child_view.default_faces(db, row["id"])
+                kept[row["id"]] = dict({k: row[k] for k in CHILD_FIELDS}, services={}, child_faces=faces)
+            child = kept[row["id"]]
             child["services"][service["key"]] = {
                 "last_review": row["last_review"],
                 "next_due": row["next_due"],

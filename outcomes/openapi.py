@@ -370,6 +370,22 @@ def document(measures):
                         },
                     ]
                 },
+                "ChildView": {
+                    "type": ["object", "null"],
+                    "description": "The child's own view, tapped on a picture scale of 3 or 5 faces "
+                    "(1 = saddest); null or left out when the child gave none",
+                    "required": ["faces", "readings"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "faces": {"type": "integer", "enum": [3, 5]},
+                        "readings": {
+                            "type": "object",
+                            "minProperties": 1,
+                            "description": "domain key -> face, from 1 to `faces`",
+                            "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 5},
+                        },
+                    },
+                },
                 "ReviewInput": {
                     "type": "object",
                     "required": ["uuid", "child_id", "service", "date", "readings"],
@@ -418,6 +434,7 @@ def document(measures):
                         },
                         "notes": {"type": "string", "maxLength": 10000},
                         "internal_notes": {"type": "string", "maxLength": 10000},
+                        "child_view": {"$ref": "#/components/schemas/ChildView"},
                         "submit": {"type": "boolean", "default": False},
                     },
                 },
@@ -440,6 +457,7 @@ def document(measures):
                         "target_outcomes": {"type": "array", "items": {"type": "object"}},
                         "notes": {"type": "string"},
                         "internal_notes": {"type": "string"},
+                        "child_view": {"$ref": "#/components/schemas/ChildView"},
                         "amendment_reason": {"type": ["string", "null"]},
                         "withdrawn": {
                             "type": ["object", "null"],

@@ -10,7 +10,7 @@ from datetime import date, datetime, timezone
 
 from marshmallow import ValidationError
 
-from . import access, audit, facts, services, stars
+from . import access, audit, child_view, facts, services, stars
 from .db import write_transaction
 from .rules import counted, due_date, latest_first
 from .targets import open_targets
@@ -95,6 +95,7 @@ def check_review(db, user_id, data, existing=None):
     errors = {}
     check_date(db, data["child_id"], service, data["date"], errors)
     check_readings(star, data["readings"], errors, complete=data["submit"])
+    child_view.check(star, data.get("child_view"), errors)
     _check_targets(star, data, service, errors)
     if data["submit"]:
         targets = open_targets(db, data["child_id"], service["id"])
@@ -293,11 +294,13 @@ def _plan(data):
 
 def _delete_draft_contents(db, review_id):
     db.execute("DELETE FROM readings WHERE review_id = ?", [review_id])
+    db.execute("DELETE FROM child_readings WHERE review_id = ?", [review_id])
 
 
 def _insert_contents(db, review_id, data, star, service):
     domain_ids = {domain["key"]: domain["id"] for domain in star["domains"]}
     insert_readings(db, review_id, domain_ids, data["readings"])
+    child_view.store(db, review_id, domain_ids, data.get("child_view"))
     if data["submit"]:
         insert_targets(db, review_id, data, service["id"])
         insert_outcomes(db, review_id, data["target_outcomes"], data["readings"])
@@ -398,6 +401,7 @@ def amend_review(db, user_id, review_id, data):
         domain_ids = {domain["key"]: domain["id"] for domain in star["domains"]}
         insert_readings(db, new_id, domain_ids, data["readings"])
         _move_to_version(db, review_id, new_id, data["readings"])
+        child_view.copy_to_version(db, review_id, new_id)
         db.execute("DELETE FROM target_outcomes WHERE review_id = ?", [new_id])
         insert_outcomes(db, new_id, data["target_outcomes"], data["readings"])
         audit.record(db, user_id, "amend review", old["child_id"], f"review {review_id} -> {new_id}")
@@ -522,7 +526,7 @@ def discard_draft(db, user_id, review_uuid):
         review = review_by_uuid(db, review_uuid)
         if review is None or review["status"] != "draft" or review["practitioner_id"] != user_id:
             raise LookupError("No such draft of yours.")
-        db.execute("DELETE FROM readings WHERE review_id = ?", [review["id"]])
+        _delete_draft_contents(db, review["id"])
         db.execute("DELETE FROM reviews WHERE id = ?", [review["id"]])
         audit.record(db, user_id, "discard draft review", review["child_id"], f"review {review['id']}")
         return review
@@ -594,6 +598,7 @@ def review_as_dict(db, review_id):
         "target_outcomes": outcomes,
         "notes": review["notes"],
         "internal_notes": review["internal_notes"],
+        "child_view": child_view.of_review(db, review_id),
         "amendment_reason": review["amendment_reason"],
         "withdrawn": None
         if review["withdrawn_at"] is None
@@ -718,6 +723,7 @@ FIELD_LABELS = {
     "target_outcomes": "Targets to close",
     "notes": "Notes for the family",
     "internal_notes": "Internal notes",
+    "child_view": "The child's view",
     "amendment_reason": "Why you are amending",
     "reason": "Why it is withdrawn",
 }
@@ -751,6 +757,9 @@ def describe_errors(star, errors, closing=()):
                 f": {TARGET_FIELDS[name]}" if name in TARGET_FIELDS else ""
             )
             ranks[key] = (ranks[key][0], int(row), key)
+        elif head == "child_view" and rest.startswith("readings.") and rest[9:] in domains:
+            labels[key] = f"The child's view: {domains[rest[9:]][1]}"
+            ranks[key] = (ranks[key][0], domains[rest[9:]][0], key)
         elif head == "target_outcomes" and rest:
             row = int(rest.partition(".")[0])
             labels[key] = f"Target \u201c{closing[row]}\u201d" if row < len(closing) else "Target to close"

@@ -85,6 +85,38 @@ class TargetOutcomeSchema(Schema):
             raise ValidationError("Say why the target was withdrawn.", "reason")
 
 
+class ChildViewSchema(Schema):
+    """The child's own view: how many faces they chose from, and a face for each domain they rated."""
+
+    faces = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.OneOf((3, 5), error="Choose a scale of 3 or 5 faces."),
+        error_messages={"required": "Say whether the child chose from 3 or 5 faces."},
+    )
+    readings = fields.Dict(
+        keys=fields.String(validate=validate.Length(max=50)),
+        values=fields.Raw(),
+        required=True,
+        error_messages={"required": "Give the child's face for each domain they rated."},
+    )
+
+    @validates_schema
+    def faces_on_the_scale(self, data, **kwargs):
+        faces, readings = data.get("faces"), data.get("readings")
+        if faces is None or readings is None:
+            return
+        if not readings:
+            raise ValidationError("Give at least one face, or leave the child's view out.", "readings")
+        problems = {
+            key: [f"Choose a face from 1 (saddest) to {faces} (happiest)."]
+            for key, face in readings.items()
+            if isinstance(face, bool) or not isinstance(face, int) or not 1 <= face <= faces
+        }
+        if problems:
+            raise ValidationError({"readings": problems})
+
+
 class ReviewSchema(Schema):
     """A review as the form and POST /api/v1/reviews send it."""
 
@@ -103,6 +135,7 @@ class ReviewSchema(Schema):
     )
     notes = fields.String(load_default="", validate=validate.Length(max=NOTES_MAX))
     internal_notes = fields.String(load_default="", validate=validate.Length(max=NOTES_MAX))
+    child_view = fields.Nested(ChildViewSchema, load_default=None, allow_none=True)
     submit = fields.Boolean(load_default=False)
 
 
@@ -238,6 +271,19 @@ class StarDomainSchema(Schema):
     position = fields.Integer(
         load_default=None, error_messages={"invalid": "Give the position as a whole number."}
     )
+    # Read aloud to the child in the child's view; left empty, the child hears the label.
+    child_wording = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(
+            max=120, error="Keep the words for the child to 120 characters, short enough to read aloud."
+        ),
+    )
+
+    @validates("child_wording")
+    def child_wording_has_words(self, value, **kwargs):
+        if value and len(value.strip()) < 3:
+            raise ValidationError("Write at least 3 characters for the child, or leave it empty.")
 
 
 class StarSchema(Schema):

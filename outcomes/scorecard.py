@@ -33,6 +33,7 @@ MEASURES = [
     ("pct_children_meaningful_decline", "impact", "rate", "children_with_progress_data"),
     ("family_ratings", "effectiveness", "count", None),
     ("mean_family_satisfaction", "effectiveness", "mean", "family_ratings"),
+    ("pct_reviews_with_child_view", "effectiveness", "rate", "reviews"),
 ]
 DOMAIN_MEASURES = [
     m
@@ -64,6 +65,7 @@ LABELS = {
     "pct_children_meaningful_decline": "Children with a meaningful decline (%)",
     "family_ratings": "Family ratings",
     "mean_family_satisfaction": "Mean family satisfaction (1–5)",
+    "pct_reviews_with_child_view": "Reviews with the child's own view (%)",
 }
 CSV_COLUMNS = [
     "period",
@@ -180,6 +182,14 @@ WHERE fv.created_at >= :utc_start AND fv.created_at < :utc_after_end AND fv.rati
 GROUP BY r.service_id
 """
 
+# The period's reviews that carry the child's own view (at least one face the child tapped).
+CHILD_VIEW_SQL = f"""
+SELECT count(*) AS reviews_with_child_view FROM reviews r
+WHERE r.service_id = :service AND {counted("r")}
+  AND r.date BETWEEN :start AND :end AND {IN_GROUP.format("r.child_id")}
+  AND EXISTS (SELECT 1 FROM child_readings cr WHERE cr.review_id = r.id)
+"""
+
 
 def _group_table(db):
     """The connection's own (temp) list of one breakdown group's children; empty unless grouped."""
@@ -267,11 +277,21 @@ def _service_figures(db, service, period, family, grouped=False):
     figures.update(_progress_figures(progress.pop("")))
     figures["family_ratings"] = family["family_ratings"] if family else 0
     figures["mean_family_satisfaction"] = _mean(family["mean_family_satisfaction"]) if family else None
+    figures.update(_child_view_figures(db, params, figures["reviews"]))
     domains = []
     for key, label in domain_labels(db, service, progress):
         row = progress.get(key, EMPTY_PROGRESS)
         domains.append({"domain": key, "label": label, "figures": _progress_figures(row)})
     return figures, domains
+
+
+def _child_view_figures(db, params, reviews):
+    """pct_reviews_with_child_view and its (never shown) numerator."""
+    with_view = _one(db, CHILD_VIEW_SQL, params)["reviews_with_child_view"]
+    return {
+        "pct_reviews_with_child_view": disclosure.rate(with_view, reviews),
+        "_reviews_with_child_view": with_view,
+    }
 
 
 EMPTY_PROGRESS = {
@@ -338,6 +358,7 @@ NUMERATORS = {
     "pct_children_improved": "_improved",
     "pct_children_meaningful_improvement": "_meaningful_improvement",
     "pct_children_meaningful_decline": "_meaningful_decline",
+    "pct_reviews_with_child_view": "_reviews_with_child_view",
 }
 MEAN_ITEMS = {"mean_family_satisfaction": (1, 5)}
 # Inside one row: (smaller, larger) pairs a reader knows.
@@ -348,6 +369,7 @@ ROW_ORDER = [
     ("_improved", "children_with_progress_data"),
     ("_meaningful_improvement", "children_with_progress_data"),
     ("_meaningful_decline", "children_with_progress_data"),
+    ("_reviews_with_child_view", "reviews"),
 ]
 
 

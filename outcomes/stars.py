@@ -164,6 +164,35 @@ DEFAULT_STARS = [
     ),
 ]
 
+# Child-friendly wording of each default domain, read to the child in the child's view (our own
+# words, as the migration that added them wrote them for databases made before).
+CHILD_WORDING = {
+    "attention": "Listening and looking when people talk to me",
+    "understanding": "Understanding what people say to me",
+    "talking": "Using words to tell people what I want and think",
+    "speech_sounds": "People understanding me when I talk",
+    "social_communication": "Playing and chatting with other people",
+    "eating_drinking": "Eating and drinking",
+    "getting_about": "Moving about and getting where I want to go",
+    "balance": "Keeping steady and not falling over",
+    "posture": "Sitting and standing comfortably",
+    "strength": "Being strong and keeping going",
+    "comfort": "How my body feels: comfy or sore",
+    "play_sport": "Joining in games, PE and sport",
+    "self_care": "Getting dressed, washing and going to the toilet",
+    "hand_skills": "Using my hands to draw, write and make things",
+    "senses": "Noisy, busy places and calming down",
+    "play": "Playing with toys and games",
+    "routines": "Mealtimes, bedtime and getting ready",
+    "school_independence": "Doing things on my own at school",
+    "safety": "Feeling safe at home and when I go out",
+    "health": "Sleeping, eating and feeling well",
+    "family": "Getting on with my family",
+    "wellbeing": "Feeling happy and calm",
+    "community": "Friends, clubs and going out",
+    "living_skills": "Doing things for myself, like shopping",
+}
+
 
 def create_star(db, key, name, domains, stages=DEFAULT_STAGES, scale=(1, 10), publish=True):
     """Create a star with its first version; returns (star_id, star_version_id)."""
@@ -192,9 +221,10 @@ def add_version(db, star_id, version, domains, stages, scale, publish):
             "key": key,
             "label": label,
             "description": description,
+            "child_wording": child_wording or None,
             "position": position,
         }
-        for position, (key, label, description) in enumerate(domains, start=1)
+        for position, (key, label, description, child_wording) in enumerate(map(_with_wording, domains), 1)
     )
     db["stages"].insert_all(
         {
@@ -207,6 +237,12 @@ def add_version(db, star_id, version, domains, stages, scale, publish):
         for position, (stage_name, low, high) in enumerate(stages, start=1)
     )
     return version_id
+
+
+def _with_wording(domain):
+    """(key, label, description, child wording): the defaults' own wording when none is given."""
+    key, label, description, *rest = domain
+    return key, label, description, rest[0] if rest else CHILD_WORDING.get(key)
 
 
 def _now(db):
@@ -252,7 +288,8 @@ def load_version(db, version_id):
         return None
     domains = list(
         db.query(
-            "SELECT id, key, label, description FROM domains WHERE star_version_id = ? ORDER BY position",
+            "SELECT id, key, label, description, child_wording FROM domains WHERE star_version_id = ? "
+            "ORDER BY position",
             [version_id],
         )
     )
@@ -357,7 +394,15 @@ def _domains_in_order(data):
         enumerate(data["domains"]),
         key=lambda pair: (pair[0] + 1 if pair[1]["position"] is None else pair[1]["position"], pair[0]),
     )
-    return [(d["key"] or slug(d["label"]), d["label"].strip(), d["description"].strip()) for _, d in ordered]
+    return [
+        (
+            d["key"] or slug(d["label"]),
+            d["label"].strip(),
+            d["description"].strip(),
+            (d.get("child_wording") or "").strip(),
+        )
+        for _, d in ordered
+    ]
 
 
 def _stages(data):
@@ -442,7 +487,13 @@ def form_values(star_version):
         "scale_max": star_version["scale_max"],
         "stages": [stage["name"] for stage in star_version["stages"]],
         "domains": [
-            {"key": d["key"], "label": d["label"], "description": d["description"], "position": position}
+            {
+                "key": d["key"],
+                "label": d["label"],
+                "description": d["description"],
+                "child_wording": d["child_wording"] or "",
+                "position": position,
+            }
             for position, d in enumerate(star_version["domains"], start=1)
         ],
     }

@@ -39,6 +39,13 @@ def export(db, child_id):
                                           WHERE rd.review_id = ? ORDER BY d.position""",
             [review["id"]],
         )
+        # The child's own view, in their words: faces, not scores.
+        review["child_view"] = _rows(
+            db,
+            """SELECT d.key AS domain, d.label, cr.face, cr.faces FROM child_readings cr
+               JOIN domains d ON d.id = cr.domain_id WHERE cr.review_id = ? ORDER BY d.position""",
+            [review["id"]],
+        )
     family_views = _rows(
         db,
         """SELECT fv.id, fv.review_id, u.name AS family_member, fv.rating, fv.comment,

@@ -24,6 +24,7 @@ at 2026-03-31 22:59:59 UTC, 23:59:59 on 31 March in the UK (Q4); B's 04-01 revie
 2026-03-31 23:00:01 UTC, 00:00:01 on 1 April in the UK (next year's Q1); E's 02-15 review 2 at
 2026-02-20; D's 01-20 review 3 at 2026-01-25 (given on version 1, moved to the amendment);
 C's review: a comment without a rating.
+The child's own view (faces) was given at A2, C1, D2 (kept by its amendment), E1 and F's draft.
 Physiotherapy has no reviews at all (zero shown).
 """
 
@@ -53,6 +54,10 @@ NAMES = {
 }
 
 
+# The child's own view: five faces, every domain "Happy".
+FACES = {"faces": 5, "readings": dict.fromkeys(SLT_DOMAINS, 4)}
+
+
 def readings(score, not_assessed=(), keys=SLT_DOMAINS):
     return {
         key: (
@@ -65,7 +70,17 @@ def readings(score, not_assessed=(), keys=SLT_DOMAINS):
 
 
 def save(
-    db, user_id, child_id, day, score, targets=(), outcomes=(), submit=True, not_assessed=(), keys=SLT_DOMAINS
+    db,
+    user_id,
+    child_id,
+    day,
+    score,
+    targets=(),
+    outcomes=(),
+    submit=True,
+    not_assessed=(),
+    keys=SLT_DOMAINS,
+    child_view=None,
 ):
     data = {
         "uuid": uuid.uuid4(),
@@ -87,6 +102,7 @@ def save(
         ],
         "notes": "",
         "internal_notes": "",
+        "child_view": child_view,
         "submit": submit,
     }
     review, _ = reviews.save_review(db, user_id, data)
@@ -114,7 +130,9 @@ def build(db, world):
     r.a1 = save(db, user, child["A"], "2025-09-01", 3, targets=[("talking", 5), ("attention", 6)])
     r.b1 = save(db, user, child["B"], "2025-10-01", 4, targets=[("talking", 6)])
     r.d1 = save(db, user, child["D"], "2025-08-01", 2, targets=[("talking", 5)])
-    r.e1 = save(db, user, child["E"], "2025-11-01", 5, targets=[("talking", 7), ("attention", 6)])
+    r.e1 = save(
+        db, user, child["E"], "2025-11-01", 5, targets=[("talking", 7), ("attention", 6)], child_view=FACES
+    )
     r.g1 = save(
         db, user, child["G"], "2025-12-01", 3, targets=[("talking", 4)], not_assessed=["eating_drinking"]
     )
@@ -127,10 +145,19 @@ def build(db, world):
         "2026-03-31",
         5,
         outcomes=[(a_targets["talking"], "met"), (a_targets["attention"], "partly_met")],
+        child_view=FACES,
     )
     r.b2 = save(db, user, child["B"], "2026-04-01", 6, outcomes=[(r.b1["targets"][0]["id"], "met")])
-    r.c1 = save(db, user, child["C"], "2026-01-15", 5)
-    r.d2 = save(db, user, child["D"], "2026-01-20", 4, outcomes=[(r.d1["targets"][0]["id"], "not_met")])
+    r.c1 = save(db, user, child["C"], "2026-01-15", 5, child_view={"faces": 3, "readings": {"talking": 3}})
+    r.d2 = save(
+        db,
+        user,
+        child["D"],
+        "2026-01-20",
+        4,
+        outcomes=[(r.d1["targets"][0]["id"], "not_met")],
+        child_view=FACES,
+    )
     r.e2 = save(
         db,
         user,
@@ -139,7 +166,7 @@ def build(db, world):
         4,
         outcomes=[(e_targets["talking"], "withdrawn"), (e_targets["attention"], "not_met")],
     )
-    r.f1 = save(db, user, child["F"], "2026-02-10", 9, submit=False)
+    r.f1 = save(db, user, child["F"], "2026-02-10", 9, submit=False, child_view=FACES)
     r.g2 = save(db, user, child["G"], "2026-03-01", 3, outcomes=[(r.g1["targets"][0]["id"], "met")])
     rate(db, world.family, r.a2["id"], 4, "2026-03-31 22:59:59")
     rate(db, world.family, r.b2["id"], 5, "2026-03-31 23:00:01")

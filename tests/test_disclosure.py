@@ -36,6 +36,7 @@ RATES = {
     "pct_reviews_on_time": ("reviews_on_time", "reviews"),
     "pct_targets_met": ("targets_met", "targets_closed"),
     "pct_children_improved": (None, "children_with_progress_data"),
+    "pct_reviews_with_child_view": (None, "reviews"),
 }
 MEANS = {"mean_family_satisfaction": ("family_ratings", 1, 5)}
 

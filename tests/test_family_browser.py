@@ -53,9 +53,12 @@ def recent_review(live_server):
 
 
 def datasets(page, canvas_id):
+    """The radar's datasets but the child's own view (the demo gives one at some reviews:
+    tests/test_child_view_browser.py reads it)."""
     return page.evaluate(
         f"Chart.getChart(document.getElementById('{canvas_id}')).data.datasets"
         ".map(d => ({label: d.label, data: d.data}))"
+        '.filter(d => !d.label.startsWith("Child\'s own view"))'
     )
 
 
@@ -139,10 +142,11 @@ def test_parent_with_two_children_switches_and_prints_one_a4_page(browser, live_
     page.click(f"a[href='/family/children/{recent_review['child_id']}/print/slt']")
     page.wait_for_url(f"{base}/family/children/{recent_review['child_id']}/print/slt")
     page.wait_for_selector("canvas.star-chart")
+    # First, latest, your view and the child's own view (the demo child gave one).
     assert (
-        page.evaluate("Chart.getChart(document.querySelector('canvas.star-chart')).data.datasets.length") == 3
+        page.evaluate("Chart.getChart(document.querySelector('canvas.star-chart')).data.datasets.length") == 4
     )
-    assert page.locator("table.readings thead th").count() == 1 + 4 + 1  # area, 4 reviews, your view
+    assert page.locator("table.readings thead th").count() == 1 + 4 + 1 + 1  # area, 4 reviews, 2 views
     page.emulate_media(media="print")
     pdf = page.pdf(format="A4", print_background=True)
     assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) == 1  # star, readings table and targets on one page

@@ -111,6 +111,8 @@ def test_every_measure_for_a_quarter(db, history):
         # C's comment has no rating.
         "family_ratings": 3,
         "mean_family_satisfaction": 3.0,
+        # A2, C1 and D2 (its view kept by the amendment) of the 5 reviews: 3 / 5; F's draft never counts.
+        "pct_reviews_with_child_view": 60.0,
     }
     # Talking: the same four children. Eating and drinking: G's first reading was not assessed,
     # so A +2, D +4, E -1: mean 5/3 = 1.67, two of three improved.
@@ -161,6 +163,9 @@ def test_every_measure_for_a_year(db, history):
         "pct_children_meaningful_decline": 25.0,
         "family_ratings": 3,
         "mean_family_satisfaction": 3.0,
+        # E1 in Q3 and A2, C1, D2 in Q4: 4 of 10. D2's first version holds the same view but
+        # no longer counts, so the amendment does not count it twice.
+        "pct_reviews_with_child_view": 40.0,
     }
     assert domains["talking"]["children_with_progress_data"] == 4
 
@@ -188,6 +193,8 @@ def test_first_of_april_belongs_to_the_next_year(db, history):
         # B's 5, given at 00:00:01 UK time on 1 April (23:00:01 UTC on 31 March).
         "family_ratings": 1,
         "mean_family_satisfaction": 5.0,
+        # B2 has no child's view.
+        "pct_reviews_with_child_view": 0.0,
     }
 
 
@@ -408,6 +415,7 @@ def test_every_measure_carries_its_perspective(db, history):
         "pct_children_meaningful_decline": "impact",
         "family_ratings": "effectiveness",
         "mean_family_satisfaction": "effectiveness",
+        "pct_reviews_with_child_view": "effectiveness",
     }
 
 

@@ -10,7 +10,20 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from .. import audit, children, family, importer, mail, retention, sen, services, stars, subject_access, users
+from .. import (
+    audit,
+    child_view,
+    children,
+    family,
+    importer,
+    mail,
+    retention,
+    sen,
+    services,
+    stars,
+    subject_access,
+    users,
+)
 from ..db import get_db, write_transaction
 from ..schemas import (
     ActiveSchema,
@@ -160,7 +173,7 @@ def star_body_from_form():
     for row in range(STAR_ROWS):
         fields = {
             name: request.form.get(f"domain-{row}-{name}", "").strip()
-            for name in ("key", "label", "description", "position")
+            for name in ("key", "label", "description", "position", "child_wording")
         }
         if fields["label"] or fields["description"]:
             domains.append({name: value for name, value in fields.items() if value})
@@ -253,6 +266,7 @@ def star_preview(star_id):
         latest=latest,
         star_id=star_id,
         stage_name=stars.stage_name,
+        faces=child_view.faces_for_form(5),
     )
 
 

@@ -44,6 +44,7 @@ FORM_TEMPLATES = (
     "practitioner/_review_fields.html",
     "practitioner/_targets_to_close.html",
     "practitioner/_readings.html",
+    "practitioner/_child_view.html",
     "practitioner/_notes.html",
     "macros.html",
 )

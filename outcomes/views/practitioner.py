@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from .. import access, audit, children, family, mail, reviews, services, stars
+from .. import access, audit, child_view, children, family, mail, reviews, services, stars
 from ..db import get_db
 from ..errors import flatten_errors
 from ..rules import counted, latest_first
@@ -258,7 +258,11 @@ def _review_form(child, service, star, existing):
     elif existing:
         values = values_from_review(reviews.review_as_dict(db, existing["id"]))
     else:
-        values = {"uuid": str(uuidlib.uuid4()), "date": date.today().isoformat()}
+        values = {
+            "uuid": str(uuidlib.uuid4()),
+            "date": date.today().isoformat(),
+            "child_faces": str(child_view.default_faces(db, child["id"])),
+        }
     if request.method == "GET":
         # Refused input changes nothing, the audit trail included; the GET was audited.
         audit.record(db, current_user.id, "open review form", child["id"], service["key"])
@@ -317,6 +321,7 @@ def review_form_context(star, targets, values, errors=None):
         "outcomes": OUTCOMES,
         "outcome_labels": OUTCOME_LABELS,
         "new_target_rows": range(NEW_TARGET_ROWS),
+        "child_faces": {n: child_view.faces_for_form(n) for n in child_view.SCALES},
         "today": date.today().isoformat(),
     }
 
@@ -384,8 +389,20 @@ def review_body_from_form(form, child_id, service_key, star, targets):
         "target_outcomes": closing,
         "notes": form.get("notes", ""),
         "internal_notes": form.get("internal_notes", ""),
+        "child_view": child_view_from_form(form, star),
         "submit": form.get("action") == "submit",
     }
+
+
+def child_view_from_form(form, star):
+    """The faces the child tapped on the chosen scale, or None when they tapped none."""
+    faces = form.get("child_faces", "").strip()
+    readings = {
+        domain["key"]: _number_or_text(form.get(f"child{faces}-{domain['key']}"))
+        for domain in star["domains"]
+        if form.get(f"child{faces}-{domain['key']}", "").strip()
+    }
+    return {"faces": _number_or_text(faces), "readings": readings} if readings else None
 
 
 def values_from_review(review):
@@ -400,6 +417,11 @@ def values_from_review(review):
     for row, target in enumerate(review["targets"]):
         for name in ("domain", "description", "target_score", "due_date"):
             values[f"target-{row}-{name}"] = str(target[name])
+    if review.get("child_view"):
+        faces = review["child_view"]["faces"]
+        values["child_faces"] = str(faces)
+        for key, face in review["child_view"]["readings"].items():
+            values[f"child{faces}-{key}"] = str(face)
     for closing in review["target_outcomes"]:
         values[f"outcome-{closing['target_id']}"] = closing["outcome"]
         values[f"outcome-reason-{closing['target_id']}"] = closing["reason"] or ""
@@ -419,6 +441,8 @@ def review(review_id):
         service=db["services"].get(stored["service_id"]),
         star=stars.load_version(db, stored["star_version_id"]),
         readings=reviews.readings_of(db, review_id),
+        child_faces=child_view.of_review(db, review_id),
+        face_words=child_view.FACE_WORDS,
         versions=[
             r
             for r in children.review_history(db, child["id"], stored["service_id"])

@@ -57,6 +57,17 @@
     return result;
   }
 
+  // The faces the child tapped on the chosen scale (as practitioner.child_view_from_form), or null.
+  function childView(form) {
+    var chosen = form.querySelector("input[name='child_faces']:checked");
+    var faces = chosen ? chosen.value : "";
+    var result = {};
+    form.querySelectorAll("input[type=radio][name^='child" + faces + "-']").forEach(function (input) {
+      if (input.checked) result[input.name.slice(("child" + faces + "-").length)] = numberOrText(input.value);
+    });
+    return Object.keys(result).length ? { faces: numberOrText(faces), readings: result } : null;
+  }
+
   // Field name -> value for a body: the inverse of bodyFromForm.
   function fieldValues(body) {
     var values = { uuid: body.uuid, date: body.date, notes: body.notes, internal_notes: body.internal_notes };
@@ -71,6 +82,12 @@
         values["target-" + row + "-" + name] = target[name];
       });
     });
+    if (body.child_view) {
+      values.child_faces = body.child_view.faces;
+      Object.keys(body.child_view.readings).forEach(function (key) {
+        values["child" + body.child_view.faces + "-" + key] = body.child_view.readings[key];
+      });
+    }
     (body.target_outcomes || []).forEach(function (closing) {
       values["outcome-" + closing.target_id] = closing.outcome;
       values["outcome-reason-" + closing.target_id] = closing.reason;
@@ -101,6 +118,7 @@
         target_outcomes: closings(form),
         notes: value(form, "notes"),
         internal_notes: value(form, "internal_notes"),
+        child_view: childView(form),
         submit: !!submitter && submitter.value === "submit",
       };
     },

@@ -177,6 +177,8 @@
     // A UUID another review already holds (409) cannot be used again: this becomes a new review.
     var uuid = item && item.status !== 409 ? item.uuid : crypto.randomUUID();
     window.OfflineForm.fill(form, Object.assign({ date: today() }, item ? item.body : {}, { uuid: uuid }));
+    var faces = form.querySelector("#child_faces-" + child.child_faces);
+    if (!item && faces) faces.checked = true;  // a new review offers the faces this child used last
     form.elements.namedItem("date").max = today();
     markDue(form);
     window.OfflineApp.hookReviewForm(form);
