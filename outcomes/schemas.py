@@ -522,7 +522,9 @@ class ScorecardQuerySchema(Schema):
     service = fields.String(load_default=None, validate=validate.Length(max=50))
     format = fields.String(
         load_default="json",
-        validate=validate.OneOf(("json", "csv"), error="Give format=json (the default) or format=csv."),
+        validate=validate.OneOf(
+            ("json", "csv", "dhis2"), error="Give format=json (the default), format=csv or format=dhis2."
+        ),
     )
     breakdown = fields.String(
         load_default=None,

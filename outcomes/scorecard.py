@@ -621,9 +621,18 @@ def csv_rows(card):
                 }
 
 
-def to_csv(card):
+def csv_lines(card):
+    """The card's CSV a line at a time (header first), for a streamed download."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(csv_rows(card))
-    return out.getvalue()
+    for row in csv_rows(card):
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+        writer.writerow(row)
+    yield out.getvalue()
+
+
+def to_csv(card):
+    return "".join(csv_lines(card))

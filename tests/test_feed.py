@@ -147,7 +147,9 @@ def test_the_feed_never_names_a_child(client, token):
     [
         ({}, "Authorization: Bearer"),
         ({"Authorization": "Bearer "}, "Authorization: Bearer"),
-        ({"Authorization": "Basic dXNlcjpwYXNz"}, "Authorization: Bearer"),
+        ({"Authorization": "Digest username=x"}, "Authorization: Bearer"),
+        # Basic user:pass, the password taken as a token: not one.
+        ({"Authorization": "Basic dXNlcjpwYXNz"}, "not valid or has been revoked"),
         ({"Authorization": "Bearer not-a-token"}, "not valid or has been revoked"),
     ],
 )
@@ -155,6 +157,8 @@ def test_missing_or_wrong_token_is_401(client, token, headers, message):
     response = client.get(FEED, query_string={"period": "2025-26 Q4"}, headers=headers)
     assert response.status_code == 401
     assert message in response.get_json()["error"]
+    # Power BI and Excel answer a Basic challenge with the credentials they were given.
+    assert response.headers["WWW-Authenticate"].startswith("Basic realm=")
 
 
 def test_a_revoked_token_is_401(client, runner, token, db):
@@ -189,7 +193,10 @@ def test_a_signed_in_manager_still_needs_a_token(client, auth, token):
             {"period": "2025-26", "service": "dentistry"},
             "service: Unknown service 'dentistry'. Accepted: slt, physio, ot, social.",
         ),
-        ({"period": "2025-26", "format": "xlsx"}, "format: Give format=json (the default) or format=csv."),
+        (
+            {"period": "2025-26", "format": "xlsx"},
+            "format: Give format=json (the default), format=csv or format=dhis2.",
+        ),
         ({"period": "2025-26", "colour": "blue"}, "colour: Unknown field."),
     ],
 )

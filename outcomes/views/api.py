@@ -4,11 +4,20 @@ import hashlib
 import json
 from datetime import date
 
-from flask import Blueprint, Response, abort, current_app, jsonify, make_response, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    make_response,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
-from .. import disclosure, openapi, reviews, scorecard, services, stars, tokens
+from .. import dhis2, disclosure, openapi, reviews, scorecard, services, stars, tokens
 from ..db import get_db
 from ..errors import flatten_errors
 from ..schemas import ReviewSchema, ScorecardQuerySchema, WithdrawalSchema
@@ -110,19 +119,41 @@ def discard_draft(review_uuid):
 # --- The scorecard feed: bearer-token clients, no session --------------------------------------
 
 
-def bearer_token_or_401():
-    """The feed client's token row; 401 when the token is missing, unknown or revoked."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        abort(
-            401,
-            description="Send an API token: 'Authorization: Bearer <token>'. An admin makes one "
-            "with 'flask --app outcomes create-token NAME'.",
+# Power BI and Excel refresh a feed on a schedule with HTTP Basic authentication and no custom
+# code, so the token is also accepted as a Basic password (any user name): same check, same record.
+CHALLENGE = 'Basic realm="scorecard feed", charset="UTF-8", Bearer'
+
+
+def presented_token():
+    """The token a feed client sent: `Authorization: Bearer <token>` or Basic with it as the password."""
+    auth = request.authorization
+    if auth is None:
+        return None
+    if auth.type == "bearer":
+        return (auth.token or "").strip() or None
+    if auth.type == "basic":
+        return (auth.password or "").strip() or None
+    return None
+
+
+def refuse_token(message):
+    response = make_response(jsonify({"error": message}), 401)
+    response.headers["WWW-Authenticate"] = CHALLENGE
+    abort(response)
+
+
+def feed_token_or_401():
+    """The feed client's token row; 401 (with a Basic challenge) when missing, unknown or revoked."""
+    token = presented_token()
+    if token is None:
+        refuse_token(
+            "Send an API token: 'Authorization: Bearer <token>', or HTTP Basic authentication with the "
+            "token as the password (any user name). An admin makes one with "
+            "'flask --app outcomes create-token NAME'."
         )
-    row = tokens.token_for(get_db(), token.strip())
+    row = tokens.token_for(get_db(), token)
     if row is None:
-        abort(401, description="This API token is not valid or has been revoked.")
+        refuse_token("This API token is not valid or has been revoked.")
     return row
 
 
@@ -150,17 +181,23 @@ def refuse_query(errors):
 
 @bp.route("/scorecard")
 def scorecard_feed():
-    """The balanced scorecard of one period, as JSON (default) or tidy CSV; 304 when unchanged."""
-    bearer_token_or_401()
+    """The balanced scorecard of one period, as JSON (default), tidy CSV (streamed) or a DHIS2
+    dataValueSets document; 304 when unchanged."""
+    feed_token_or_401()
     db = get_db()
     period, services, output, breakdown = feed_query_or_400(db)
-    return cached_feed(db, lambda: _feed_response(db, period, services, output, breakdown))
+    return cached_feed(
+        db,
+        lambda: scorecard.scorecard(db, services, period, disclosure_policy(), breakdown=breakdown),
+        lambda card: _feed_response(card, output),
+    )
 
 
-def _feed_response(db, period, services, output, breakdown):
-    card = scorecard.scorecard(db, services, period, disclosure_policy(), breakdown=breakdown)
+def _feed_response(card, output):
     if output == "csv":
         return csv_response(card)
+    if output == "dhis2":
+        return jsonify(dhis2.data_value_set(card, dhis2.settings(current_app.config)))
     return jsonify(card)
 
 
@@ -178,7 +215,9 @@ _FEED_CACHE = {}
 _FEED_CACHE_SIZE = 64
 
 
-def cached_feed(db, build):
+def cached_feed(db, build, render):
+    """`render(card)` of the card `build()` makes, the card kept per key; the body is made afresh
+    each time (cheap next to the card), so a large CSV streams rather than sits in memory twice."""
     version = db.execute("SELECT n FROM data_version").fetchone()[0]
     key = repr(
         (
@@ -193,17 +232,13 @@ def cached_feed(db, build):
     if etag in request.if_none_match:
         response = Response(status=304)
     else:
-        stored = _FEED_CACHE.get(key)
-        if stored is None:
-            built = build()
-            stored = (built.get_data(), built.mimetype, dict(built.headers))
+        card = _FEED_CACHE.get(key)
+        if card is None:
+            card = build()
             while len(_FEED_CACHE) >= _FEED_CACHE_SIZE:
                 _FEED_CACHE.pop(next(iter(_FEED_CACHE)))
-            _FEED_CACHE[key] = stored
-        body, mimetype, headers = stored
-        response = Response(body, mimetype=mimetype)
-        if "Content-Disposition" in headers:
-            response.headers["Content-Disposition"] = headers["Content-Disposition"]
+            _FEED_CACHE[key] = card
+        response = render(card)
     response.set_etag(etag)
     # Clients may keep a copy but must ask each time (If-None-Match); nothing in a shared cache.
     response.headers["Cache-Control"] = "private, no-cache"
@@ -211,10 +246,12 @@ def cached_feed(db, build):
 
 
 def csv_response(card):
-    """The card as a CSV download named after its period."""
+    """The card as a CSV download named after its period, streamed a row at a time: a region-sized
+    breakdown runs to many thousand rows, and the client starts reading at once. The card is made
+    before the first byte, so the generator needs no request context and no database."""
     name = f"scorecard-{card['period']['label'].replace(' ', '-')}.csv"
     return Response(
-        scorecard.to_csv(card),
+        scorecard.csv_lines(card),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
