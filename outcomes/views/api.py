@@ -17,7 +17,7 @@ from flask import (
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
-from .. import dhis2, disclosure, openapi, reviews, scorecard, services, stars, tokens
+from .. import access, audit, dhis2, disclosure, fhir, openapi, reviews, scorecard, services, stars, tokens
 from ..db import get_db
 from ..errors import flatten_errors
 from ..schemas import ReviewSchema, ScorecardQuerySchema, WithdrawalSchema
@@ -255,6 +255,27 @@ def csv_response(card):
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+# --- One child as FHIR R4, for the case-management system and subject access -------------------
+
+
+@bp.route("/children/<int:child_id>/fhir")
+@login_required
+def child_fhir(child_id):
+    """The child's record as a FHIR R4 Bundle: staff who may see the child, for the services they
+    may see (an admin every service); each read audited. Families and managers: 404."""
+    db = get_db()
+    if current_user.role not in ("practitioner", "admin") or not access.may_see_child(
+        db, current_user, child_id
+    ):
+        abort(404, description="No child with this number that you may see.")
+    service_ids = [service["id"] for service in access.visible_services(db, current_user, child_id)]
+    audit.record(db, current_user.id, "export child FHIR", child_id, f"services {service_ids}")
+    body = fhir.bundle(
+        db, child_id, service_ids, url_for("api.openapi_json", _external=True).rsplit("/", 1)[0] + "/fhir/"
+    )
+    return Response(json.dumps(body, ensure_ascii=False), mimetype="application/fhir+json")
 
 
 @bp.route("/openapi.json")
