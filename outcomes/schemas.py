@@ -6,6 +6,7 @@ from marshmallow import Schema as MarshmallowSchema
 from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
 from . import sen
+from .scorecard import MEASURES
 
 NOTES_MAX = 10_000
 MAX_TARGETS = 12
@@ -531,6 +532,17 @@ class ScorecardQuerySchema(Schema):
         validate=validate.OneOf(
             ("age_band", "sen_status", "primary_need"),
             error="Give breakdown=age_band, breakdown=sen_status or breakdown=primary_need (or none).",
+        ),
+    )
+
+
+class RegionQuerySchema(Schema):
+    """The regional view's one choice: which measure to compare (targets met, if none)."""
+
+    measure = fields.String(
+        load_default="pct_targets_met",
+        validate=validate.OneOf(
+            [name for name, _, _, _ in MEASURES], error="Choose one of the scorecard's measures."
         ),
     )
 
