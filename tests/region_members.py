@@ -3,6 +3,7 @@ on 127.0.0.1 with its own database of generated demo data and a token made for t
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -24,14 +25,18 @@ def free_port():
 
 
 class Member:
-    """One area's instance: seeded, then served by `flask run` in a child process until stopped."""
+    """One area's instance: seeded with demo data (or a copy of `source`, a built database), then
+    served by `flask run` in a child process until stopped."""
 
-    def __init__(self, directory, key, name, policy, password="member-password"):
+    def __init__(self, directory, key, name, policy, password="member-password", source=None):
         self.key, self.name = key, name
         self.database = str(Path(directory) / f"{key}.sqlite")
+        if source:
+            shutil.copyfile(source, self.database)
         create_app({"DATABASE": self.database, "SECRET_KEY": "member", "DISCLOSURE_POLICY": policy})
         db = connect(self.database)
-        demo.seed(db, password)
+        if not source:
+            demo.seed(db, password)
         self.token = tokens.create_token(db, "region")
         db.close()
         self.port = free_port()

@@ -217,7 +217,9 @@ def test_openapi_describes_the_feed_and_the_reviews_api(client):
     feed = document["paths"]["/scorecard"]["get"]
     assert {p["name"] for p in feed["parameters"]} == {"period", "service", "breakdown", "format"}
     assert {"200", "400", "401"} <= set(feed["responses"])
-    assert feed["security"] == [{"bearerToken": []}]
+    assert feed["security"] == [{"bearerToken": []}, {"basicToken": []}]
+    assert "dhis2" in next(p for p in feed["parameters"] if p["name"] == "format")["schema"]["enum"]
+    assert "/children/{child_id}/fhir" in document["paths"]
     reviews = document["paths"]["/reviews"]["post"]
     assert {"200", "201", "409", "422"} <= set(reviews["responses"])
     body = document["components"]["schemas"]["ReviewInput"]

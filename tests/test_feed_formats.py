@@ -129,3 +129,15 @@ def test_dhis2_service_as_a_category_option_of_the_area(app, client, token):  # 
 def test_every_measure_has_a_distinct_dhis2_code_dhis2_can_hold():
     codes = list(dhis2.DATA_ELEMENTS.values())
     assert len(set(codes)) == len(codes) and all(len(code) <= 50 for code in codes)
+
+
+def test_openapi_describes_the_dhis2_document_the_feed_returns(client, token):  # noqa: F811
+    schema = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["DataValueSet"]
+    document = dhis2_feed(client, token, "2025-26")
+    assert set(schema["required"]) <= set(document) <= set(schema["properties"])
+    item = schema["properties"]["dataValues"]["items"]
+    for value in document["dataValues"]:
+        assert set(item["required"]) <= set(value) <= set(item["properties"])
+        assert value["dataElement"] in item["properties"]["dataElement"]["enum"]
+    # Every code is documented for the analysts who set the data elements up in DHIS2.
+    assert all(code in schema["description"] for code in dhis2.DATA_ELEMENTS.values())
