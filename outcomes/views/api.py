@@ -188,7 +188,9 @@ def scorecard_feed():
     period, services, output, breakdown = feed_query_or_400(db)
     return cached_feed(
         db,
-        lambda: scorecard.scorecard(db, services, period, disclosure_policy(), breakdown=breakdown),
+        lambda: scorecard.scorecard(
+            db, services, period, disclosure_policy(), breakdown=breakdown, publish=cached_year
+        ),
         lambda card: _feed_response(card, output),
     )
 
@@ -213,6 +215,27 @@ def disclosure_policy():
 # with a 304; each worker keeps its recent answers so that repeated pulls skip the computation.
 _FEED_CACHE = {}
 _FEED_CACHE_SIZE = 64
+
+
+# A quarter is always published as part of its year, so a year's four quarters and the year itself
+# are one computation: kept per data version, a region pulling a year quarter by quarter (or a
+# client asking for the year after its quarters) pays for it once, not five times.
+_YEAR_CACHE = {}
+_YEAR_CACHE_SIZE = 16
+
+
+def cached_year(db, service_rows, year, policy, breakdown):
+    """scorecard.published_year, kept per (data version, services, year, policy, breakdown, day)."""
+    version = db.execute("SELECT n FROM data_version").fetchone()[0]
+    services = tuple((s["id"], s["key"], s["name"]) for s in service_rows)
+    key = (db.identity, version, services, year.label, policy, breakdown, date.today().isoformat())
+    published = _YEAR_CACHE.get(key)
+    if published is None:
+        published = scorecard.published_year(db, service_rows, year, policy, breakdown)
+        while len(_YEAR_CACHE) >= _YEAR_CACHE_SIZE:
+            _YEAR_CACHE.pop(next(iter(_YEAR_CACHE)))
+        _YEAR_CACHE[key] = published
+    return published
 
 
 def cached_feed(db, build, render):
