@@ -6,6 +6,8 @@ services the caller passes (the ones access.visible_services lets the reader see
 the caller audits the read. No Flask imports.
 """
 
+import re
+
 from .rules import counted, oldest_first
 
 NHS_NUMBER = "https://fhir.nhs.uk/Id/nhs-number"
@@ -51,7 +53,10 @@ def questionnaire(db, version):
     return {
         "resourceType": "Questionnaire",
         "id": questionnaire_id(version),
-        "name": f"{version['star_key']}_v{version['version']}".replace("-", "_"),
+        # FHIR's computer-friendly name: a capital first, then letters, digits and '_'.
+        "name": "Star"
+        + "".join(p.capitalize() for p in re.split(r"[^A-Za-z0-9]+", version["star_key"]))
+        + f"V{version['version']}",
         "title": f"{version['star_name']} (version {version['version']})",
         "version": str(version["version"]),
         "status": "active" if version["published_at"] else "draft",

@@ -8,7 +8,7 @@ import io
 import pytest
 from test_feed import FEED, bearer, token  # noqa: F401  (token: the feed's fixture)
 
-from outcomes import dhis2, periods
+from outcomes import create_app, dhis2, periods
 
 
 def basic(user, password):
@@ -141,3 +141,10 @@ def test_openapi_describes_the_dhis2_document_the_feed_returns(client, token):  
         assert value["dataElement"] in item["properties"]["dataElement"]["enum"]
     # Every code is documented for the analysts who set the data elements up in DHIS2.
     assert all(code in schema["description"] for code in dhis2.DATA_ELEMENTS.values())
+
+
+def test_an_unknown_dhis2_setting_stops_the_app_saying_what_is_accepted(tmp_path):
+    with pytest.raises(
+        ValueError, match="Unknown DHIS2_SERVICE_AS 'dataset'. Accepted: org_unit, category_option"
+    ):
+        create_app({"DATABASE": str(tmp_path / "x.sqlite"), "SECRET_KEY": "x", "DHIS2_SERVICE_AS": "dataset"})

@@ -1,6 +1,7 @@
 """The regional view: two member areas started here as real processes on 127.0.0.1, their feeds
 pulled by `flask --app outcomes pull-feeds` and compared side by side; one stopped mid-pull."""
 
+import re
 import socket
 import threading
 
@@ -159,18 +160,30 @@ def test_a_feed_that_never_answers_times_out_and_is_marked(tmp_path):
 @pytest.mark.parametrize(
     ("areas", "message"),
     [
-        ([], "not a region"),
         ([{"key": "North!", "feed_url": "http://x", "token": "t"}], "REGION_AREAS[0]: give a unique key"),
         ([{"key": "n", "feed_url": "ftp://x", "token": "t"}], "REGION_AREAS[0]: feed_url"),
         ([{"key": "n", "feed_url": "http://x", "token": ""}], "REGION_AREAS[0]: give the token"),
+        (
+            [
+                {"key": "n", "feed_url": "http://x", "token": "t"},
+                {"key": "n", "feed_url": "http://y", "token": "u"},
+            ],
+            "REGION_AREAS[1]: give a unique key",
+        ),
+        (["north"], "REGION_AREAS[0]: give a dict"),
     ],
 )
-def test_pull_feeds_says_what_is_wrong_with_the_configuration(tmp_path, areas, message):
-    app = region_app(tmp_path, areas)
+def test_a_malformed_list_of_areas_stops_the_app_saying_which_entry(tmp_path, areas, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        region_app(tmp_path, areas)
+
+
+def test_pull_feeds_on_an_instance_that_is_not_a_region_says_so_and_writes_nothing(tmp_path):
+    app = region_app(tmp_path, [])
     db = connect(app.config["DATABASE"])
     before = row_counts(db)
     result = app.test_cli_runner().invoke(args=["pull-feeds"])
-    assert result.exit_code == 1 and message in result.output
+    assert result.exit_code == 1 and "not a region" in result.output
     assert row_counts(db) == before
     db.close()
 
