@@ -634,7 +634,7 @@ def pull_feeds_command(quarters):
         raise click.ClickException("This instance is not a region: set REGION_AREAS (docs/region.md).")
     count = quarters or int(current_app.config.get("REGION_QUARTERS", 4))
     recent = region.recent_quarters(periods.uk_today(), count)
-    timeout = float(current_app.config.get("REGION_FEED_TIMEOUT", 10))
+    timeout = float(current_app.config.get("REGION_FEED_TIMEOUT", 30))
     results = region.pull(
         get_db(),
         member_areas,
