@@ -6,6 +6,7 @@ services the caller passes (the ones access.visible_services lets the reader see
 the caller audits the read. No Flask imports.
 """
 
+import json
 import re
 
 from .rules import counted, oldest_first
@@ -24,8 +25,12 @@ GOAL_STATUS = {
 OUTCOME_WORDS = {"met": "met", "partly_met": "partly met", "not_met": "not met", "withdrawn": "withdrawn"}
 
 
-def _ids(service_ids):
-    return ", ".join(str(int(i)) for i in service_ids) or "NULL"
+# A list of ids as one parameter: IN (SELECT value FROM json_each(?)).
+IDS = "(SELECT value FROM json_each(?))"
+
+
+def _ids(ids):
+    return json.dumps(sorted(ids))
 
 
 def patient(child, base):
@@ -137,9 +142,9 @@ def _reviews(db, child_id, service_ids):
         db,
         f"""SELECT r.id, r.child_id, r.date, r.version, r.star_version_id, u.name AS practitioner
             FROM reviews r JOIN users u ON u.id = r.practitioner_id
-            WHERE r.child_id = ? AND r.service_id IN ({_ids(service_ids)}) AND {counted()}
+            WHERE r.child_id = ? AND r.service_id IN {IDS} AND {counted()}
             ORDER BY {oldest_first()}""",
-        [child_id],
+        [child_id, _ids(service_ids)],
     )
 
 
@@ -149,7 +154,8 @@ def _versions(db, version_ids):
         f"""SELECT sv.id, sv.version, sv.scale_min, sv.scale_max, sv.published_at,
                    st.key AS star_key, st.name AS star_name
             FROM star_versions sv JOIN stars st ON st.id = sv.star_id
-            WHERE sv.id IN ({_ids(version_ids)}) ORDER BY st.key, sv.version""",
+            WHERE sv.id IN {IDS} ORDER BY st.key, sv.version""",
+        [_ids(version_ids)],
     )
     return {row["id"]: row for row in rows}
 
@@ -164,9 +170,9 @@ def _targets(db, child_id, service_ids):
             FROM targets t JOIN reviews r ON r.id = t.set_in_review_id
             JOIN services s ON s.id = t.service_id
             LEFT JOIN target_outcomes o ON o.target_id = t.id
-            WHERE t.child_id = ? AND t.service_id IN ({_ids(service_ids)}) AND {counted()}
+            WHERE t.child_id = ? AND t.service_id IN {IDS} AND {counted()}
             ORDER BY t.id""",
-        [child_id],
+        [child_id, _ids(service_ids)],
     )
 
 
