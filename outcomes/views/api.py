@@ -4,16 +4,7 @@ import hashlib
 import json
 from datetime import date
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    jsonify,
-    make_response,
-    request,
-    url_for,
-)
+from flask import Blueprint, Response, abort, current_app, jsonify, make_response, request, url_for
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
