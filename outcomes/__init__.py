@@ -9,7 +9,7 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from . import disclosure
+from . import dhis2, disclosure, region
 
 # SQLite's integers are signed 64-bit: a bigger id in a URL is "no such page", not a crash.
 MAX_ID = 2**63 - 1
@@ -86,6 +86,8 @@ def create_app(test_config=None):
     else:
         app.config.from_mapping(test_config)
     disclosure.policy_named(app.config["DISCLOSURE_POLICY"])  # an unknown policy stops the app here
+    region.areas(app.config)  # as does a malformed list of member areas
+    dhis2.settings(app.config)  # or an unknown DHIS2 setting
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")

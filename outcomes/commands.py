@@ -21,6 +21,8 @@ from . import (
     family,
     importer,
     mail,
+    periods,
+    region,
     retention,
     services,
     stars,
@@ -644,6 +646,43 @@ def list_tokens_command():
         )
 
 
+@click.command("pull-feeds")
+@click.option(
+    "--quarters", type=click.IntRange(1, 12), default=None, help="How many recent quarters (default 4)."
+)
+@with_appcontext
+def pull_feeds_command(quarters):
+    """Fetch every member area's scorecard feed for the recent quarters and store it (a region only).
+
+    An area whose feed cannot be fetched keeps its last good figures, marked on the region page;
+    the command then exits with status 1 naming it, so a scheduler notices.
+    """
+    try:
+        member_areas = region.areas(current_app.config)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    if not member_areas:
+        raise click.ClickException("This instance is not a region: set REGION_AREAS (docs/region.md).")
+    count = quarters or int(current_app.config.get("REGION_QUARTERS", 4))
+    recent = region.recent_quarters(periods.uk_today(), count)
+    timeout = float(current_app.config.get("REGION_FEED_TIMEOUT", 30))
+    results = region.pull(
+        get_db(),
+        member_areas,
+        recent,
+        timeout,
+        progress=lambda area, q: click.echo(f"{area['key']} {q.label} fetched"),
+    )
+    failed = {key: error for key, error in results.items() if error}
+    for area in member_areas:
+        click.echo(
+            f"{area['key']}: "
+            + (f"NOT UPDATED, {failed[area['key']]}" if area["key"] in failed else "updated")
+        )
+    if failed:
+        raise click.ClickException(f"{len(failed)} of {len(member_areas)} areas could not be fetched.")
+
+
 COMMANDS = [
     init_db_command,
     seed_demo_command,
@@ -675,6 +714,7 @@ COMMANDS = [
     rebuild_facts_command,
     backup_command,
     restore_command,
+    pull_feeds_command,
 ]
 
 

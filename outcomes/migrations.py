@@ -806,6 +806,32 @@ WHERE child_wording IS NULL AND star_version_id IN (
     WHERE s.key IN ('slt', 'physio', 'ot', 'social'));
 """
 
+# The regional view: the figures a region pulls from its member areas' feeds, exactly as each feed
+# published them (a withheld figure is stored as withheld, its value NULL), and each area's last
+# pull. These are other areas' figures, not this instance's scorecard, so no data_version trigger.
+M012_REGION_FEEDS = """
+CREATE TABLE IF NOT EXISTS region_figures (
+    area TEXT NOT NULL,
+    period TEXT NOT NULL,
+    service TEXT NOT NULL,
+    service_name TEXT NOT NULL,
+    measure TEXT NOT NULL,
+    value REAL,
+    suppressed INTEGER NOT NULL CHECK (suppressed IN (0, 1)),
+    reason TEXT,
+    PRIMARY KEY (area, period, service, measure),
+    CHECK (suppressed = 0 OR value IS NULL)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS region_figures_by_measure ON region_figures (measure, period);
+CREATE TABLE IF NOT EXISTS region_pulls (
+    area TEXT PRIMARY KEY,
+    last_attempt_at TEXT NOT NULL,
+    last_success_at TEXT,
+    last_error TEXT,
+    policy TEXT
+);
+"""
+
 MIGRATIONS = [
     M001_CORE,
     M002_SCORECARD_INDEX,
@@ -818,4 +844,5 @@ MIGRATIONS = [
     M009_REVIEW_NOTICES,
     M010_REVIEW_FACTS,
     M011_CHILD_VIEW,
+    M012_REGION_FEEDS,
 ]

@@ -1,4 +1,7 @@
-"""The OpenAPI 3.1 document served at /api/v1/openapi.json: the scorecard feed and the reviews API."""
+"""The OpenAPI 3.1 document served at /api/v1/openapi.json: the scorecard feed (JSON, CSV, DHIS2),
+one child as FHIR, and the reviews API."""
+
+from . import dhis2
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -71,7 +74,9 @@ def document(measures):
                 "get": {
                     "operationId": "getScorecard",
                     "summary": "The scorecard of one financial quarter or year, per service",
-                    "security": [{"bearerToken": []}],
+                    "description": "Power BI and Excel: choose Basic authentication and give the token "
+                    "as the password (any user name); scheduled refresh then needs no custom code.",
+                    "security": [{"bearerToken": []}, {"basicToken": []}],
                     "parameters": [
                         {
                             "name": "period",
@@ -102,7 +107,11 @@ def document(measures):
                             "name": "format",
                             "in": "query",
                             "required": False,
-                            "schema": {"type": "string", "enum": ["json", "csv"], "default": "json"},
+                            "description": "json: the Scorecard; csv: tidy rows, streamed; dhis2: a DHIS2 "
+                            "dataValueSets document (DataValueSet) of the service-wide figures shown, "
+                            "withheld ones left out, the period as a DHIS2 code (financial Q1 2025-26 = "
+                            "2025Q2, Q2 = 2025Q3, Q3 = 2025Q4, Q4 = 2026Q1, the year 2025-26 = 2025April).",
+                            "schema": {"type": "string", "enum": ["json", "csv", "dhis2"], "default": "json"},
                         },
                     ],
                     "responses": {
@@ -110,7 +119,18 @@ def document(measures):
                             "description": "The scorecard. CSV: one row per period × service × domain "
                             "(blank for service-wide) × measure.",
                             "content": {
-                                "application/json": {"schema": {"$ref": "#/components/schemas/Scorecard"}},
+                                "application/json": {
+                                    "schema": {
+                                        "oneOf": [
+                                            {"$ref": "#/components/schemas/Scorecard"},
+                                            {"$ref": "#/components/schemas/DataValueSet"},
+                                        ]
+                                    },
+                                    "examples": {
+                                        "json": {"summary": "format=json", "value": _scorecard_example()},
+                                        "dhis2": {"summary": "format=dhis2", "value": _dhis2_example()},
+                                    },
+                                },
                                 "text/csv": {
                                     "schema": {"type": "string"},
                                     "example": "period,period_start,period_end,service,domain,measure,"
@@ -121,10 +141,20 @@ def document(measures):
                         "400": _error(
                             "Unknown period, service or format; the message says what is accepted."
                         ),
-                        "401": _error("Missing, unknown or revoked token."),
+                        "401": {
+                            **_error("Missing, unknown or revoked token."),
+                            "headers": {
+                                "WWW-Authenticate": {
+                                    "description": "A Basic challenge, so that Power BI and Excel ask for "
+                                    "the token as a password",
+                                    "schema": {"type": "string"},
+                                }
+                            },
+                        },
                     },
                 }
             },
+            "/children/{child_id}/fhir": _fhir_path(),
             "/reviews": {
                 "post": {
                     "operationId": "createReview",
@@ -245,6 +275,11 @@ def document(measures):
                     "scheme": "bearer",
                     "description": "Made with 'flask --app outcomes create-token NAME'.",
                 },
+                "basicToken": {
+                    "type": "http",
+                    "scheme": "basic",
+                    "description": "The same token as the password; any user name.",
+                },
                 "session": {"type": "apiKey", "in": "cookie", "name": "session"},
                 "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRFToken"},
             },
@@ -287,6 +322,7 @@ def document(measures):
                     },
                 },
                 "Figure": _figure_schema(),
+                "DataValueSet": _data_value_set_schema(),
                 "Scorecard": {
                     "type": "object",
                     "required": ["period", "generated_at", "disclosure", "services"],
@@ -470,4 +506,165 @@ def document(measures):
                 },
             },
         },
+    }
+
+
+def _data_value_set_schema():
+    codes = ", ".join(f"{measure} = {code}" for measure, code in dhis2.DATA_ELEMENTS.items())
+    return {
+        "type": "object",
+        "description": "DHIS2's dataValueSets import format, identified by codes (idScheme CODE). "
+        f"Data elements: {codes}. The service is the orgUnit (setting DHIS2_ORG_UNITS maps service "
+        "keys to org unit codes; the key itself otherwise), or, with DHIS2_SERVICE_AS = "
+        "'category_option', the categoryOptionCombo of the area's one orgUnit (DHIS2_ORG_UNIT).",
+        "required": ["idScheme", "period", "dataValues"],
+        "properties": {
+            "idScheme": {"type": "string", "const": "CODE"},
+            "period": {"type": "string", "description": "e.g. 2025Q4 or 2025April"},
+            "dataValues": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["dataElement", "period", "orgUnit", "value"],
+                    "properties": {
+                        "dataElement": {"type": "string", "enum": list(dhis2.DATA_ELEMENTS.values())},
+                        "period": {"type": "string"},
+                        "orgUnit": {"type": "string"},
+                        "categoryOptionCombo": {"type": "string"},
+                        "value": {"type": "string"},
+                    },
+                },
+            },
+        },
+    }
+
+
+def _scorecard_example():
+    return {
+        "period": {"label": "2025-26 Q3", "start": "2025-10-01", "end": "2025-12-31"},
+        "generated_at": "2026-01-05T09:00:00Z",
+        "disclosure": {"policy": "nhs", "withhold_below": 8, "round_to": 5, "secondary": True},
+        "services": [
+            {
+                "key": "slt",
+                "name": "Speech and Language Therapy",
+                "measures": {
+                    "reviews": {
+                        "perspective": "compliance",
+                        "value": 40,
+                        "suppressed": False,
+                        "reason": None,
+                    },
+                    "reviews_on_time": {
+                        "perspective": "compliance",
+                        "value": None,
+                        "suppressed": True,
+                        "reason": "small_count",
+                    },
+                },
+                "domains": [],
+            }
+        ],
+    }
+
+
+def _dhis2_example():
+    return {
+        "idScheme": "CODE",
+        "period": "2025Q4",
+        "dataValues": [
+            {"dataElement": "SEND_REVIEWS", "period": "2025Q4", "orgUnit": "slt", "value": "40"},
+            {"dataElement": "SEND_PCT_TARGETS_MET", "period": "2025Q4", "orgUnit": "slt", "value": "62.5"},
+        ],
+    }
+
+
+def _fhir_path():
+    return {
+        "get": {
+            "operationId": "getChildFhir",
+            "summary": "One child's record as a FHIR R4 Bundle (type collection)",
+            "description": "Staff only (session): a practitioner with the child on one of her services' open "
+            "caseloads gets those services' records, an admin every service's; each read is audited. "
+            "Patient (NHS number, system https://fhir.nhs.uk/Id/nhs-number), a Questionnaire per star "
+            "version, each counted review as a QuestionnaireResponse, each target as a Goal: met = "
+            "achieved, not met = not-achieved, partly met = improving with the extension "
+            "…/StructureDefinition/target-outcome valueString 'partly met', withdrawn = lifecycleStatus "
+            "cancelled, open = active / in-progress.",
+            "security": [{"session": []}],
+            "parameters": [
+                {
+                    "name": "child_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1},
+                }
+            ],
+            "responses": {
+                "200": {
+                    "description": "The Bundle",
+                    "content": {
+                        "application/fhir+json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["resourceType", "type", "entry"],
+                                "properties": {
+                                    "resourceType": {"const": "Bundle"},
+                                    "type": {"const": "collection"},
+                                    "entry": {"type": "array", "items": {"type": "object"}},
+                                },
+                            },
+                            "example": {
+                                "resourceType": "Bundle",
+                                "type": "collection",
+                                "entry": [
+                                    {
+                                        "fullUrl": "https://outcomes.example/api/v1/fhir/Patient/child-12",
+                                        "resource": {
+                                            "resourceType": "Patient",
+                                            "id": "child-12",
+                                            "identifier": [
+                                                {
+                                                    "system": "https://fhir.nhs.uk/Id/nhs-number",
+                                                    "value": "9434765919",
+                                                }
+                                            ],
+                                            "name": [{"family": "Able", "given": ["Amy"]}],
+                                            "birthDate": "2016-05-01",
+                                        },
+                                    },
+                                    {
+                                        "fullUrl": "https://outcomes.example/api/v1/fhir/Goal/target-7",
+                                        "resource": {
+                                            "resourceType": "Goal",
+                                            "id": "target-7",
+                                            "lifecycleStatus": "completed",
+                                            "achievementStatus": {
+                                                "coding": [
+                                                    {
+                                                        "system": "http://terminology.hl7.org/CodeSystem/goal-achievement",
+                                                        "code": "improving",
+                                                    }
+                                                ],
+                                                "text": "partly met",
+                                            },
+                                            "extension": [
+                                                {
+                                                    "url": "https://outcomes.example/api/v1/fhir/StructureDefinition/target-outcome",
+                                                    "valueString": "partly met",
+                                                }
+                                            ],
+                                            "description": {"text": "Asks for a drink with two words"},
+                                            "subject": {"reference": "Patient/child-12"},
+                                        },
+                                    },
+                                ],
+                            },
+                        }
+                    },
+                },
+                "401": _error("Not signed in."),
+                "404": _error("No child with this number that you may see (families and managers: always)."),
+            },
+        }
     }

@@ -54,6 +54,17 @@ def parse(label):
     raise ValueError(f"Unknown period '{label}'. Give {ACCEPTED}.")
 
 
+def dhis2_period(period):
+    """The DHIS2 period code of a financial quarter or year: the one place the mapping lives.
+
+    DHIS2 quarters are calendar quarters, so financial Q1 (April–June 2025) is `2025Q2`, Q2 `2025Q3`,
+    Q3 `2025Q4` and Q4 (January–March 2026) `2026Q1`; a financial year from April is `2025April`.
+    """
+    if not period.is_quarter:
+        return f"{period.start.year}April"
+    return f"{period.start.year}Q{(period.start.month - 1) // 3 + 1}"
+
+
 def uk_today():
     """Today's date in the UK, whatever the server's time zone."""
     return datetime.now(UK).date()

@@ -6,6 +6,7 @@ from marshmallow import Schema as MarshmallowSchema
 from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
 from . import sen
+from .scorecard import MEASURES
 
 NOTES_MAX = 10_000
 MAX_TARGETS = 12
@@ -594,13 +595,26 @@ class ScorecardQuerySchema(Schema):
     service = fields.String(load_default=None, validate=validate.Length(max=50))
     format = fields.String(
         load_default="json",
-        validate=validate.OneOf(("json", "csv"), error="Give format=json (the default) or format=csv."),
+        validate=validate.OneOf(
+            ("json", "csv", "dhis2"), error="Give format=json (the default), format=csv or format=dhis2."
+        ),
     )
     breakdown = fields.String(
         load_default=None,
         validate=validate.OneOf(
             ("age_band", "sen_status", "primary_need"),
             error="Give breakdown=age_band, breakdown=sen_status or breakdown=primary_need (or none).",
+        ),
+    )
+
+
+class RegionQuerySchema(Schema):
+    """The regional view's one choice: which measure to compare (targets met, if none)."""
+
+    measure = fields.String(
+        load_default="pct_targets_met",
+        validate=validate.OneOf(
+            [name for name, _, _, _ in MEASURES], error="Choose one of the scorecard's measures."
         ),
     )
 

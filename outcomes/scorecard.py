@@ -578,15 +578,17 @@ def published_year(db, service_rows, year, policy, breakdown=None):
     return result
 
 
-def scorecard(db, service_rows, period, policy, now=None, breakdown=None):
-    """The published scorecard of `period` for `service_rows`: what the feed, CSV and pages show."""
+def scorecard(db, service_rows, period, policy, now=None, breakdown=None, publish=None):
+    """The published scorecard of `period` for `service_rows`: what the feed, CSV and pages show.
+
+    `publish`: published_year, or a caller's cached copy of it (the feed keeps each year's)."""
     generated = (now or datetime.now(timezone.utc)).replace(microsecond=0)
     year = periods.year_containing(period.start)
     return {
         "period": period.as_dict(),
         "generated_at": generated.isoformat().replace("+00:00", "Z"),
         "disclosure": policy.as_dict(),
-        "services": published_year(db, service_rows, year, policy, breakdown)[period.label],
+        "services": (publish or published_year)(db, service_rows, year, policy, breakdown)[period.label],
     }
 
 
@@ -636,9 +638,18 @@ def csv_rows(card):
                 }
 
 
-def to_csv(card):
+def csv_lines(card):
+    """The card's CSV a line at a time (header first), for a streamed download."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(csv_rows(card))
-    return out.getvalue()
+    for row in csv_rows(card):
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+        writer.writerow(row)
+    yield out.getvalue()
+
+
+def to_csv(card):
+    return "".join(csv_lines(card))

@@ -45,6 +45,10 @@ EXPECTED = {
     ("POST", "/api/v1/reviews"): "L D D V O D D L",
     # The feed takes a token only: a signed-in session is not a token.
     ("GET", "/api/v1/scorecard"): "L L L L L L L O",
+    # The regional view: managers and admins (other areas' published figures only).
+    ("GET", "/region/"): "L D D D D O O L",
+    # One child as FHIR: staff who may see the child (an admin any); never a family or a manager.
+    ("GET", "/api/v1/children/<int:child_id>/fhir"): "L D D D O D O L",
     # Practitioners' pages, for this child (on the slt caseload) and this child's review.
     ("GET", "/caseload"): "L D D O O D D L",
     ("GET", "/children/<int:child_id>"): "L D D D O D O L",

@@ -147,7 +147,9 @@ def test_the_feed_never_names_a_child(client, token):
     [
         ({}, "Authorization: Bearer"),
         ({"Authorization": "Bearer "}, "Authorization: Bearer"),
-        ({"Authorization": "Basic dXNlcjpwYXNz"}, "Authorization: Bearer"),
+        ({"Authorization": "Digest username=x"}, "Authorization: Bearer"),
+        # Basic user:pass, the password taken as a token: not one.
+        ({"Authorization": "Basic dXNlcjpwYXNz"}, "not valid or has been revoked"),
         ({"Authorization": "Bearer not-a-token"}, "not valid or has been revoked"),
     ],
 )
@@ -155,6 +157,8 @@ def test_missing_or_wrong_token_is_401(client, token, headers, message):
     response = client.get(FEED, query_string={"period": "2025-26 Q4"}, headers=headers)
     assert response.status_code == 401
     assert message in response.get_json()["error"]
+    # Power BI and Excel answer a Basic challenge with the credentials they were given.
+    assert response.headers["WWW-Authenticate"].startswith("Basic realm=")
 
 
 def test_a_revoked_token_is_401(client, runner, token, db):
@@ -189,7 +193,10 @@ def test_a_signed_in_manager_still_needs_a_token(client, auth, token):
             {"period": "2025-26", "service": "dentistry"},
             "service: Unknown service 'dentistry'. Accepted: slt, physio, ot, social.",
         ),
-        ({"period": "2025-26", "format": "xlsx"}, "format: Give format=json (the default) or format=csv."),
+        (
+            {"period": "2025-26", "format": "xlsx"},
+            "format: Give format=json (the default), format=csv or format=dhis2.",
+        ),
         ({"period": "2025-26", "colour": "blue"}, "colour: Unknown field."),
     ],
 )
@@ -210,7 +217,9 @@ def test_openapi_describes_the_feed_and_the_reviews_api(client):
     feed = document["paths"]["/scorecard"]["get"]
     assert {p["name"] for p in feed["parameters"]} == {"period", "service", "breakdown", "format"}
     assert {"200", "400", "401"} <= set(feed["responses"])
-    assert feed["security"] == [{"bearerToken": []}]
+    assert feed["security"] == [{"bearerToken": []}, {"basicToken": []}]
+    assert "dhis2" in next(p for p in feed["parameters"] if p["name"] == "format")["schema"]["enum"]
+    assert "/children/{child_id}/fhir" in document["paths"]
     reviews = document["paths"]["/reviews"]["post"]
     assert {"200", "201", "409", "422"} <= set(reviews["responses"])
     body = document["components"]["schemas"]["ReviewInput"]

@@ -69,3 +69,29 @@ def test_every_write_the_figures_read_moves_the_version(db, token, table):
     with write_transaction(db):
         db.execute(f"UPDATE {table} SET rowid = rowid WHERE rowid = (SELECT min(rowid) FROM {table})")
     assert db.execute("SELECT n FROM data_version").fetchone()[0] > version
+
+
+def test_a_quarter_asked_after_a_write_has_the_write_though_its_year_was_kept(
+    client, token, db, world, monkeypatch
+):
+    # The year behind a quarter is kept; Q3 asked first keeps 2025-26, then a review in Q4 is written.
+    monkeypatch.setitem(disclosure.POLICIES, "open", disclosure.Policy("open", 1, 1, secondary=False))
+    client.application.config["DISCLOSURE_POLICY"] = "open"
+    assert pull(client, token, period="2025-26 Q3").status_code == 200
+    before = pull(client, token, period="2025-26 Q4").get_json()["services"][0]["measures"]["reviews"][
+        "value"
+    ]
+    data = ReviewSchema().load(
+        {
+            "uuid": "1f8fad5b-d9cb-469f-a165-70867728950e",
+            "child_id": world.bob,
+            "service": "slt",
+            "date": "2026-03-30",
+            "readings": {key: 9 for key in SLT_DOMAINS},
+            "submit": True,
+        }
+    )
+    reviews.save_review(db, world.slt, data)
+    # Q4 once more, spelt differently so that the feed's own cache cannot answer it.
+    after = pull(client, token, period="2025-26 Q4", format="json").get_json()
+    assert after["services"][0]["measures"]["reviews"]["value"] == before + 1

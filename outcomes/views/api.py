@@ -8,7 +8,20 @@ from flask import Blueprint, Response, abort, current_app, jsonify, make_respons
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
-from .. import disclosure, mail, openapi, reviews, scorecard, services, stars, tokens
+from .. import (
+    access,
+    audit,
+    dhis2,
+    disclosure,
+    fhir,
+    mail,
+    openapi,
+    reviews,
+    scorecard,
+    services,
+    stars,
+    tokens,
+)
 from ..db import get_db
 from ..errors import flatten_errors
 from ..schemas import ReviewSchema, ScorecardQuerySchema, WithdrawalSchema
@@ -112,19 +125,41 @@ def discard_draft(review_uuid):
 # --- The scorecard feed: bearer-token clients, no session --------------------------------------
 
 
-def bearer_token_or_401():
-    """The feed client's token row; 401 when the token is missing, unknown or revoked."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        abort(
-            401,
-            description="Send an API token: 'Authorization: Bearer <token>'. An admin makes one "
-            "with 'flask --app outcomes create-token NAME'.",
+# Power BI and Excel refresh a feed on a schedule with HTTP Basic authentication and no custom
+# code, so the token is also accepted as a Basic password (any user name): same check, same record.
+CHALLENGE = 'Basic realm="scorecard feed", charset="UTF-8", Bearer'
+
+
+def presented_token():
+    """The token a feed client sent: `Authorization: Bearer <token>` or Basic with it as the password."""
+    auth = request.authorization
+    if auth is None:
+        return None
+    if auth.type == "bearer":
+        return (auth.token or "").strip() or None
+    if auth.type == "basic":
+        return (auth.password or "").strip() or None
+    return None
+
+
+def refuse_token(message):
+    response = make_response(jsonify({"error": message}), 401)
+    response.headers["WWW-Authenticate"] = CHALLENGE
+    abort(response)
+
+
+def feed_token_or_401():
+    """The feed client's token row; 401 (with a Basic challenge) when missing, unknown or revoked."""
+    token = presented_token()
+    if token is None:
+        refuse_token(
+            "Send an API token: 'Authorization: Bearer <token>', or HTTP Basic authentication with the "
+            "token as the password (any user name). An admin makes one with "
+            "'flask --app outcomes create-token NAME'."
         )
-    row = tokens.token_for(get_db(), token.strip())
+    row = tokens.token_for(get_db(), token)
     if row is None:
-        abort(401, description="This API token is not valid or has been revoked.")
+        refuse_token("This API token is not valid or has been revoked.")
     return row
 
 
@@ -152,17 +187,25 @@ def refuse_query(errors):
 
 @bp.route("/scorecard")
 def scorecard_feed():
-    """The balanced scorecard of one period, as JSON (default) or tidy CSV; 304 when unchanged."""
-    bearer_token_or_401()
+    """The balanced scorecard of one period, as JSON (default), tidy CSV (streamed) or a DHIS2
+    dataValueSets document; 304 when unchanged."""
+    feed_token_or_401()
     db = get_db()
     period, services, output, breakdown = feed_query_or_400(db)
-    return cached_feed(db, lambda: _feed_response(db, period, services, output, breakdown))
+    return cached_feed(
+        db,
+        lambda: scorecard.scorecard(
+            db, services, period, disclosure_policy(), breakdown=breakdown, publish=cached_year
+        ),
+        lambda card: _feed_response(card, output),
+    )
 
 
-def _feed_response(db, period, services, output, breakdown):
-    card = scorecard.scorecard(db, services, period, disclosure_policy(), breakdown=breakdown)
+def _feed_response(card, output):
     if output == "csv":
         return csv_response(card)
+    if output == "dhis2":
+        return jsonify(dhis2.data_value_set(card, dhis2.settings(current_app.config)))
     return jsonify(card)
 
 
@@ -180,7 +223,30 @@ _FEED_CACHE = {}
 _FEED_CACHE_SIZE = 64
 
 
-def cached_feed(db, build):
+# A quarter is always published as part of its year, so a year's four quarters and the year itself
+# are one computation: kept per data version, a region pulling a year quarter by quarter (or a
+# client asking for the year after its quarters) pays for it once, not five times.
+_YEAR_CACHE = {}
+_YEAR_CACHE_SIZE = 16
+
+
+def cached_year(db, service_rows, year, policy, breakdown):
+    """scorecard.published_year, kept per (data version, services, year, policy, breakdown, day)."""
+    version = db.execute("SELECT n FROM data_version").fetchone()[0]
+    services = tuple((s["id"], s["key"], s["name"]) for s in service_rows)
+    key = (db.identity, version, services, year.label, policy, breakdown, date.today().isoformat())
+    published = _YEAR_CACHE.get(key)
+    if published is None:
+        published = scorecard.published_year(db, service_rows, year, policy, breakdown)
+        while len(_YEAR_CACHE) >= _YEAR_CACHE_SIZE:
+            _YEAR_CACHE.pop(next(iter(_YEAR_CACHE)))
+        _YEAR_CACHE[key] = published
+    return published
+
+
+def cached_feed(db, build, render):
+    """`render(card)` of the card `build()` makes, the card kept per key; the body is made afresh
+    each time (cheap next to the card), so a large CSV streams rather than sits in memory twice."""
     version = db.execute("SELECT n FROM data_version").fetchone()[0]
     key = repr(
         (
@@ -195,17 +261,13 @@ def cached_feed(db, build):
     if etag in request.if_none_match:
         response = Response(status=304)
     else:
-        stored = _FEED_CACHE.get(key)
-        if stored is None:
-            built = build()
-            stored = (built.get_data(), built.mimetype, dict(built.headers))
+        card = _FEED_CACHE.get(key)
+        if card is None:
+            card = build()
             while len(_FEED_CACHE) >= _FEED_CACHE_SIZE:
                 _FEED_CACHE.pop(next(iter(_FEED_CACHE)))
-            _FEED_CACHE[key] = stored
-        body, mimetype, headers = stored
-        response = Response(body, mimetype=mimetype)
-        if "Content-Disposition" in headers:
-            response.headers["Content-Disposition"] = headers["Content-Disposition"]
+            _FEED_CACHE[key] = card
+        response = render(card)
     response.set_etag(etag)
     # Clients may keep a copy but must ask each time (If-None-Match); nothing in a shared cache.
     response.headers["Cache-Control"] = "private, no-cache"
@@ -213,13 +275,36 @@ def cached_feed(db, build):
 
 
 def csv_response(card):
-    """The card as a CSV download named after its period."""
+    """The card as a CSV download named after its period, streamed a row at a time: a region-sized
+    breakdown runs to many thousand rows, and the client starts reading at once. The card is made
+    before the first byte, so the generator needs no request context and no database."""
     name = f"scorecard-{card['period']['label'].replace(' ', '-')}.csv"
     return Response(
-        scorecard.to_csv(card),
+        scorecard.csv_lines(card),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+# --- One child as FHIR R4, for the case-management system and subject access -------------------
+
+
+@bp.route("/children/<int:child_id>/fhir")
+@login_required
+def child_fhir(child_id):
+    """The child's record as a FHIR R4 Bundle: staff who may see the child, for the services they
+    may see (an admin every service); each read audited. Families and managers: 404."""
+    db = get_db()
+    if current_user.role not in ("practitioner", "admin") or not access.may_see_child(
+        db, current_user, child_id
+    ):
+        abort(404, description="No child with this number that you may see.")
+    service_ids = [service["id"] for service in access.visible_services(db, current_user, child_id)]
+    audit.record(db, current_user.id, "export child FHIR", child_id, f"services {service_ids}")
+    body = fhir.bundle(
+        db, child_id, service_ids, url_for("api.openapi_json", _external=True).rsplit("/", 1)[0] + "/fhir/"
+    )
+    return Response(json.dumps(body, ensure_ascii=False), mimetype="application/fhir+json")
 
 
 @bp.route("/openapi.json")
