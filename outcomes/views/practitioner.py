@@ -1,5 +1,6 @@
 """Practitioner pages: the caseload, the child's star, and the review form."""
 
+import re
 import uuid as uuidlib
 from datetime import date
 
@@ -7,13 +8,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from .. import access, audit, children, family, reviews, services, stars
+from .. import access, audit, children, family, gas, reviews, services, stars
 from ..db import get_db
 from ..errors import flatten_errors
 from ..rules import counted, latest_first
-from ..schemas import OUTCOMES, AmendmentSchema, CaseloadQuerySchema, ReviewSchema, WithdrawalSchema
+from ..schemas import AmendmentSchema, CaseloadQuerySchema, ReviewSchema, WithdrawalSchema
 from ..security import submitted_form
-from ..targets import OUTCOME_LABELS, closed_targets, open_targets, suggested_outcome
+from ..targets import OUTCOME_LABELS, closed_targets, open_targets
 from .auth import role_required
 from .forms import form_page, validation_errors
 
@@ -258,19 +259,28 @@ def review_form_context(star, targets, values, errors=None):
         "labels": labels,
         "previous": {},
         "targets": [_with_suggestions(target, star, values) for target in targets],
-        "outcomes": OUTCOMES,
-        "outcome_labels": OUTCOME_LABELS,
+        "closing_choices": CLOSING_CHOICES,
+        "weight_choices": gas.WEIGHT_CHOICES,
         "new_target_rows": range(NEW_TARGET_ROWS),
         "today": date.today().isoformat(),
     }
 
 
+# What closing a target can say: its attainment level (met, partly met or not met read off it), or
+# withdrawn. The select's values are the levels as text, so a level is what the form sends.
+CLOSING_CHOICES = [
+    (str(level), f"{gas.LEVEL_LABELS[level]} ({OUTCOME_LABELS[gas.outcome_of(level)].lower()})")
+    for level in gas.LEVELS
+] + [("withdrawn", OUTCOME_LABELS["withdrawn"])]
+
+
 def _with_suggestions(target, star, values):
-    """A target with the outcome suggested for every possible reading, and the one to pre-select."""
+    """A target with the level suggested for every possible reading, and the one to pre-select."""
     scale = range(star["scale_min"], star["scale_max"] + 1)
-    by_score = {
-        score: suggested_outcome(target["start_score"], target["target_score"], score) for score in scale
-    }
+    by_score = {}
+    for score in scale:
+        level = gas.suggested_level(target["start_score"], target["target_score"], score)
+        by_score[score] = None if level is None else str(level)
     entered = values.get(f"reading-{target['domain_key']}", "")
     chosen = values.get(f"outcome-{target['id']}")
     if chosen is None and entered.isdigit() and target["due_date"] <= values.get("date", ""):
@@ -298,7 +308,7 @@ def review_body_from_form(form, child_id, service_key, star, targets):
     for row in range(NEW_TARGET_ROWS):
         fields = {
             name: form.get(f"target-{row}-{name}", "").strip()
-            for name in ("domain", "description", "target_score", "due_date")
+            for name in ("domain", "description", "target_score", "due_date", "importance", "difficulty")
         }
         if fields["description"] or fields["target_score"]:
             target = {
@@ -308,12 +318,15 @@ def review_body_from_form(form, child_id, service_key, star, targets):
             }
             if fields["due_date"]:
                 target["due_date"] = fields["due_date"]
+            for name in ("importance", "difficulty"):
+                if fields[name]:
+                    target[name] = _number_or_text(fields[name])
             new_targets.append(target)
     closing = []
     for target in targets:
-        outcome = form.get(f"outcome-{target['id']}", "")
-        if outcome:
-            entry = {"target_id": target["id"], "outcome": outcome}
+        choice = form.get(f"outcome-{target['id']}", "").strip()
+        if choice:
+            entry = {"target_id": target["id"], **closing_from_choice(choice)}
             reason = form.get(f"outcome-reason-{target['id']}", "").strip()
             if reason:
                 entry["reason"] = reason
@@ -332,6 +345,13 @@ def review_body_from_form(form, child_id, service_key, star, targets):
     }
 
 
+def closing_from_choice(choice):
+    """A level ("-2".."2") closes a target at that level; an outcome's name (older forms) as that outcome."""
+    if re.fullmatch(r"[+-]?[0-9]+", choice):
+        return {"gas_level": int(choice)}
+    return {"outcome": choice}
+
+
 def values_from_review(review):
     """Form field values for a stored review (a draft being continued, or one being amended)."""
     values = {key: review[key] for key in ("uuid", "date", "notes", "internal_notes")}
@@ -344,8 +364,12 @@ def values_from_review(review):
     for row, target in enumerate(review["targets"]):
         for name in ("domain", "description", "target_score", "due_date"):
             values[f"target-{row}-{name}"] = str(target[name])
+        for name in ("importance", "difficulty"):
+            if target.get(name) is not None:
+                values[f"target-{row}-{name}"] = str(target[name])
     for closing in review["target_outcomes"]:
-        values[f"outcome-{closing['target_id']}"] = closing["outcome"]
+        level = closing.get("gas_level")
+        values[f"outcome-{closing['target_id']}"] = closing["outcome"] if level is None else str(level)
         values[f"outcome-reason-{closing['target_id']}"] = closing["reason"] or ""
     return values
 
