@@ -55,6 +55,7 @@ def document(measures):
         "pct_children_improved",
         "pct_children_meaningful_improvement",
         "pct_children_meaningful_decline",
+        "pct_family_view_agreement",
     ]
     return {
         "openapi": "3.1.0",

@@ -123,7 +123,7 @@ def test_csv_carries_the_same_figures_as_json(client, token):
                 from_json[(service["key"], domain["domain"], name)] = figure
     from_csv = {(row["service"], row["domain"], row["measure"]): row for row in rows}
     assert set(from_csv) == set(from_json)
-    assert len(rows) == len(from_json) == 4 * (16 + 6 * 5)
+    assert len(rows) == len(from_json) == 4 * (22 + 6 * 6)
     for key, figure in from_json.items():
         row = from_csv[key]
         assert row["period"] == "2025-26 Q4" and row["perspective"] == figure["perspective"]
