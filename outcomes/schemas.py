@@ -5,7 +5,7 @@ from datetime import date
 from marshmallow import Schema as MarshmallowSchema
 from marshmallow import ValidationError, fields, post_load, validate, validates, validates_schema
 
-from . import gas, sen
+from . import fft, gas, sen
 
 NOTES_MAX = 10_000
 MAX_TARGETS = 12
@@ -521,17 +521,25 @@ class InvitationAcceptSchema(PasswordResetSchema):
 
 
 class FamilyViewSchema(Schema):
-    """The family's view of a review: a rating, a comment, and their own reading per domain (optional)."""
+    """The family's view of a review: the Friends and Family Test answer with what was good and
+    what could be better, a comment, and their own reading per domain (optional)."""
 
-    rating = fields.Integer(
+    answer = fields.String(
         required=True,
-        validate=validate.Range(
-            min=1, max=5, error="Choose a rating from 1 (very unhappy) to 5 (very happy)."
+        validate=validate.OneOf(
+            [key for key, _, _ in fft.ANSWERS],
+            error="Choose one of the answers, from \u201cVery good\u201d to \u201cDon't know\u201d.",
         ),
         error_messages={
-            "required": "Choose how happy you are with this review, from 1 to 5.",
-            "invalid": "Choose a rating from 1 to 5.",
+            "required": "Say how your experience of the service was (or choose \u201cDon't know\u201d).",
+            "invalid": "Choose one of the answers, from \u201cVery good\u201d to \u201cDon't know\u201d.",
         },
+    )
+    what_was_good = fields.String(
+        load_default="", validate=validate.Length(max=2000, error="Keep this under 2,000 characters.")
+    )
+    could_be_better = fields.String(
+        load_default="", validate=validate.Length(max=2000, error="Keep this under 2,000 characters.")
     )
     comment = fields.String(
         load_default="", validate=validate.Length(max=2000, error="Keep the comment under 2,000 characters.")

@@ -8,7 +8,7 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from .. import access, family, stars, users
+from .. import access, family, fft, stars, users
 from ..db import get_db
 from ..schemas import FamilyViewSchema, InvitationAcceptSchema
 from ..security import submitted_form
@@ -95,7 +95,11 @@ def _words():
         "outcome_labels": OUTCOME_LABELS,
         "outcome_words": family.OUTCOME_WORDS,
         "next_step": family.NEXT_STEP,
-        "rating_words": family.RATING_WORDS,
+        "fft_labels": fft.LABELS,
+        "fft_question": fft.QUESTION,
+        "fft_answers": [(key, label) for key, label, _ in fft.ANSWERS],
+        "fft_good": fft.WHAT_WAS_GOOD,
+        "fft_better": fft.COULD_BE_BETTER,
     }
 
 
@@ -119,7 +123,12 @@ def add_view(review_id):
         values = submitted_form()
     elif existing:
         values = {f"reading-{key}": str(score) for key, score in existing["readings"].items()}
-        values.update(rating=str(existing["rating"] or ""), comment=existing["comment"])
+        values.update(
+            answer=existing["fft_answer"] or "",
+            what_was_good=existing["what_was_good"],
+            could_be_better=existing["could_be_better"],
+            comment=existing["comment"],
+        )
     else:
         values = {}
     return form_page(
@@ -139,7 +148,13 @@ def add_view(review_id):
 
 
 def _field_labels(star):
-    labels = {"rating": "How happy you are with this review", "comment": "Comment", "review_id": "Review"}
+    labels = {
+        "answer": fft.QUESTION,
+        "what_was_good": fft.WHAT_WAS_GOOD,
+        "could_be_better": fft.COULD_BE_BETTER,
+        "comment": "Comment",
+        "review_id": "Review",
+    }
     labels.update({f"readings.{d['key']}": f"Your reading for {d['label']}" for d in star["domains"]})
     return labels
 
@@ -162,9 +177,14 @@ def _view_body(form, star):
         value = form.get(f"reading-{domain['key']}", "").strip()
         if value:
             readings[domain["key"]] = value
-    body = {"readings": readings, "comment": form.get("comment", "")}
-    if form.get("rating", "").strip():
-        body["rating"] = form["rating"].strip()
+    body = {
+        "readings": readings,
+        "comment": form.get("comment", ""),
+        "what_was_good": form.get("what_was_good", ""),
+        "could_be_better": form.get("could_be_better", ""),
+    }
+    if form.get("answer", "").strip():
+        body["answer"] = form["answer"].strip()
     return body
 
 
