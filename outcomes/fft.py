@@ -5,6 +5,9 @@ the scorecard's mean satisfaction carries on over the same scale; "don't know" h
 is left out of the mean and of the share of positive answers. No Flask imports.
 """
 
+from . import periods
+from .rules import counted
+
 QUESTION = "Overall, how was your experience of our service?"
 ANSWERS = (
     ("very_good", "Very good", 5),
@@ -30,3 +33,26 @@ def score_of(answer):
 def answer_of(rating):
     """The answer an old 1–5 rating stands for."""
     return ANSWER_OF_SCORE.get(rating)
+
+
+def comments(db, service_id, period):
+    """The FFT answers with free text given in `period` on the service's counted reviews.
+
+    Each is (answer label, what was good, what could be better) and nothing else: no child, no
+    parent, no date, no review, sorted by answer and text so that the order says nothing either.
+    Answers are placed in periods by the UK date they were given, as the scorecard's ratings are.
+    """
+    utc_start, utc_after_end = periods.utc_bounds(period)
+    rows = db.execute(
+        f"""SELECT fv.fft_answer, fv.what_was_good, fv.could_be_better
+            FROM family_views fv JOIN reviews r ON r.id = fv.review_id
+            WHERE r.service_id = ? AND {counted("r")}
+              AND fv.created_at >= ? AND fv.created_at < ?
+              AND (fv.what_was_good <> '' OR fv.could_be_better <> '')""",
+        [service_id, utc_start, utc_after_end],
+    ).fetchall()
+    order = {key: index for index, (key, _, _) in enumerate(ANSWERS)}
+    return [
+        {"answer": LABELS.get(answer, "No answer"), "what_was_good": good, "could_be_better": better}
+        for answer, good, better in sorted(rows, key=lambda row: (order.get(row[0], 99), row[1], row[2]))
+    ]

@@ -602,6 +602,13 @@ class ManagerPeriodSchema(Schema):
     )
 
 
+class FeedbackQuerySchema(Schema):
+    """The families' feedback page: which period (the last complete quarter if none) and service."""
+
+    period = PeriodField(load_default=None)
+    service = fields.String(load_default=None, validate=validate.Length(max=50))
+
+
 class ErasureConfirmSchema(Schema):
     """The erasure page's confirmation: the record number typed again (checked against the page's)."""
 

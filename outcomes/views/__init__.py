@@ -1,6 +1,6 @@
 """The blueprints, one per audience; each view parses the request, calls the domain, renders."""
 
-from . import admin, api, auth, data_protection, family, manager, offline, practitioner
+from . import admin, api, auth, data_protection, family, feedback, manager, offline, practitioner
 
 BLUEPRINTS = (
     auth.bp,
@@ -8,6 +8,7 @@ BLUEPRINTS = (
     api.bp,
     family.bp,
     manager.bp,
+    feedback.bp,
     admin.bp,
     data_protection.bp,
     offline.bp,
