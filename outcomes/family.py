@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 from marshmallow import ValidationError
 from werkzeug.security import generate_password_hash
 
-from . import access, audit, children, fft, passwords, stars, users
+from . import access, audit, children, fft, goals_and_views, passwords, stars, users
 from .db import write_transaction
 from .rules import counted, latest_first, next_review
 from .security import hash_secret
@@ -165,8 +165,9 @@ def targets_for_family(db, child_id, service_id):
     return list(
         db.query(
             f"""SELECT t.id, t.domain_key, t.description, t.start_score, t.target_score, t.due_date,
-                  sr.date AS set_on,
+                  t.importance, t.difficulty, sr.date AS set_on,
                   CASE WHEN cr.id IS NOT NULL THEN o.outcome END AS outcome,
+                  CASE WHEN cr.id IS NOT NULL THEN o.gas_level END AS gas_level,
                   CASE WHEN cr.id IS NOT NULL THEN o.reason END AS reason,
                   cr.date AS closed_on
            FROM targets t
@@ -235,6 +236,10 @@ def views_for_staff(db, child_id, service_id):
             for d in star["domains"]
         ]
         view["rating_words"] = fft.LABELS.get(view["fft_answer"], "")
+        view["compared"] = any(
+            row["family"] is not None and row["practitioner"] is not None for row in view["rows"]
+        )
+        view["differ_most"] = goals_and_views.largest_differences(view["rows"])
     return views
 
 

@@ -6,7 +6,9 @@ met and not met are read off the level, so the two can never disagree. No Flask 
 """
 
 import math
+from datetime import date
 
+from . import periods
 from .targets import suggested_outcome
 
 LEVELS = (2, 1, 0, -1, -2)
@@ -79,3 +81,34 @@ def child_t_scores(rows):
         levels.append(level)
         weights.append(target_weight)
     return {child: t_score(levels, weights) for child, (levels, weights) in by_child.items()}
+
+
+def year_summary(closed, today):
+    """A child's goal attainment with one service for a page: the financial year to `today`, or
+    the latest earlier year in which a target was closed.
+
+    `closed`: closed targets (closed_on, outcome, gas_level, importance, difficulty), any order.
+    {"period", "targets", "t_score", "as_expected_or_better"}, or None when none was closed.
+    """
+    by_year = {}
+    for target in closed:
+        if (
+            target["outcome"] == "withdrawn"
+            or target["gas_level"] is None
+            or target["closed_on"] > str(today)
+        ):
+            continue
+        year = periods.year_containing(date.fromisoformat(target["closed_on"]))
+        by_year.setdefault(year.label, (year, []))[1].append(target)
+    if not by_year:
+        return None
+    year, targets = max(by_year.values(), key=lambda item: item[0].start)
+    score = t_score(
+        [t["gas_level"] for t in targets], [weight(t["importance"], t["difficulty"]) for t in targets]
+    )
+    return {
+        "period": year.label,
+        "targets": len(targets),
+        "t_score": round(score, 1),
+        "as_expected_or_better": score >= 50 - 1e-9,
+    }

@@ -9,6 +9,9 @@ No Flask imports.
 from . import disclosure, gas
 from .rules import counted
 
+# A family's and a practitioner's readings of a domain agree when at most this far apart.
+AGREE_WITHIN = 1
+
 # Targets closed by a counted review in the period, with their level and weights.
 GAS_SQL = f"""
 SELECT r.child_id, o.gas_level, t.importance, t.difficulty
@@ -28,7 +31,7 @@ WITH period_reviews AS MATERIALIZED (
     WHERE r.service_id = :service AND {counted("r")}
       AND r.date BETWEEN :start AND :end AND {{in_group}}
 ), pairs AS MATERIALIZED (
-    SELECT p.id AS review_id, d.key AS domain, abs(fr.score - rd.score) <= 1 AS agree
+    SELECT p.id AS review_id, d.key AS domain, abs(fr.score - rd.score) <= {AGREE_WITHIN} AS agree
     FROM period_reviews p
     JOIN family_views fv ON fv.review_id = p.id
     JOIN family_view_readings fr ON fr.family_view_id = fv.id
@@ -88,3 +91,20 @@ def family_view_figures(db, params, in_group):
 
 
 EMPTY_DOMAIN = {"_reviews_compared": 0, "pct_family_view_agreement": None}
+
+
+def largest_differences(rows):
+    """Where a family and the practitioner differ most at one review: a conversation starter.
+
+    `rows`: {"label", "practitioner", "family"} per domain. The domains (labels) read furthest
+    apart, if that is more than AGREE_WITHIN points, with the difference; [] when they agree.
+    """
+    gaps = [
+        (abs(row["family"] - row["practitioner"]), row["label"])
+        for row in rows
+        if row["family"] is not None and row["practitioner"] is not None
+    ]
+    widest = max((gap for gap, _ in gaps), default=0)
+    if widest <= AGREE_WITHIN:
+        return []
+    return [{"label": label, "points": gap} for gap, label in gaps if gap == widest]

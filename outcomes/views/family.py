@@ -8,7 +8,7 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from .. import access, family, fft, stars, users
+from .. import access, family, fft, gas, stars, users
 from ..db import get_db
 from ..schemas import FamilyViewSchema, InvitationAcceptSchema
 from ..security import submitted_form
@@ -50,12 +50,14 @@ def _service_sections(db, child_id):
     sections = []
     for service in access.visible_services(db, current_user, child_id):
         chart = family.star_with_family_view(db, child_id, service["id"], current_user.id)
+        targets = family.targets_for_family(db, child_id, service["id"])
         sections.append(
             {
                 "service": service,
                 "chart": chart,
                 "datasets": family.chart_datasets(chart, "Your view") if chart else [],
-                "targets": family.targets_for_family(db, child_id, service["id"]),
+                "targets": targets,
+                "attainment": gas.year_summary(targets, date.today()),
                 **family.next_review_due(db, child_id, service),
                 "labels": family.domain_labels(db, service["id"], chart),
             }

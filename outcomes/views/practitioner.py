@@ -99,6 +99,7 @@ def child(child_id):
     for service in visible:
         # star_over_time plus the newest family view, drawn beside the first and latest reviews.
         chart = family.star_with_family_view(db, child_id, service["id"])
+        closed = closed_targets(db, child_id, service["id"])
         sections.append(
             {
                 "service": service,
@@ -106,7 +107,8 @@ def child(child_id):
                 "datasets": family.chart_datasets(chart, "Family's view") if chart else [],
                 "family_views": family.views_for_staff(db, child_id, service["id"]),
                 "open_targets": open_targets(db, child_id, service["id"]),
-                "closed_targets": closed_targets(db, child_id, service["id"]),
+                "closed_targets": closed,
+                "attainment": gas.year_summary(closed, date.today()),
                 "history": children.review_history(db, child_id, service["id"]),
                 "may_review": service["id"] in reviewable,
             }
@@ -118,6 +120,7 @@ def child(child_id):
         child=child,
         sections=sections,
         outcome_labels=OUTCOME_LABELS,
+        level_labels=gas.LEVEL_LABELS,
         stage_name=stars.stage_name,
         may_invite=_may_invite(reviewable),
         # Unused invitations this person may revoke: their own (an admin's: all).
