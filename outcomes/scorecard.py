@@ -72,11 +72,11 @@ LABELS = {
     "family_ratings": "Family ratings",
     "mean_family_satisfaction": "Mean family satisfaction (1–5)",
     "children_with_targets_closed": "Children with a target closed",
-    "mean_gas_t_score": "Mean goal attainment T-score (50 = as expected)",
-    "pct_children_gas_50_or_more": "Children achieving their goals as expected or better (%)",
-    "pct_family_positive": "Families rating the service good or very good (%)",
+    "mean_gas_t_score": "Mean goal attainment T-score (50: as expected)",
+    "pct_children_gas_50_or_more": "Goals achieved as expected or better (%)",
+    "pct_family_positive": "Families rating it good or very good (%)",
     "pct_reviews_with_family_view": "Reviews with the family's view (%)",
-    "pct_family_view_agreement": "Family and practitioner readings within 1 point (%)",
+    "pct_family_view_agreement": "Family within 1 point of practitioner (%)",
 }
 CSV_COLUMNS = [
     "period",

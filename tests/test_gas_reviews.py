@@ -128,3 +128,19 @@ def test_the_form_names_a_bad_weight_and_saves_nothing(slt, auth, world, db):
         "New target 1: importance" in response.text and "Choose the importance from 1 to 3" in response.text
     )
     assert row_counts(db) == before
+
+
+def test_the_review_page_shows_the_level_and_a_withdrawn_review_reopens_without_one(slt, auth, world, db):
+    target = _open_target(slt, auth, world)
+    body = review_body(world.amy, targets=[], target_outcomes=[{"target_id": target["id"], "gas_level": 2}])
+    closing = post(slt, auth, body).get_json()
+    page = slt.get(f"/reviews/{closing['id']}").text
+    assert "Met (+2 Much more than expected)" in page
+    response = slt.post(
+        f"/api/v1/reviews/{closing['uuid']}/withdrawal",
+        json={"reason": "Wrong child"},
+        headers=auth.headers(),
+    )
+    assert response.status_code == 200
+    assert db["target_outcomes"].count == 0  # the target is open again
+    assert "+2 Much more than expected" in slt.get(f"/reviews/{closing['id']}").text  # kept in its history

@@ -223,7 +223,7 @@ def test_goal_attainment_and_family_measures_on_the_dashboard_report_and_csv(cli
     assert cells["pct_family_positive"] == "fewer than 5 ratings"
     assert cells["pct_family_view_agreement"] == "none"  # no family gave readings
     report = client.get("/manager/report", query_string=query).text
-    for label in ("Mean goal attainment T-score", "Families rating the service good or very good"):
+    for label in ("Mean goal attainment T-score", "Families rating it good or very good"):
         assert label in report
     rows = client.get("/manager/scorecard.csv", query_string=query).text.splitlines()
     slt = [line.split(",") for line in rows if ",slt,," in line]

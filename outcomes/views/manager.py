@@ -58,7 +58,7 @@ UNITS = {
     "children_with_progress_data": "children",
     "family_ratings": "ratings",
     "children_with_targets_closed": "children",
-    "_reviews_compared": "reviews with the family's readings",
+    "_reviews_compared": "reviews",
 }
 DENOMINATORS = {name: denominator for name, _, _, denominator in scorecard.MEASURES}
 SECONDARY_TEXT = "hidden so that a small number cannot be worked out"
@@ -195,6 +195,9 @@ def service_section(service, trend, trend_measures=None):
         "perspectives": by_perspective,
         "trend_rows": trend_rows(trend["quarters"], trend_figures, trend_measures, short),
         "domain_rows": domain_rows,
+        # The print report keeps one A4 page per service: the per-domain agreement stays on the
+        # dashboard, the CSV and the feed (the service's own is in the report's figures).
+        "domain_agreement": not short,
         "breakdown": breakdown_table(service, REPORT_BREAKDOWN if short else None, short),
         "trend_chart": {
             "type": "line",

@@ -387,6 +387,7 @@ def review(review_id):
         "practitioner/review.html",
         child=child,
         review=stored,
+        level_labels=gas.LEVEL_LABELS,
         service=db["services"].get(stored["service_id"]),
         star=stars.load_version(db, stored["star_version_id"]),
         readings=reviews.readings_of(db, review_id),
