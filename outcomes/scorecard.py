@@ -288,7 +288,7 @@ def _service_figures(db, service, period, family, grouped=False):
     progress = {row["domain"]: row for row in db.query(PROGRESS_SQL, params)}
     figures.update(_progress_figures(progress.pop("")))
     figures.update(goals_and_views.gas_figures(db, params, IN_GROUP))
-    figures.update(_family_figures(family, figures["reviews"]))
+    figures.update(_family_figures(family))
     views, view_domains = goals_and_views.family_view_figures(db, params, IN_GROUP)
     figures.update(views)
     figures["pct_reviews_with_family_view"] = disclosure.rate(
@@ -302,7 +302,7 @@ def _service_figures(db, service, period, family, grouped=False):
     return figures, domains
 
 
-def _family_figures(family, reviews):
+def _family_figures(family):
     """Family ratings (FFT answers other than "don't know"), their mean score and the positive share."""
     ratings = family["family_ratings"] if family else 0
     positive = family["family_positive"] if family else 0

@@ -66,6 +66,14 @@ def test_json_for_a_quarter(client, token):
         "reason": None,
     }
     assert slt["measures"]["mean_family_satisfaction"]["perspective"] == "effectiveness"
+    # Four of the five Q4 reviews have a family's view (test_scorecard); four children, too few to show.
+    assert slt["measures"]["pct_reviews_with_family_view"] == {
+        "perspective": "effectiveness",
+        "value": 80.0,
+        "suppressed": False,
+        "reason": None,
+    }
+    assert slt["measures"]["mean_gas_t_score"]["reason"] == "small_count"
     talking = next(row for row in slt["domains"] if row["domain"] == "talking")
     assert talking["label"] == "Talking"
     assert talking["measures"]["mean_distance_travelled"] == {
