@@ -92,3 +92,17 @@ def managed_services(db, user):
             f"SELECT * FROM services WHERE retired_at IS NULL {managed} ORDER BY id", {"user_id": user.id}
         )
     )
+
+
+def feedback_services(db, user):
+    """The current services whose families' free-text feedback the user may read: those she
+    practises in or manages (never an admin's by role alone: the text is the families' own)."""
+    return list(
+        db.query(
+            """SELECT * FROM services WHERE retired_at IS NULL AND id IN (
+                   SELECT service_id FROM memberships
+                   WHERE user_id = :user_id AND role IN ('practitioner', 'manager'))
+               ORDER BY id""",
+            {"user_id": user.id},
+        )
+    )

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from werkzeug.security import generate_password_hash
 
-from . import nhs, stars, users
+from . import gas, nhs, stars, users
 from . import reviews as reviews_module
 from .db import write_transaction
 from .reviews import save_review
@@ -132,7 +132,23 @@ def seed(db, password, today=None, seed_value=2026):
     for child_id in child_ids[:2]:
         db["family_links"].insert({"user_id": family_id, "child_id": child_id})
     seed_history(db, child_ids, service_ids, staff, today)
+    _feedback_text(db)
     return {"children": len(child_ids), "reviews": db["reviews"].count}
+
+
+GOOD = ["Listened to us", "Ideas we can use at home", "Our child enjoyed the sessions", "Clear targets"]
+BETTER = ["Shorter waits between visits", "More time at each visit", "Letters in plain English", ""]
+
+
+def _feedback_text(db):
+    """What families wrote with about a third of their answers (a generator of its own)."""
+    rng = random.Random(77)
+    rows = db.execute("SELECT id FROM family_views ORDER BY id").fetchall()
+    with write_transaction(db):
+        db.conn.executemany(
+            "UPDATE family_views SET what_was_good = ?, could_be_better = ? WHERE id = ?",
+            [(rng.choice(GOOD), rng.choice(BETTER), view_id) for (view_id,) in rows if rng.random() < 0.35],
+        )
 
 
 def _create_accounts(db, password_hash, service_ids):
@@ -158,6 +174,7 @@ def _create_accounts(db, password_hash, service_ids):
 def _review_history(db, rng, practitioner_id, child_id, key, service_id, start, today):
     """Reviews about every six months (some late), readings drifting upward, targets set and closed."""
     star = stars.load_version(db, stars.current_version_id(db, service_id))
+    weights = random.Random(child_id * 31 + service_id)
     level = {domain["key"]: rng.randint(2, 6) for domain in star["domains"]}
     review_date = start
     while review_date <= today:
@@ -177,7 +194,16 @@ def _review_history(db, rng, practitioner_id, child_id, key, service_id, start, 
             if outcome is None or rng.random() < 0.05:
                 closing.append({"target_id": target["id"], "outcome": "withdrawn", "reason": "Needs changed"})
             else:
-                closing.append({"target_id": target["id"], "outcome": outcome, "reason": None})
+                # The level the form would suggest (met, partly or not met read off it).
+                attained = gas.suggested_level(target["start_score"], target["target_score"], score)
+                closing.append(
+                    {
+                        "target_id": target["id"],
+                        "outcome": gas.outcome_of(attained),
+                        "gas_level": attained,
+                        "reason": None,
+                    }
+                )
         new_targets = [
             {
                 "domain": domain["key"],
@@ -187,6 +213,9 @@ def _review_history(db, rng, practitioner_id, child_id, key, service_id, start, 
                     10, (readings[domain["key"]]["score"] or level[domain["key"]]) + rng.choice([1, 2, 2, 3])
                 ),
                 "due_date": None,
+                # Weights from a generator of their own, so the rest of the demo stays as it was.
+                "importance": weights.choice([None, 1, 2, 3]),
+                "difficulty": weights.choice([None, 1, 2, 3]),
             }
             for domain in rng.sample(star["domains"], 2)
         ]

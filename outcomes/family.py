@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 from marshmallow import ValidationError
 from werkzeug.security import generate_password_hash
 
-from . import access, audit, child_view, children, passwords, stars, users
+from . import access, audit, child_view, children, fft, goals_and_views, passwords, stars, users
 from .db import write_transaction
 from .rules import counted, latest_first, next_review
 from .security import hash_secret
@@ -31,7 +31,6 @@ NEXT_STEP = {
     "not_met": "The practitioner will talk with you about what could help and whether to change the aim.",
     "withdrawn": "This aim is no longer being worked on.",
 }
-RATING_WORDS = {1: "Very unhappy", 2: "Unhappy", 3: "Neither happy nor unhappy", 4: "Happy", 5: "Very happy"}
 
 # The review columns a family may see: never internal_notes.
 _REVIEW_COLUMNS = """r.id, r.child_id, r.service_id, r.star_version_id, r.date, r.notes,
@@ -78,7 +77,8 @@ def view_of(db, user_id, review_id):
     """This account's view of one review: rating, comment, when, and {domain key: score}; or None."""
     rows = list(
         db.query(
-            "SELECT id, review_id, rating, comment, created_at FROM family_views "
+            "SELECT id, review_id, rating, fft_answer, what_was_good, could_be_better, comment, created_at "
+            "FROM family_views "
             "WHERE review_id = ? AND user_id = ?",
             [review_id, user_id],
         )
@@ -174,8 +174,9 @@ def targets_for_family(db, child_id, service_id):
     return list(
         db.query(
             f"""SELECT t.id, t.domain_key, t.description, t.start_score, t.target_score, t.due_date,
-                  sr.date AS set_on,
+                  t.importance, t.difficulty, sr.date AS set_on,
                   CASE WHEN cr.id IS NOT NULL THEN o.outcome END AS outcome,
+                  CASE WHEN cr.id IS NOT NULL THEN o.gas_level END AS gas_level,
                   CASE WHEN cr.id IS NOT NULL THEN o.reason END AS reason,
                   cr.date AS closed_on
            FROM targets t
@@ -220,7 +221,7 @@ def views_for_staff(db, child_id, service_id):
     practitioner's page: each with the practitioner's and the family's reading per domain."""
     views = list(
         db.query(
-            f"""SELECT fv.id, fv.review_id, fv.rating, fv.comment, fv.created_at, u.name,
+            f"""SELECT fv.id, fv.review_id, fv.rating, fv.fft_answer, fv.comment, fv.created_at, u.name,
                    r.date AS review_date, r.star_version_id
             FROM family_views fv JOIN reviews r ON r.id = fv.review_id JOIN users u ON u.id = fv.user_id
             WHERE r.child_id = ? AND r.service_id = ? AND {counted()}
@@ -243,7 +244,11 @@ def views_for_staff(db, child_id, service_id):
             {"label": d["label"], "practitioner": practitioner.get(d["key"]), "family": family.get(d["key"])}
             for d in star["domains"]
         ]
-        view["rating_words"] = RATING_WORDS.get(view["rating"], "")
+        view["rating_words"] = fft.LABELS.get(view["fft_answer"], "")
+        view["compared"] = any(
+            row["family"] is not None and row["practitioner"] is not None for row in view["rows"]
+        )
+        view["differ_most"] = goals_and_views.largest_differences(view["rows"])
     return views
 
 
@@ -272,13 +277,22 @@ def save_view(db, user_id, review_id, data, today=None):
         found = db.execute(
             "SELECT id FROM family_views WHERE review_id = ? AND user_id = ?", [review_id, user_id]
         ).fetchone()
-        row = {"rating": data["rating"], "comment": data["comment"].strip()}
+        row = {
+            "fft_answer": data["answer"],
+            # The 1–5 score the mean satisfaction is kept on ("don't know" has none).
+            "rating": fft.score_of(data["answer"]),
+            "what_was_good": data["what_was_good"].strip(),
+            "could_be_better": data["could_be_better"].strip(),
+            "comment": data["comment"].strip(),
+        }
         if found:
             view_id = found[0]
             # A re-saved view replaces the old one, and its rating counts from when it was given.
             db.execute(
-                "UPDATE family_views SET rating = ?, comment = ?, created_at = datetime('now') WHERE id = ?",
-                [row["rating"], row["comment"], view_id],
+                "UPDATE family_views SET fft_answer = :fft_answer, rating = :rating, "
+                "what_was_good = :what_was_good, could_be_better = :could_be_better, comment = :comment, "
+                "created_at = datetime('now') WHERE id = :id",
+                dict(row, id=view_id),
             )
             db.execute("DELETE FROM family_view_readings WHERE family_view_id = ?", [view_id])
         else:

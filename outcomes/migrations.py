@@ -832,6 +832,48 @@ CREATE TABLE IF NOT EXISTS region_pulls (
 );
 """
 
+# Goal attainment scaling and the Friends and Family Test. A closed target keeps the level it was
+# achieved at (-2..+2; met, partly met and not met are read off it) and may carry weights; outcomes
+# recorded before levels existed are taken as met 0, partly met -1, not met -2. A family's rating
+# becomes an FFT answer (5 very good .. 1 very poor; "don't know" has no rating) with two free-text
+# questions. The triggers keep rows written by any older path (bulk history, withdrawals) in step.
+M013_GAS_AND_FFT = """
+ALTER TABLE targets ADD COLUMN importance INTEGER CHECK (importance BETWEEN 1 AND 3);
+ALTER TABLE targets ADD COLUMN difficulty INTEGER CHECK (difficulty BETWEEN 1 AND 3);
+ALTER TABLE target_outcomes ADD COLUMN gas_level INTEGER CHECK (gas_level BETWEEN -2 AND 2);
+UPDATE target_outcomes SET gas_level = CASE outcome
+    WHEN 'met' THEN 0 WHEN 'partly_met' THEN -1 WHEN 'not_met' THEN -2 END
+WHERE gas_level IS NULL;
+CREATE TRIGGER IF NOT EXISTS target_outcomes_level_insert AFTER INSERT ON target_outcomes
+WHEN NEW.gas_level IS NULL AND NEW.outcome <> 'withdrawn'
+BEGIN
+    UPDATE target_outcomes SET gas_level = CASE NEW.outcome
+        WHEN 'met' THEN 0 WHEN 'partly_met' THEN -1 WHEN 'not_met' THEN -2 END
+    WHERE target_id = NEW.target_id;
+END;
+CREATE TRIGGER IF NOT EXISTS target_outcomes_level_withdrawn AFTER UPDATE OF outcome ON target_outcomes
+WHEN NEW.outcome = 'withdrawn' AND NEW.gas_level IS NOT NULL
+BEGIN
+    UPDATE target_outcomes SET gas_level = NULL WHERE target_id = NEW.target_id;
+END;
+ALTER TABLE family_views ADD COLUMN fft_answer TEXT
+    CHECK (fft_answer IN ('very_good', 'good', 'neither', 'poor', 'very_poor', 'dont_know'));
+ALTER TABLE family_views ADD COLUMN what_was_good TEXT NOT NULL DEFAULT '';
+ALTER TABLE family_views ADD COLUMN could_be_better TEXT NOT NULL DEFAULT '';
+UPDATE family_views SET fft_answer = CASE rating
+    WHEN 5 THEN 'very_good' WHEN 4 THEN 'good' WHEN 3 THEN 'neither' WHEN 2 THEN 'poor'
+    WHEN 1 THEN 'very_poor' END
+WHERE fft_answer IS NULL AND rating IS NOT NULL;
+CREATE TRIGGER IF NOT EXISTS family_views_fft_insert AFTER INSERT ON family_views
+WHEN NEW.fft_answer IS NULL AND NEW.rating IS NOT NULL
+BEGIN
+    UPDATE family_views SET fft_answer = CASE NEW.rating
+        WHEN 5 THEN 'very_good' WHEN 4 THEN 'good' WHEN 3 THEN 'neither' WHEN 2 THEN 'poor'
+        WHEN 1 THEN 'very_poor' END
+    WHERE id = NEW.id;
+END;
+"""
+
 MIGRATIONS = [
     M001_CORE,
     M002_SCORECARD_INDEX,
@@ -845,4 +887,5 @@ MIGRATIONS = [
     M010_REVIEW_FACTS,
     M011_CHILD_VIEW,
     M012_REGION_FEEDS,
+    M013_GAS_AND_FFT,
 ]

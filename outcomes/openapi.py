@@ -58,6 +58,7 @@ def document(measures):
         "pct_children_improved",
         "pct_children_meaningful_improvement",
         "pct_children_meaningful_decline",
+        "pct_family_view_agreement",
     ]
     return {
         "openapi": "3.1.0",
@@ -449,6 +450,13 @@ def document(measures):
                                     "description": {"type": "string", "minLength": 3, "maxLength": 1000},
                                     "target_score": {"type": "integer"},
                                     "due_date": {"type": ["string", "null"], "format": "date"},
+                                    "importance": {
+                                        "type": ["integer", "null"],
+                                        "minimum": 1,
+                                        "maximum": 3,
+                                        "description": "goal attainment weight: importance × difficulty",
+                                    },
+                                    "difficulty": {"type": ["integer", "null"], "minimum": 1, "maximum": 3},
                                 },
                             },
                         },
@@ -456,7 +464,12 @@ def document(measures):
                             "type": "array",
                             "items": {
                                 "type": "object",
-                                "required": ["target_id", "outcome"],
+                                "required": ["target_id"],
+                                "description": (
+                                    "gas_level, outcome, or both when they agree: met is 0..+2, "
+                                    "partly met -1, not met -2; an outcome alone is taken at "
+                                    "its plainest level; withdrawn has no level"
+                                ),
                                 "additionalProperties": False,
                                 "properties": {
                                     "target_id": {"type": "integer"},
@@ -464,6 +477,7 @@ def document(measures):
                                         "type": "string",
                                         "enum": ["met", "partly_met", "not_met", "withdrawn"],
                                     },
+                                    "gas_level": {"type": ["integer", "null"], "minimum": -2, "maximum": 2},
                                     "reason": {"type": ["string", "null"], "maxLength": 1000},
                                 },
                             },

@@ -58,7 +58,8 @@ def _strip_child(conn, child_id, today):
         "UPDATE targets SET description = :removed WHERE child_id = :child",
         f"UPDATE target_outcomes SET reason = CASE WHEN reason IS NULL THEN NULL ELSE :removed END"
         f" WHERE review_id IN ({review_ids})",
-        f"UPDATE family_views SET comment = '' WHERE review_id IN ({review_ids})",
+        f"UPDATE family_views SET comment = '', what_was_good = '', could_be_better = ''"
+        f" WHERE review_id IN ({review_ids})",
         "DELETE FROM family_links WHERE child_id = :child",
         "DELETE FROM invitations WHERE child_id = :child",
     ]

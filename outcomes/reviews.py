@@ -10,7 +10,7 @@ from datetime import date, datetime, timezone
 
 from marshmallow import ValidationError
 
-from . import access, audit, child_view, facts, services, stars
+from . import access, audit, child_view, facts, gas, services, stars
 from .db import write_transaction
 from .rules import counted, due_date, latest_first
 from .targets import open_targets
@@ -33,9 +33,24 @@ class Refused(Exception):
 
 
 def content_hash(data):
-    """A stable fingerprint of a loaded review, to tell a re-send from a different review."""
+    """A stable fingerprint of a loaded review, to tell a re-send from a different review.
+
+    A level that only restates its outcome and blank weights are left out, so a review sent before
+    levels and weights existed keeps its fingerprint when it is sent again.
+    """
+    data = dict(data)
+    if "targets" in data:
+        data["targets"] = [_without(t, importance=None, difficulty=None) for t in data["targets"]]
+    if "target_outcomes" in data:
+        data["target_outcomes"] = [
+            _without(o, gas_level=gas.level_of(o.get("outcome"))) for o in data["target_outcomes"]
+        ]
     canonical = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _without(entry, **defaults):
+    return {k: v for k, v in entry.items() if not (k in defaults and v == defaults[k])}
 
 
 def review_by_uuid(db, review_uuid):
@@ -318,6 +333,8 @@ def insert_targets(db, review_id, data, service_id):
             "start_score": scores.get(target["domain"]),
             "target_score": target["target_score"],
             "due_date": str(target["due_date"]),
+            "importance": target.get("importance"),
+            "difficulty": target.get("difficulty"),
         }
         for target in data["targets"]
     )
@@ -337,6 +354,7 @@ def insert_outcomes(db, review_id, outcomes, readings):
             "target_id": closing["target_id"],
             "review_id": review_id,
             "outcome": closing["outcome"],
+            "gas_level": closing.get("gas_level", gas.level_of(closing["outcome"])),
             "reason": (closing["reason"] or "").strip() or None,
             "score_at_close": scores.get(domain_of[closing["target_id"]]),
         }
@@ -415,7 +433,12 @@ def counted_row(review):
 
 def _outcomes_of(db, review_id):
     return [
-        {"target_id": row["target_id"], "outcome": row["outcome"], "reason": row["reason"]}
+        {
+            "target_id": row["target_id"],
+            "outcome": row["outcome"],
+            "gas_level": row["gas_level"],
+            "reason": row["reason"],
+        }
         for row in db.query(
             "SELECT * FROM target_outcomes WHERE review_id = ? ORDER BY target_id", [review_id]
         )
@@ -577,6 +600,8 @@ def review_as_dict(db, review_id):
             "description": row["description"],
             "target_score": row["target_score"],
             "due_date": row["due_date"],
+            "importance": row["importance"],
+            "difficulty": row["difficulty"],
         }
         for row in db.query("SELECT * FROM targets WHERE set_in_review_id = ? ORDER BY id", [review_id])
     ]
@@ -732,6 +757,8 @@ TARGET_FIELDS = {
     "description": "what the child will be able to do",
     "target_score": "target reading",
     "due_date": "due date",
+    "importance": "importance",
+    "difficulty": "difficulty",
 }
 
 

@@ -3,14 +3,15 @@
 from datetime import date
 
 from marshmallow import Schema as MarshmallowSchema
-from marshmallow import ValidationError, fields, validate, validates, validates_schema
+from marshmallow import ValidationError, fields, post_load, validate, validates, validates_schema
 
-from . import sen
+from . import fft, gas, sen
 from .scorecard import MEASURES
 
 NOTES_MAX = 10_000
 MAX_TARGETS = 12
 OUTCOMES = ("met", "partly_met", "not_met", "withdrawn")
+LEVEL_ERROR = "Choose a level from \u22122 (no change or worse) to +2 (much more than expected)."
 
 
 # SQLite's integers are signed 64-bit; a bigger one would crash the query instead of being refused.
@@ -68,22 +69,69 @@ class ReadingsField(fields.Field):
         return readings
 
 
+def _weight(name):
+    """A target's importance or difficulty (goal attainment scaling): 1, 2 or 3, or left out."""
+    return fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=1, max=3, error=f"Choose the {name} from 1 to 3, or leave it blank."),
+        error_messages={"invalid": f"Choose the {name} from 1 to 3, or leave it blank."},
+    )
+
+
 class TargetSchema(Schema):
     domain = fields.String(required=True)
     description = fields.String(required=True, validate=validate.Length(min=3, max=1000))
     target_score = fields.Integer(required=True, strict=True)
     due_date = fields.Date(load_default=None)
+    importance = _weight("importance")
+    difficulty = _weight("difficulty")
 
 
 class TargetOutcomeSchema(Schema):
+    """A target closed: its goal attainment level (-2..+2), or an outcome, or both when they agree.
+
+    Met, partly met and not met are read off the level; an outcome sent alone is taken at its
+    plainest level (met 0, partly met -1, not met -2). A withdrawn target has no level.
+    """
+
     target_id = fields.Integer(required=True, strict=True)
-    outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
+    outcome = fields.String(load_default=None, validate=validate.OneOf(OUTCOMES))
+    gas_level = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=-2, max=2, error=LEVEL_ERROR),
+        error_messages={"invalid": LEVEL_ERROR},
+    )
     reason = fields.String(load_default=None, validate=validate.Length(max=1000))
 
     @validates_schema
     def withdrawn_needs_reason(self, data, **kwargs):
         if data.get("outcome") == "withdrawn" and not (data.get("reason") or "").strip():
             raise ValidationError("Say why the target was withdrawn.", "reason")
+
+    @validates_schema
+    def level_and_outcome_agree(self, data, **kwargs):
+        outcome, level = data.get("outcome"), data.get("gas_level")
+        if outcome is None and level is None:
+            raise ValidationError("Choose the level the target was achieved at, or withdraw it.", "gas_level")
+        if outcome == "withdrawn" and level is not None:
+            raise ValidationError("A withdrawn target has no attainment level.", "gas_level")
+        if outcome not in (None, "withdrawn") and level is not None and gas.outcome_of(level) != outcome:
+            means = gas.outcome_of(level).replace("_", " ")
+            raise ValidationError(
+                f"Level {level:+d} means {means}, not {outcome.replace('_', ' ')}.", "gas_level"
+            )
+
+    @post_load
+    def both(self, data, **kwargs):
+        if data.get("gas_level") is not None:
+            data["outcome"] = gas.outcome_of(data["gas_level"])
+        elif data.get("outcome") is not None:
+            data["gas_level"] = gas.level_of(data["outcome"])
+        return data
 
 
 class ChildViewSchema(Schema):
@@ -546,17 +594,25 @@ class ReviewNoticesSchema(Schema):
 
 
 class FamilyViewSchema(Schema):
-    """The family's view of a review: a rating, a comment, and their own reading per domain (optional)."""
+    """The family's view of a review: the Friends and Family Test answer with what was good and
+    what could be better, a comment, and their own reading per domain (optional)."""
 
-    rating = fields.Integer(
+    answer = fields.String(
         required=True,
-        validate=validate.Range(
-            min=1, max=5, error="Choose a rating from 1 (very unhappy) to 5 (very happy)."
+        validate=validate.OneOf(
+            [key for key, _, _ in fft.ANSWERS],
+            error="Choose one of the answers, from \u201cVery good\u201d to \u201cDon't know\u201d.",
         ),
         error_messages={
-            "required": "Choose how happy you are with this review, from 1 to 5.",
-            "invalid": "Choose a rating from 1 to 5.",
+            "required": "Say how your experience of the service was (or choose \u201cDon't know\u201d).",
+            "invalid": "Choose one of the answers, from \u201cVery good\u201d to \u201cDon't know\u201d.",
         },
+    )
+    what_was_good = fields.String(
+        load_default="", validate=validate.Length(max=2000, error="Keep this under 2,000 characters.")
+    )
+    could_be_better = fields.String(
+        load_default="", validate=validate.Length(max=2000, error="Keep this under 2,000 characters.")
     )
     comment = fields.String(
         load_default="", validate=validate.Length(max=2000, error="Keep the comment under 2,000 characters.")
@@ -630,6 +686,13 @@ class ManagerPeriodSchema(Schema):
             error="Choose the breakdown from the list: none, age band, SEN status or primary need.",
         ),
     )
+
+
+class FeedbackQuerySchema(Schema):
+    """The families' feedback page: which period (the last complete quarter if none) and service."""
+
+    period = PeriodField(load_default=None)
+    service = fields.String(load_default=None, validate=validate.Length(max=50))
 
 
 class ErasureConfirmSchema(Schema):

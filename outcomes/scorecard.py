@@ -11,7 +11,7 @@ import csv
 import io
 from datetime import datetime, timezone
 
-from . import disclosure, periods
+from . import disclosure, fft, goals_and_views, periods
 from .rules import counted
 from .sen import SEN2_NEEDS
 
@@ -31,9 +31,15 @@ MEASURES = [
     ("pct_children_improved", "impact", "rate", "children_with_progress_data"),
     ("pct_children_meaningful_improvement", "impact", "rate", "children_with_progress_data"),
     ("pct_children_meaningful_decline", "impact", "rate", "children_with_progress_data"),
+    ("children_with_targets_closed", "impact", "count", None),
+    ("mean_gas_t_score", "impact", "mean", "children_with_targets_closed"),
+    ("pct_children_gas_50_or_more", "impact", "rate", "children_with_targets_closed"),
     ("family_ratings", "effectiveness", "count", None),
     ("mean_family_satisfaction", "effectiveness", "mean", "family_ratings"),
     ("pct_reviews_with_child_view", "effectiveness", "rate", "reviews"),
+    ("pct_family_positive", "effectiveness", "rate", "family_ratings"),
+    ("pct_reviews_with_family_view", "effectiveness", "rate", "reviews"),
+    ("pct_family_view_agreement", "effectiveness", "rate", "_reviews_compared"),
 ]
 DOMAIN_MEASURES = [
     m
@@ -45,6 +51,7 @@ DOMAIN_MEASURES = [
         "pct_children_improved",
         "pct_children_meaningful_improvement",
         "pct_children_meaningful_decline",
+        "pct_family_view_agreement",
     )
 ]
 PERSPECTIVES = ("compliance", "impact", "effectiveness")
@@ -66,6 +73,12 @@ LABELS = {
     "family_ratings": "Family ratings",
     "mean_family_satisfaction": "Mean family satisfaction (1–5)",
     "pct_reviews_with_child_view": "Reviews with the child's own view (%)",
+    "children_with_targets_closed": "Children with a target closed",
+    "mean_gas_t_score": "Mean goal attainment T-score (50: as expected)",
+    "pct_children_gas_50_or_more": "Goals achieved as expected or better (%)",
+    "pct_family_positive": "Families rating it good or very good (%)",
+    "pct_reviews_with_family_view": "Reviews with the family's view (%)",
+    "pct_family_view_agreement": "Family within 1 point of practitioner (%)",
 }
 CSV_COLUMNS = [
     "period",
@@ -174,7 +187,9 @@ GROUP BY d.key HAVING sum(b.children) > 0
 # the UTC instants of the period's UK midnights) for reviews of each service, in
 # one pass over the period's ratings (family_views_by_created) for every service at once.
 FAMILY_SQL = f"""
-SELECT r.service_id, count(*) AS family_ratings, avg(fv.rating) AS mean_family_satisfaction
+SELECT r.service_id, count(*) AS family_ratings, avg(fv.rating) AS mean_family_satisfaction,
+       coalesce(sum(fv.fft_answer IN ({", ".join(f"'{answer}'" for answer in fft.POSITIVE)})), 0)
+           AS family_positive
 FROM family_views fv
 CROSS JOIN reviews r ON r.id = fv.review_id
 WHERE fv.created_at >= :utc_start AND fv.created_at < :utc_after_end AND fv.rating IS NOT NULL
@@ -275,13 +290,19 @@ def _service_figures(db, service, period, family, grouped=False):
     figures["pct_targets_met"] = disclosure.rate(figures["targets_met"], figures["targets_closed"])
     progress = {row["domain"]: row for row in db.query(PROGRESS_SQL, params)}
     figures.update(_progress_figures(progress.pop("")))
-    figures["family_ratings"] = family["family_ratings"] if family else 0
-    figures["mean_family_satisfaction"] = _mean(family["mean_family_satisfaction"]) if family else None
+    figures.update(goals_and_views.gas_figures(db, params, IN_GROUP))
+    figures.update(_family_figures(family))
     figures.update(_child_view_figures(db, params, figures["reviews"]))
+    views, view_domains = goals_and_views.family_view_figures(db, params, IN_GROUP)
+    figures.update(views)
+    figures["pct_reviews_with_family_view"] = disclosure.rate(
+        views["_reviews_with_family_view"], figures["reviews"]
+    )
     domains = []
-    for key, label in domain_labels(db, service, progress):
-        row = progress.get(key, EMPTY_PROGRESS)
-        domains.append({"domain": key, "label": label, "figures": _progress_figures(row)})
+    for key, label in domain_labels(db, service, [*progress, *view_domains]):
+        row = _progress_figures(progress.get(key, EMPTY_PROGRESS))
+        row.update(view_domains.get(key, goals_and_views.EMPTY_DOMAIN))
+        domains.append({"domain": key, "label": label, "figures": row})
     return figures, domains
 
 
@@ -291,6 +312,18 @@ def _child_view_figures(db, params, reviews):
     return {
         "pct_reviews_with_child_view": disclosure.rate(with_view, reviews),
         "_reviews_with_child_view": with_view,
+    }
+
+
+def _family_figures(family):
+    """Family ratings (FFT answers other than "don't know"), their mean score and the positive share."""
+    ratings = family["family_ratings"] if family else 0
+    positive = family["family_positive"] if family else 0
+    return {
+        "family_ratings": ratings,
+        "mean_family_satisfaction": _mean(family["mean_family_satisfaction"]) if family else None,
+        "pct_family_positive": disclosure.rate(positive, ratings),
+        "_family_positive": positive,
     }
 
 
@@ -350,7 +383,7 @@ ADDITIVE = (
     "targets_not_met",
     "family_ratings",
 )
-DISTINCT = ("children_reviewed", "children_with_progress_data")
+DISTINCT = ("children_reviewed", "children_with_progress_data", "children_with_targets_closed")
 # What each rate is a share of, and the range of one item of a mean whose total is a whole number.
 NUMERATORS = {
     "pct_reviews_on_time": "reviews_on_time",
@@ -359,7 +392,13 @@ NUMERATORS = {
     "pct_children_meaningful_improvement": "_meaningful_improvement",
     "pct_children_meaningful_decline": "_meaningful_decline",
     "pct_reviews_with_child_view": "_reviews_with_child_view",
+    "pct_children_gas_50_or_more": "_gas_50_or_more",
+    "pct_family_positive": "_family_positive",
+    "pct_reviews_with_family_view": "_reviews_with_family_view",
 }
+# Hidden counts that are a rate's size, not its numerator (agreement is a share of readings, so
+# only the number of reviews behind it is checked).
+HIDDEN_SIZES = ("_reviews_compared",)
 MEAN_ITEMS = {"mean_family_satisfaction": (1, 5)}
 # Inside one row: (smaller, larger) pairs a reader knows.
 ROW_ORDER = [
@@ -370,6 +409,12 @@ ROW_ORDER = [
     ("_meaningful_improvement", "children_with_progress_data"),
     ("_meaningful_decline", "children_with_progress_data"),
     ("_reviews_with_child_view", "reviews"),
+    ("children_with_targets_closed", "children_reviewed"),
+    ("children_with_targets_closed", "targets_closed"),
+    ("_gas_50_or_more", "children_with_targets_closed"),
+    ("_family_positive", "family_ratings"),
+    ("_reviews_with_family_view", "reviews"),
+    ("_reviews_compared", "_reviews_with_family_view"),
 ]
 
 
@@ -480,6 +525,7 @@ def group_figures(db, service_rows, period, breakdown):
 def _zero_figures():
     figures = {name: (0 if kind == "count" else None) for name, _, kind, _ in MEASURES}
     figures.update({name: 0 for name in NUMERATORS.values() if name.startswith("_")})
+    figures.update({name: 0 for name in HIDDEN_SIZES})
     return figures
 
 

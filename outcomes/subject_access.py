@@ -48,8 +48,8 @@ def export(db, child_id):
         )
     family_views = _rows(
         db,
-        """SELECT fv.id, fv.review_id, u.name AS family_member, fv.rating, fv.comment,
-                                       fv.created_at
+        """SELECT fv.id, fv.review_id, u.name AS family_member, fv.rating, fv.fft_answer,
+                                       fv.what_was_good, fv.could_be_better, fv.comment, fv.created_at
                                 FROM family_views fv JOIN reviews r ON r.id = fv.review_id
                                 JOIN users u ON u.id = fv.user_id
                                 WHERE r.child_id = ? ORDER BY fv.created_at""",

@@ -38,7 +38,8 @@ def closed_targets(db, child_id, service_id):
     """Targets closed by a counted review, newest first, with the outcome and when."""
     return list(
         db.query(
-            f"""SELECT t.*, o.outcome, o.reason, o.score_at_close, r.date AS closed_on, r.id AS closed_in
+            f"""SELECT t.*, o.outcome, o.gas_level, o.reason, o.score_at_close, r.date AS closed_on,
+                  r.id AS closed_in
            FROM targets t
            JOIN target_outcomes o ON o.target_id = t.id
            JOIN reviews r ON r.id = o.review_id AND {counted()}

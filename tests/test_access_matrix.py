@@ -85,6 +85,9 @@ EXPECTED = {
     ("GET", "/manager/"): "L D D D D O O L",
     ("GET", "/manager/report"): "L D D D D O O L",
     ("GET", "/manager/scorecard.csv"): "L D D D D O O L",
+    # Families' FFT comments, without names: the service's practitioners and managers (each sees
+    # the services they belong to; an admin by role alone does not read families' own words).
+    ("GET", "/feedback/"): "L D D O O O D L",
     # Admins: every page; forms posted empty are refused field by field; buttons act and redirect.
     **{
         ("GET", rule): "L D D D D D O L"

@@ -796,6 +796,7 @@ def test_subject_access_export_holds_everything_about_the_child_and_is_audited(c
     assert export["reviews"][1]["amendment_reason"] == "Wrong session notes"
     assert export["targets"][0]["description"] == "Uses two-word phrases"
     assert export["family_views"][0]["comment"] == "Much happier at school"
+    assert export["family_views"][0]["fft_answer"] == "good"  # the old rating 4, as an FFT answer
     assert export["family_views"][0]["readings"][0]["score"] == 5
     assert export["family_links"] == [
         {

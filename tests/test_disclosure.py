@@ -24,21 +24,27 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from outcomes import create_app, demo, disclosure, reviews, stars, tokens, users
+from outcomes import create_app, demo, disclosure, fft, gas, reviews, stars, tokens, users
 from outcomes.db import connect
 
 YEAR = "2025-26"
 QUARTERS = [f"{YEAR} Q{n}" for n in (1, 2, 3, 4)]
 SPLIT = ("targets_met", "targets_partly_met", "targets_not_met")
 ADDITIVE = ("reviews", "reviews_on_time", "targets_closed", *SPLIT, "family_ratings")
-DISTINCT = ("children_reviewed", "children_with_progress_data")
+DISTINCT = ("children_reviewed", "children_with_progress_data", "children_with_targets_closed")
 RATES = {
     "pct_reviews_on_time": ("reviews_on_time", "reviews"),
     "pct_targets_met": ("targets_met", "targets_closed"),
     "pct_children_improved": (None, "children_with_progress_data"),
     "pct_reviews_with_child_view": (None, "reviews"),
+    "pct_children_gas_50_or_more": (None, "children_with_targets_closed"),
+    "pct_family_positive": (None, "family_ratings"),
+    "pct_reviews_with_family_view": (None, "reviews"),
 }
 MEANS = {"mean_family_satisfaction": ("family_ratings", 1, 5)}
+# Figures whose value says nothing countable (a mean of T-scores), but whose withholding says how
+# many children are behind it.
+SIZED = {"mean_gas_t_score": "children_with_targets_closed"}
 
 
 def half_up(fraction, places):
@@ -115,6 +121,8 @@ class Attacker:
                 ("children_reviewed", "reviews"),
                 ("reviews_on_time", "reviews"),
                 ("children_with_progress_data", "children_reviewed"),
+                ("children_with_targets_closed", "children_reviewed"),
+                ("children_with_targets_closed", "targets_closed"),
             ):
                 if small in figures and large in figures:
                     orders.append(((*key, small), (*key, large)))
@@ -155,6 +163,8 @@ class Attacker:
                 elif name in MEANS:
                     den, first, last = MEANS[name]
                     num = None
+                elif name in SIZED:
+                    den, num = SIZED[name], None
                 else:
                     continue
                 den_key = (*key, den)
@@ -164,6 +174,8 @@ class Attacker:
                     yield ("exactly", den_key, set(range(1, self.low)))
                 elif figure["reason"] == "secondary":
                     yield ("exactly", den_key, set(range(1, self.cap + 1)))
+                elif name in SIZED:
+                    continue
                 elif name in RATES:
                     yield ("rate", den_key, (*key, num) if num else None, Fraction(str(figure["value"])))
                 else:
@@ -260,7 +272,13 @@ def new_app():
 
 # --- generated histories ------------------------------------------------------------------------
 
-OUTCOMES = ("met", "partly_met", "not_met", "withdrawn")
+
+def closing(rng, target_id):
+    """A target closed at a random level (met, partly or not met read off it), or withdrawn."""
+    if rng.random() < 0.2:
+        return {"target_id": target_id, "outcome": "withdrawn", "gas_level": None, "reason": "Moved"}
+    level = rng.choice(gas.LEVELS)
+    return {"target_id": target_id, "outcome": gas.outcome_of(level), "gas_level": level, "reason": None}
 
 
 def store_history(db, children, seed):
@@ -275,6 +293,10 @@ def store_history(db, children, seed):
         key: [
             d["key"] for d in stars.load_version(db, stars.current_version_id(db, services[key]))["domains"]
         ]
+        for key in ("slt", "physio")
+    }
+    domain_ids = {
+        key: [d["id"] for d in stars.load_version(db, stars.current_version_id(db, services[key]))["domains"]]
         for key in ("slt", "physio")
     }
     for number, gaps in enumerate(children):
@@ -304,11 +326,11 @@ def store_history(db, children, seed):
                         # A target is never below today's reading (equal: maintain it).
                         "target_score": max(8, readings[domains[key][0]]["score"]),
                         "due_date": None,
+                        "importance": rng.choice([None, 1, 2, 3]),
+                        "difficulty": rng.choice([None, 1, 2, 3]),
                     }
                 ],
-                "target_outcomes": []
-                if open_target is None
-                else [{"target_id": open_target, "outcome": rng.choice(OUTCOMES), "reason": "Moved"}],
+                "target_outcomes": [] if open_target is None else [closing(rng, open_target)],
                 "notes": "",
                 "internal_notes": "",
                 "submit": True,
@@ -317,14 +339,24 @@ def store_history(db, children, seed):
             open_target = review["targets"][0]["id"]
             if rng.random() < 0.5:
                 hour = rng.choice(["00:30:00", "12:00:00", "23:30:00"])
-                db["family_views"].insert(
-                    {
-                        "review_id": review["id"],
-                        "user_id": family,
-                        "rating": rng.randint(1, 5),
-                        "created_at": f"{day + timedelta(days=rng.randrange(3))} {hour}",
-                    }
+                answer = rng.choice(list(fft.LABELS))
+                view = (
+                    db["family_views"]
+                    .insert(
+                        {
+                            "review_id": review["id"],
+                            "user_id": family,
+                            "rating": fft.score_of(answer),
+                            "fft_answer": answer,
+                            "created_at": f"{day + timedelta(days=rng.randrange(3))} {hour}",
+                        }
+                    )
+                    .last_pk
                 )
+                for domain_id in rng.sample(domain_ids[key], rng.randrange(len(domain_ids[key]) + 1)):
+                    db["family_view_readings"].insert(
+                        {"family_view_id": view, "domain_id": domain_id, "score": rng.randint(1, 10)}
+                    )
 
 
 @settings(max_examples=25, deadline=None, derandomize=True, database=None)

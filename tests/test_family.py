@@ -112,8 +112,12 @@ def chart_data(page, key):
     return json.loads(block.group(1))
 
 
+# A loaded FamilyViewSchema's free text, left blank.
+FFT = {"what_was_good": "", "could_be_better": ""}
+
+
 def view_form(**fields):
-    return {"rating": "4", "comment": "", **fields}
+    return {"answer": "good", "comment": "", **fields}
 
 
 def post_view(client, auth, review_id, data):
@@ -255,7 +259,10 @@ def test_family_never_sees_another_familys_view(family, auth, story, db):
     other = users.create_user(db, "grandma@test.example", "Gran", "family", password_hash=PASSWORD_HASH)
     db["family_links"].insert({"user_id": other, "child_id": story.amy})
     family_domain.save_view(
-        db, other, story.amy_latest, {"rating": 1, "comment": "Comment from Gran", "readings": {"talking": 9}}
+        db,
+        other,
+        story.amy_latest,
+        {**FFT, "answer": "very_poor", "comment": "Comment from Gran", "readings": {"talking": 9}},
     )
     page = family.get(f"/family/children/{story.amy}")
     assert "Comment from Gran" not in page.text
@@ -273,7 +280,8 @@ def test_family_records_a_view_and_the_practitioner_sees_it(client, family, auth
         auth,
         story.amy_latest,
         view_form(
-            rating="4",
+            answer="good",
+            what_was_good="Ideas we can use at home",
             comment="She talks more at home too.",
             **{"reading-talking": "5", "reading-attention": "6", "reading-speech_sounds": ""},
         ),
@@ -283,11 +291,15 @@ def test_family_records_a_view_and_the_practitioner_sees_it(client, family, auth
     datasets = chart_data(page, "slt")["datasets"]
     assert len(datasets) == 3 and datasets[2]["label"].startswith("Your view")
     assert datasets[2]["data"] == [6, None, 5, None, None, None]
-    assert "4 out of 5" in page.text and "She talks more at home too." in page.text
-    view = db.execute("SELECT user_id, rating, comment, date(created_at) FROM family_views").fetchone()
+    assert "Your view:</strong> Good" in page.text and "She talks more at home too." in page.text
+    view = db.execute(
+        "SELECT user_id, fft_answer, rating, what_was_good, comment, date(created_at) FROM family_views"
+    ).fetchone()
     assert view == (
         story.family,
-        4,
+        "good",
+        4,  # kept as 4 on the 1–5 scale of the mean satisfaction
+        "Ideas we can use at home",
         "She talks more at home too.",
         datetime.now(timezone.utc).date().isoformat(),
     )
@@ -297,36 +309,51 @@ def test_family_records_a_view_and_the_practitioner_sees_it(client, family, auth
     auth.login("slt@test.example")
     staff_page = client.get(f"/children/{story.amy}")
     assert "<h3>Family's view</h3>" in staff_page.text and "She talks more at home too." in staff_page.text
-    assert "rated it 4 out of 5" in staff_page.text and "Pat Parent" in staff_page.text
+    assert "rated the service good" in staff_page.text and "Pat Parent" in staff_page.text
+    # The FFT free text goes to the anonymous comments page, not beside the child's name.
+    assert "Ideas we can use at home" not in staff_page.text
     staff_chart = chart_data(staff_page, "slt")["datasets"]
     assert len(staff_chart) == 3 and staff_chart[2]["data"] == [6, None, 5, None, None, None]
 
 
 def test_resaving_within_the_window_replaces_the_view(family, auth, story, db):
-    post_view(family, auth, story.amy_latest, view_form(rating="2", **{"reading-talking": "3"}))
+    post_view(family, auth, story.amy_latest, view_form(answer="poor", **{"reading-talking": "3"}))
     post_view(
         family,
         auth,
         story.amy_latest,
-        view_form(rating="5", comment="Changed my mind", **{"reading-attention": "8"}),
+        view_form(
+            answer="dont_know",
+            could_be_better="Later visits",
+            comment="Changed my mind",
+            **{"reading-attention": "8"},
+        ),
     )
-    assert db.execute("SELECT count(*), rating, comment FROM family_views").fetchone() == (
-        1,
-        5,
-        "Changed my mind",
-    )
+    assert db.execute(
+        "SELECT count(*), fft_answer, rating, could_be_better, comment FROM family_views"
+    ).fetchone() == (1, "dont_know", None, "Later visits", "Changed my mind")
     assert family_domain.view_of(db, story.family, story.amy_latest)["readings"] == {"attention": 8}
     form = family.get(f"/family/reviews/{story.amy_latest}/view")
-    assert 'value="8" selected' in form.text and 'value="5" checked' in form.text
+    assert 'value="8" selected' in form.text and 'value="dont_know" checked' in form.text
+    assert "Later visits</textarea>" in form.text
 
 
 @pytest.mark.parametrize(
     ("field", "changes", "message"),
     [
-        ("rating", {"rating": "0"}, "Choose a rating from 1 (very unhappy) to 5 (very happy)."),
-        ("rating", {"rating": "6"}, "Choose a rating from 1 (very unhappy) to 5 (very happy)."),
-        ("rating", {"rating": "lots"}, "Choose a rating from 1 to 5."),
-        ("rating", {"rating": ""}, "Choose how happy you are with this review, from 1 to 5."),
+        ("answer", {"answer": "5"}, "Choose one of the answers, from “Very good” to “Don&#39;t know”."),
+        (
+            "answer",
+            {"answer": "excellent"},
+            "Choose one of the answers, from “Very good” to “Don&#39;t know”.",
+        ),
+        (
+            "answer",
+            {"answer": ""},
+            "Say how your experience of the service was (or choose “Don&#39;t know”).",
+        ),
+        ("what_was_good", {"what_was_good": "x" * 2001}, "Keep this under 2,000 characters."),
+        ("could_be_better", {"could_be_better": "x" * 2001}, "Keep this under 2,000 characters."),
         ("readings-talking", {"reading-talking": "0"}, "Choose a reading from 1 to 10, or leave it blank."),
         ("readings-talking", {"reading-talking": "11"}, "Choose a reading from 1 to 10, or leave it blank."),
         (
@@ -363,7 +390,7 @@ def test_view_window_closes_30_days_after_the_review(family, auth, story, db):
 
 
 def test_save_view_refuses_other_childrens_reviews_and_old_ones(db, story):
-    data = {"rating": 3, "comment": "", "readings": {}}
+    data = {**FFT, "answer": "neither", "comment": "", "readings": {}}
     before = row_counts(db)
     with pytest.raises(ValidationError) as other_child:
         family_domain.save_view(db, story.family, story.cat_review, data)
@@ -384,7 +411,7 @@ def test_save_view_refuses_other_childrens_reviews_and_old_ones(db, story):
 
 
 def test_view_follows_an_amended_review(family, auth, story, db):
-    post_view(family, auth, story.amy_latest, view_form(rating="3", comment="Kept"))
+    post_view(family, auth, story.amy_latest, view_form(answer="neither", comment="Kept"))
     amended = reviews.amend_review(
         db,
         story.slt,
@@ -413,10 +440,10 @@ def test_admin_sees_the_familys_view_too(client, auth, story, db):
         db,
         story.family,
         story.amy_latest,
-        {"rating": 2, "comment": "Too short a visit", "readings": {"talking": 3}},
+        {**FFT, "answer": "poor", "comment": "Too short a visit", "readings": {"talking": 3}},
     )
     auth.login("admin@test.example")
     page = client.get(f"/children/{story.amy}")
     assert page.status_code == 200
-    assert "Too short a visit" in page.text and "rated it 2 out of 5" in page.text
+    assert "Too short a visit" in page.text and "rated the service poor" in page.text
     assert len(chart_data(page, "slt")["datasets"]) == 3

@@ -83,7 +83,7 @@ def test_family_adds_their_view_on_a_phone_and_the_practitioner_sees_it(browser,
     page.wait_for_url(f"{base}/family/reviews/{recent_review['id']}/view")
     for index, score in FAMILY_SCORES.items():
         page.select_option(f"#reading-{recent_review['keys'][index]}", str(score))
-    page.click("label[for='rating-4']")
+    page.click("label[for='answer-good']")
     page.fill("#comment", "She is chatting more at home.")
     assert axe_violations(page) == []
     page.click("button:has-text('Save your view')")
@@ -107,7 +107,7 @@ def test_family_adds_their_view_on_a_phone_and_the_practitioner_sees_it(browser,
     page.goto(f"{base}/children/{recent_review['child_id']}")
     view = page.locator(".family-view").first
     assert "She is chatting more at home." in view.text_content()
-    assert "rated it 4 out of 5" in view.text_content()
+    assert "rated the service good" in view.text_content()
     staff_chart = datasets(page, "star-slt")
     assert staff_chart[2]["label"].startswith("Family's view")
     assert staff_chart[2]["data"] == after[2]["data"]
@@ -122,7 +122,13 @@ def test_parent_with_two_children_switches_and_prints_one_a4_page(browser, live_
         db,
         family_id,
         recent_review["id"],
-        {"rating": 5, "comment": "", "readings": {key: 5 for key in recent_review["keys"]}},
+        {
+            "answer": "very_good",
+            "what_was_good": "",
+            "could_be_better": "",
+            "comment": "",
+            "readings": {key: 5 for key in recent_review["keys"]},
+        },
     )
     db.close()
     phone = browser.new_context(viewport=PHONE)

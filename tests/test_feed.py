@@ -66,6 +66,14 @@ def test_json_for_a_quarter(client, token):
         "reason": None,
     }
     assert slt["measures"]["mean_family_satisfaction"]["perspective"] == "effectiveness"
+    # Four of the five Q4 reviews have a family's view (test_scorecard); four children, too few to show.
+    assert slt["measures"]["pct_reviews_with_family_view"] == {
+        "perspective": "effectiveness",
+        "value": 80.0,
+        "suppressed": False,
+        "reason": None,
+    }
+    assert slt["measures"]["mean_gas_t_score"]["reason"] == "small_count"
     talking = next(row for row in slt["domains"] if row["domain"] == "talking")
     assert talking["label"] == "Talking"
     assert talking["measures"]["mean_distance_travelled"] == {
@@ -123,7 +131,7 @@ def test_csv_carries_the_same_figures_as_json(client, token):
                 from_json[(service["key"], domain["domain"], name)] = figure
     from_csv = {(row["service"], row["domain"], row["measure"]): row for row in rows}
     assert set(from_csv) == set(from_json)
-    assert len(rows) == len(from_json) == 4 * (17 + 6 * 5)
+    assert len(rows) == len(from_json) == 4 * (23 + 6 * 6)
     for key, figure in from_json.items():
         row = from_csv[key]
         assert row["period"] == "2025-26 Q4" and row["perspective"] == figure["perspective"]

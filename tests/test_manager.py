@@ -209,3 +209,22 @@ def test_an_unknown_period_is_refused_with_a_message(client, auth, db, history, 
     assert response.status_code == 400
     assert "Unknown period" in response.text and "2025-26 Q3" in response.text
     assert row_counts(db) == before
+
+
+def test_goal_attainment_and_family_measures_on_the_dashboard_report_and_csv(client, auth, history):
+    """scorecard_data: 4 of 5 Q4 reviews have a family view; 4 children had a target closed."""
+    auth.login("manager@test.example")
+    query = {"period": "2025-26 Q4"}
+    cells = figure_cells(client.get("/manager/", query_string=query).text, "slt")
+    assert cells["pct_reviews_with_family_view"] == "80.0%"
+    assert cells["children_with_targets_closed"] == "fewer than 5 children"
+    assert cells["mean_gas_t_score"] == "fewer than 5 children"
+    assert cells["pct_children_gas_50_or_more"] == "fewer than 5 children"
+    assert cells["pct_family_positive"] == "fewer than 5 ratings"
+    assert cells["pct_family_view_agreement"] == "none"  # no family gave readings
+    report = client.get("/manager/report", query_string=query).text
+    for label in ("Mean goal attainment T-score", "Families rating it good or very good"):
+        assert label in report
+    rows = client.get("/manager/scorecard.csv", query_string=query).text.splitlines()
+    slt = [line.split(",") for line in rows if ",slt,," in line]
+    assert ["pct_reviews_with_family_view", "effectiveness", "80.0"] in [row[5:8] for row in slt]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from conftest import axe_violations, sign_in
 
-from outcomes import periods, tokens
+from outcomes import periods, scorecard, tokens
 from outcomes.db import connect
 
 SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "manager-scorecard.png"
@@ -58,7 +58,9 @@ def test_manager_opens_a_quarter_and_the_charts_match_the_feed(tablet, live_serv
         assert bars["data"] == [row["measures"]["mean_distance_travelled"]["value"] for row in domains]
         shown += sum(value is not None for value in trend[key]["data"] + bars["data"])
         # Each chart has its table beside it: every measure, a column per point.
-        assert page.locator(f"#service-{key} ~ .chart-and-table table.trend tbody tr").count() == 17
+        assert page.locator(f"#service-{key} ~ .chart-and-table table.trend tbody tr").count() == len(
+            scorecard.MEASURES
+        )
         assert page.locator(f"#service-{key} ~ .chart-and-table table.trend thead th").count() == 1 + 8 + 2
         assert page.locator(f"#service-{key} ~ .chart-and-table table.domains tbody tr").count() == len(
             domains

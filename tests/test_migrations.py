@@ -29,6 +29,7 @@ SHIPPED = {
     10: "d8bed91bd1dc4142361598684443719a926634ce2707957bae39213386bf6183",
     11: "5e8692a6601a4c61eb61843813b19d00f9b13cfb418263a308526673b489adb8",
     12: "4f11e7efdbd06eb5c852886990b59f059422639cd5a3c5cb4eb72a16b15d8269",
+    13: "3b8b7f89cd1bc80d817aa1349b3bf5944342175068edb976833d9ce217cdc68f",
 }
 
 # Every text the first migration has had in a release. It was edited twice after shipping

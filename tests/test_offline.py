@@ -242,7 +242,7 @@ def test_bundle_holds_only_her_caseload_children_with_minimum_fields(client, aut
     assert target["description"] == "Asks for a snack in two words."
     [closing] = review_form_fields(amy["services"]["slt"]["targets_to_close"])["outcome-" + str(target["id"])]
     suggestions = json.loads(closing["data-suggestions"])  # the rule stays on the server
-    assert suggestions["6"] == "met" and suggestions["3"] == "not_met"
+    assert suggestions["6"] == "0" and suggestions["7"] == "1" and suggestions["3"] == "-2"
     assert bundle["children"][1]["services"]["slt"]["targets_to_close"] == ""  # Bob has none open
     text = json.dumps(bundle)
     for private in ("9434765919", "Staff-only note", "Family-facing note", "Cat"):
@@ -281,13 +281,8 @@ def test_the_tablets_form_has_the_online_forms_fields(client, auth, world):
     assert readings == [f"reading-{key}" for key in SLT_DOMAINS]
     assert [field["value"] for field in online["reading-talking"]] == [str(n) for n in range(1, 11)] + ["na"]
     outcome = online[f"outcome-{target['id']}"][0]
-    assert [option["value"] for option in outcome["options"]] == [
-        "",
-        "met",
-        "partly_met",
-        "not_met",
-        "withdrawn",
-    ]
+    assert [option["value"] for option in outcome["options"]] == ["", "2", "1", "0", "-1", "-2", "withdrawn"]
+    assert [option["value"] for option in online["target-2-importance"][0]["options"]] == ["", "1", "2", "3"]
     target_score = online["target-2-target_score"][0]
     assert (target_score["min"], target_score["max"]) == ("1", "10")
     others = {
@@ -295,6 +290,7 @@ def test_the_tablets_form_has_the_online_forms_fields(client, auth, world):
         "date",
         f"outcome-reason-{target['id']}",
         "target-2-due_date",
+        "target-2-difficulty",
         "notes",
         "internal_notes",
     }

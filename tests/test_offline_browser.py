@@ -491,14 +491,15 @@ def fill_and_submit_the_review(page):
     page.click(f"label[for='reading-{key}-na']")
     page.fill(f"#reason-{key}", reason)
     outcome = "select.outcome-select[data-domain='talking']"
-    # Due, and talking reached its target reading: the server's suggestion is filled in.
-    assert page.input_value(outcome) == "met"
-    page.select_option(outcome, "met")
+    # Due, and talking reached its target reading: the server's suggested level (0) is filled in.
+    assert page.input_value(outcome) == "0"
+    page.select_option(outcome, "1")
     target_id = page.get_attribute(outcome, "name").removeprefix("outcome-")
     page.fill(f"#outcome-reason-{target_id}", "Asks at every snack time now.")
     page.select_option("#target-0-domain", NEW_TARGET["domain"])
     for name in ("description", "target_score", "due_date"):
         page.fill(f"#target-0-{name}", NEW_TARGET[name])
+    page.select_option("#target-0-importance", "3")
     page.fill("#notes", "A lovely session; the story book helped.")
     page.fill("#internal_notes", "Family asked about the waiting list.")
     page.click("button[value=submit]")
@@ -516,12 +517,13 @@ def latest_review_of(server, child_id):
             [review["id"]],
         ).fetchall()
         closed = db.execute(
-            """SELECT t.description, o.outcome, o.reason, o.score_at_close
+            """SELECT t.description, o.outcome, o.gas_level, o.reason, o.score_at_close
                FROM target_outcomes o JOIN targets t ON t.id = o.target_id WHERE o.review_id = ?""",
             [review["id"]],
         ).fetchall()
         new = db.execute(
-            """SELECT domain_key, description, start_score, target_score, due_date FROM targets
+            """SELECT domain_key, description, start_score, target_score, due_date, importance, difficulty
+               FROM targets
                WHERE set_in_review_id = ? ORDER BY id""",
             [review["id"]],
         ).fetchall()
@@ -585,9 +587,17 @@ def test_a_review_made_offline_is_stored_as_the_same_review_made_online(context,
         {key: (score, None) for key, score in READINGS.items()}, **{NOT_ASSESSED[0]: (None, NOT_ASSESSED[1])}
     )
     assert offline["target_outcomes"] == [
-        (OPEN_TARGET["description"], "met", "Asks at every snack time now.", READINGS["talking"])
+        (OPEN_TARGET["description"], "met", 1, "Asks at every snack time now.", READINGS["talking"])
     ]
     assert offline["targets"] == [
-        (NEW_TARGET["domain"], NEW_TARGET["description"], READINGS["attention"], 6, NEW_TARGET["due_date"])
+        (
+            NEW_TARGET["domain"],
+            NEW_TARGET["description"],
+            READINGS["attention"],
+            6,
+            NEW_TARGET["due_date"],
+            3,
+            None,
+        )
     ]
     assert offline["internal_notes"] == "Family asked about the waiting list."

@@ -95,7 +95,7 @@ def test_draft_then_submit_then_star_shows_first_and_latest(slt, world, db):
     draft = slt.post(path, data=fill(fields, latest_scores, action="draft"))
     edit = slt.get(draft.location)
     # talking was 4 at the start, now 7 = the target reading: suggested "met".
-    assert re.search(rf'id="outcome-{target_id}"[^>]*>.*?<option value="met" selected>', edit.text, re.S)
+    assert re.search(rf'id="outcome-{target_id}"[^>]*>.*?<option value="0" selected>', edit.text, re.S)
     slt.post(
         draft.location, data=fill(fields, latest_scores, action="submit", **{f"outcome-{target_id}": "met"})
     )

@@ -229,7 +229,10 @@ def test_a_draft_never_holds_a_target(slt_client, auth, world, db):
         world.amy, submit=False, targets=[], target_outcomes=[{"target_id": target["id"], "outcome": "met"}]
     )
     kept = post(slt_client, auth, draft).get_json()
-    assert kept["target_outcomes"] == [{"target_id": target["id"], "outcome": "met", "reason": None}]
+    # An outcome sent alone is kept at its plainest attainment level (met: 0).
+    assert kept["target_outcomes"] == [
+        {"target_id": target["id"], "outcome": "met", "gas_level": 0, "reason": None}
+    ]
     # The target stays open, and another review may close it.
     assert [t["id"] for t in open_targets(db, world.amy, world.services["slt"])] == [target["id"]]
     assert db["targets"].count == 1 and db["target_outcomes"].count == 0

@@ -27,6 +27,8 @@ def test_erasing_every_child_keeps_every_scorecard_figure_and_no_name(db, world)
         "UPDATE children SET nhs_number = '9434765919', local_id = 'CMS-77' WHERE id = ?", [child["A"]]
     )
     db.execute("UPDATE reviews SET notes = 'Aurelio loves trains', internal_notes = 'Mum worried'")
+    # The FFT free text may name the child too; the answer itself stays (it is counted).
+    db.execute("UPDATE family_views SET what_was_good = 'Aurelio smiled', could_be_better = 'Aurelio''s bus'")
     db.conn.commit()
     services = scorecard.services(db)
     before = [scorecard.compute(db, service, YEAR) for service in services]  # unrounded

@@ -32,7 +32,7 @@ def test_therapist_submits_a_review_and_the_radar_shows_it(tablet, live_server):
         entered[key] = score
     for outcome in page.query_selector_all("select.outcome-select"):
         if not outcome.input_value():
-            outcome.select_option("not_met")
+            outcome.select_option("-2")  # not met
     page.fill("#notes", "Lovely session; practised turn-taking games.")
     assert axe_violations(page) == []
     page.click("button[value=submit]")

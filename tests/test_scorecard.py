@@ -107,12 +107,24 @@ def test_every_measure_for_a_quarter(db, history):
         # A +2 and D +4 moved at least the star's meaningful change (1 point) up, E -1 down.
         "pct_children_meaningful_improvement": 50.0,
         "pct_children_meaningful_decline": 25.0,
+        # Goal attainment (levels from the outcomes: met 0, partly met -1, not met -2): A (0, -1)
+        # T = 50 - 10/sqrt(0.7*2 + 0.3*4) = 43.80, D (-2) 30, E (-2) 30, G (0) 50; mean 38.45, and
+        # only G at 50 or more.
+        "children_with_targets_closed": 4,
+        "mean_gas_t_score": 38.45,
+        "pct_children_gas_50_or_more": 25.0,
         # A's 4 (23:59:59 UK time on 31 March), E's 2, D's 3 (moved to the amendment);
         # C's comment has no rating.
         "family_ratings": 3,
         "mean_family_satisfaction": 3.0,
         # A2, C1 and D2 (its view kept by the amendment) of the 5 reviews: 3 / 5; F's draft never counts.
         "pct_reviews_with_child_view": 60.0,
+        # Only A's 4 is "good" (or better): 1 of 3.
+        "pct_family_positive": 33.3,
+        # A2, C1 (a comment), D2 and E2 have a family view; G2 has none: 4 of 5.
+        "pct_reviews_with_family_view": 80.0,
+        # No family gave readings of their own: nothing to compare.
+        "pct_family_view_agreement": None,
     }
     # Talking: the same four children. Eating and drinking: G's first reading was not assessed,
     # so A +2, D +4, E -1: mean 5/3 = 1.67, two of three improved.
@@ -122,6 +134,7 @@ def test_every_measure_for_a_quarter(db, history):
         "pct_children_improved": 50.0,
         "pct_children_meaningful_improvement": 50.0,
         "pct_children_meaningful_decline": 25.0,
+        "pct_family_view_agreement": None,
     }
     assert domains["eating_drinking"] == {
         "children_with_progress_data": 3,
@@ -129,6 +142,7 @@ def test_every_measure_for_a_quarter(db, history):
         "pct_children_improved": 66.7,
         "pct_children_meaningful_improvement": 66.7,
         "pct_children_meaningful_decline": 33.3,
+        "pct_family_view_agreement": None,
     }
     assert list(domains) == [
         "attention",
@@ -161,11 +175,18 @@ def test_every_measure_for_a_year(db, history):
         "pct_children_improved": 50.0,
         "pct_children_meaningful_improvement": 50.0,
         "pct_children_meaningful_decline": 25.0,
+        "children_with_targets_closed": 4,
+        "mean_gas_t_score": 38.45,
+        "pct_children_gas_50_or_more": 25.0,
         "family_ratings": 3,
         "mean_family_satisfaction": 3.0,
         # E1 in Q3 and A2, C1, D2 in Q4: 4 of 10. D2's first version holds the same view but
         # no longer counts, so the amendment does not count it twice.
         "pct_reviews_with_child_view": 40.0,
+        "pct_family_positive": 33.3,
+        # The same four reviews with a family view, of ten.
+        "pct_reviews_with_family_view": 40.0,
+        "pct_family_view_agreement": None,
     }
     assert domains["talking"]["children_with_progress_data"] == 4
 
@@ -190,11 +211,18 @@ def test_first_of_april_belongs_to_the_next_year(db, history):
         "pct_children_improved": 100.0,
         "pct_children_meaningful_improvement": 100.0,
         "pct_children_meaningful_decline": 0.0,
-        # B's 5, given at 00:00:01 UK time on 1 April (23:00:01 UTC on 31 March).
+        # B's target met (level 0): T = 50.
+        "children_with_targets_closed": 1,
+        "mean_gas_t_score": 50.0,
+        "pct_children_gas_50_or_more": 100.0,
+        # B's 5, given at 00:00:01 UK time on 1 April (23:00:01 UTC on 31 March): very good.
         "family_ratings": 1,
         "mean_family_satisfaction": 5.0,
         # B2 has no child's view.
         "pct_reviews_with_child_view": 0.0,
+        "pct_family_positive": 100.0,
+        "pct_reviews_with_family_view": 100.0,
+        "pct_family_view_agreement": None,
     }
 
 
@@ -413,9 +441,15 @@ def test_every_measure_carries_its_perspective(db, history):
         "pct_children_improved": "impact",
         "pct_children_meaningful_improvement": "impact",
         "pct_children_meaningful_decline": "impact",
+        "children_with_targets_closed": "impact",
+        "mean_gas_t_score": "impact",
+        "pct_children_gas_50_or_more": "impact",
         "family_ratings": "effectiveness",
         "mean_family_satisfaction": "effectiveness",
         "pct_reviews_with_child_view": "effectiveness",
+        "pct_family_positive": "effectiveness",
+        "pct_reviews_with_family_view": "effectiveness",
+        "pct_family_view_agreement": "effectiveness",
     }
 
 
@@ -499,6 +533,7 @@ def test_domains_match_on_their_key_across_star_versions(db, world):
             "pct_children_improved": 100.0,
             "pct_children_meaningful_improvement": 100.0,
             "pct_children_meaningful_decline": 0.0,
+            "pct_family_view_agreement": None,
         }
     # Play has no first reading to compare with.
     assert domains["play"]["children_with_progress_data"] == 0

@@ -1,6 +1,6 @@
 """The blueprints, one per audience; each view parses the request, calls the domain, renders."""
 
-from . import admin, api, auth, data_protection, family, manager, offline, practitioner, region
+from . import admin, api, auth, data_protection, family, feedback, manager, offline, practitioner, region
 
 BLUEPRINTS = (
     auth.bp,
@@ -9,6 +9,7 @@ BLUEPRINTS = (
     family.bp,
     manager.bp,
     region.bp,
+    feedback.bp,
     admin.bp,
     data_protection.bp,
     offline.bp,

@@ -8,7 +8,7 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from .. import access, family, mail, stars, users
+from .. import access, family, fft, gas, mail, stars, users
 from ..db import get_db
 from ..schemas import FamilyViewSchema, InvitationAcceptSchema, ReviewNoticesSchema
 from ..security import submitted_form
@@ -50,12 +50,14 @@ def _service_sections(db, child_id):
     sections = []
     for service in access.visible_services(db, current_user, child_id):
         chart = family.star_with_family_view(db, child_id, service["id"], current_user.id)
+        targets = family.targets_for_family(db, child_id, service["id"])
         sections.append(
             {
                 "service": service,
                 "chart": chart,
                 "datasets": family.chart_datasets(chart, "Your view") if chart else [],
-                "targets": family.targets_for_family(db, child_id, service["id"]),
+                "targets": targets,
+                "attainment": gas.year_summary(targets, date.today()),
                 **family.next_review_due(db, child_id, service),
                 "labels": family.domain_labels(db, service["id"], chart),
             }
@@ -95,7 +97,11 @@ def _words():
         "outcome_labels": OUTCOME_LABELS,
         "outcome_words": family.OUTCOME_WORDS,
         "next_step": family.NEXT_STEP,
-        "rating_words": family.RATING_WORDS,
+        "fft_labels": fft.LABELS,
+        "fft_question": fft.QUESTION,
+        "fft_answers": [(key, label) for key, label, _ in fft.ANSWERS],
+        "fft_good": fft.WHAT_WAS_GOOD,
+        "fft_better": fft.COULD_BE_BETTER,
     }
 
 
@@ -119,7 +125,12 @@ def add_view(review_id):
         values = submitted_form()
     elif existing:
         values = {f"reading-{key}": str(score) for key, score in existing["readings"].items()}
-        values.update(rating=str(existing["rating"] or ""), comment=existing["comment"])
+        values.update(
+            answer=existing["fft_answer"] or "",
+            what_was_good=existing["what_was_good"],
+            could_be_better=existing["could_be_better"],
+            comment=existing["comment"],
+        )
     else:
         values = {}
     return form_page(
@@ -139,7 +150,13 @@ def add_view(review_id):
 
 
 def _field_labels(star):
-    labels = {"rating": "How happy you are with this review", "comment": "Comment", "review_id": "Review"}
+    labels = {
+        "answer": fft.QUESTION,
+        "what_was_good": fft.WHAT_WAS_GOOD,
+        "could_be_better": fft.COULD_BE_BETTER,
+        "comment": "Comment",
+        "review_id": "Review",
+    }
     labels.update({f"readings.{d['key']}": f"Your reading for {d['label']}" for d in star["domains"]})
     return labels
 
@@ -162,9 +179,14 @@ def _view_body(form, star):
         value = form.get(f"reading-{domain['key']}", "").strip()
         if value:
             readings[domain["key"]] = value
-    body = {"readings": readings, "comment": form.get("comment", "")}
-    if form.get("rating", "").strip():
-        body["rating"] = form["rating"].strip()
+    body = {
+        "readings": readings,
+        "comment": form.get("comment", ""),
+        "what_was_good": form.get("what_was_good", ""),
+        "could_be_better": form.get("could_be_better", ""),
+    }
+    if form.get("answer", "").strip():
+        body["answer"] = form["answer"].strip()
     return body
 
 

@@ -57,6 +57,8 @@ UNITS = {
     "targets_not_met": "targets",
     "children_with_progress_data": "children",
     "family_ratings": "ratings",
+    "children_with_targets_closed": "children",
+    "_reviews_compared": "reviews",
 }
 DENOMINATORS = {name: denominator for name, _, _, denominator in scorecard.MEASURES}
 SECONDARY_TEXT = "hidden so that a small number cannot be worked out"
@@ -181,6 +183,9 @@ def service_section(service, trend, trend_measures=None):
                 "mean_distance_travelled", row["measures"]["mean_distance_travelled"], short
             ),
             "improved": figure_text("pct_children_improved", row["measures"]["pct_children_improved"], short),
+            "agreement": figure_text(
+                "pct_family_view_agreement", row["measures"]["pct_family_view_agreement"], short
+            ),
         }
         for row in service["domains"]
     ]
@@ -190,6 +195,9 @@ def service_section(service, trend, trend_measures=None):
         "perspectives": by_perspective,
         "trend_rows": trend_rows(trend["quarters"], trend_figures, trend_measures, short),
         "domain_rows": domain_rows,
+        # The print report keeps one A4 page per service: the per-domain agreement stays on the
+        # dashboard, the CSV and the feed (the service's own is in the report's figures).
+        "domain_agreement": not short,
         "breakdown": breakdown_table(service, REPORT_BREAKDOWN if short else None, short),
         "trend_chart": {
             "type": "line",

@@ -1,5 +1,6 @@
 """Practitioner pages: the caseload, the child's star, and the review form."""
 
+import re
 import uuid as uuidlib
 from datetime import date
 
@@ -7,12 +8,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from .. import access, audit, child_view, children, family, mail, reviews, services, stars
+from .. import access, audit, child_view, children, family, gas, mail, reviews, services, stars
 from ..db import get_db
 from ..errors import flatten_errors
 from ..rules import counted, latest_first
 from ..schemas import (
-    OUTCOMES,
     AmendmentSchema,
     CaseloadQuerySchema,
     InvitationEmailSchema,
@@ -20,7 +20,7 @@ from ..schemas import (
     WithdrawalSchema,
 )
 from ..security import submitted_form
-from ..targets import OUTCOME_LABELS, closed_targets, open_targets, suggested_outcome
+from ..targets import OUTCOME_LABELS, closed_targets, open_targets
 from .auth import role_required
 from .forms import form_page, validation_errors
 
@@ -105,6 +105,7 @@ def child(child_id):
     for service in visible:
         # star_over_time plus the newest family view, drawn beside the first and latest reviews.
         chart = family.star_with_family_view(db, child_id, service["id"])
+        closed = closed_targets(db, child_id, service["id"])
         sections.append(
             {
                 "service": service,
@@ -112,7 +113,8 @@ def child(child_id):
                 "datasets": family.chart_datasets(chart, "Family's view") if chart else [],
                 "family_views": family.views_for_staff(db, child_id, service["id"]),
                 "open_targets": open_targets(db, child_id, service["id"]),
-                "closed_targets": closed_targets(db, child_id, service["id"]),
+                "closed_targets": closed,
+                "attainment": gas.year_summary(closed, date.today()),
                 "history": children.review_history(db, child_id, service["id"]),
                 "may_review": service["id"] in reviewable,
             }
@@ -124,6 +126,7 @@ def child(child_id):
         child=child,
         sections=sections,
         outcome_labels=OUTCOME_LABELS,
+        level_labels=gas.LEVEL_LABELS,
         stage_name=stars.stage_name,
         may_invite=_may_invite(reviewable),
         # Unused invitations this person may revoke: their own (an admin's: all).
@@ -318,20 +321,29 @@ def review_form_context(star, targets, values, errors=None):
         "labels": labels,
         "previous": {},
         "targets": [_with_suggestions(target, star, values) for target in targets],
-        "outcomes": OUTCOMES,
-        "outcome_labels": OUTCOME_LABELS,
+        "closing_choices": CLOSING_CHOICES,
+        "weight_choices": gas.WEIGHT_CHOICES,
         "new_target_rows": range(NEW_TARGET_ROWS),
         "child_faces": {n: child_view.faces_for_form(n) for n in child_view.SCALES},
         "today": date.today().isoformat(),
     }
 
 
+# What closing a target can say: its attainment level (met, partly met or not met read off it), or
+# withdrawn. The select's values are the levels as text, so a level is what the form sends.
+CLOSING_CHOICES = [
+    (str(level), f"{gas.LEVEL_LABELS[level]} ({OUTCOME_LABELS[gas.outcome_of(level)].lower()})")
+    for level in gas.LEVELS
+] + [("withdrawn", OUTCOME_LABELS["withdrawn"])]
+
+
 def _with_suggestions(target, star, values):
-    """A target with the outcome suggested for every possible reading, and the one to pre-select."""
+    """A target with the level suggested for every possible reading, and the one to pre-select."""
     scale = range(star["scale_min"], star["scale_max"] + 1)
-    by_score = {
-        score: suggested_outcome(target["start_score"], target["target_score"], score) for score in scale
-    }
+    by_score = {}
+    for score in scale:
+        level = gas.suggested_level(target["start_score"], target["target_score"], score)
+        by_score[score] = None if level is None else str(level)
     entered = values.get(f"reading-{target['domain_key']}", "")
     chosen = values.get(f"outcome-{target['id']}")
     if chosen is None and entered.isdigit() and target["due_date"] <= values.get("date", ""):
@@ -359,7 +371,7 @@ def review_body_from_form(form, child_id, service_key, star, targets):
     for row in range(NEW_TARGET_ROWS):
         fields = {
             name: form.get(f"target-{row}-{name}", "").strip()
-            for name in ("domain", "description", "target_score", "due_date")
+            for name in ("domain", "description", "target_score", "due_date", "importance", "difficulty")
         }
         if fields["description"] or fields["target_score"]:
             target = {
@@ -369,12 +381,15 @@ def review_body_from_form(form, child_id, service_key, star, targets):
             }
             if fields["due_date"]:
                 target["due_date"] = fields["due_date"]
+            for name in ("importance", "difficulty"):
+                if fields[name]:
+                    target[name] = _number_or_text(fields[name])
             new_targets.append(target)
     closing = []
     for target in targets:
-        outcome = form.get(f"outcome-{target['id']}", "")
-        if outcome:
-            entry = {"target_id": target["id"], "outcome": outcome}
+        choice = form.get(f"outcome-{target['id']}", "").strip()
+        if choice:
+            entry = {"target_id": target["id"], **closing_from_choice(choice)}
             reason = form.get(f"outcome-reason-{target['id']}", "").strip()
             if reason:
                 entry["reason"] = reason
@@ -405,6 +420,13 @@ def child_view_from_form(form, star):
     return {"faces": _number_or_text(faces), "readings": readings} if readings else None
 
 
+def closing_from_choice(choice):
+    """A level ("-2".."2") closes a target at that level; an outcome's name (older forms) as that outcome."""
+    if re.fullmatch(r"[+-]?[0-9]+", choice):
+        return {"gas_level": int(choice)}
+    return {"outcome": choice}
+
+
 def values_from_review(review):
     """Form field values for a stored review (a draft being continued, or one being amended)."""
     values = {key: review[key] for key in ("uuid", "date", "notes", "internal_notes")}
@@ -422,8 +444,12 @@ def values_from_review(review):
         values["child_faces"] = str(faces)
         for key, face in review["child_view"]["readings"].items():
             values[f"child{faces}-{key}"] = str(face)
+        for name in ("importance", "difficulty"):
+            if target.get(name) is not None:
+                values[f"target-{row}-{name}"] = str(target[name])
     for closing in review["target_outcomes"]:
-        values[f"outcome-{closing['target_id']}"] = closing["outcome"]
+        level = closing.get("gas_level")
+        values[f"outcome-{closing['target_id']}"] = closing["outcome"] if level is None else str(level)
         values[f"outcome-reason-{closing['target_id']}"] = closing["reason"] or ""
     return values
 
@@ -438,6 +464,7 @@ def review(review_id):
         "practitioner/review.html",
         child=child,
         review=stored,
+        level_labels=gas.LEVEL_LABELS,
         service=db["services"].get(stored["service_id"]),
         star=stars.load_version(db, stored["star_version_id"]),
         readings=reviews.readings_of(db, review_id),

@@ -1,4 +1,4 @@
-// Pre-fills the suggested outcome of a due target when its domain's reading is chosen.
+// Pre-fills the suggested attainment level of a due target when its domain's reading is chosen.
 // The suggestion for every score comes from the server (data-suggestions), so the rule lives there.
 // A refused form moves focus to its error summary, so a screen reader reads what to fix first.
 (function () {

@@ -32,13 +32,16 @@
     form.querySelectorAll("[name^='target-'][name$='-description']").forEach(function (description) {
       var prefix = description.name.slice(0, -"description".length);
       var fields = {};
-      ["domain", "description", "target_score", "due_date"].forEach(function (name) {
+      ["domain", "description", "target_score", "due_date", "importance", "difficulty"].forEach(function (name) {
         fields[name] = value(form, prefix + name).trim();
       });
       if (!fields.description && !fields.target_score) return;
       var target = { domain: fields.domain, description: fields.description,
                      target_score: numberOrText(fields.target_score) };
       if (fields.due_date) target.due_date = fields.due_date;
+      ["importance", "difficulty"].forEach(function (name) {
+        if (fields[name]) target[name] = numberOrText(fields[name]);
+      });
       targets.push(target);
     });
     return targets;
@@ -49,7 +52,10 @@
     form.querySelectorAll("select[name^='outcome-']").forEach(function (select) {
       if (!select.value) return;
       var id = select.name.slice("outcome-".length);
-      var entry = { target_id: parseInt(id, 10), outcome: select.value };
+      // The select's values are attainment levels ("-2".."2") or "withdrawn", as on the server's form.
+      var entry = { target_id: parseInt(id, 10) };
+      if (/^[+-]?\d+$/.test(select.value)) entry.gas_level = parseInt(select.value, 10);
+      else entry.outcome = select.value;
       var reason = value(form, "outcome-reason-" + id).trim();
       if (reason) entry.reason = reason;
       result.push(entry);
@@ -78,7 +84,7 @@
       if (notAssessed) values["reason-" + key] = reading.not_assessed;
     });
     (body.targets || []).forEach(function (target, row) {
-      ["domain", "description", "target_score", "due_date"].forEach(function (name) {
+      ["domain", "description", "target_score", "due_date", "importance", "difficulty"].forEach(function (name) {
         values["target-" + row + "-" + name] = target[name];
       });
     });
@@ -89,7 +95,8 @@
       });
     }
     (body.target_outcomes || []).forEach(function (closing) {
-      values["outcome-" + closing.target_id] = closing.outcome;
+      var level = closing.gas_level;
+      values["outcome-" + closing.target_id] = level === undefined || level === null ? closing.outcome : level;
       values["outcome-reason-" + closing.target_id] = closing.reason;
     });
     return values;
