@@ -145,9 +145,11 @@ def test_child_page_shows_the_star_first_and_latest_with_descriptions_and_stages
     page = family.get(f"/family/children/{story.amy}")
     assert page.status_code == 200
     slt = chart_data(page, "slt")
-    assert [d["data"] for d in slt["datasets"]] == [[2, 3, 2, 3, 2, 4], [4, 5, 3, 6, 4, 7]]
+    assert [d["values"] for d in slt["datasets"]] == [[2, 3, 2, 3, 2, 4], [4, 5, 3, 6, 4, 7]]
     assert slt["datasets"][0]["label"].startswith("First review")
-    assert len(chart_data(page, "physio")["datasets"]) == 2  # every service that sees her
+    assert 'id="star-data-physio"' not in page.text  # one service at a time: the newest review's
+    physio = chart_data(family.get(f"/family/children/{story.amy}?service=physio"), "physio")
+    assert [d["label"].split(" (")[0] for d in physio["datasets"]] == ["Latest review"]  # her only one
     assert "How your child uses words and sentences" in page.text  # the plain-language description
     assert "Latest reading: 7 – Growing in confidence" in page.text  # eating and drinking, with its stage
     tables = re.findall(r'<table class="readings family-readings">.*?</table>', page.text, re.S)
@@ -187,7 +189,7 @@ def test_timeline_shows_submitted_latest_reviews_and_never_internal_notes(family
     ):
         assert hidden not in page.text
     assert f'id="review-{amended["id"]}"' in page.text and f'id="review-{story.amy_first}"' not in page.text
-    assert chart_data(page, "slt")["datasets"][0]["data"] == [3] * 6  # the amended version counts
+    assert chart_data(page, "slt")["datasets"][0]["values"] == [3] * 6  # the amended version counts
 
 
 # --- Nobody else's child --------------------------------------------------------------------
@@ -282,7 +284,7 @@ def test_family_records_a_view_and_the_practitioner_sees_it(client, family, auth
     page = family.get(f"/family/children/{story.amy}")
     datasets = chart_data(page, "slt")["datasets"]
     assert len(datasets) == 3 and datasets[2]["label"].startswith("Your view")
-    assert datasets[2]["data"] == [6, None, 5, None, None, None]
+    assert datasets[2]["values"] == [6, None, 5, None, None, None]
     assert "4 out of 5" in page.text and "She talks more at home too." in page.text
     view = db.execute("SELECT user_id, rating, comment, date(created_at) FROM family_views").fetchone()
     assert view == (
@@ -299,7 +301,7 @@ def test_family_records_a_view_and_the_practitioner_sees_it(client, family, auth
     assert "<h3>Family's view</h3>" in staff_page.text and "She talks more at home too." in staff_page.text
     assert "rated it 4 out of 5" in staff_page.text and "Pat Parent" in staff_page.text
     staff_chart = chart_data(staff_page, "slt")["datasets"]
-    assert len(staff_chart) == 3 and staff_chart[2]["data"] == [6, None, 5, None, None, None]
+    assert len(staff_chart) == 3 and staff_chart[2]["values"] == [6, None, 5, None, None, None]
 
 
 def test_resaving_within_the_window_replaces_the_view(family, auth, story, db):

@@ -10,7 +10,19 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from .. import audit, children, family, importer, retention, sen, services, stars, subject_access, users
+from .. import (
+    audit,
+    charts,
+    children,
+    family,
+    importer,
+    retention,
+    sen,
+    services,
+    stars,
+    subject_access,
+    users,
+)
 from ..db import get_db, write_transaction
 from ..schemas import (
     ActiveSchema,
@@ -251,6 +263,9 @@ def star_preview(star_id):
         star=version,
         first=first,
         latest=latest,
+        spec=charts.example_chart(
+            version, [("First review (example)", first), ("Latest review (example)", latest)]
+        ),
         star_id=star_id,
         stage_name=stars.stage_name,
     )
