@@ -422,3 +422,44 @@ def test_admin_sees_the_familys_view_too(client, auth, story, db):
     assert page.status_code == 200
     assert "Too short a visit" in page.text and "rated it 2 out of 5" in page.text
     assert len(chart_data(page, "slt")["datasets"]) == 3
+
+
+# --- One service at a time ------------------------------------------------------------------
+
+
+def test_the_page_opens_on_the_service_with_the_newest_review_and_switches_without_javascript(
+    family, story, db
+):
+    page = family.get(f"/family/children/{story.amy}")
+    switcher = re.search(r'<nav class="switcher service-switcher".*?</nav>', page.text, re.S).group(0)
+    assert 'aria-current="page">Speech and Language Therapy' in switcher  # SLT 5 days ago, physio 40
+    assert f'href="/family/children/{story.amy}?service=physio"' in switcher
+    assert 'id="star-data-slt"' in page.text and 'id="star-data-physio"' not in page.text
+    assert "Amy asked for a drink with two words." in page.text
+    assert f'id="review-{story.amy_physio}"' not in page.text  # the reviews listed are this service's
+
+    physio = family.get(f"/family/children/{story.amy}?service=physio")  # a plain link: no script needed
+    assert 'aria-current="page">Physiotherapy' in physio.text
+    assert 'id="star-data-physio"' in physio.text and 'id="star-data-slt"' not in physio.text
+    assert f'id="review-{story.amy_physio}"' in physio.text
+
+    submit(db, story.physio, story.amy, "physio", 1, dict(zip(PHYSIO, [6] * 6, strict=False)))
+    newest = family.get(f"/family/children/{story.amy}")
+    assert 'id="star-data-physio"' in newest.text and 'id="star-data-slt"' not in newest.text
+
+    before = row_counts(db)
+    for bad in ("social", "nope", ""):  # a service with no record of her, or none at all
+        response = family.get(f"/family/children/{story.amy}?service={bad}")
+        assert response.status_code == (200 if bad == "" else 404)
+    assert row_counts(db) == before
+
+
+def test_add_your_view_is_near_the_top_while_a_view_is_due(family, story, auth):
+    page = family.get(f"/family/children/{story.amy}?service=physio").text
+    due = page.index('id="heading-views-due"')
+    # The SLT review of 5 days ago waits for a view, offered above the star even on physio's page.
+    assert page.index('class="service-section"') > due
+    assert f'href="/family/reviews/{story.amy_latest}/view"' in page[due : page.index("</ul>", due)]
+    assert f'href="/family/reviews/{story.amy_physio}/view"' not in page[due : page.index("</ul>", due)]
+    assert post_view(family, auth, story.amy_latest, view_form(rating="5")).status_code == 302
+    assert 'id="heading-views-due"' not in family.get(f"/family/children/{story.amy}").text

@@ -69,6 +69,8 @@ def offline_config():
         "child": url_for("practitioner.child", child_id=0),
         "new_review": url_for("practitioner.new_review", child_id=0),
         "review_form_js": url_for("static", filename="js/review-form.js"),
+        # The kept child page draws its star with these (precached for practitioners).
+        "chart_js": [url_for("static", filename=name) for name in CHART_STATIC[:2]],
         # A kept bundle drawn from other templates (before a deploy) is refreshed at once.
         "form_version": form_version(current_app.template_folder),
         "retry_base_ms": config.get("OFFLINE_RETRY_BASE_MS", DEFAULTS["OFFLINE_RETRY_BASE_MS"]),

@@ -5,7 +5,7 @@
   "use strict";
   // By kind, so a reading keeps its colour whichever others are chosen; contrast ≥ 3:1 on white.
   var KIND_COLOURS = { first: "#1d70b8", latest: "#d4351c", family: "#00703c", previous: "#6f3c97", child: "#7b5600" };
-  var OTHER_COLOURS = ["#505a5f", "#912b88", "#003078", "#5e4500"];
+  var OTHER_COLOURS = ["#505a5f", "#005a5a", "#003078"];
 
   function colour(dataset, index) {
     return KIND_COLOURS[dataset.kind] || OTHER_COLOURS[index % OTHER_COLOURS.length];
@@ -128,7 +128,7 @@
         chart.update();
       });
     });
-    canvas.closest("figure").before(fieldset);
+    canvas.closest("figure").after(fieldset);
   }
 
   function drawn(spec) {
@@ -175,7 +175,7 @@
                        backgroundColor: "#1d70b8", spanGaps: true }]
         },
         options: {
-          animation: false, responsive: true, maintainAspectRatio: true, aspectRatio: 1.6,
+          animation: false, responsive: true, maintainAspectRatio: true, aspectRatio: 1.6, layout: { padding: 6 },
           plugins: { legend: { display: false } },
           scales: { y: { min: spec.min, max: spec.max, ticks: { stepSize: Math.max(1, Math.ceil((spec.max - spec.min) / 4)) } },
                     x: { ticks: { maxRotation: 0, autoSkip: false,
@@ -188,10 +188,10 @@
   }
 
   function drawAll(root) {
-    root.querySelectorAll("canvas.star-chart").forEach(function (canvas) {
+    root.querySelectorAll("canvas.star-chart[data-chart]").forEach(function (canvas) {
       drawStar(canvas, JSON.parse(document.getElementById(canvas.dataset.chart).textContent));
     });
-    root.querySelectorAll(".domain-lines").forEach(function (container) {
+    root.querySelectorAll(".domain-lines[data-chart]").forEach(function (container) {
       drawLines(container, JSON.parse(document.getElementById(container.dataset.chart).textContent));
     });
   }
