@@ -262,10 +262,10 @@
   mode.textContent = navigator.onLine ? "Kept copy" : "Offline";
   // When the signal returns, a page that stood in for the server's (a kept copy, or "not
   // available offline") is fetched again for real; a review form being filled in stays put.
+  // Only a page drawn in place of another address recovers: at the shell's own address (the
+  // outbox's "Fix and send again") the shell is the page.
   function recover() {
-    if (root.dataset.recover !== "yes") return;
-    if (location.pathname === config.shell) location.replace(config.caseload);
-    else location.reload();
+    if (root.dataset.recover === "yes" && location.pathname !== config.shell) location.reload();
   }
 
   // navigator.onLine and its events can be wrong (a weak signal, a server down, an "online" that
@@ -275,7 +275,7 @@
   function recoverWhenReachable(now) {
     clearTimeout(retry.timer);
     retry.timer = setTimeout(async function () {
-      if (root.dataset.recover !== "yes") return;
+      if (root.dataset.recover !== "yes" || location.pathname === config.shell) return;
       if ((await window.OfflineOutbox.whoami()).status !== "unreachable") return recover();
       retry.delay = Math.min(retry.delay * 2, config.retry_max_ms);
       recoverWhenReachable();
