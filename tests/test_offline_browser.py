@@ -611,7 +611,11 @@ def test_the_kept_child_page_draws_the_star_and_pages_recover_when_the_signal_re
     base = server.url
     page = ready_practitioner(context, base)
     # Chart.js is precached once she is signed in (the worker installed on the sign-in page had not).
-    assert wait_until(page, "caches.match(OfflineOutbox.config.chart_js[0]).then(r => !!r)")
+    assert wait_until(
+        page,
+        "caches.keys().then(ks => Promise.all(ks.map(k => caches.open(k).then(c => c.keys()))))"
+        ".then(lists => lists.flat().some(r => r.url.includes('chart.umd')))",
+    )
     kept = page.evaluate("OfflineStore.get('kept', 'bundle').then(k => k.data.children)")
     child = next(c for c in kept if (c["services"].get("slt") or {}).get("chart"))
     spec = child["services"]["slt"]["chart"]

@@ -69,8 +69,6 @@ def offline_config():
         "child": url_for("practitioner.child", child_id=0),
         "new_review": url_for("practitioner.new_review", child_id=0),
         "review_form_js": url_for("static", filename="js/review-form.js"),
-        # The kept child page draws its star with these (precached for practitioners).
-        "chart_js": [url_for("static", filename=name) for name in CHART_STATIC[:2]],
         # A kept bundle drawn from other templates (before a deploy) is refreshed at once.
         "form_version": form_version(current_app.template_folder),
         "retry_base_ms": config.get("OFFLINE_RETRY_BASE_MS", DEFAULTS["OFFLINE_RETRY_BASE_MS"]),
@@ -131,7 +129,10 @@ def service_worker():
 @bp.route("/offline")
 def shell():
     """The offline app shell: no personal data, so it may be cached; shell.js fills it in."""
-    return render_template("offline/shell.html")
+    # The kept child page draws its star with these (precached for practitioners), loaded only then.
+    return render_template(
+        "offline/shell.html", chart_scripts=[url_for("static", filename=name) for name in CHART_STATIC[:2]]
+    )
 
 
 @bp.route("/api/v1/offline/whoami")

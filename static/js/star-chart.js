@@ -67,7 +67,7 @@
       maintainAspectRatio: !fixed,
       aspectRatio: 1,
       plugins: {
-        // Only drawn readings are listed; the choices above the chart are how to change them.
+        // Only drawn readings are listed; the choices below the chart are how to change them.
         legend: {
           onClick: function () {},
           labels: { filter: function (item, data) { return data.datasets[item.datasetIndex].data.some(function (v) { return v !== null; }); } }

@@ -161,7 +161,7 @@
     root.dataset.recover = "yes";
     if (!stars.length) return;
     root.dataset.charts = "loading";
-    loadScripts(config.chart_js).then(function () {
+    loadScripts(root.dataset.chartScripts.split(" ")).then(function () {
       stars.forEach(function (star) { window.StarChart.drawStar(star.canvas, star.spec); });
       root.dataset.charts = "drawn";
     }).catch(function () {
