@@ -137,29 +137,6 @@ def star_with_family_view(db, child_id, service_id, user_id=None):
     return chart
 
 
-def chart_datasets(chart, family_label):
-    """The radar's datasets: first and latest review, the family's view and the child's own view."""
-    datasets = [
-        {"label": f"First review ({chart['first']['date']})", "data": chart["first"]["scores"]},
-        {"label": f"Latest review ({chart['latest']['date']})", "data": chart["latest"]["scores"]},
-    ]
-    if chart.get("family"):
-        datasets.append(
-            {
-                "label": f"{family_label} (review of {chart['family']['date']})",
-                "data": chart["family"]["scores"],
-            }
-        )
-    if chart.get("child"):
-        datasets.append(
-            {
-                "label": f"Child's own view, in faces (review of {chart['child']['date']})",
-                "data": chart["child"]["scores"],
-            }
-        )
-    return datasets
-
-
 def domain_labels(db, service_id, chart=None):
     """{domain key: label} from the star the chart uses, or the service's current star."""
     star = chart["star"] if chart else stars.load_version(db, stars.current_version_id(db, service_id))
@@ -214,6 +191,18 @@ def timeline(db, user_id, child_id, today=None):
         )
         for row in rows
     ]
+
+
+def opening_service(services, timeline):
+    """The service a family's page opens on: the one with the newest review (timeline order),
+    else the first; None when no service sees the child."""
+    newest = {review["service_id"] for review in timeline[:1]}
+    return next((s for s in services if s["id"] in newest), services[0] if services else None)
+
+
+def views_due(timeline):
+    """Reviews whose 30-day window is open and that have no view from this account yet, newest first."""
+    return [review for review in timeline if review["open"] and not review["view"]]
 
 
 def views_for_staff(db, child_id, service_id):

@@ -2,11 +2,12 @@
 
 Least privilege: only her own list (children on her services' open caseloads assigned to her or
 to nobody yet) and the children she opened in the last RECENT_DAYS days that are still on those
-caseloads, only the fields the offline caseload and review form show, and the current star of
-each service she reviews for. A tablet never holds a whole service's caseload.
+caseloads, only the fields the offline caseload, child page and review form show (her services'
+counted readings included, never notes), and the current star of each service she reviews
+for. A tablet never holds a whole service's caseload.
 """
 
-from . import audit, child_view, children, stars
+from . import audit, charts, child_view, children, stars
 from .db import write_transaction
 from .targets import open_targets
 
@@ -32,8 +33,8 @@ def caseload_bundle(db, user_id):
     """{"user_id", "services": [...], "children": [...]} for the practitioner `user_id`.
 
     Each service carries the star version new reviews use; each child carries, per service,
-    the review dates and the open targets, and the number of faces their last child's view used.
-    Every child sent is audited.
+    the review dates, the open targets, the star of their readings, and the number of faces their
+    last child's view used. Every child sent is audited.
     """
     services, kept = [], {}
     recent = recently_opened(db, user_id)
@@ -56,12 +57,20 @@ def caseload_bundle(db, user_id):
                     {key: target[key] for key in TARGET_FIELDS}
                     for target in open_targets(db, row["id"], service["id"])
                 ],
+                "chart": kept_star(db, row["id"], service["id"]),
             }
     ordered = sorted(kept.values(), key=lambda c: (c["family_name"], c["given_name"], c["id"]))
     with write_transaction(db):
         for child in ordered:
             audit.record(db, user_id, "keep caseload offline", child["id"])
     return {"user_id": user_id, "services": services, "children": ordered}
+
+
+def kept_star(db, child_id, service_id):
+    """The child's star from the practitioners' counted readings (the family's view stays on the
+    server), in the same form the online page draws; None before the first review."""
+    chart = children.star_over_time(db, child_id, service_id)
+    return charts.star_chart(chart, "") if chart else None
 
 
 def _service_entry(service, star):

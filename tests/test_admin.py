@@ -335,7 +335,7 @@ def test_preview_shows_the_star_as_a_family_sees_it(admin, db):
         assert label in page.text and description in page.text
     assert "Nearly there" in page.text and "made-up examples" in page.text
     chart = json.loads(re.search(r'id="star-data-preview">(.*?)</script>', page.text, re.S).group(1))
-    assert chart["labels"] == [label for label, _ in SIX_DOMAINS] and len(chart["datasets"][1]["data"]) == 6
+    assert chart["labels"] == [label for label, _ in SIX_DOMAINS] and len(chart["datasets"][1]["values"]) == 6
 
 
 def test_editing_an_unused_draft_changes_it_in_place(admin, db):
@@ -428,7 +428,7 @@ def test_star_versions_old_reviews_keep_theirs_and_comparisons_use_shared_domain
     assert "only the domains both versions share are compared" in page.text
     chart = json.loads(re.search(r'id="star-data-slt">(.*?)</script>', page.text, re.S).group(1))
     assert chart["labels"] == ["Getting ready", "Eating", "Sleeping", "Playing", "Feelings"]
-    assert chart["datasets"][0]["data"] == [4] * 5 and chart["datasets"][1]["data"] == [7] * 5
+    assert chart["datasets"][0]["values"] == [4] * 5 and chart["datasets"][1]["values"] == [7] * 5
     # The first review still shows its own six domains, Going out included.
     first_review = db.execute("SELECT id FROM reviews ORDER BY date LIMIT 1").fetchone()[0]
     assert "Going out" in client.get(f"/reviews/{first_review}").text

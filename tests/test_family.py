@@ -149,9 +149,11 @@ def test_child_page_shows_the_star_first_and_latest_with_descriptions_and_stages
     page = family.get(f"/family/children/{story.amy}")
     assert page.status_code == 200
     slt = chart_data(page, "slt")
-    assert [d["data"] for d in slt["datasets"]] == [[2, 3, 2, 3, 2, 4], [4, 5, 3, 6, 4, 7]]
+    assert [d["values"] for d in slt["datasets"]] == [[2, 3, 2, 3, 2, 4], [4, 5, 3, 6, 4, 7]]
     assert slt["datasets"][0]["label"].startswith("First review")
-    assert len(chart_data(page, "physio")["datasets"]) == 2  # every service that sees her
+    assert 'id="star-data-physio"' not in page.text  # one service at a time: the newest review's
+    physio = chart_data(family.get(f"/family/children/{story.amy}?service=physio"), "physio")
+    assert [d["label"].split(" (")[0] for d in physio["datasets"]] == ["Latest review"]  # her only one
     assert "How your child uses words and sentences" in page.text  # the plain-language description
     assert "Latest reading: 7 – Growing in confidence" in page.text  # eating and drinking, with its stage
     tables = re.findall(r'<table class="readings family-readings">.*?</table>', page.text, re.S)
@@ -191,7 +193,7 @@ def test_timeline_shows_submitted_latest_reviews_and_never_internal_notes(family
     ):
         assert hidden not in page.text
     assert f'id="review-{amended["id"]}"' in page.text and f'id="review-{story.amy_first}"' not in page.text
-    assert chart_data(page, "slt")["datasets"][0]["data"] == [3] * 6  # the amended version counts
+    assert chart_data(page, "slt")["datasets"][0]["values"] == [3] * 6  # the amended version counts
 
 
 # --- Nobody else's child --------------------------------------------------------------------
@@ -290,7 +292,7 @@ def test_family_records_a_view_and_the_practitioner_sees_it(client, family, auth
     page = family.get(f"/family/children/{story.amy}")
     datasets = chart_data(page, "slt")["datasets"]
     assert len(datasets) == 3 and datasets[2]["label"].startswith("Your view")
-    assert datasets[2]["data"] == [6, None, 5, None, None, None]
+    assert datasets[2]["values"] == [6, None, 5, None, None, None]
     assert "Your view:</strong> Good" in page.text and "She talks more at home too." in page.text
     view = db.execute(
         "SELECT user_id, fft_answer, rating, what_was_good, comment, date(created_at) FROM family_views"
@@ -313,7 +315,7 @@ def test_family_records_a_view_and_the_practitioner_sees_it(client, family, auth
     # The FFT free text goes to the anonymous comments page, not beside the child's name.
     assert "Ideas we can use at home" not in staff_page.text
     staff_chart = chart_data(staff_page, "slt")["datasets"]
-    assert len(staff_chart) == 3 and staff_chart[2]["data"] == [6, None, 5, None, None, None]
+    assert len(staff_chart) == 3 and staff_chart[2]["values"] == [6, None, 5, None, None, None]
 
 
 def test_resaving_within_the_window_replaces_the_view(family, auth, story, db):
@@ -447,3 +449,44 @@ def test_admin_sees_the_familys_view_too(client, auth, story, db):
     assert page.status_code == 200
     assert "Too short a visit" in page.text and "rated the service poor" in page.text
     assert len(chart_data(page, "slt")["datasets"]) == 3
+
+
+# --- One service at a time ------------------------------------------------------------------
+
+
+def test_the_page_opens_on_the_service_with_the_newest_review_and_switches_without_javascript(
+    family, story, db
+):
+    page = family.get(f"/family/children/{story.amy}")
+    switcher = re.search(r'<nav class="switcher service-switcher".*?</nav>', page.text, re.S).group(0)
+    assert 'aria-current="page">Speech and Language Therapy' in switcher  # SLT 5 days ago, physio 40
+    assert f'href="/family/children/{story.amy}?service=physio"' in switcher
+    assert 'id="star-data-slt"' in page.text and 'id="star-data-physio"' not in page.text
+    assert "Amy asked for a drink with two words." in page.text
+    assert f'id="review-{story.amy_physio}"' not in page.text  # the reviews listed are this service's
+
+    physio = family.get(f"/family/children/{story.amy}?service=physio")  # a plain link: no script needed
+    assert 'aria-current="page">Physiotherapy' in physio.text
+    assert 'id="star-data-physio"' in physio.text and 'id="star-data-slt"' not in physio.text
+    assert f'id="review-{story.amy_physio}"' in physio.text
+
+    submit(db, story.physio, story.amy, "physio", 1, dict(zip(PHYSIO, [6] * 6, strict=False)))
+    newest = family.get(f"/family/children/{story.amy}")
+    assert 'id="star-data-physio"' in newest.text and 'id="star-data-slt"' not in newest.text
+
+    before = row_counts(db)
+    for bad in ("social", "nope", ""):  # a service with no record of her, or none at all
+        response = family.get(f"/family/children/{story.amy}?service={bad}")
+        assert response.status_code == (200 if bad == "" else 404)
+    assert row_counts(db) == before
+
+
+def test_add_your_view_is_near_the_top_while_a_view_is_due(family, story, auth):
+    page = family.get(f"/family/children/{story.amy}?service=physio").text
+    due = page.index('id="heading-views-due"')
+    # The SLT review of 5 days ago waits for a view, offered above the star even on physio's page.
+    assert page.index('class="service-section"') > due
+    assert f'href="/family/reviews/{story.amy_latest}/view"' in page[due : page.index("</ul>", due)]
+    assert f'href="/family/reviews/{story.amy_physio}/view"' not in page[due : page.index("</ul>", due)]
+    assert post_view(family, auth, story.amy_latest, view_form(rating="5")).status_code == 302
+    assert 'id="heading-views-due"' not in family.get(f"/family/children/{story.amy}").text

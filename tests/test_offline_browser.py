@@ -17,6 +17,8 @@ from outcomes.db import connect
 from outcomes.schemas import ReviewSchema
 
 SLT = "slt@demo.test"
+# A click's navigation through the worker can commit late on a busy machine: wait for it.
+CHILD_PAGE = re.compile(r".*/children/\d+$")
 
 
 @pytest.fixture
@@ -90,6 +92,7 @@ def save_offline_review(page, base, notes="Seen at home; no signal."):
     """From the kept caseload with no signal: open the first child, fill and submit a review."""
     page.goto(f"{base}/caseload")
     page.click("table.caseload a.row-link >> nth=0")
+    page.wait_for_url(CHILD_PAGE)
     page.click("text=Start today's review")
     keys = fill_readings(page)
     page.fill("#notes", notes)
@@ -162,8 +165,10 @@ def test_review_saved_with_no_signal_is_stored_once_when_it_returns(context, ser
     assert "caseload" in shell_heading(page)
     first_child = page.text_content("table.caseload a.row-link >> nth=0")
     page.click("table.caseload a.row-link >> nth=0")
+    page.wait_for_url(CHILD_PAGE)
     assert shell_heading(page) == first_child
     page.click("text=Start today's review")
+    page.wait_for_url(re.compile(r".*/reviews/new\?service=slt$"))
     review_url = page.url
     page.reload()  # the review form itself comes back from the device with no signal
     assert page.url == review_url and "review:" in shell_heading(page)
@@ -214,6 +219,7 @@ def test_server_going_down_mid_send_still_stores_the_review_once(context, server
     page = ready_practitioner(context, base)
     # The server's own form, opened with a signal that then drops, saves to the outbox too.
     page.click("table.caseload a.row-link >> nth=0")
+    page.wait_for_url(CHILD_PAGE)
     page.click("text=Start today's review")
     context.set_offline(True)
     fill_readings(page)
@@ -298,6 +304,7 @@ def test_a_review_the_server_rejects_stays_with_its_message_until_fixed(context,
     context.set_offline(True)
     page.goto(f"{base}/caseload")
     page.click("table.caseload a.row-link >> nth=0")
+    page.wait_for_url(CHILD_PAGE)
     page.click("text=Start today's review")
     keys = fill_readings(page, skip=1)  # one domain left without a reading
     label = page.text_content(f"fieldset.domain:has(#reading-{keys[-1]}-na) legend").strip()
@@ -328,6 +335,11 @@ def test_a_review_the_server_rejects_stays_with_its_message_until_fixed(context,
     assert wait_until(page, "OfflineStore.all('outbox').then(items => items.length === 0)")
     stored = rows_with_uuid(server, item["uuid"])
     assert len(stored) == 1 and stored[0]["status"] == "submitted"
+    # One state on the page: the server's old refusal is gone and the message says it is stored.
+    page.wait_for_selector(".outbox-saved[data-state=sent]")
+    main = page.text_content("main")
+    assert "Sent" in main and "stored on the server" in main
+    assert "not accept" not in main and "Saved on this device" not in main and page.is_hidden("#outbox")
 
 
 def test_an_offline_draft_with_missing_readings_is_kept_and_sent_as_a_draft(context, server):
@@ -336,6 +348,7 @@ def test_an_offline_draft_with_missing_readings_is_kept_and_sent_as_a_draft(cont
     context.set_offline(True)
     page.goto(f"{base}/caseload")
     page.click("table.caseload a.row-link >> nth=0")
+    page.wait_for_url(CHILD_PAGE)
     page.click("text=Start today's review")
     keys = fill_readings(page, skip=4)  # half-finished: two domains read
     page.click("button[value=draft]")
@@ -403,6 +416,7 @@ def test_after_a_failed_send_it_waits_for_back_off_or_send_now(context, server):
     base = server.url
     page = ready_practitioner(context, base)
     page.click("table.caseload a.row-link >> nth=0")
+    page.wait_for_url(CHILD_PAGE)
     page.click("text=Start today's review")
     fill_readings(page)
     page.fill("#notes", "Sent with the button.")
@@ -601,3 +615,36 @@ def test_a_review_made_offline_is_stored_as_the_same_review_made_online(context,
         )
     ]
     assert offline["internal_notes"] == "Family asked about the waiting list."
+
+
+def test_the_kept_child_page_draws_the_star_and_pages_recover_when_the_signal_returns(context, server):
+    base = server.url
+    page = ready_practitioner(context, base)
+    # Chart.js is precached once she is signed in (the worker installed on the sign-in page had not).
+    assert wait_until(
+        page,
+        "caches.keys().then(ks => Promise.all(ks.map(k => caches.open(k).then(c => c.keys()))))"
+        ".then(lists => lists.flat().some(r => r.url.includes('chart.umd')))",
+    )
+    kept = page.evaluate("OfflineStore.get('kept', 'bundle').then(k => k.data.children)")
+    child = next(c for c in kept if (c["services"].get("slt") or {}).get("chart"))
+    spec = child["services"]["slt"]["chart"]
+    context.set_offline(True)
+    page.goto(f"{base}/children/{child['id']}")
+    page.wait_for_selector("#shell[data-ready]")
+    page.wait_for_selector("#shell[data-charts=drawn]")
+    drawn = page.evaluate(
+        "Chart.getChart(document.getElementById('star-slt')).data.datasets.map(d => [d.label, d.data])"
+    )
+    assert drawn == [[d["label"], d["values"]] for d in spec["datasets"] if d["shown"]]  # the kept readings
+    assert page.locator("table.readings tbody tr").count() == len(spec["labels"])
+    assert axe_violations(page) == []
+    page.click("text=Back to the caseload")
+    page.wait_for_url(f"{base}/caseload")
+    assert "caseload" in shell_heading(page)
+
+    page.goto(f"{base}/reviews/1")  # a page the device does not keep
+    assert shell_heading(page) == "Not available offline"
+    context.set_offline(False)  # the page fetches itself again, with no tap
+    page.wait_for_selector("#shell", state="detached")
+    assert page.url == f"{base}/reviews/1" and page.locator("#shell-mode").count() == 0

@@ -12,6 +12,7 @@ from marshmallow import ValidationError
 
 from .. import (
     audit,
+    charts,
     child_view,
     children,
     family,
@@ -264,6 +265,9 @@ def star_preview(star_id):
         star=version,
         first=first,
         latest=latest,
+        spec=charts.example_chart(
+            version, [("First review (example)", first), ("Latest review (example)", latest)]
+        ),
         star_id=star_id,
         stage_name=stars.stage_name,
         faces=child_view.faces_for_form(5),

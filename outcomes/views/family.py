@@ -8,7 +8,7 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from .. import access, family, fft, gas, mail, stars, users
+from .. import access, charts, family, fft, gas, mail, stars, users
 from ..db import get_db
 from ..schemas import FamilyViewSchema, InvitationAcceptSchema, ReviewNoticesSchema
 from ..security import submitted_form
@@ -46,36 +46,48 @@ def home():
     return render_template("family/home.html", children=linked)
 
 
-def _service_sections(db, child_id):
-    sections = []
-    for service in access.visible_services(db, current_user, child_id):
-        chart = family.star_with_family_view(db, child_id, service["id"], current_user.id)
-        targets = family.targets_for_family(db, child_id, service["id"])
-        sections.append(
-            {
-                "service": service,
-                "chart": chart,
-                "datasets": family.chart_datasets(chart, "Your view") if chart else [],
-                "targets": targets,
-                "attainment": gas.year_summary(targets, date.today()),
-                **family.next_review_due(db, child_id, service),
-                "labels": family.domain_labels(db, service["id"], chart),
-            }
-        )
-    return sections
+def _section(db, child_id, service):
+    chart = family.star_with_family_view(db, child_id, service["id"], current_user.id)
+    targets = family.targets_for_family(db, child_id, service["id"])
+    return {
+        "service": service,
+        "chart": chart,
+        "spec": charts.star_chart(chart, "Your view") if chart else None,
+        "targets": targets,
+        "attainment": gas.year_summary(targets, date.today()),
+        **family.next_review_due(db, child_id, service),
+        "labels": family.domain_labels(db, service["id"], chart),
+    }
+
+
+def _service_or_404(db, child_id, service_key):
+    service = next(
+        (s for s in access.visible_services(db, current_user, child_id) if s["key"] == service_key), None
+    )
+    if service is None:
+        abort(404, description="That service has no record of this child.")
+    return service
 
 
 @bp.route("/children/<int:child_id>")
 @family_required
 def child(child_id):
+    """One service at a time (a plain link per service, so it works without JavaScript), opening
+    on the service with the newest review; views that are due are offered at the top."""
     child = linked_child_or_404(child_id)
     db = get_db()
+    services = access.visible_services(db, current_user, child_id)
+    timeline = family.timeline(db, current_user.id, child_id)
+    key = request.args.get("service")
+    service = _service_or_404(db, child_id, key) if key else family.opening_service(services, timeline)
     return render_template(
         "family/child.html",
         child=child,
         linked=family.linked_children(db, current_user.id),
-        sections=_service_sections(db, child_id),
-        timeline=family.timeline(db, current_user.id, child_id),
+        services=services,
+        section=_section(db, child_id, service) if service else None,
+        views_due=family.views_due(timeline),
+        timeline=[review for review in timeline if service and review["service_id"] == service["id"]],
         **_words(),
     )
 
@@ -85,9 +97,7 @@ def child(child_id):
 def print_star(child_id, service_key):
     child = linked_child_or_404(child_id)
     db = get_db()
-    section = next((s for s in _service_sections(db, child_id) if s["service"]["key"] == service_key), None)
-    if section is None:
-        abort(404, description="That service has no record of this child.")
+    section = _section(db, child_id, _service_or_404(db, child_id, service_key))
     return render_template("family/print.html", child=child, section=section, today=date.today(), **_words())
 
 

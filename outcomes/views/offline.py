@@ -130,7 +130,10 @@ def service_worker():
 @bp.route("/offline")
 def shell():
     """The offline app shell: no personal data, so it may be cached; shell.js fills it in."""
-    return render_template("offline/shell.html")
+    # The kept child page draws its star with these (precached for practitioners), loaded only then.
+    return render_template(
+        "offline/shell.html", chart_scripts=[url_for("static", filename=name) for name in CHART_STATIC[:2]]
+    )
 
 
 @bp.route("/api/v1/offline/whoami")

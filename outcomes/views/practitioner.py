@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from .. import access, audit, child_view, children, family, gas, mail, reviews, services, stars
+from .. import access, audit, charts, child_view, children, family, gas, mail, reviews, services, stars
 from ..db import get_db
 from ..errors import flatten_errors
 from ..rules import counted, latest_first
@@ -103,14 +103,14 @@ def child(child_id):
     visible = access.visible_services(db, current_user, child_id)
     reviewable = access.reviewable_service_ids(db, current_user.id, child_id)
     for service in visible:
-        # star_over_time plus the newest family view, drawn beside the first and latest reviews.
+        # star_over_time plus the newest family view: the radar shows first, latest and the family's.
         chart = family.star_with_family_view(db, child_id, service["id"])
         closed = closed_targets(db, child_id, service["id"])
         sections.append(
             {
                 "service": service,
                 "chart": chart,
-                "datasets": family.chart_datasets(chart, "Family's view") if chart else [],
+                "spec": charts.star_chart(chart, "Family's view") if chart else None,
                 "family_views": family.views_for_staff(db, child_id, service["id"]),
                 "open_targets": open_targets(db, child_id, service["id"]),
                 "closed_targets": closed,

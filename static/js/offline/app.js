@@ -45,9 +45,40 @@
     });
   }
 
-  function savedMessage(form, labels) {
+  // One state per review on the page: saving it replaces the form and the server's earlier
+  // refusal; sending it later turns "saved on this device" into "stored" or "not accepted".
+  var OUTCOMES = {
+    sent: ["Sent", "The review of {child} ({service}) is stored on the server."],
+    rejected: ["Not accepted", "The server did not accept the review of {child} ({service}). It is kept on this device: fix it from the outbox above."]
+  };
+
+  var outcomes = {};  // by UUID: a send can finish before its message is on the page
+
+  function followOutcome(event) {
+    outcomes[event.detail.uuid] = event.detail.outcome;
+    showOutcome(event.detail.uuid);
+  }
+
+  function showOutcome(uuid) {
+    var message = document.querySelector(".outbox-saved[data-uuid='" + uuid + "']");
+    var words = OUTCOMES[outcomes[uuid]];
+    if (!message || !words) return;
+    message.dataset.state = outcomes[uuid];
+    message.classList.toggle("outbox-failed", outcomes[uuid] === "rejected");
+    message.querySelector("h2").textContent = words[0];
+    message.querySelector("p").textContent = words[1].replace("{child}", message.dataset.childName)
+      .replace("{service}", message.dataset.serviceName);
+  }
+
+  function savedMessage(form, labels, uuid) {
+    var summary = document.getElementById("error-summary");
+    if (summary) summary.remove();
     var message = document.createElement("div");
     message.className = "flash outbox-saved";
+    message.dataset.uuid = uuid;
+    message.dataset.state = "saved";
+    message.dataset.childName = labels.child_name;
+    message.dataset.serviceName = labels.service_name;
     message.tabIndex = -1;
     message.setAttribute("role", "status");
     var heading = document.createElement("h2");
@@ -61,6 +92,7 @@
     message.append(heading, text, back);
     form.replaceWith(message);
     message.focus();
+    showOutcome(uuid);
   }
 
   // The form goes to the server only when the server answers; otherwise (no signal, a signal
@@ -88,7 +120,7 @@
       if (form.dataset.replaces && form.dataset.replaces !== body.uuid) {
         await store.remove("outbox", form.dataset.replaces);
       }
-      savedMessage(form, labels);
+      savedMessage(form, labels, body.uuid);
       outbox.render();
     });
   }
@@ -98,6 +130,7 @@
   document.querySelectorAll("form.signout").forEach(hookSignOut);
   document.querySelectorAll("form[data-offline-review]").forEach(hookReviewForm);
   document.addEventListener("outbox:sent", function () { refreshBundle(true); });
+  document.addEventListener("outbox:item", followOutcome);
   outbox.render();
   // Opening the app sends what is waiting, then refreshes the caseload copy.
   window.OfflineReady = outbox.sync().then(function () { return refreshBundle(false); });

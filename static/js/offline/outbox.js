@@ -70,6 +70,11 @@
     return (data && data.error) || "The server refused this review (" + status + ").";
   }
 
+  // A page showing this review (its "saved on this device" message) follows what became of it.
+  function announce(item, outcome) {
+    document.dispatchEvent(new CustomEvent("outbox:item", { detail: { uuid: item.uuid, outcome: outcome } }));
+  }
+
   // Sends one item; returns "sent", "rejected", "retry" (server unreachable or failing) or "signed-out".
   async function send(item, token) {
     item.state = "sending";
@@ -87,6 +92,7 @@
     }
     if (response && (response.status === 200 || response.status === 201)) {
       await store.remove("outbox", item.uuid);
+      announce(item, "sent");
       return "sent";
     }
     if (response && response.status >= 400 && response.status < 500 && response.status !== 401
@@ -99,6 +105,7 @@
       item.labels = (data && data.labels) || {};
       item.existing_url = (data && data.url) || "";
       await store.put("outbox", item);
+      announce(item, "rejected");
       return "rejected";
     }
     item.state = "waiting";

@@ -42,6 +42,7 @@
   }
 
   function show(title, nodes) {
+    delete root.dataset.recover;
     document.title = title + " (offline) – SEND outcomes tracker";
     root.replaceChildren.apply(root, [nodes].flat(Infinity).filter(Boolean));
     root.dataset.ready = "yes";  // tests and assistive tech: the page is drawn
@@ -53,6 +54,7 @@
       el("p", { text: message }),
       el("p", {}, el("a", { href: config.caseload, text: "Go to the caseload kept on this device" })),
     ]);
+    root.dataset.recover = "yes";
   }
 
   function keptNote(kept) {
@@ -87,24 +89,64 @@
       })));
     show(service.name + " caseload", [el("h1", { text: service.name + " caseload" }), keptNote(kept), switcher,
       rows.length ? table : el("p", { text: "No children are on this caseload." })]);
+    root.dataset.recover = "yes";
   }
 
   function findChild(bundle, childId) {
     return bundle.children.find(function (child) { return child.id === childId; });
   }
 
+  // The kept star: the same data the online page draws (outcomes/charts.py), with its table.
+  function keptStar(service, spec) {
+    var reviews = spec.datasets;
+    var canvas = el("canvas", { id: "star-" + service.key, className: "star-chart", role: "img",
+      "aria-label": "Radar chart of the chosen " + service.name + " readings kept on this device; the same figures are in the table." });
+    var table = el("table", { className: "readings" },
+      el("caption", { text: "Readings kept on this device (" + service.star.name + ", scale " + spec.min + "–" + spec.max + ")" }),
+      el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "Domain" }), reviews.map(function (dataset) {
+        return el("th", { scope: "col", text: dataset.label });
+      }))),
+      el("tbody", {}, spec.labels.map(function (label, row) {
+        return el("tr", {}, el("th", { scope: "row", text: label }), reviews.map(function (dataset) {
+          var value = dataset.values[row];
+          return value === null ? el("td", {}, el("span", { className: "muted", text: "Not assessed" })) : el("td", { text: String(value) });
+        }));
+      })));
+    return { canvas: canvas, spec: spec, nodes: [el("h3", { text: "Star over time" }), el("div", { className: "chart-and-table" },
+      el("figure", { className: "chart star-figure" }, canvas),
+      el("div", { className: "table-scroll", tabindex: "0", role: "region", "aria-label": service.name + " readings: the table scrolls sideways" }, table))] };
+  }
+
+  // Chart.js is precached for practitioners but loaded only when a kept star is drawn.
+  function loadScripts(urls) {
+    return urls.reduce(function (previous, src) {
+      return previous.then(function () {
+        if (document.querySelector("script[src='" + src + "']")) return null;
+        return new Promise(function (resolve, reject) {
+          document.body.append(el("script", { src: src }));
+          document.body.lastChild.addEventListener("load", resolve);
+          document.body.lastChild.addEventListener("error", reject);
+        });
+      });
+    }, Promise.resolve());
+  }
+
   function childPage(kept, childId) {
     var bundle = kept.data;
     var child = findChild(bundle, childId);
     if (!child) return notKept("This child is not on the caseload kept on this device.");
+    var stars = [];
     var sections = bundle.services.filter(function (s) { return child.services[s.key]; }).map(function (service) {
       var record = child.services[service.key];
+      var star = record.chart ? keptStar(service, record.chart) : null;
+      if (star) stars.push(star);
       return el("section", { className: "service-section" },
         el("h2", { text: service.name }),
         el("p", {}, el("a", { className: "button", href: urlFor(config.new_review, child.id, service.key),
                               text: "Start today's review" })),
         el("p", { text: "Last review: " + (record.last_review || "not yet reviewed") +
                         ". Next review due: " + (record.next_due || "now") + "." }),
+        star ? star.nodes : el("p", { text: "No submitted reviews yet." }),
         el("h3", { text: "Open targets" }),
         record.open_targets.length ? el("ul", { className: "targets" }, record.open_targets.map(function (t) {
           return el("li", {}, el("strong", { text: t.description }), el("br"),
@@ -113,8 +155,18 @@
         })) : el("p", { text: "No open targets." }));
     });
     var name = child.given_name + " " + child.family_name;
-    show(name, [el("h1", { text: name }), el("p", { className: "lead", text: "Born " + child.date_of_birth }),
+    show(name, [el("p", {}, el("a", { href: config.caseload, text: "Back to the caseload" })),
+      el("h1", { text: name }), el("p", { className: "lead", text: "Born " + child.date_of_birth }),
       keptNote(kept), sections]);
+    root.dataset.recover = "yes";
+    if (!stars.length) return;
+    root.dataset.charts = "loading";
+    loadScripts(root.dataset.chartScripts.split(" ")).then(function () {
+      stars.forEach(function (star) { window.StarChart.drawStar(star.canvas, star.spec); });
+      root.dataset.charts = "drawn";
+    }).catch(function () {
+      root.dataset.charts = "unavailable";  // the tables carry the same figures
+    });
   }
 
   function errorSummary(item) {
@@ -208,10 +260,40 @@
     return notKept("This page needs a signal. Your caseload and review forms work without one.");
   }
 
-  document.getElementById("shell-mode").textContent = navigator.onLine ? "Kept copy" : "Offline";
+  var mode = document.getElementById("shell-mode");
+  mode.textContent = navigator.onLine ? "Kept copy" : "Offline";
+  // When the signal returns, a page that stood in for the server's (a kept copy, or "not
+  // available offline") is fetched again for real; a review form being filled in stays put.
+  // Only a page drawn in place of another address recovers: at the shell's own address (the
+  // outbox's "Fix and send again") the shell is the page.
+  function recover() {
+    if (root.dataset.recover === "yes" && location.pathname !== config.shell) location.reload();
+  }
+
+  // navigator.onLine and its events can be wrong (a weak signal, a server down, an "online" that
+  // is not): a page standing in for the server's asks the server itself, on "online" and now and
+  // then, and recovers once it answers.
+  var retry = { delay: config.retry_base_ms, timer: null };
+  function recoverWhenReachable(now) {
+    clearTimeout(retry.timer);
+    retry.timer = setTimeout(async function () {
+      if (root.dataset.recover !== "yes" || location.pathname === config.shell) return;
+      if ((await window.OfflineOutbox.whoami()).status !== "unreachable") return recover();
+      retry.delay = Math.min(retry.delay * 2, config.retry_max_ms);
+      recoverWhenReachable();
+    }, now ? 0 : retry.delay);
+  }
+
+  window.addEventListener("online", function () {
+    mode.textContent = "Signal back";
+    retry.delay = config.retry_base_ms;
+    recoverWhenReachable(true);
+  });
+  window.addEventListener("offline", function () { mode.textContent = "Offline"; });
   // Drawn at once (a weak signal must not keep her waiting), and again only if start-up found
   // someone else signed in, which also forgets the previous user's copy.
   route().then(function () { return window.OfflineReady; }).then(async function () {
-    if (await window.OfflineOutbox.viewerId() !== drawnFor) route();
+    if (await window.OfflineOutbox.viewerId() !== drawnFor) await route();
+    recoverWhenReachable();
   });
 })();

@@ -1,0 +1,67 @@
+"""The star chart's data (outcomes/charts.py): one dataset per reading, which of them are drawn
+at first, stage names for the scale, and no dataset without a point to draw."""
+
+import json
+import re
+
+from test_family import SLT, story, submit  # noqa: F401  (story is a fixture)
+
+from outcomes import charts, children, family
+
+
+def chart_block(page, key="slt"):
+    return json.loads(re.search(rf'id="star-data-{key}">(.*?)</script>', page.text, re.S).group(1))
+
+
+def test_each_review_is_a_dataset_named_by_its_place_and_first_and_latest_are_drawn(db, world):
+    for days_ago, score in ((300, 2), (200, 3), (100, 4), (10, 5)):
+        submit(db, world.slt, world.amy, "slt", days_ago, dict.fromkeys(SLT, score))
+    chart = charts.star_chart(children.star_over_time(db, world.amy, world.services["slt"]), "Family's view")
+    kinds = [(d["kind"], d["shown"], d["values"][0]) for d in chart["datasets"]]
+    assert kinds == [("first", True, 2), ("review", False, 3), ("previous", False, 4), ("latest", True, 5)]
+    assert chart["datasets"][0]["label"].startswith("First review (") and chart["datasets"][0]["date"]
+    assert chart["labels"][0] == "Attention and listening" and (chart["min"], chart["max"]) == (1, 10)
+    # The scale's rings carry the star's own stage names, each at its top score.
+    assert [(s["max"], s["name"]) for s in chart["stages"]][:2] == [
+        (2, "Needs a lot of help"),
+        (4, "Starting out"),
+    ]
+
+
+def test_a_family_view_with_no_reading_on_the_star_is_not_a_dataset(db, world, story):  # noqa: F811
+    # Pat rates the review but leaves every area blank: the legend must not list an empty view.
+    family.save_view(
+        db,
+        world.family,
+        story.amy_latest,
+        {"answer": "good", "what_was_good": "", "could_be_better": "", "comment": "", "readings": {}},
+    )
+    chart = family.star_with_family_view(db, world.amy, world.services["slt"])
+    assert chart["family"] is not None
+    assert [d["kind"] for d in charts.star_chart(chart, "Family's view")["datasets"]] == ["first", "latest"]
+    family.save_view(
+        db,
+        world.family,
+        story.amy_latest,
+        {
+            "answer": "good",
+            "what_was_good": "",
+            "could_be_better": "",
+            "comment": "",
+            "readings": {"talking": 6},
+        },
+    )
+    chart = family.star_with_family_view(db, world.amy, world.services["slt"])
+    [view] = [d for d in charts.star_chart(chart, "Family's view")["datasets"] if d["kind"] == "family"]
+    assert view["shown"] and view["values"] == [None, None, 6, None, None, None]
+
+
+def test_the_child_page_sends_every_reading_to_the_chart_once(client, auth, world, story):  # noqa: F811
+    auth.login("slt@test.example")
+    page = client.get(f"/children/{world.amy}")
+    chart = chart_block(page)
+    assert [d["kind"] for d in chart["datasets"]] == ["first", "latest"]
+    assert [d["values"] for d in chart["datasets"]] == [[2, 3, 2, 3, 2, 4], [4, 5, 3, 6, 4, 7]]
+    assert 'class="domain-lines" data-chart="star-data-slt"' in page.text  # the line per domain
+    # The tables a chart needs are focusable scrolling regions, so a phone never scrolls sideways.
+    assert page.text.count('class="table-scroll" tabindex="0" role="region"') == 2
