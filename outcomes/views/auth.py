@@ -101,6 +101,16 @@ def role_required(*roles, message):
     return decorator
 
 
+@bp.app_context_processor
+def inject_viewer_title():
+    """The header's plain-words role of whoever is signed in, looked up only when shown."""
+
+    def viewer_title():
+        return users.role_title(get_db(), current_user.id, current_user.role)
+
+    return {"viewer_title": viewer_title}
+
+
 def home_url(user):
     return url_for(HOME_BY_ROLE[user.role])
 
