@@ -46,6 +46,7 @@ EXPECTED = {
     # Practitioners' pages, for this child (on the slt caseload) and this child's review.
     ("GET", "/caseload"): "L D D O O D D L",
     ("GET", "/children/<int:child_id>"): "L D D D O D O L",
+    ("GET", "/children/<int:child_id>/report"): "L D D D O D O L",
     ("POST", "/children/<int:child_id>/invitations"): "L D D D O D O L",
     ("GET", "/children/<int:child_id>/reviews/new"): "L D D D O D D L",
     ("POST", "/children/<int:child_id>/reviews/new"): "L D D D V D D L",
