@@ -180,15 +180,28 @@ def test_every_page_fits_has_no_console_error_and_passes_axe(browser, sweep_serv
     for path in pages(role, ids):
         response = page.goto(server.url + path)
         assert response.status == 200, f"{path}: {response.status}"
-        page.wait_for_load_state("load")
-        page.evaluate(AXE_SOURCE)
-        checked = page.evaluate(CHECKS, AXE_TAGS)
-        if checked["scrollWidth"] > checked["innerWidth"]:
-            wide, screen = checked["scrollWidth"], checked["innerWidth"]
-            found.append(f"{path}: {wide} px wide on a {screen} px screen ({checked['wide']})")
-        found += [f"{path}: tap target too small: {small}" for small in checked["small"]]
-        found += [f"{path}: axe {violation}" for violation in checked["violations"]]
+        found += checked_page(page, path)
         if role == "practitioner" and path.endswith("/report") and viewport == "tablet":
             page.screenshot(path=str(SCREENSHOTS / "child-report.png"), full_page=False)
+    if role == "admin":
+        # The "Are you sure?" step, reached as a person would (and left without confirming).
+        page.goto(f"{server.url}/admin/people/{ids['person']}")
+        page.click("button:has-text('Deactivate')")
+        page.wait_for_selector("h1:has-text('Deactivate')")
+        found += checked_page(page, "the deactivation's confirmation step")
     context.close()
     assert not found + errors, "\n".join(found + errors)
+
+
+def checked_page(page, label):
+    """What the sweep finds wrong on the page now shown, one line each."""
+    page.wait_for_load_state("load")
+    page.evaluate(AXE_SOURCE)
+    checked = page.evaluate(CHECKS, AXE_TAGS)
+    found = []
+    if checked["scrollWidth"] > checked["innerWidth"]:
+        wide, screen = checked["scrollWidth"], checked["innerWidth"]
+        found.append(f"{label}: {wide} px wide on a {screen} px screen ({checked['wide']})")
+    found += [f"{label}: tap target too small: {small}" for small in checked["small"]]
+    found += [f"{label}: axe {violation}" for violation in checked["violations"]]
+    return found
