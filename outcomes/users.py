@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from marshmallow import ValidationError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import passwords, sessions, wording
+from . import passwords, sessions
 from .db import write_transaction
 from .security import hash_secret, new_secret
 
@@ -167,19 +167,6 @@ def service_ids(db, user_id, role):
             [user_id, role],
         )
     ]
-
-
-def role_title(db, user_id, role):
-    """The account's role in plain words with its services: "Practitioner, Physiotherapy"."""
-    names = [
-        row["name"]
-        for row in db.query(
-            """SELECT s.name FROM memberships m JOIN services s ON s.id = m.service_id
-               WHERE m.user_id = ? AND m.role = ? AND s.retired_at IS NULL ORDER BY s.name""",
-            [user_id, role],
-        )
-    ]
-    return wording.role_title(role, names)
 
 
 RESET_LIFETIME = timedelta(hours=72)

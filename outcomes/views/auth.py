@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from marshmallow import ValidationError
 
-from .. import sessions, users
+from .. import sessions, users, wording
 from ..db import get_db
 from ..errors import wants_json
 from ..schemas import LoginSchema, PasswordResetSchema
@@ -106,7 +106,8 @@ def inject_viewer_title():
     """The header's plain-words role of whoever is signed in, looked up only when shown."""
 
     def viewer_title():
-        return users.role_title(get_db(), current_user.id, current_user.role)
+        names = current_user.row.get("service_names")
+        return wording.role_title(current_user.role, names.split("|") if names else [])
 
     return {"viewer_title": viewer_title}
 
