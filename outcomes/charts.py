@@ -7,7 +7,7 @@ choose others; another kind of reading is one more entry in the list. A reading 
 the compared domains is left out, so a legend never names a dataset with nothing drawn.
 """
 
-from datetime import date
+from .wording import uk_date_text
 
 REVIEW_WORDS = {
     "first": "First review",
@@ -19,9 +19,8 @@ SHOWN_AT_FIRST = {"first", "latest", "family", "child"}
 
 
 def day(iso_date):
-    """'2026-05-26' -> '26 May 2026', the way the pages show a date."""
-    value = date.fromisoformat(iso_date)
-    return f"{value.day} {value:%B %Y}"
+    """'2026-05-26' -> '26 May 2026', the way the pages show a date (wording is its home)."""
+    return uk_date_text(iso_date)
 
 
 def review_kind(index, count):

@@ -330,15 +330,22 @@ def move(db, user_id, caseload_id, practitioner_id):
         )
 
 
+def discharge_day(entry, discharged_on=None):
+    """The ISO day an open episode would end on (today if none is given), or a ValidationError
+    naming the field: checked before the confirmation step and again when discharging."""
+    if entry is None or entry["discharged_on"]:
+        raise ValidationError({"caseload": ["This child is not on that caseload now."]})
+    day = (discharged_on or date.today()).isoformat()
+    if day < entry["started_on"]:
+        raise ValidationError({"discharged_on": ["The discharge date is before the episode started."]})
+    return day
+
+
 def discharge(db, user_id, caseload_id, discharged_on=None):
     """End an open episode; it stays as history and the child leaves the service's caseload."""
     with write_transaction(db):
         entry = get_caseload(db, caseload_id)
-        if entry is None or entry["discharged_on"]:
-            raise ValidationError({"caseload": ["This child is not on that caseload now."]})
-        day = (discharged_on or date.today()).isoformat()
-        if day < entry["started_on"]:
-            raise ValidationError({"discharged_on": ["The discharge date is before the episode started."]})
+        day = discharge_day(entry, discharged_on)
         db["caseloads"].update(caseload_id, {"discharged_on": day})
         audit.record(db, user_id, "discharge", entry["child_id"], f"{entry['service_key']} on {day}")
 

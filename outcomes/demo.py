@@ -73,6 +73,8 @@ PRACTITIONERS = {
     "ot": "ot@demo.test",
     "social": "social@demo.test",
 }
+# People's names, as a real team's would be: the header adds the role and service in plain words.
+PRACTITIONER_NAMES = {"slt": "Priya Shah", "physio": "Tom Okafor", "ot": "Grace Lin", "social": "Dan Murphy"}
 ACCOUNTS = list(PRACTITIONERS.values()) + ["family@demo.test", "manager@demo.test", "admin@demo.test"]
 CHILDREN = 40
 MONTHS = 18
@@ -155,7 +157,7 @@ def _create_accounts(db, password_hash, service_ids):
     staff = {}
     for key, email in PRACTITIONERS.items():
         staff[key] = users.create_user(
-            db, email, f"{key.upper()} practitioner", "practitioner", password_hash=password_hash
+            db, email, PRACTITIONER_NAMES[key], "practitioner", password_hash=password_hash
         )
         db["memberships"].insert(
             {"user_id": staff[key], "service_id": service_ids[key], "role": "practitioner"}

@@ -55,7 +55,14 @@ def resume(db, token, now=None):
     now = _now(now)
     rows = list(
         db.query(
-            """SELECT s.id AS session_id, s.created_at, s.last_seen_at, u.* FROM user_sessions s
+            # The names of the services the account holds its role in come along, for the header's
+            # "Practitioner, Physiotherapy" (wording.role_title) without a statement of its own.
+            """SELECT s.id AS session_id, s.created_at, s.last_seen_at, u.*,
+                      (SELECT group_concat(name, '|') FROM (
+                         SELECT sv.name FROM memberships m JOIN services sv ON sv.id = m.service_id
+                         WHERE m.user_id = u.id AND m.role = u.role AND sv.retired_at IS NULL
+                         ORDER BY sv.name)) AS service_names
+               FROM user_sessions s
                JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND u.active = 1""",
             [hash_secret(str(token))],
         )

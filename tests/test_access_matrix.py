@@ -39,7 +39,8 @@ EXPECTED = {
     ("GET", "/sw.js"): "O O O O O O O O",
     ("GET", "/static/<path:filename>"): "O O O O O O O O",
     ("GET", "/api/v1/openapi.json"): "O O O O O O O O",
-    ("GET", "/api/v1/offline/whoami"): "L O O O O O O L",
+    # Nobody signed in is an answer (204), so signed-out pages log no failed request.
+    ("GET", "/api/v1/offline/whoami"): "O O O O O O O O",
     ("GET", "/api/v1/offline/bundle"): "L D D O O D D L",
     # A practitioner of another service is refused by the review's check of the caseload.
     ("POST", "/api/v1/reviews"): "L D D V O D D L",
@@ -52,6 +53,7 @@ EXPECTED = {
     # Practitioners' pages, for this child (on the slt caseload) and this child's review.
     ("GET", "/caseload"): "L D D O O D D L",
     ("GET", "/children/<int:child_id>"): "L D D D O D O L",
+    ("GET", "/children/<int:child_id>/report"): "L D D D O D O L",
     ("POST", "/children/<int:child_id>/invitations"): "L D D D O D O L",
     # Emailing an invitation: posted without its code, refused as input (400).
     ("POST", "/children/<int:child_id>/invitations/email"): "L D D D V D V L",
@@ -127,10 +129,11 @@ EXPECTED = {
             "/admin/stars/new",
         ]
     },
+    # Unconfirmed, discharging shows the "Are you sure?" step (before the service is retired below).
+    ("POST", "/admin/caseloads/<int:caseload_id>/discharge"): "L D D D D D O L",
     **{
         ("POST", rule): "L D D D D D R L"
         for rule in [
-            "/admin/caseloads/<int:caseload_id>/discharge",
             "/admin/caseloads/<int:caseload_id>/move",
             "/admin/stars/<int:star_id>/publish",
             # Last of the admin's: it retires this child's service.
@@ -142,7 +145,8 @@ EXPECTED = {
     ("POST", "/admin/children/<int:child_id>/erase"): "L D D D D D V L",
     ("GET", "/admin/retention"): "L D D D D D O L",
     ("POST", "/admin/retention"): "L D D D D D R L",
-    ("POST", "/admin/children/<int:child_id>/family/<int:user_id>/unlink"): "L D D D D D R L",
+    # Unconfirmed, unlinking shows the "Are you sure?" step (and changes nothing).
+    ("POST", "/admin/children/<int:child_id>/family/<int:user_id>/unlink"): "L D D D D D O L",
     # Its maker (a practitioner) or an admin; posted with no invitation id: refused by the check.
     ("POST", "/children/<int:child_id>/invitations/revoke"): "L D D V V D V L",
     # Ends every session of that person (here a bystander, not the admin).

@@ -549,7 +549,13 @@ def test_deactivated_account_cannot_sign_in_and_their_reviews_stay(client, auth,
     assert slt_session.status_code == 200
     admin_client = client.application.test_client()
     Auth(admin_client).login("admin@test.example")
-    response = post(admin_client, f"/admin/people/{world.slt}/active", {"active": "0"})
+    # Never one tap: the first post asks "Are you sure?" and changes nothing.
+    ask = post(admin_client, f"/admin/people/{world.slt}/active", {"active": "0"})
+    assert ask.status_code == 200 and "Deactivate Sally SLT?" in ask.text
+    assert 'name="confirmed" value="yes"' in ask.text
+    assert db.execute("SELECT active FROM users WHERE id = ?", [world.slt]).fetchone()[0] == 1
+    assert client.get("/caseload").status_code == 200
+    response = post(admin_client, f"/admin/people/{world.slt}/active", {"active": "0", "confirmed": "yes"})
     assert response.status_code == 302
     assert "deactivated" in admin_client.get(response.location).text
     # Her open session ends and she cannot sign in again; her review is still counted.
@@ -569,7 +575,8 @@ def test_deactivated_account_cannot_sign_in_and_their_reviews_stay(client, auth,
 
 
 def test_admin_cannot_deactivate_or_demote_themself(admin, world, db):
-    post(admin, f"/admin/people/{world.admin}/active", {"active": "0"})
+    refused = post(admin, f"/admin/people/{world.admin}/active", {"active": "0", "confirmed": "yes"})
+    assert refused.status_code == 302
     assert db.execute("SELECT active FROM users WHERE id = ?", [world.admin]).fetchone()[0] == 1
     response = post(admin, f"/admin/people/{world.admin}", {"name": "Ada", "role": "practitioner"})
     assert response.status_code == 422 and "cannot change your own role" in response.text
@@ -692,15 +699,22 @@ def test_move_between_practitioners_and_discharge_keeps_history(client, auth, wo
     post(client, f"/admin/caseloads/{episode}/move", {"practitioner_id": str(world.physio)})
     assert db.execute("SELECT practitioner_id FROM caseloads WHERE id = ?", [episode]).fetchone()[0] == second
 
+    # A bad date is refused before any confirmation step.
     bad = post(client, f"/admin/caseloads/{episode}/discharge", {"discharged_on": "2023-01-01"})
     assert "before the episode started" in client.get(bad.location).text
-    post(client, f"/admin/caseloads/{episode}/discharge", {"discharged_on": "2025-12-01"})
+    # Never one tap: "Are you sure?" names the child, the service and the day; nothing changes yet.
+    ask = post(client, f"/admin/caseloads/{episode}/discharge", {"discharged_on": "2025-12-01"})
+    assert ask.status_code == 200
+    assert "Discharge Amy" in ask.text and "on 1 December 2025" in ask.text
+    assert 'name="discharged_on" value="2025-12-01"' in ask.text
+    assert db.execute("SELECT discharged_on FROM caseloads WHERE id = ?", [episode]).fetchone()[0] is None
+    post(client, f"/admin/caseloads/{episode}/discharge", {"discharged_on": "2025-12-01", "confirmed": "yes"})
     assert (
         db.execute("SELECT discharged_on FROM caseloads WHERE id = ?", [episode]).fetchone()[0]
         == "2025-12-01"
     )
     page = client.get(f"/admin/children/{world.amy}")
-    assert "Discharged 2025-12-01" in page.text
+    assert 'Discharged <time datetime="2025-12-01">1 December 2025</time>' in page.text
     actions = [
         row[0]
         for row in db.execute("SELECT action FROM audit_log WHERE child_id = ? ORDER BY id", [world.amy])

@@ -194,7 +194,10 @@ def test_print_report_has_a_page_per_service_with_the_footnote(client, auth, his
     pages = html.split('<section class="report-page"')[1:]
     assert len(pages) == 4
     for page in pages:
-        assert "Balanced scorecard, 2025-26 Q4 (2026-01-01 to 2026-03-31)" in page
+        assert (
+            'Balanced scorecard, 2025-26 Q4 (<time datetime="2026-01-01">1 January 2026</time> '
+            'to <time datetime="2026-03-31">31 March 2026</time>)'
+        ) in page
         assert 'class="footnote"' in page and "Disclosure control (threshold5 policy)" in page
         assert "<caption>Compliance</caption>" in page and "<caption>Effectiveness</caption>" in page
         assert 'class="scorecard-chart"' in page and '<table class="trend">' in page

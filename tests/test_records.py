@@ -565,8 +565,9 @@ def test_the_form_names_each_domain_in_order_and_the_summary_takes_focus(slt_cli
 def test_the_form_shows_each_domains_previous_reading_and_its_date(slt_client, auth, world, db):
     stored(slt_client, auth, world.amy, date="2025-01-10", readings=scores(4, talking=2))
     page = slt_client.get(f"/children/{world.amy}/reviews/new?service=slt").text
-    assert re.search(r'id="previous-talking">Previous reading: 2 on 2025-01-10<', page)
-    assert re.search(r'id="previous-attention">Previous reading: 4 on 2025-01-10<', page)
+    day = '<time datetime="2025-01-10">10 January 2025</time>'
+    assert f'id="previous-talking">Previous reading: 2 on {day}<' in page
+    assert f'id="previous-attention">Previous reading: 4 on {day}<' in page
 
 
 def test_the_review_page_lists_the_targets_set_and_closed_there(slt_client, auth, world, db):

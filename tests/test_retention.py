@@ -190,7 +190,11 @@ def test_admin_unlinks_a_parent_and_revokes_an_invitation_from_the_child_page(cl
     page = client.get(f"/admin/children/{world.amy}")
     assert "Pat Parent" in page.text and "Made by Sally SLT" in page.text
     token = auth.csrf(f"/admin/children/{world.amy}")
-    client.post(f"/admin/children/{world.amy}/family/{world.family}/unlink", data={"csrf_token": token})
+    unlink = f"/admin/children/{world.amy}/family/{world.family}/unlink"
+    ask = client.post(unlink, data={"csrf_token": token})
+    assert ask.status_code == 200 and "Stop Pat Parent seeing Amy" in ask.text
+    assert db.execute("SELECT count(*) FROM family_links WHERE child_id = ?", [world.amy]).fetchone() == (1,)
+    client.post(unlink, data={"csrf_token": token, "confirmed": "yes"})
     assert db.execute("SELECT count(*) FROM family_links WHERE child_id = ?", [world.amy]).fetchone() == (0,)
     client.post(f"/children/{world.amy}/invitations/revoke", data={"csrf_token": token, "invitation_id": 1})
     assert family.open_invitations(db, world.amy) == []

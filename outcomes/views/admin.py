@@ -24,6 +24,7 @@ from .. import (
     stars,
     subject_access,
     users,
+    wording,
 )
 from ..db import get_db, write_transaction
 from ..schemas import (
@@ -43,7 +44,7 @@ from ..schemas import (
     StarSchema,
 )
 from .auth import role_required
-from .forms import all_messages, flash_if_refused, form_page, validation_errors
+from .forms import all_messages, flash_if_refused, form_page, unconfirmed, validation_errors
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 AUDIT_PAGE = 100
@@ -55,10 +56,11 @@ admin_required = role_required("admin", message="This page is for administrators
 
 
 def form_data(lists=()):
-    """The posted form without its CSRF token; blank fields dropped so 'required' names them."""
+    """The posted form without its CSRF token or confirmation step's mark (see forms.unconfirmed);
+    blank fields dropped so 'required' names them."""
     data = {}
     for name in request.form:
-        if name == "csrf_token":
+        if name in ("csrf_token", "confirmed"):
             continue
         if name in lists:
             data[name] = [value for value in request.form.getlist(name) if value.strip()]
@@ -367,6 +369,16 @@ def person_active(user_id):
     db = get_db()
     person = found_or_404(users.get_person(db, user_id), "person")
     active = posted_or_400(ActiveSchema())["active"]
+    if not active and (
+        page := unconfirmed(
+            f"Deactivate {person['name']}?",
+            f"{person['name']} will no longer be able to sign in, and every session they have open ends. "
+            "Their reviews and history stay; an admin can reactivate the account later.",
+            f"Yes, deactivate {person['name']}",
+            url_for("admin.person_edit", user_id=user_id),
+        )
+    ):
+        return page
     with flash_if_refused():
         users.set_active(db, user_id, active, current_user.id)
         flash(
@@ -457,11 +469,25 @@ def caseload_move(caseload_id):
 def caseload_discharge(caseload_id):
     db = get_db()
     entry = found_or_404(children.get_caseload(db, caseload_id), "caseload entry")
+    back = url_for("admin.child", child_id=entry["child_id"])
     with flash_if_refused():
         day = DischargeSchema().load(form_data())["discharged_on"]
+        ending = children.discharge_day(entry, day)
+        child = children.get_child(db, entry["child_id"])
+        name = f"{child['given_name']} {child['family_name']}"
+        page = unconfirmed(
+            f"Discharge {name} from {entry['service_name']}?",
+            f"{name} leaves the {entry['service_name']} caseload on {wording.uk_date_text(ending)}: no "
+            "more reviews are due and their practitioner no longer sees them on the caseload. Their "
+            "history stays.",
+            f"Yes, discharge {name}",
+            back,
+        )
+        if page:
+            return page
         children.discharge(db, current_user.id, caseload_id, day)
         flash("Discharged; the episode stays in the child's history.")
-    return redirect(url_for("admin.child", child_id=entry["child_id"]))
+    return redirect(back)
 
 
 @bp.route("/children")

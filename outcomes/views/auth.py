@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from marshmallow import ValidationError
 
-from .. import audit, mail, sessions, sso, users
+from .. import audit, mail, sessions, sso, users, wording
 from ..db import get_db
 from ..errors import wants_json
 from ..schemas import LoginSchema, PasswordResetSchema
@@ -100,6 +100,17 @@ def role_required(*roles, message):
         return wrapped
 
     return decorator
+
+
+@bp.app_context_processor
+def inject_viewer_title():
+    """The header's plain-words role of whoever is signed in, looked up only when shown."""
+
+    def viewer_title():
+        names = current_user.row.get("service_names")
+        return wording.role_title(current_user.role, names.split("|") if names else [])
+
+    return {"viewer_title": viewer_title}
 
 
 def home_url(user):

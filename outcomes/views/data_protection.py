@@ -7,11 +7,11 @@ Thin views over outcomes/retention.py and outcomes/family.py.
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
-from .. import children, family, retention
+from .. import children, family, retention, users
 from ..db import get_db
 from ..schemas import ErasureConfirmSchema, InvitationRevokeSchema
 from .auth import role_required
-from .forms import form_page, validation_errors
+from .forms import form_page, unconfirmed, validation_errors
 
 bp = Blueprint("data_protection", __name__)
 
@@ -64,7 +64,19 @@ def retention_page():
 @bp.route("/admin/children/<int:child_id>/family/<int:user_id>/unlink", methods=["POST"])
 @admin_required
 def unlink(child_id, user_id):
-    _child_or_404(child_id)
+    child = _child_or_404(child_id)
+    parent = users.get_person(get_db(), user_id)
+    if parent is None:
+        abort(404, description="No such account.")
+    if page := unconfirmed(
+        f"Stop {parent['name']} seeing {child['given_name']} {child['family_name']}?",
+        f"{parent['name']} ({parent['email']}) will no longer see {child['given_name']}'s star, targets or "
+        "reviews, nor add their view. The views they gave stay in the record. To link them again, a "
+        "practitioner makes a new invitation.",
+        f"Yes, stop {parent['name']} seeing this child",
+        url_for("admin.child", child_id=child_id),
+    ):
+        return page
     if family.unlink(get_db(), current_user.id, user_id, child_id):
         flash("That family account no longer sees this child.")
     else:

@@ -3,7 +3,7 @@ reasons beside the fields (422)."""
 
 from contextlib import contextmanager
 
-from flask import flash, render_template
+from flask import flash, render_template, request
 from marshmallow import ValidationError
 
 from ..errors import flatten_errors
@@ -52,3 +52,20 @@ def form_page(template, errors, **context):
 def all_messages(errors):
     """Every message in one line, for a flash or a 400."""
     return " ".join(sum(errors.values(), []))
+
+
+def unconfirmed(heading, consequence, button, back):
+    """None when the posted form says confirmed=yes; otherwise the "Are you sure?" page (200),
+    which posts the same fields again, confirmed. A destructive action is never one tap."""
+    if request.form.get("confirmed") == "yes":
+        return None
+    fields = [(k, v) for k, v in request.form.items(multi=True) if k not in ("csrf_token", "confirmed")]
+    return render_template(
+        "confirm.html",
+        heading=heading,
+        consequence=consequence,
+        button=button,
+        back=back,
+        action=request.path,
+        fields=fields,
+    )

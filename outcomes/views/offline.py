@@ -137,9 +137,11 @@ def shell():
 
 
 @bp.route("/api/v1/offline/whoami")
-@login_required
 def whoami():
-    """Who is signed in on this browser, and the token the outbox sends reviews with."""
+    """Who is signed in on this browser, and the token the outbox sends reviews with. Nobody is
+    an answer, not an error: 204, so the sign-in and join pages log no failed request."""
+    if not current_user.is_authenticated:
+        return "", 204, {"Cache-Control": "no-store"}
     return jsonify(
         {
             "user_id": current_user.id,

@@ -138,6 +138,38 @@ def child(child_id):
     )
 
 
+@bp.route("/children/<int:child_id>/report")
+@staff_required("practitioner", "admin")
+def child_report(child_id):
+    """Everything this viewer may see of the child, a printed page set per service: the evidence
+    for an EHC plan annual review. Only the services access.visible_services allows."""
+    child = visible_child_or_404(child_id)
+    db = get_db()
+    sections = []
+    for service in access.visible_services(db, current_user, child_id):
+        chart = family.star_with_family_view(db, child_id, service["id"])
+        sections.append(
+            {
+                "service": service,
+                "chart": chart,
+                "spec": charts.star_chart(chart, "Family's view") if chart else None,
+                "family_views": family.views_for_staff(db, child_id, service["id"]),
+                "open_targets": open_targets(db, child_id, service["id"]),
+                "closed_targets": closed_targets(db, child_id, service["id"]),
+                "history": children.review_history(db, child_id, service["id"], include_drafts=False),
+            }
+        )
+    audit.record(db, current_user.id, "view child report", child_id)
+    return render_template(
+        "practitioner/report.html",
+        child=child,
+        sections=sections,
+        outcome_labels=OUTCOME_LABELS,
+        stage_name=stars.stage_name,
+        today=date.today(),
+    )
+
+
 def _may_invite(reviewable_ids):
     """Admins, and practitioners who review the child for some service, may invite a family."""
     return current_user.role == "admin" or bool(reviewable_ids)

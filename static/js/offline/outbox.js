@@ -20,7 +20,8 @@
     } catch (error) {
       return { status: "unreachable" };
     }
-    if (response.status === 401) return { status: "signed-out" };
+    // 204: nobody is signed in (401 from an older server means the same).
+    if (response.status === 204 || response.status === 401) return { status: "signed-out" };
     if (!response.ok) return { status: "unreachable" };
     var user = await response.json();
     var kept = await store.get("kept", "user");
