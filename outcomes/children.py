@@ -83,39 +83,76 @@ def caseload_page(db, user_id, service_id, query, today=None, page_size=CASELOAD
         "service_id": service_id,
         "today": (today or date.today()).isoformat(),
         "search": "%" + _like_escape(query["q"].strip()) + "%",
+        "limit": page_size,
     }
-    due = rules.due_date_sql("last_review", "interval")
-    conditions = ["(given_name || ' ' || family_name) LIKE :search ESCAPE '\\'"]
-    if query["scope"] == "mine":
-        conditions.append("(practitioner_id = :user_id OR practitioner_id IS NULL)")
-    if query["show"] == "overdue":
-        conditions.append(rules.overdue_sql("next_due"))
-    elif query["show"] == "due_soon":
-        conditions.append(rules.due_soon_sql("next_due"))
-    base = f"""WITH listed AS (
-            SELECT ch.id, ch.given_name, ch.family_name, ch.date_of_birth, c.practitioner_id,
-                   (SELECT max(r.date) FROM reviews r WHERE r.child_id = ch.id
-                      AND r.service_id = :service_id AND {counted()}) AS last_review,
-                   (SELECT count(*) FROM reviews r WHERE r.child_id = ch.id
-                      AND r.service_id = :service_id AND r.status = 'draft') AS drafts,
+    page = query["page"]
+    rows = _caseload_rows(db, query, dict(params, offset=(page - 1) * page_size))
+    if rows:
+        total = rows[0]["total"]
+    else:
+        # Past the last page (or nothing listed): count, then show the last page there is.
+        total = db.execute(f"SELECT count(*) FROM ({_caseload_sql(query, paged=False)})", params).fetchone()[
+            0
+        ]
+        if total and page > 1:
+            page = max(1, -(-total // page_size))
+            rows = _caseload_rows(db, query, dict(params, offset=(page - 1) * page_size))
+    pages = max(1, -(-total // page_size))
+    return {"rows": rows, "total": total, "page": min(page, pages), "pages": pages}
+
+
+def _caseload_rows(db, query, params):
+    return [
+        dict(row, overdue=bool(row["overdue"]), due_soon=bool(row["due_soon"]) and not row["overdue"])
+        for row in db.query(_caseload_sql(query), params)
+    ]
+
+
+def _caseload_sql(query, paged=True):
+    """The caseload query, with each child's review dates worked out once (MATERIALIZED: a plain CTE
+    would repeat the correlated look-ups for every mention of the due date). Sorted by name with no
+    due-date filter, the page is cut first and only its children's dates are looked up."""
+    mine = (
+        "AND (c.practitioner_id = :user_id OR c.practitioner_id IS NULL)" if query["scope"] == "mine" else ""
+    )
+    listed = f"""SELECT ch.id, ch.given_name, ch.family_name, ch.date_of_birth, c.practitioner_id,
                    s.review_interval_days AS interval
             FROM caseloads c JOIN children ch ON ch.id = c.child_id JOIN services s ON s.id = c.service_id
             WHERE c.service_id = :service_id AND c.discharged_on IS NULL
               AND c.service_id IN ({access.PRACTITIONER_SERVICES})
-        ), due AS (SELECT *, {due} AS next_due FROM listed)
-        SELECT *, {rules.overdue_sql("next_due")} AS overdue, {rules.due_soon_sql("next_due")} AS due_soon
-        FROM due WHERE {" AND ".join(conditions)}"""
-    total = db.execute(f"SELECT count(*) FROM ({base})", params).fetchone()[0]
-    pages = max(1, -(-total // page_size))
-    page = min(query["page"], pages)
-    rows = [
-        dict(row, overdue=bool(row["overdue"]), due_soon=bool(row["due_soon"]) and not row["overdue"])
-        for row in db.query(
-            f"{base} ORDER BY {_CASELOAD_ORDER[query['sort']]} LIMIT :limit OFFSET :offset",
-            dict(params, limit=page_size, offset=(page - 1) * page_size),
-        )
-    ]
-    return {"rows": rows, "total": total, "page": page, "pages": pages}
+              AND (ch.given_name || ' ' || ch.family_name) LIKE :search ESCAPE '\\'
+              {mine}"""
+    order = _CASELOAD_ORDER[query["sort"]]
+    window = "count(*) OVER () AS total"
+    page = "LIMIT :limit OFFSET :offset" if paged else ""
+    cut_first = query["sort"] == "name" and query["show"] == "all"
+    if cut_first:
+        listed = f"SELECT *, {window} FROM ({listed}) ORDER BY {order} {page}"
+    dated = f"""SELECT l.*,
+                   (SELECT max(r.date) FROM reviews r WHERE r.child_id = l.id
+                      AND r.service_id = :service_id AND {counted()}) AS last_review
+            FROM listed l"""
+    condition = {
+        "all": "1",
+        "overdue": rules.overdue_sql("next_due"),
+        "due_soon": rules.due_soon_sql("next_due"),
+    }[query["show"]]
+    flagged = f"""SELECT *, {rules.overdue_sql("next_due")} AS overdue,
+                   {rules.due_soon_sql("next_due")} AS due_soon
+            FROM due WHERE {condition}"""
+    shown = (
+        "SELECT * FROM flagged" if cut_first else f"SELECT *, {window} FROM flagged ORDER BY {order} {page}"
+    )
+    next_due = rules.due_date_sql("last_review", "interval")
+    # Drafts are counted for the children shown only.
+    return f"""WITH listed AS MATERIALIZED ({listed}),
+        dated AS MATERIALIZED ({dated}),
+        due AS MATERIALIZED (SELECT *, {next_due} AS next_due FROM dated),
+        flagged AS ({flagged}),
+        shown AS MATERIALIZED ({shown})
+        SELECT shown.*, (SELECT count(*) FROM reviews r WHERE r.child_id = shown.id
+                  AND r.service_id = :service_id AND r.status = 'draft') AS drafts
+        FROM shown ORDER BY {order}"""
 
 
 def _like_escape(text):
