@@ -10,6 +10,7 @@ import pytest
 from conftest import PASSWORD, LiveServer
 from test_practitioner import SLT_DOMAINS, submit_review
 
+from outcomes import tokens
 from outcomes.db import get_db
 
 
@@ -19,14 +20,14 @@ def slt(client, auth, world):
     return client
 
 
-def statements_of(app, client, path):
+def statements_of(app, client, path, headers=None):
     """The SQL statements the app runs on this thread's kept connection while serving `path`."""
     with app.app_context():
         conn = get_db().conn
     seen = []
     conn.set_trace_callback(seen.append)
     try:
-        response = client.get(path)
+        response = client.get(path, headers=headers)
     finally:
         conn.set_trace_callback(None)
     assert response.status_code == 200
@@ -97,3 +98,18 @@ def test_concurrent_reads_of_a_child_are_each_audited(app, world, db):
     assert statuses == [200] * 30
     after = db.execute("SELECT count(*) FROM audit_log WHERE action = 'view child record'").fetchone()[0]
     assert after - before == 30
+
+
+def test_a_feed_client_pulling_often_does_not_take_the_write_lock_each_time(app, client, db, world):
+    token = tokens.create_token(db, "BI tool")
+    headers = {"Authorization": f"Bearer {token}"}
+    url = "/api/v1/scorecard?period=2025-26+Q3"
+    first = statements_of(app, client, url, headers)
+    assert any(s.startswith("UPDATE api_tokens") for s in first)  # its use is noted...
+    again = statements_of(app, client, url, headers)
+    # ...at most once a minute: the next pull reads, answers from the cache and writes nothing.
+    assert not [s for s in again if s.split()[0] in ("BEGIN", "UPDATE", "INSERT", "DELETE")], again
+    db.execute("UPDATE api_tokens SET last_used_at = datetime('now', '-2 minutes')")
+    db.conn.commit()
+    later = statements_of(app, client, url, headers)
+    assert any(s.startswith("UPDATE api_tokens") for s in later)

@@ -25,6 +25,7 @@ SHIPPED = {
     6: "88a60798082a7616fae048ce04def7fbbe69b73da87fc9db7311d3a2aab10990",
     7: "89e38e331bbc3475fd3891df3a8ca5afb778f63a5e7d0a9ca85696c962ccbbaf",
     8: "a065ec6013e0c85af03109c8911d477ef6423314e82bc087ee08e3837e7e99a0",
+    9: "c3338c7951259e792bf1fbb49612988d94fa1519a5bf3b0ac24cb93817ad6961",
 }
 
 # Every text the first migration has had in a release. It was edited twice after shipping

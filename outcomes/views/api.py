@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, make_respons
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
-from .. import disclosure, openapi, reviews, scorecard, services, stars, tokens
+from .. import disclosure, openapi, periods, reviews, scorecard, services, stars, tokens
 from ..db import get_db
 from ..errors import flatten_errors
 from ..schemas import ReviewSchema, ScorecardQuerySchema, WithdrawalSchema
@@ -154,7 +154,7 @@ def scorecard_feed():
     bearer_token_or_401()
     db = get_db()
     period, services, output, breakdown = feed_query_or_400(db)
-    return cached_feed(db, lambda: _feed_response(db, period, services, output, breakdown))
+    return cached_feed(db, period, lambda: _feed_response(db, period, services, output, breakdown))
 
 
 def _feed_response(db, period, services, output, breakdown):
@@ -170,16 +170,29 @@ def disclosure_policy():
 
 
 # --- Feed caching -------------------------------------------------------------------------------
-# A card is a pure function of the query, the figures' data version (bumped by triggers in every
-# write's own transaction, migration 4), the disclosure policy and today's date. The ETag is
-# derived from exactly those, so every worker gives the same one and a client's copy revalidates
-# with a 304; each worker keeps its recent answers so that repeated pulls skip the computation.
+# A card is a pure function of the query, the figures' version up to the end of its financial year
+# (the card is worked out with its whole year; versions kept by triggers in every write's own
+# transaction, migration 9), the disclosure policy and today's date. The ETag is derived from exactly
+# those, so every worker gives the same one and a client's copy revalidates with a 304; each worker
+# keeps its recent answers so that repeated pulls skip the computation. Today's reviews leave last
+# year's figures, and their cache, standing.
 _FEED_CACHE = {}
 _FEED_CACHE_SIZE = 64
 
 
-def cached_feed(db, build):
-    version = db.execute("SELECT n FROM data_version").fetchone()[0]
+def figures_version(db, up_to):
+    """(undated writes, dated writes on or before `up_to`): moves whenever figures up to then can."""
+    return tuple(
+        db.execute(
+            "SELECT (SELECT n FROM figures_version_undated),"
+            " (SELECT total(n) FROM figures_version_by_day WHERE day <= ?)",
+            [up_to.isoformat()],
+        ).fetchone()
+    )
+
+
+def cached_feed(db, period, build):
+    version = figures_version(db, periods.year_containing(period.start).end)
     key = repr(
         (
             db.identity,
