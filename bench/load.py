@@ -278,7 +278,7 @@ def _client_process(port, people, token, indices, seconds, job, connections):
         thread.start()
     for thread in threads:
         thread.join()
-    return latencies, errors[0], kinds, time.monotonic() - started
+    return latencies, errors, kinds, time.monotonic() - started
 
 
 def summary(latencies, errors, elapsed, kinds):
