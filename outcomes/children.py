@@ -86,19 +86,23 @@ def caseload_page(db, user_id, service_id, query, today=None, page_size=CASELOAD
         "limit": page_size,
     }
     page = query["page"]
+    if _by_name(query):
+        # Listed by name, the count needs no review dates, and a page past the end shows the last.
+        total = db.execute(_count_sql(query), params).fetchone()[0]
+        page = min(page, max(1, -(-total // page_size)))
     rows = _caseload_rows(db, query, dict(params, offset=(page - 1) * page_size))
-    if rows:
-        total = rows[0]["total"]
-    else:
-        # Past the last page (or nothing listed): count, then show the last page there is.
-        total = db.execute(f"SELECT count(*) FROM ({_caseload_sql(query, paged=False)})", params).fetchone()[
-            0
-        ]
-        if total and page > 1:
+    if not _by_name(query):
+        total = rows[0]["total"] if rows else db.execute(_count_sql(query), params).fetchone()[0]
+        if not rows and total and page > 1:
+            # Past the last page: show the last page there is.
             page = max(1, -(-total // page_size))
             rows = _caseload_rows(db, query, dict(params, offset=(page - 1) * page_size))
     pages = max(1, -(-total // page_size))
     return {"rows": rows, "total": total, "page": min(page, pages), "pages": pages}
+
+
+def _by_name(query):
+    return query["sort"] == "name" and query["show"] == "all"
 
 
 def _caseload_rows(db, query, params):
@@ -108,26 +112,47 @@ def _caseload_rows(db, query, params):
     ]
 
 
-def _caseload_sql(query, paged=True):
-    """The caseload query, with each child's review dates worked out once (MATERIALIZED: a plain CTE
-    would repeat the correlated look-ups for every mention of the due date). Sorted by name with no
-    due-date filter, the page is cut first and only its children's dates are looked up."""
+def _listed_conditions(query):
+    """Which of the service's open caseload the query lists: hers (or nobody's yet), by name."""
     mine = (
         "AND (c.practitioner_id = :user_id OR c.practitioner_id IS NULL)" if query["scope"] == "mine" else ""
     )
-    listed = f"""SELECT ch.id, ch.given_name, ch.family_name, ch.date_of_birth, c.practitioner_id,
-                   s.review_interval_days AS interval
-            FROM caseloads c JOIN children ch ON ch.id = c.child_id JOIN services s ON s.id = c.service_id
-            WHERE c.service_id = :service_id AND c.discharged_on IS NULL
-              AND c.service_id IN ({access.PRACTITIONER_SERVICES})
-              AND (ch.given_name || ' ' || ch.family_name) LIKE :search ESCAPE '\\'
-              {mine}"""
+    search = (
+        "AND (ch.given_name || ' ' || ch.family_name) LIKE :search ESCAPE '\\'" if query["q"].strip() else ""
+    )
+    return f"""c.service_id = :service_id AND c.discharged_on IS NULL
+              AND c.service_id IN ({access.PRACTITIONER_SERVICES}) {mine} {search}"""
+
+
+def _count_sql(query):
+    """How many children the query lists, whatever their review dates (the filters' count when a
+    due-date filter is set)."""
+    if not _by_name(query):
+        return f"SELECT count(*) FROM ({_caseload_sql(query, paged=False)})"
+    return f"""SELECT count(*) FROM caseloads c JOIN children ch ON ch.id = c.child_id
+        WHERE {_listed_conditions(query)}"""
+
+
+def _caseload_sql(query, paged=True):
+    """The caseload query, with each child's review dates worked out once (MATERIALIZED: a plain CTE
+    would repeat the correlated look-ups for every mention of the due date). Listed by name with no
+    due-date filter, the children are read in name order (children_by_name) until the page is full,
+    and only the page's review dates are looked up."""
     order = _CASELOAD_ORDER[query["sort"]]
-    window = "count(*) OVER () AS total"
     page = "LIMIT :limit OFFSET :offset" if paged else ""
-    cut_first = query["sort"] == "name" and query["show"] == "all"
-    if cut_first:
-        listed = f"SELECT *, {window} FROM ({listed}) ORDER BY {order} {page}"
+    columns = """ch.id, ch.given_name, ch.family_name, ch.date_of_birth, c.practitioner_id,
+                   s.review_interval_days AS interval"""
+    if _by_name(query):
+        # CROSS JOIN keeps children the outer loop, so the name index gives the order and the LIMIT
+        # stops the scan once the page is full.
+        listed = f"""SELECT {columns} FROM children ch INDEXED BY children_by_name
+            CROSS JOIN caseloads c ON c.child_id = ch.id JOIN services s ON s.id = c.service_id
+            WHERE {_listed_conditions(query)}
+            ORDER BY ch.family_name, ch.given_name, ch.id {page}"""
+    else:
+        listed = f"""SELECT {columns}
+            FROM caseloads c JOIN children ch ON ch.id = c.child_id JOIN services s ON s.id = c.service_id
+            WHERE {_listed_conditions(query)}"""
     dated = f"""SELECT l.*,
                    (SELECT max(r.date) FROM reviews r WHERE r.child_id = l.id
                       AND r.service_id = :service_id AND {counted()}) AS last_review
@@ -141,7 +166,9 @@ def _caseload_sql(query, paged=True):
                    {rules.due_soon_sql("next_due")} AS due_soon
             FROM due WHERE {condition}"""
     shown = (
-        "SELECT * FROM flagged" if cut_first else f"SELECT *, {window} FROM flagged ORDER BY {order} {page}"
+        "SELECT * FROM flagged"
+        if _by_name(query)
+        else f"SELECT *, count(*) OVER () AS total FROM flagged ORDER BY {order} {page}"
     )
     next_due = rules.due_date_sql("last_review", "interval")
     # Drafts are counted for the children shown only.

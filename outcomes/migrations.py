@@ -568,6 +568,11 @@ CREATE TRIGGER IF NOT EXISTS figures_undated_service_intervals_delete AFTER DELE
 BEGIN UPDATE figures_version_undated SET n = n + 1; END;
 """
 
+# The caseload listed by name reads children in name order and stops when its page is full.
+M010_CHILDREN_BY_NAME = """
+CREATE INDEX IF NOT EXISTS children_by_name ON children (family_name, given_name);
+"""
+
 MIGRATIONS = [
     M001_CORE,
     M002_SCORECARD_INDEX,
@@ -578,4 +583,5 @@ MIGRATIONS = [
     M007_SESSIONS_AND_THROTTLE,
     M008_DATA_VERSION,
     M009_FIGURES_VERSION_BY_DAY,
+    M010_CHILDREN_BY_NAME,
 ]

@@ -26,6 +26,7 @@ SHIPPED = {
     7: "89e38e331bbc3475fd3891df3a8ca5afb778f63a5e7d0a9ca85696c962ccbbaf",
     8: "a065ec6013e0c85af03109c8911d477ef6423314e82bc087ee08e3837e7e99a0",
     9: "c3338c7951259e792bf1fbb49612988d94fa1519a5bf3b0ac24cb93817ad6961",
+    10: "39ded7f5260c973e6e8cdb2b58cb1e29cb0672bc02d2d4f61b749c531f22205f",
 }
 
 # Every text the first migration has had in a release. It was edited twice after shipping
