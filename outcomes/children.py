@@ -126,11 +126,11 @@ def _listed_conditions(query):
 
 def _count_sql(query):
     """How many children the query lists, whatever their review dates (the filters' count when a
-    due-date filter is set)."""
+    due-date filter is set); with no search, from the caseload alone."""
     if not _by_name(query):
         return f"SELECT count(*) FROM ({_caseload_sql(query, paged=False)})"
-    return f"""SELECT count(*) FROM caseloads c JOIN children ch ON ch.id = c.child_id
-        WHERE {_listed_conditions(query)}"""
+    children = "JOIN children ch ON ch.id = c.child_id" if query["q"].strip() else ""
+    return f"SELECT count(*) FROM caseloads c {children} WHERE {_listed_conditions(query)}"
 
 
 def _caseload_sql(query, paged=True):
