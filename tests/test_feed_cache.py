@@ -1,6 +1,7 @@
 """The feed answers a repeated pull from its cache and with 304 Not Modified while the figures stand,
 and with new figures as soon as a write changes them."""
 
+import gzip
 from datetime import date
 
 import pytest
@@ -39,6 +40,15 @@ def test_unchanged_figures_are_304_with_no_body(client, token):
     for query in ({"period": "2025-26"}, {"service": "slt"}, {"format": "csv"}):
         other = pull(client, token, first.headers["ETag"], **query)
         assert other.status_code == 200 and other.headers["ETag"] != first.headers["ETag"]
+
+
+def test_a_cached_answer_is_sent_gzipped_to_clients_that_take_it(client, token):
+    plain = pull(client, token)
+    for _ in range(2):  # the cached answer, kept gzipped: the same bytes each time
+        zipped = client.get(FEED, query_string=QUARTER, headers={**bearer(token), "Accept-Encoding": "gzip"})
+        assert zipped.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in zipped.headers["Vary"]
+        assert gzip.decompress(zipped.data) == plain.data and len(zipped.data) < len(plain.data)
+    assert "Content-Encoding" not in pull(client, token).headers
 
 
 def save(db, world, day, uuid):

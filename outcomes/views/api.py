@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, make_respons
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
-from .. import disclosure, openapi, periods, reviews, scorecard, services, stars, tokens
+from .. import compression, disclosure, openapi, periods, reviews, scorecard, services, stars, tokens
 from ..db import get_db
 from ..errors import flatten_errors
 from ..schemas import ReviewSchema, ScorecardQuerySchema, WithdrawalSchema
@@ -209,12 +209,19 @@ def cached_feed(db, period, build):
         stored = _FEED_CACHE.get(key)
         if stored is None:
             built = build()
-            stored = (built.get_data(), built.mimetype, dict(built.headers))
+            body = built.get_data()
+            # Kept gzipped too: compressing a year's card again on every pull cost more than the rest.
+            zipped = compression.gzipped(body) if len(body) >= compression.MINIMUM_BYTES else None
+            stored = (body, zipped, built.mimetype, dict(built.headers))
             while len(_FEED_CACHE) >= _FEED_CACHE_SIZE:
                 _FEED_CACHE.pop(next(iter(_FEED_CACHE)))
             _FEED_CACHE[key] = stored
-        body, mimetype, headers = stored
+        body, zipped, mimetype, headers = stored
         response = Response(body, mimetype=mimetype)
+        response.vary.add("Accept-Encoding")
+        if zipped is not None and "gzip" in request.accept_encodings:
+            response.set_data(zipped)
+            response.headers["Content-Encoding"] = "gzip"
         if "Content-Disposition" in headers:
             response.headers["Content-Disposition"] = headers["Content-Disposition"]
     response.set_etag(etag)
