@@ -170,9 +170,12 @@ class Client:
         self.csrf = found.group(1).decode() if found else self.csrf
 
 
-def mix_request(client, person, token, rng):
-    """One request of the mix; returns (kind, ok)."""
+def mix_request(client, person, token, rng, to_review):
+    """One request of the mix; returns (kind, status). `to_review`: this connection's own children not
+    yet reviewed today (a second review of a child by a service on one day is refused, rightly, 409)."""
     kind = rng.choices([k for k, _ in MIX], [w for _, w in MIX])[0]
+    if kind == "review" and not to_review:
+        kind = "star"  # every one of her share reviewed today (a run far longer than 60 s)
     if kind == "star":
         status, _ = client.request("GET", f"/children/{rng.choice(person['children'])}")
     elif kind == "caseload":
@@ -182,7 +185,7 @@ def mix_request(client, person, token, rng):
         low, high = version.get("scale_min", 1), version.get("scale_max", 10)
         body = {
             "uuid": str(uuid.UUID(int=rng.getrandbits(128))),
-            "child_id": rng.choice(person["children"]),
+            "child_id": to_review.pop(),
             "service": person["key"],
             "date": date.today().isoformat(),
             "readings": {key: rng.randint(low, high) for key in person["domains"]},
@@ -194,7 +197,7 @@ def mix_request(client, person, token, rng):
             json.dumps(body),
             {"Content-Type": "application/json", "X-CSRFToken": client.csrf},
         )
-        return kind, status in (200, 201)
+        return kind, status
     else:
         status, _ = client.request(
             "GET",
@@ -202,7 +205,10 @@ def mix_request(client, person, token, rng):
             None,
             {"Authorization": f"Bearer {token}"},
         )
-    return kind, status in (200, 304)
+    return kind, status
+
+
+OK = {"star": (200,), "caseload": (200,), "review": (201,), "feed": (200, 304), "get": (200, 302)}
 
 
 def drive(port, people, token, connections, processes, seconds, job):
@@ -212,49 +218,60 @@ def drive(port, people, token, connections, processes, seconds, job):
     shares = [list(range(p, connections, processes)) for p in range(processes)]
     with multiprocessing.get_context("fork").Pool(processes) as pool:
         parts = pool.starmap(
-            _client_process, [(port, people, token, share, seconds, job) for share in shares]
+            _client_process, [(port, people, token, share, seconds, job, connections) for share in shares]
         )
-    latencies, errors, kinds, elapsed = [], 0, {}, 0
+    latencies, errors, kinds, elapsed = [], {}, {}, 0
     for part_latencies, part_errors, part_kinds, part_elapsed in parts:
         latencies.extend(part_latencies)
-        errors += part_errors
+        for failure, n in part_errors.items():
+            errors[failure] = errors.get(failure, 0) + n
         elapsed = max(elapsed, part_elapsed)
         for kind, n in part_kinds.items():
             kinds[kind] = kinds.get(kind, 0) + n
     return summary(latencies, errors, elapsed, kinds)
 
 
-def _client_process(port, people, token, indices, seconds, job):
+def _client_process(port, people, token, indices, seconds, job, connections):
     clients = {}
     for index in indices:
         clients[index] = Client(port)
-        if job == "mix":
+        if job in ("mix", "warm"):
             clients[index].login(people[index % len(people)]["email"])
-    latencies, errors, kinds = [], [0], {}
+    latencies, errors, kinds = [], {}, {}
     lock = threading.Lock()
     stop = time.monotonic() + seconds
 
-    def one(index, client, rng):
-        if job == "mix":
-            return mix_request(client, people[index % len(people)], token, rng)
+    def one(index, client, rng, to_review):
+        if job in ("mix", "warm"):
+            # The warm-up writes no reviews, so that the counted mix has all of her share to review.
+            return mix_request(
+                client, people[index % len(people)], token, rng, to_review if job == "mix" else []
+            )
         status, _ = client.request("GET", job)
-        return "get", status in (200, 302)
+        return "get", status
 
     def loop(index, client):
         rng = random.Random(index)
-        mine, failed, mine_kinds = [], 0, {}
+        person = people[index % len(people)]
+        # The connections signed in as one practitioner share her children out between them.
+        slot, slots = index // len(people), -(-connections // len(people))
+        to_review = person["children"][slot::slots]
+        rng.shuffle(to_review)
+        mine, failed, mine_kinds = [], {}, {}
         while time.monotonic() < stop:
             started = time.perf_counter()
             try:
-                kind, ok = one(index, client, rng)
-            except (http.client.HTTPException, OSError):
-                kind, ok = "error", False
+                kind, status = one(index, client, rng, to_review)
+            except (http.client.HTTPException, OSError) as error:
+                kind, status = "error", type(error).__name__
             mine.append(time.perf_counter() - started)
             mine_kinds[kind] = mine_kinds.get(kind, 0) + 1
-            failed += not ok
+            if status not in OK.get(kind, ()):
+                failed[f"{kind} {status}"] = failed.get(f"{kind} {status}", 0) + 1
         with lock:
             latencies.extend(mine)
-            errors[0] += failed
+            for failure, n in failed.items():
+                errors[failure] = errors.get(failure, 0) + n
             for kind, n in mine_kinds.items():
                 kinds[kind] = kinds.get(kind, 0) + n
 
@@ -264,7 +281,7 @@ def _client_process(port, people, token, indices, seconds, job):
         thread.start()
     for thread in threads:
         thread.join()
-    return latencies, errors[0], kinds, time.monotonic() - started
+    return latencies, errors, kinds, time.monotonic() - started
 
 
 def summary(latencies, errors, elapsed, kinds):
@@ -279,13 +296,16 @@ def summary(latencies, errors, elapsed, kinds):
         "p50": pct(50),
         "p95": pct(95),
         "p99": pct(99),
-        "errors": errors,
+        "errors": sum(errors.values()),
+        "error_kinds": errors,
         "kinds": kinds,
     }
 
 
 def line(label, result, ceiling=None):
-    ratio = f"  {100 * result['rps'] / ceiling:.0f}% of static" if ceiling else ""
+    ratio = f"  {100 * result['rps'] / ceiling:.1f}% of static" if ceiling else ""
+    if result["errors"]:
+        ratio += f"  ({result['error_kinds']})"
     return (
         f"{label:<22} {result['rps']:8.1f} req/s  p50 {result['p50']:6.1f} ms  p95 {result['p95']:6.1f} ms"
         f"  p99 {result['p99']:6.1f} ms  errors {result['errors']}{ratio}"
@@ -324,6 +344,12 @@ def main():
     parser.add_argument("--fresh", action="store_true", help="rebuild bench/load.sqlite first")
     parser.add_argument("--seconds", type=float, default=60, help="length of the mix (default 60)")
     parser.add_argument("--ceiling-seconds", type=float, default=15, help="length of each ceiling run")
+    parser.add_argument(
+        "--warm-seconds",
+        type=float,
+        default=5,
+        help="the mix (no writes) run first, not counted: each worker's first scorecard and templates",
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=CONNECTIONS)
     parser.add_argument("--client-processes", type=int, default=4)
@@ -346,6 +372,7 @@ def main():
 
     try:
         print(f"load avg before: {os.getloadavg()[0]:.1f}", flush=True)
+        warm = run(args.warm_seconds, "warm") if args.warm_seconds else None
         mix = run(args.seconds, "mix")
         static = dict(run(args.ceiling_seconds, static_url(port)), url=static_url(port))
         trivial = run(args.ceiling_seconds, "/")
@@ -357,6 +384,8 @@ def main():
         f"load avg after: {os.getloadavg()[0]:.1f}; {args.workers} sync workers, "
         f"{args.connections} connections over {args.client_processes} client processes"
     )
+    if warm:
+        print(line(f"warm-up ({args.warm_seconds:.0f} s, not counted)", warm))
     print(line("mix", mix, static["rps"]), f"  ({mix['kinds']})")
     print(line(f"static file {static['url']}", static))
     print(line("trivial route", trivial))

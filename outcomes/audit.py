@@ -1,6 +1,6 @@
 """The audit trail of staff reads and writes of a child's record."""
 
-INSERT = "INSERT INTO audit_log (user_id, action, child_id, detail) VALUES (?, ?, ?, ?)"
+INSERT_MANY = "INSERT INTO audit_log (user_id, action, child_id, detail) VALUES "
 
 
 def record(db, user_id, action, child_id=None, detail=""):
@@ -12,27 +12,43 @@ def record(db, user_id, action, child_id=None, detail=""):
     lock only for its own microseconds and waits its turn (busy_timeout) rather than fail, so none
     is lost.
     """
+    _insert(db, [(user_id, action, child_id, detail)])
+
+
+def record_reads(db, user_id, action, child_ids, detail=""):
+    """One entry per child a page showed (a caseload, a search result), so each child's trail says
+    who saw them in a list as well as on their own page. All of them in one INSERT: one statement is
+    one transaction, so they are kept together (or not at all) without a BEGIN IMMEDIATE."""
+    rows = [(user_id, action, child_id, detail) for child_id in dict.fromkeys(child_ids)]
+    if len(rows) <= _ROWS_PER_INSERT:
+        _insert(db, rows)
+        return
+    from .db import write_transaction
+
+    with write_transaction(db):
+        for start in range(0, len(rows), _ROWS_PER_INSERT):
+            _insert(db, rows[start : start + _ROWS_PER_INSERT])
+
+
+# Four parameters a row, well under SQLite's 32,766 a statement; a longer list (an offline bundle's)
+# takes several statements in one transaction.
+_ROWS_PER_INSERT = 1000
+
+
+def _insert(db, rows):
+    if not rows:
+        return
+    sql = INSERT_MANY + ", ".join(["(?, ?, ?, ?)"] * len(rows))
+    params = [value for row in rows for value in row]
     if db.conn.in_transaction:
-        db.conn.execute(INSERT, [user_id, action, child_id, detail])
+        db.conn.execute(sql, params)
         return
     level = db.conn.isolation_level
     db.conn.isolation_level = None  # SQLite's own autocommit: the INSERT is its own transaction
     try:
-        db.conn.execute(INSERT, [user_id, action, child_id, detail])
+        db.conn.execute(sql, params)
     finally:
         db.conn.isolation_level = level
-
-
-def record_reads(db, user_id, action, child_ids, detail=""):
-    """One entry per child a page showed (a caseload, a search result), in its own transaction, so
-    each child's trail says who saw them in a list as well as on their own page."""
-    from .db import write_transaction
-
-    with write_transaction(db):
-        db["audit_log"].insert_all(
-            {"user_id": user_id, "action": action, "child_id": child_id, "detail": detail}
-            for child_id in dict.fromkeys(child_ids)
-        )
 
 
 # --- Reading the trail: the admin's audit page, its CSV and the subject-access export -------------

@@ -83,39 +83,103 @@ def caseload_page(db, user_id, service_id, query, today=None, page_size=CASELOAD
         "service_id": service_id,
         "today": (today or date.today()).isoformat(),
         "search": "%" + _like_escape(query["q"].strip()) + "%",
+        "limit": page_size,
     }
-    due = rules.due_date_sql("last_review", "interval")
-    conditions = ["(given_name || ' ' || family_name) LIKE :search ESCAPE '\\'"]
-    if query["scope"] == "mine":
-        conditions.append("(practitioner_id = :user_id OR practitioner_id IS NULL)")
-    if query["show"] == "overdue":
-        conditions.append(rules.overdue_sql("next_due"))
-    elif query["show"] == "due_soon":
-        conditions.append(rules.due_soon_sql("next_due"))
-    base = f"""WITH listed AS (
-            SELECT ch.id, ch.given_name, ch.family_name, ch.date_of_birth, c.practitioner_id,
-                   (SELECT max(r.date) FROM reviews r WHERE r.child_id = ch.id
-                      AND r.service_id = :service_id AND {counted()}) AS last_review,
-                   (SELECT count(*) FROM reviews r WHERE r.child_id = ch.id
-                      AND r.service_id = :service_id AND r.status = 'draft') AS drafts,
-                   s.review_interval_days AS interval
-            FROM caseloads c JOIN children ch ON ch.id = c.child_id JOIN services s ON s.id = c.service_id
-            WHERE c.service_id = :service_id AND c.discharged_on IS NULL
-              AND c.service_id IN ({access.PRACTITIONER_SERVICES})
-        ), due AS (SELECT *, {due} AS next_due FROM listed)
-        SELECT *, {rules.overdue_sql("next_due")} AS overdue, {rules.due_soon_sql("next_due")} AS due_soon
-        FROM due WHERE {" AND ".join(conditions)}"""
-    total = db.execute(f"SELECT count(*) FROM ({base})", params).fetchone()[0]
+    page = query["page"]
+    if _by_name(query):
+        # Listed by name, the count needs no review dates, and a page past the end shows the last.
+        total = db.execute(_count_sql(query), params).fetchone()[0]
+        page = min(page, max(1, -(-total // page_size)))
+    rows = _caseload_rows(db, query, dict(params, offset=(page - 1) * page_size))
+    if not _by_name(query):
+        total = rows[0]["total"] if rows else db.execute(_count_sql(query), params).fetchone()[0]
+        if not rows and total and page > 1:
+            # Past the last page: show the last page there is.
+            page = max(1, -(-total // page_size))
+            rows = _caseload_rows(db, query, dict(params, offset=(page - 1) * page_size))
     pages = max(1, -(-total // page_size))
-    page = min(query["page"], pages)
-    rows = [
+    return {"rows": rows, "total": total, "page": min(page, pages), "pages": pages}
+
+
+def _by_name(query):
+    return query["sort"] == "name" and query["show"] == "all"
+
+
+def _caseload_rows(db, query, params):
+    return [
         dict(row, overdue=bool(row["overdue"]), due_soon=bool(row["due_soon"]) and not row["overdue"])
-        for row in db.query(
-            f"{base} ORDER BY {_CASELOAD_ORDER[query['sort']]} LIMIT :limit OFFSET :offset",
-            dict(params, limit=page_size, offset=(page - 1) * page_size),
-        )
+        for row in db.query(_caseload_sql(query), params)
     ]
-    return {"rows": rows, "total": total, "page": page, "pages": pages}
+
+
+def _listed_conditions(query):
+    """Which of the service's open caseload the query lists: hers (or nobody's yet), by name."""
+    mine = (
+        "AND (c.practitioner_id = :user_id OR c.practitioner_id IS NULL)" if query["scope"] == "mine" else ""
+    )
+    search = (
+        "AND (ch.given_name || ' ' || ch.family_name) LIKE :search ESCAPE '\\'" if query["q"].strip() else ""
+    )
+    return f"""c.service_id = :service_id AND c.discharged_on IS NULL
+              AND c.service_id IN ({access.PRACTITIONER_SERVICES}) {mine} {search}"""
+
+
+def _count_sql(query):
+    """How many children the query lists, whatever their review dates (the filters' count when a
+    due-date filter is set); with no search, from the caseload alone."""
+    if not _by_name(query):
+        return f"SELECT count(*) FROM ({_caseload_sql(query, paged=False)})"
+    children = "JOIN children ch ON ch.id = c.child_id" if query["q"].strip() else ""
+    return f"SELECT count(*) FROM caseloads c {children} WHERE {_listed_conditions(query)}"
+
+
+def _caseload_sql(query, paged=True):
+    """The caseload query, with each child's review dates worked out once (MATERIALIZED: a plain CTE
+    would repeat the correlated look-ups for every mention of the due date). Listed by name with no
+    due-date filter, the children are read in name order (children_by_name) until the page is full,
+    and only the page's review dates are looked up."""
+    order = _CASELOAD_ORDER[query["sort"]]
+    page = "LIMIT :limit OFFSET :offset" if paged else ""
+    columns = """ch.id, ch.given_name, ch.family_name, ch.date_of_birth, c.practitioner_id,
+                   s.review_interval_days AS interval"""
+    if _by_name(query):
+        # CROSS JOIN keeps children the outer loop, so the name index gives the order and the LIMIT
+        # stops the scan once the page is full.
+        listed = f"""SELECT {columns} FROM children ch INDEXED BY children_by_name
+            CROSS JOIN caseloads c ON c.child_id = ch.id JOIN services s ON s.id = c.service_id
+            WHERE {_listed_conditions(query)}
+            ORDER BY ch.family_name, ch.given_name, ch.id {page}"""
+    else:
+        listed = f"""SELECT {columns}
+            FROM caseloads c JOIN children ch ON ch.id = c.child_id JOIN services s ON s.id = c.service_id
+            WHERE {_listed_conditions(query)}"""
+    dated = f"""SELECT l.*,
+                   (SELECT max(r.date) FROM reviews r WHERE r.child_id = l.id
+                      AND r.service_id = :service_id AND {counted()}) AS last_review
+            FROM listed l"""
+    condition = {
+        "all": "1",
+        "overdue": rules.overdue_sql("next_due"),
+        "due_soon": rules.due_soon_sql("next_due"),
+    }[query["show"]]
+    flagged = f"""SELECT *, {rules.overdue_sql("next_due")} AS overdue,
+                   {rules.due_soon_sql("next_due")} AS due_soon
+            FROM due WHERE {condition}"""
+    shown = (
+        "SELECT * FROM flagged"
+        if _by_name(query)
+        else f"SELECT *, count(*) OVER () AS total FROM flagged ORDER BY {order} {page}"
+    )
+    next_due = rules.due_date_sql("last_review", "interval")
+    # Drafts are counted for the children shown only.
+    return f"""WITH listed AS MATERIALIZED ({listed}),
+        dated AS MATERIALIZED ({dated}),
+        due AS MATERIALIZED (SELECT *, {next_due} AS next_due FROM dated),
+        flagged AS ({flagged}),
+        shown AS MATERIALIZED ({shown})
+        SELECT shown.*, (SELECT count(*) FROM reviews r WHERE r.child_id = shown.id
+                  AND r.service_id = :service_id AND r.status = 'draft') AS drafts
+        FROM shown ORDER BY {order}"""
 
 
 def _like_escape(text):

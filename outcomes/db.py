@@ -21,6 +21,7 @@ class Database(sqlite_utils.Database):
     """
 
     identity = None
+    _names = None  # (schema version, table names, view names)
 
     def query(self, sql, params=None):
         if sql.lstrip()[:6].upper() != "SELECT":
@@ -28,6 +29,30 @@ class Database(sqlite_utils.Database):
         cursor = self.conn.execute(sql, params if params is not None else ())
         keys = dedupe_keys(column[0] for column in cursor.description)
         return (dict(zip(keys, row, strict=True)) for row in cursor)
+
+    # sqlite-utils asks for every table's and view's name before each insert or update (db["t"],
+    # .exists()): a dozen scans of sqlite_master in a review's write transaction. The names change only
+    # with the schema, whose version number SQLite keeps in the file header (any connection's change).
+    def table_names(self, fts4=False, fts5=False):
+        if fts4 or fts5:
+            return super().table_names(fts4=fts4, fts5=fts5)
+        return list(self._schema_names()[1])
+
+    def view_names(self):
+        return list(self._schema_names()[2])
+
+    def _schema_names(self):
+        version = self.conn.execute("PRAGMA schema_version").fetchone()[0]
+        if self._names is None or self._names[0] != version:
+            rows = self.conn.execute(
+                "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view')"
+            ).fetchall()
+            self._names = (
+                version,
+                [name for kind, name in rows if kind == "table"],
+                [name for kind, name in rows if kind == "view"],
+            )
+        return self._names
 
 
 def connect(path):

@@ -874,6 +874,161 @@ BEGIN
 END;
 """
 
+# The figures' version by the date each write touches, so that the feed's cached figures of a past
+# year stand while today's reviews are written (data_version moves with every write). A write can
+# change only the figures of periods ending on or after the earliest date it touches: a review its
+# date (an update the earlier of its old and new dates), its readings, targets and target outcomes
+# their review's date, a family view the UTC day it was given (never later than its UK day). Every
+# other table the figures read has no such date and moves one undated counter.
+M014_FIGURES_VERSION_BY_DAY = """
+CREATE TABLE IF NOT EXISTS figures_version_by_day (day TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS figures_version_undated (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    n INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO figures_version_undated (id, n) VALUES (1, 0);
+CREATE TRIGGER IF NOT EXISTS figures_day_reviews_insert AFTER INSERT ON reviews
+BEGIN INSERT INTO figures_version_by_day (day, n) VALUES (
+    NEW.date, 1)
+    ON CONFLICT (day) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_day_reviews_update AFTER UPDATE ON reviews
+BEGIN INSERT INTO figures_version_by_day (day, n) VALUES (
+    min(OLD.date, NEW.date), 1)
+    ON CONFLICT (day) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_day_reviews_delete AFTER DELETE ON reviews
+BEGIN INSERT INTO figures_version_by_day (day, n) VALUES (
+    OLD.date, 1)
+    ON CONFLICT (day) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_day_readings_insert AFTER INSERT ON readings
+BEGIN INSERT INTO figures_version_by_day (day, n) VALUES (
+    coalesce((SELECT date FROM reviews WHERE id = NEW.review_id), '0000-00-00'), 1)
+    ON CONFLICT (day) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_day_readings_update AFTER UPDATE ON readings
+BEGIN INSERT INTO figures_version_by_day (day, n) VALUES (
+    min(
+        coalesce((SELECT date FROM reviews WHERE id = OLD.review_id), '0000-00-00'),
+        coalesce((SELECT date FROM reviews WHERE id = NEW.review_id), '0000-00-00')), 1)
+    ON CONFLICT (day) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_day_readings_delete AFTER DELETE ON readings
+BEGIN INSERT INTO figures_version_by_day (day, n) VALUES (
+    coalesce((SELECT date FROM reviews WHERE id = OLD.review_id), '0000-00-00'), 1)
+    ON CONFLICT (day) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_day_target_outcomes_insert AFTER INSERT ON target_outcomes
+BEGIN INSERT INTO figures_version_by_day (day, n) VALUES (
+    coalesce((SELECT date FROM reviews WHERE id = NEW.review_id), '0000-00-00'), 1)
+    ON CONFLICT (day) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_day_target_outcomes_update AFTER UPDATE ON target_outcomes
+BEGIN INSERT INTO figures_version_by_day (day, n) VALUES (
+    min(
+        coalesce((SELECT date FROM reviews WHERE id = OLD.review_id), '0000-00-00'),
+        coalesce((SELECT date FROM reviews WHERE id = NEW.review_id), '0000-00-00')), 1)
+    ON CONFLICT (day) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_day_target_outcomes_delete AFTER DELETE ON target_outcomes
+BEGIN INSERT INTO figures_version_by_day (day, n) VALUES (
+    coalesce((SELECT date FROM reviews WHERE id = OLD.review_id), '0000-00-00'), 1)
+    ON CONFLICT (day) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_day_family_views_insert AFTER INSERT ON family_views
+BEGIN INSERT INTO figures_version_by_day (day, n) VALUES (
+    substr(NEW.created_at, 1, 10), 1)
+    ON CONFLICT (day) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_day_family_views_update AFTER UPDATE ON family_views
+BEGIN INSERT INTO figures_version_by_day (day, n) VALUES (
+    min(
+        substr(OLD.created_at, 1, 10),
+        substr(NEW.created_at, 1, 10)), 1)
+    ON CONFLICT (day) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_day_family_views_delete AFTER DELETE ON family_views
+BEGIN INSERT INTO figures_version_by_day (day, n) VALUES (
+    substr(OLD.created_at, 1, 10), 1)
+    ON CONFLICT (day) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_day_targets_insert AFTER INSERT ON targets
+BEGIN INSERT INTO figures_version_by_day (day, n) VALUES (
+    coalesce((SELECT date FROM reviews WHERE id = NEW.set_in_review_id), '0000-00-00'), 1)
+    ON CONFLICT (day) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_day_targets_update AFTER UPDATE ON targets
+BEGIN INSERT INTO figures_version_by_day (day, n) VALUES (
+    min(
+        coalesce((SELECT date FROM reviews WHERE id = OLD.set_in_review_id), '0000-00-00'),
+        coalesce((SELECT date FROM reviews WHERE id = NEW.set_in_review_id), '0000-00-00')), 1)
+    ON CONFLICT (day) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_day_targets_delete AFTER DELETE ON targets
+BEGIN INSERT INTO figures_version_by_day (day, n) VALUES (
+    coalesce((SELECT date FROM reviews WHERE id = OLD.set_in_review_id), '0000-00-00'), 1)
+    ON CONFLICT (day) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_undated_children_insert AFTER INSERT ON children
+BEGIN UPDATE figures_version_undated SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_undated_children_update AFTER UPDATE ON children
+BEGIN UPDATE figures_version_undated SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_undated_children_delete AFTER DELETE ON children
+BEGIN UPDATE figures_version_undated SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_undated_caseloads_insert AFTER INSERT ON caseloads
+BEGIN UPDATE figures_version_undated SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_undated_caseloads_update AFTER UPDATE ON caseloads
+BEGIN UPDATE figures_version_undated SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_undated_caseloads_delete AFTER DELETE ON caseloads
+BEGIN UPDATE figures_version_undated SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_undated_services_insert AFTER INSERT ON services
+BEGIN UPDATE figures_version_undated SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_undated_services_update AFTER UPDATE ON services
+BEGIN UPDATE figures_version_undated SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_undated_services_delete AFTER DELETE ON services
+BEGIN UPDATE figures_version_undated SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_undated_stars_insert AFTER INSERT ON stars
+BEGIN UPDATE figures_version_undated SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_undated_stars_update AFTER UPDATE ON stars
+BEGIN UPDATE figures_version_undated SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_undated_stars_delete AFTER DELETE ON stars
+BEGIN UPDATE figures_version_undated SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_undated_star_versions_insert AFTER INSERT ON star_versions
+BEGIN UPDATE figures_version_undated SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_undated_star_versions_update AFTER UPDATE ON star_versions
+BEGIN UPDATE figures_version_undated SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_undated_star_versions_delete AFTER DELETE ON star_versions
+BEGIN UPDATE figures_version_undated SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_undated_domains_insert AFTER INSERT ON domains
+BEGIN UPDATE figures_version_undated SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_undated_domains_update AFTER UPDATE ON domains
+BEGIN UPDATE figures_version_undated SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_undated_domains_delete AFTER DELETE ON domains
+BEGIN UPDATE figures_version_undated SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_undated_stages_insert AFTER INSERT ON stages
+BEGIN UPDATE figures_version_undated SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_undated_stages_update AFTER UPDATE ON stages
+BEGIN UPDATE figures_version_undated SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_undated_stages_delete AFTER DELETE ON stages
+BEGIN UPDATE figures_version_undated SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_undated_service_intervals_insert AFTER INSERT ON service_intervals
+BEGIN UPDATE figures_version_undated SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_undated_service_intervals_update AFTER UPDATE ON service_intervals
+BEGIN UPDATE figures_version_undated SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_undated_service_intervals_delete AFTER DELETE ON service_intervals
+BEGIN UPDATE figures_version_undated SET n = n + 1; END;
+"""
+
+# The caseload listed by name reads children in name order and stops when its page is full.
+M015_CHILDREN_BY_NAME = """
+CREATE INDEX IF NOT EXISTS children_by_name ON children (family_name, given_name);
+"""
+
+# The child's own view is a figure (pct_reviews_with_child_view): its writes move the figures'
+# version of its review's date, as readings do.
+M016_CHILD_READINGS_FIGURES_VERSION = """
+CREATE TRIGGER IF NOT EXISTS figures_day_child_readings_insert AFTER INSERT ON child_readings
+BEGIN INSERT INTO figures_version_by_day (day, n) VALUES (
+    coalesce((SELECT date FROM reviews WHERE id = NEW.review_id), '0000-00-00'), 1)
+    ON CONFLICT (day) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_day_child_readings_update AFTER UPDATE ON child_readings
+BEGIN INSERT INTO figures_version_by_day (day, n) VALUES (
+    min(
+        coalesce((SELECT date FROM reviews WHERE id = OLD.review_id), '0000-00-00'),
+        coalesce((SELECT date FROM reviews WHERE id = NEW.review_id), '0000-00-00')), 1)
+    ON CONFLICT (day) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER IF NOT EXISTS figures_day_child_readings_delete AFTER DELETE ON child_readings
+BEGIN INSERT INTO figures_version_by_day (day, n) VALUES (
+    coalesce((SELECT date FROM reviews WHERE id = OLD.review_id), '0000-00-00'), 1)
+    ON CONFLICT (day) DO UPDATE SET n = n + 1; END;
+"""
+
 MIGRATIONS = [
     M001_CORE,
     M002_SCORECARD_INDEX,
@@ -888,4 +1043,7 @@ MIGRATIONS = [
     M011_CHILD_VIEW,
     M012_REGION_FEEDS,
     M013_GAS_AND_FFT,
+    M014_FIGURES_VERSION_BY_DAY,
+    M015_CHILDREN_BY_NAME,
+    M016_CHILD_READINGS_FIGURES_VERSION,
 ]

@@ -28,7 +28,8 @@ def _stamp(moment):
 
 
 def _parse(stamp):
-    return datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
+    # fromisoformat reads _stamp's "YYYY-MM-DD HH:MM:SS" in C; strptime took ~20 µs a call, twice a request.
+    return datetime.fromisoformat(stamp).replace(tzinfo=timezone.utc)
 
 
 def limits(role):

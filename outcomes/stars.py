@@ -5,7 +5,6 @@ saving a frozen star makes the next version. Domain keys carry over between vers
 how readings are compared across them.
 """
 
-import copy
 import re
 
 from marshmallow import ValidationError
@@ -278,7 +277,7 @@ def load_version(db, version_id):
     """A star version as a plain dict: scale, domains in order, stages in order."""
     key = (getattr(db, "identity", None), version_id)
     if key[0] is not None and key in _published_versions:
-        return copy.deepcopy(_published_versions[key])
+        return _copy(_published_versions[key])
     version = db.execute(
         """SELECT sv.id, sv.version, sv.scale_min, sv.scale_max, s.name, s.key, sv.published_at
            FROM star_versions sv JOIN stars s ON s.id = sv.star_id WHERE sv.id = ?""",
@@ -311,8 +310,18 @@ def load_version(db, version_id):
         "stages": stages,
     }
     if key[0] is not None and version[6] is not None:
-        _published_versions[key] = copy.deepcopy(loaded)
+        _published_versions[key] = _copy(loaded)
     return loaded
+
+
+def _copy(version):
+    """A copy callers may change: the version's own fields and its domain and stage rows (plain values
+    all; copy.deepcopy gave the same at several times the cost, on every page that shows a star)."""
+    return dict(
+        version,
+        domains=[dict(domain) for domain in version["domains"]],
+        stages=[dict(stage) for stage in version["stages"]],
+    )
 
 
 def stage_name(star, score):

@@ -33,21 +33,31 @@ def revoke_token(db, name):
             db.execute("UPDATE api_tokens SET revoked_at = datetime('now') WHERE id = ?", [row[0]])
 
 
+# SQLite date modifier: how stale last_used_at may get.
+NOTE_USE_EVERY = "1 minute"
+
+
 def token_for(db, token):
-    """The live (unrevoked) token row for a presented token, noting its use; None otherwise."""
+    """The live (unrevoked) token row for a presented token, noting its use; None otherwise.
+
+    The use is noted at most once a minute (what `list-tokens` shows), so that a client pulling the
+    feed often does not take the write lock on every pull."""
     if not token:
         return None
     rows = list(
         db.query(
-            "SELECT id, name FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL",
+            f"""SELECT id, name, coalesce(last_used_at < datetime('now', '-{NOTE_USE_EVERY}'), 1) AS due
+            FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL""",
             [hash_secret(token)],
         )
     )
     if not rows:
         return None
-    with write_transaction(db):
-        db.execute("UPDATE api_tokens SET last_used_at = datetime('now') WHERE id = ?", [rows[0]["id"]])
-    return rows[0]
+    row = rows[0]
+    if row.pop("due"):
+        with write_transaction(db):
+            db.execute("UPDATE api_tokens SET last_used_at = datetime('now') WHERE id = ?", [row["id"]])
+    return row
 
 
 def list_tokens(db):

@@ -87,7 +87,10 @@ def test_pages_hold_fifty_and_keep_the_filters(slt, big):
     assert "scope=service" in re.search(r'<a href="([^"]+)">Next page</a>', first.text).group(1)
     second = slt.get("/caseload?scope=service&sort=name&page=2")
     assert len(names(second)) == 12 and "Previous page" in second.text
-    assert slt.get("/caseload?scope=service&page=99").status_code == 200  # past the end: the last page
+    past = slt.get("/caseload?scope=service&page=99")  # past the end: the last page
+    assert past.status_code == 200 and "page 2 of 2" in past.text and names(past) == names(second)
+    overdue_past = slt.get("/caseload?scope=service&show=overdue&sort=due&page=99")
+    assert overdue_past.status_code == 200 and names(overdue_past)
 
 
 def test_search_by_name(slt, big):

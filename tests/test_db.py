@@ -68,3 +68,17 @@ def test_a_nested_block_is_a_savepoint_undone_alone(database):
                 database.execute(*ORPHAN_CASELOAD)
     emails = [row[0] for row in database.execute("SELECT email FROM login_failures")]
     assert emails == ["kept@test.example"]
+
+
+def test_table_and_view_names_follow_a_schema_change_made_on_another_connection(tmp_path):
+    path = str(tmp_path / "names.sqlite")
+    first, second = connect(path), connect(path)
+    assert "later" not in first.table_names()  # the names are now kept by this connection...
+    second.conn.execute("CREATE TABLE later (id INTEGER PRIMARY KEY)")
+    second.conn.execute("CREATE VIEW later_view AS SELECT id FROM later")
+    second.conn.commit()
+    # ...and still follow the schema another connection (another worker) changed.
+    assert "later" in first.table_names() and first["later"].exists()
+    assert first.view_names() == ["later_view"] and "later_view" not in first.table_names()
+    first["later"].insert({"id": 1})
+    assert first.execute("SELECT count(*) FROM later_view").fetchone()[0] == 1

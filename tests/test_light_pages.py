@@ -62,6 +62,18 @@ def test_chart_js_is_deferred_and_only_on_pages_with_a_chart(slt, world):
     assert scripts and all(" defer " in s for s in scripts)
 
 
+def test_the_dashboard_fetches_chart_js_only_when_a_chart_is_drawn(client, auth, world):
+    auth.login("manager@test.example")
+    page = client.get("/manager/").text
+    # No Chart.js script on the page: the charts' script fetches it (same origin, fingerprinted name).
+    assert not re.findall(r'<script[^>]*src="[^"]*chart\.umd[^>]*>', page)
+    loader = re.search(r'<script defer src="[^"]*scorecard-charts[^"]*" data-chartjs="([^"]+)"', page)
+    assert loader and re.fullmatch(r"/static/vendor/chart\.umd\.min\.[0-9a-f]{12}\.js", loader.group(1))
+    script = client.get(loader.group(1))
+    assert script.status_code == 200 and b"Chart" in script.data
+    script.close()
+
+
 def test_chart_js_is_precached_only_for_roles_that_see_charts(client, auth, world):
     _, signed_out = worker_settings(client)
     auth.login("admin@test.example")

@@ -11,11 +11,13 @@ from marshmallow import ValidationError
 from .. import (
     access,
     audit,
+    compression,
     dhis2,
     disclosure,
     fhir,
     mail,
     openapi,
+    periods,
     reviews,
     scorecard,
     services,
@@ -194,19 +196,33 @@ def scorecard_feed():
     period, services, output, breakdown = feed_query_or_400(db)
     return cached_feed(
         db,
+        period,
         lambda: scorecard.scorecard(
             db, services, period, disclosure_policy(), breakdown=breakdown, publish=cached_year
         ),
-        lambda card: _feed_response(card, output),
+        lambda stored: _feed_response(stored, output),
     )
 
 
-def _feed_response(card, output):
+def _feed_response(stored, output):
+    card = stored["card"]
     if output == "csv":
         return csv_response(card)
-    if output == "dhis2":
-        return jsonify(dhis2.data_value_set(card, dhis2.settings(current_app.config)))
-    return jsonify(card)
+    settings = dhis2.settings(current_app.config) if output == "dhis2" else None
+    # The body is kept gzipped too, per output settings: compressing a year's card again on every
+    # pull cost more than the rest.
+    key = repr(settings)
+    if key not in stored:
+        body = jsonify(dhis2.data_value_set(card, settings) if settings else card).get_data()
+        zipped = compression.gzipped(body) if len(body) >= compression.MINIMUM_BYTES else None
+        stored[key] = (body, zipped)
+    body, zipped = stored[key]
+    response = Response(body, mimetype="application/json")
+    response.vary.add("Accept-Encoding")
+    if zipped is not None and "gzip" in request.accept_encodings:
+        response.set_data(zipped)
+        response.headers["Content-Encoding"] = "gzip"
+    return response
 
 
 def disclosure_policy():
@@ -215,24 +231,37 @@ def disclosure_policy():
 
 
 # --- Feed caching -------------------------------------------------------------------------------
-# A card is a pure function of the query, the figures' data version (bumped by triggers in every
-# write's own transaction, migration 4), the disclosure policy and today's date. The ETag is
+# A card is a pure function of the query, the figures' version up to the end of its financial year
+# (the card is worked out with its whole year; versions kept by triggers in every write's own
+# transaction: the FIGURES_VERSION migrations), the disclosure policy and today's date. The ETag is
 # derived from exactly those, so every worker gives the same one and a client's copy revalidates
 # with a 304; each worker keeps its recent answers so that repeated pulls skip the computation.
+# Today's reviews leave last year's figures, and their cache, standing.
 _FEED_CACHE = {}
 _FEED_CACHE_SIZE = 64
 
 
 # A quarter is always published as part of its year, so a year's four quarters and the year itself
-# are one computation: kept per data version, a region pulling a year quarter by quarter (or a
+# are one computation: kept per figures' version, a region pulling a year quarter by quarter (or a
 # client asking for the year after its quarters) pays for it once, not five times.
 _YEAR_CACHE = {}
 _YEAR_CACHE_SIZE = 16
 
 
+def figures_version(db, up_to):
+    """(undated writes, dated writes on or before `up_to`): moves whenever figures up to then can."""
+    return tuple(
+        db.execute(
+            "SELECT (SELECT n FROM figures_version_undated),"
+            " (SELECT total(n) FROM figures_version_by_day WHERE day <= ?)",
+            [up_to.isoformat()],
+        ).fetchone()
+    )
+
+
 def cached_year(db, service_rows, year, policy, breakdown):
-    """scorecard.published_year, kept per (data version, services, year, policy, breakdown, day)."""
-    version = db.execute("SELECT n FROM data_version").fetchone()[0]
+    """scorecard.published_year, kept per (figures' version, services, year, policy, breakdown, day)."""
+    version = figures_version(db, year.end)
     services = tuple((s["id"], s["key"], s["name"]) for s in service_rows)
     key = (db.identity, version, services, year.label, policy, breakdown, date.today().isoformat())
     published = _YEAR_CACHE.get(key)
@@ -244,10 +273,10 @@ def cached_year(db, service_rows, year, policy, breakdown):
     return published
 
 
-def cached_feed(db, build, render):
-    """`render(card)` of the card `build()` makes, the card kept per key; the body is made afresh
-    each time (cheap next to the card), so a large CSV streams rather than sits in memory twice."""
-    version = db.execute("SELECT n FROM data_version").fetchone()[0]
+def cached_feed(db, period, build, render):
+    """`render(stored)` of the card `build()` makes, kept per key in `stored` (a dict where the
+    renderer may keep its body too); a CSV is made afresh each time, so that it streams."""
+    version = figures_version(db, periods.year_containing(period.start).end)
     key = repr(
         (
             db.identity,
@@ -261,13 +290,13 @@ def cached_feed(db, build, render):
     if etag in request.if_none_match:
         response = Response(status=304)
     else:
-        card = _FEED_CACHE.get(key)
-        if card is None:
-            card = build()
+        stored = _FEED_CACHE.get(key)
+        if stored is None:
+            stored = {"card": build()}
             while len(_FEED_CACHE) >= _FEED_CACHE_SIZE:
                 _FEED_CACHE.pop(next(iter(_FEED_CACHE)))
-            _FEED_CACHE[key] = card
-        response = render(card)
+            _FEED_CACHE[key] = stored
+        response = render(stored)
     response.set_etag(etag)
     # Clients may keep a copy but must ask each time (If-None-Match); nothing in a shared cache.
     response.headers["Cache-Control"] = "private, no-cache"

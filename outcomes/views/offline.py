@@ -56,8 +56,22 @@ DEFAULTS = {
 
 
 def offline_config():
-    """What the offline scripts need, rendered into every page (URLs from url_for, no secrets)."""
-    config = current_app.config
+    """What the offline scripts need, rendered into every page (URLs from url_for, no secrets).
+
+    The same for every page of the app, so it is worked out once per process (and again when the
+    form's templates or the settings change)."""
+    settings = {name: current_app.config.get(name, default) for name, default in DEFAULTS.items()}
+    key = (request.script_root, form_version(current_app.template_folder), repr(settings))
+    kept = current_app.extensions.setdefault("offline_config", {})
+    config = kept.get(key)
+    if config is None:
+        config = _offline_config(key[1], settings)
+        kept.clear()
+        kept[key] = config
+    return config
+
+
+def _offline_config(version, settings):
     return {
         "sw": url_for("offline.service_worker"),
         "scope": url_for("auth.index"),
@@ -71,10 +85,10 @@ def offline_config():
         "new_review": url_for("practitioner.new_review", child_id=0),
         "review_form_js": url_for("static", filename="js/review-form.js"),
         # A kept bundle drawn from other templates (before a deploy) is refreshed at once.
-        "form_version": form_version(current_app.template_folder),
-        "retry_base_ms": config.get("OFFLINE_RETRY_BASE_MS", DEFAULTS["OFFLINE_RETRY_BASE_MS"]),
-        "retry_max_ms": config.get("OFFLINE_RETRY_MAX_MS", DEFAULTS["OFFLINE_RETRY_MAX_MS"]),
-        "bundle_max_age_ms": config.get("OFFLINE_BUNDLE_MAX_AGE_MS", DEFAULTS["OFFLINE_BUNDLE_MAX_AGE_MS"]),
+        "form_version": version,
+        "retry_base_ms": settings["OFFLINE_RETRY_BASE_MS"],
+        "retry_max_ms": settings["OFFLINE_RETRY_MAX_MS"],
+        "bundle_max_age_ms": settings["OFFLINE_BUNDLE_MAX_AGE_MS"],
     }
 
 
@@ -104,11 +118,23 @@ def shell_version(static_folder, template_folder, precached=PRECACHED_STATIC):
 
 
 def form_version(template_folder):
-    """A hash of the review form's templates: changes when the form the tablet keeps would."""
-    digest = hashlib.sha256()
-    for name in FORM_TEMPLATES:
-        digest.update((Path(template_folder) / name).read_bytes())
-    return digest.hexdigest()[:12]
+    """A hash of the review form's templates: changes when the form the tablet keeps would.
+
+    Every page carries it: the hash is kept while the files' sizes and times stand."""
+    paths = [Path(template_folder) / name for name in FORM_TEMPLATES]
+    stamp = tuple((path, stat.st_mtime_ns, stat.st_size) for path in paths for stat in [path.stat()])
+    version = _form_versions.get(stamp)
+    if version is None:
+        digest = hashlib.sha256()
+        for path in paths:
+            digest.update(path.read_bytes())
+        version = digest.hexdigest()[:12]
+        _form_versions.clear()
+        _form_versions[stamp] = version
+    return version
+
+
+_form_versions = {}
 
 
 @bp.route("/sw.js")
