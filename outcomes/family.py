@@ -467,6 +467,15 @@ def open_invitations(db, child_id, now=None):
     )
 
 
+def revocable_invitations(db, user, child_id, now=None):
+    """The child's open invitations this user may revoke: their own (an admin's: all)."""
+    return [
+        invitation
+        for invitation in open_invitations(db, child_id, now)
+        if user["role"] == "admin" or invitation["created_by"] == user["id"]
+    ]
+
+
 def revoke_invitation(db, user, invitation_id, child_id=None, now=None):
     """End an unused invitation at once: allowed to the practitioner who made it and to admins.
 

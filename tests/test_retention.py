@@ -196,7 +196,11 @@ def test_admin_unlinks_a_parent_and_revokes_an_invitation_from_the_child_page(cl
     assert db.execute("SELECT count(*) FROM family_links WHERE child_id = ?", [world.amy]).fetchone() == (1,)
     client.post(unlink, data={"csrf_token": token, "confirmed": "yes"})
     assert db.execute("SELECT count(*) FROM family_links WHERE child_id = ?", [world.amy]).fetchone() == (0,)
-    client.post(f"/children/{world.amy}/invitations/revoke", data={"csrf_token": token, "invitation_id": 1})
+    revoke = f"/children/{world.amy}/invitations/revoke"
+    ask = client.post(revoke, data={"csrf_token": token, "invitation_id": 1})
+    assert ask.status_code == 200 and "Revoke this invitation?" in ask.text
+    assert len(family.open_invitations(db, world.amy)) == 1  # asked, not yet done
+    client.post(revoke, data={"csrf_token": token, "invitation_id": 1, "confirmed": "yes"})
     assert family.open_invitations(db, world.amy) == []
 
 
@@ -216,6 +220,7 @@ def test_practitioner_revokes_only_their_own_invitation(client, auth, db, world)
     page = client.get(f"/children/{world.amy}")
     assert page.text.count("Revoke<span") == 1  # their own invitation only
     own = client.post(
-        f"/children/{world.amy}/invitations/revoke", data={"csrf_token": token, "invitation_id": 2}
+        f"/children/{world.amy}/invitations/revoke",
+        data={"csrf_token": token, "invitation_id": 2, "confirmed": "yes"},
     )
     assert own.status_code == 302 and [i["id"] for i in family.open_invitations(db, world.amy)] == [1]

@@ -93,8 +93,19 @@ def revoke_invitation(child_id):
     if errors:
         abort(400, description=" ".join(sum(errors.values(), [])))
     user = {"id": current_user.id, "role": current_user.role}
+    back = "admin.child" if current_user.role == "admin" else "practitioner.child"
+    mine = [i["id"] for i in family.revocable_invitations(get_db(), user, child_id)]
+    if data["invitation_id"] not in mine:
+        abort(404, description="No such open invitation of yours.")
+    if page := unconfirmed(
+        "Revoke this invitation?",
+        "Its code will stop working at once: a parent who has not used it yet cannot join with it. "
+        "To invite them again, make a new invitation.",
+        "Yes, revoke the invitation",
+        url_for(back, child_id=child_id),
+    ):
+        return page
     if family.revoke_invitation(get_db(), user, data["invitation_id"], child_id) is None:
         abort(404, description="No such open invitation of yours.")
     flash("The invitation is revoked: its code no longer works.")
-    back = "admin.child" if current_user.role == "admin" else "practitioner.child"
     return redirect(url_for(back, child_id=child_id))

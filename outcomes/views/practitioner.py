@@ -129,12 +129,9 @@ def child(child_id):
         level_labels=gas.LEVEL_LABELS,
         stage_name=stars.stage_name,
         may_invite=_may_invite(reviewable),
-        # Unused invitations this person may revoke: their own (an admin's: all).
-        invitations=[
-            invitation
-            for invitation in family.open_invitations(db, child_id)
-            if current_user.role == "admin" or invitation["created_by"] == current_user.id
-        ],
+        invitations=family.revocable_invitations(
+            db, {"id": current_user.id, "role": current_user.role}, child_id
+        ),
     )
 
 
