@@ -67,6 +67,18 @@ def plural(count, singular, many=None):
     return f"{count} {singular if count == 1 else (many or singular + 's')}"
 
 
+def figure_number(measure, value):
+    """A published figure's value as a page shows it: rates with %, means to 2 places (distance
+    travelled signed), counts whole."""
+    if value is None:
+        return "none"
+    if measure.startswith("pct_"):
+        return f"{value:.1f}%"
+    if measure.startswith("mean_"):
+        return f"{value:+.2f}" if measure == "mean_distance_travelled" else f"{value:.2f}"
+    return f"{value:,.0f}"
+
+
 def init_app(app):
     app.jinja_env.filters["uk_date"] = uk_date
     app.jinja_env.filters["uk_date_text"] = uk_date_text

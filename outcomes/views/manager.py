@@ -10,7 +10,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from .. import disclosure, periods, scorecard
+from .. import disclosure, periods, scorecard, wording
 from ..access import managed_services
 from ..db import get_db
 from ..errors import flatten_errors
@@ -74,14 +74,7 @@ def figure_text(measure, figure, short=False):
         return f"fewer than {disclosure_policy().withhold_below} {unit}"
     if reason == "secondary":
         return SECONDARY_SHORT if short else SECONDARY_TEXT
-    value = figure["value"]
-    if value is None:
-        return "none"
-    if measure.startswith("pct_"):
-        return f"{value:.1f}%"
-    if measure.startswith("mean_"):
-        return f"{value:+.2f}" if measure == "mean_distance_travelled" else f"{value:.2f}"
-    return f"{value:,}"
+    return wording.figure_number(measure, figure["value"])
 
 
 def change_text(measure, now, before):

@@ -99,26 +99,11 @@ def caseload():
 def child(child_id):
     child = visible_child_or_404(child_id)
     db = get_db()
-    sections = []
-    visible = access.visible_services(db, current_user, child_id)
     reviewable = access.reviewable_service_ids(db, current_user.id, child_id)
-    for service in visible:
-        # star_over_time plus the newest family view: the radar shows first, latest and the family's.
-        chart = family.star_with_family_view(db, child_id, service["id"])
-        closed = closed_targets(db, child_id, service["id"])
-        sections.append(
-            {
-                "service": service,
-                "chart": chart,
-                "spec": charts.star_chart(chart, "Family's view") if chart else None,
-                "family_views": family.views_for_staff(db, child_id, service["id"]),
-                "open_targets": open_targets(db, child_id, service["id"]),
-                "closed_targets": closed,
-                "attainment": gas.year_summary(closed, date.today()),
-                "history": children.review_history(db, child_id, service["id"]),
-                "may_review": service["id"] in reviewable,
-            }
-        )
+    sections = [
+        dict(_staff_section(db, child_id, service), may_review=service["id"] in reviewable)
+        for service in access.visible_services(db, current_user, child_id)
+    ]
     # A read's audit entry is one autocommit INSERT (audit.record): no write lock held while reading.
     audit.record(db, current_user.id, "view child record", child_id)
     return render_template(
@@ -142,20 +127,10 @@ def child_report(child_id):
     for an EHC plan annual review. Only the services access.visible_services allows."""
     child = visible_child_or_404(child_id)
     db = get_db()
-    sections = []
-    for service in access.visible_services(db, current_user, child_id):
-        chart = family.star_with_family_view(db, child_id, service["id"])
-        sections.append(
-            {
-                "service": service,
-                "chart": chart,
-                "spec": charts.star_chart(chart, "Family's view") if chart else None,
-                "family_views": family.views_for_staff(db, child_id, service["id"]),
-                "open_targets": open_targets(db, child_id, service["id"]),
-                "closed_targets": closed_targets(db, child_id, service["id"]),
-                "history": children.review_history(db, child_id, service["id"], include_drafts=False),
-            }
-        )
+    sections = [
+        _staff_section(db, child_id, service, include_drafts=False)
+        for service in access.visible_services(db, current_user, child_id)
+    ]
     audit.record(db, current_user.id, "view child report", child_id)
     return render_template(
         "practitioner/report.html",
@@ -165,6 +140,23 @@ def child_report(child_id):
         stage_name=stars.stage_name,
         today=date.today(),
     )
+
+
+def _staff_section(db, child_id, service, include_drafts=True):
+    """One service's part of the child's page and report: the star over time with the newest
+    family view (the radar shows first, latest and the family's), targets, views and history."""
+    chart = family.star_with_family_view(db, child_id, service["id"])
+    closed = closed_targets(db, child_id, service["id"])
+    return {
+        "service": service,
+        "chart": chart,
+        "spec": charts.star_chart(chart, "Family's view") if chart else None,
+        "family_views": family.views_for_staff(db, child_id, service["id"]),
+        "open_targets": open_targets(db, child_id, service["id"]),
+        "closed_targets": closed,
+        "attainment": gas.year_summary(closed, date.today()),
+        "history": children.review_history(db, child_id, service["id"], include_drafts=include_drafts),
+    }
 
 
 def _may_invite(reviewable_ids):

@@ -6,7 +6,7 @@ instance that is not a region the page says how to make it one.
 from flask import Blueprint, abort, current_app, render_template, request
 from marshmallow import ValidationError
 
-from .. import region, scorecard
+from .. import region, scorecard, wording
 from ..db import get_db
 from ..errors import flatten_errors
 from ..schemas import RegionQuerySchema
@@ -26,14 +26,7 @@ def cell_text(measure, figure):
         return "not published"
     if figure["suppressed"]:
         return REASONS.get(figure["reason"], "withheld")
-    value = figure["value"]
-    if value is None:
-        return "none"
-    if measure.startswith("pct_"):
-        return f"{value:.1f}%"
-    if measure.startswith("mean_"):
-        return f"{value:+.2f}" if measure == "mean_distance_travelled" else f"{value:.2f}"
-    return f"{value:,.0f}"
+    return wording.figure_number(measure, figure["value"])
 
 
 @bp.route("/")
