@@ -65,7 +65,7 @@ def test_a_child_taps_through_every_domain_and_the_star_shows_their_view_online(
     keys = fill_readings(page)
     for outcome in page.query_selector_all("select.outcome-select"):
         if not outcome.input_value():
-            outcome.select_option("not_met")
+            outcome.select_option("-2")  # not met
     page.click("label[for='child_faces-5']")
     child_taps_through(page, keys, 5, 4, check_axe=True)
     assert page.url.endswith("/reviews/new?service=slt")  # still the form: Enter on a face sent nothing
@@ -90,7 +90,7 @@ def test_a_child_view_given_offline_reaches_the_star_through_the_outbox(context,
     keys = fill_readings(page)
     for outcome in page.query_selector_all("select.outcome-select"):
         if not outcome.input_value():
-            outcome.select_option("not_met")
+            outcome.select_option("-2")  # not met
     page.click("label[for='child_faces-3']")  # three faces, for a young child
     child_taps_through(page, keys, 3, 3)
     page.click("button[value=submit]")

@@ -74,19 +74,31 @@ def test_the_star_reads_on_a_phone_and_a_tablet_and_the_viewer_chooses_the_readi
         domains = page.eval_on_selector_all("table.readings >> nth=0 >> tbody th", "els => els.length")
         assert len(shape["lines"]) == domains and all(" over time: " in label for label in shape["lines"])
 
+        # The child's own view, when the newest review has one, is drawn from the start too.
+        has_child_view = page.eval_on_selector(
+            "table.readings",
+            "t => [...t.querySelectorAll('thead th')].some(th => th.textContent.includes('own view'))",
+        )
+        child_view = ["Child's own view, in faces"] if has_child_view else []
         datasets, legend, ticked = drawn(page)
-        assert [label.split(" (")[0] for label in datasets] == ["First review", "Latest review"]
+        assert [label.split(" (")[0] for label in datasets] == ["First review", "Latest review", *child_view]
         assert legend == datasets and ticked == datasets  # the legend lists what is drawn, nothing more
         page.check(".star-choices input[data-kind=previous]")
         page.uncheck(".star-choices input[data-kind=first]")
         datasets, legend, ticked = drawn(page)
-        assert [label.split(" (")[0] for label in datasets] == ["Previous review", "Latest review"]
+        assert [label.split(" (")[0] for label in datasets] == [
+            "Previous review",
+            "Latest review",
+            *child_view,
+        ]
         assert legend == datasets and ticked == datasets
         previous = page.evaluate(f"{CHART}.data.datasets[0].data")
         column = page.eval_on_selector_all(
             "table.readings >> nth=0 >> tbody tr",
-            "rows => rows.map(r => r.children[r.children.length - 2].textContent.trim().split(' ')[0])",
-        )  # the previous review's column in the table beside the chart
+            "(rows, back) => rows.map("
+            "r => r.children[r.children.length - back].textContent.trim().split(' ')[0])",
+            2 + len(child_view),
+        )  # the previous review's column in the table beside the chart (before the latest's, and the child's)
         assert [str(value) if value is not None else "Not" for value in previous] == column
         if viewport == PHONE:
             assert axe_violations(page) == []
