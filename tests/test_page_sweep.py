@@ -121,14 +121,17 @@ def pages(role, ids):
             f"/reviews/{review}",
             f"/reviews/{review}/amend",
             f"/reviews/{review}/withdraw",
+            "/feedback/",
+            "/offline",
         ],
         "family": [
             "/family/",
             f"/family/children/{ids['family_child']}",
             f"/family/children/{ids['family_child']}/print/{ids['family_service']}",
             f"/family/reviews/{ids['family_review']}/view",
+            "/family/notices",
         ],
-        "manager": ["/manager/", "/manager/report"],
+        "manager": ["/manager/", "/manager/report", "/feedback/"],
         "admin": [
             "/admin/",
             "/admin/services",
@@ -183,6 +186,11 @@ def test_every_page_fits_has_no_console_error_and_passes_axe(browser, sweep_serv
         found += checked_page(page, path)
         if role == "practitioner" and path.endswith("/report") and viewport == "tablet":
             page.screenshot(path=str(SCREENSHOTS / "child-report.png"), full_page=False)
+    # The error page: its 404 is the answer asked for, so the browser's note of it is no error.
+    response = page.goto(server.url + "/no-such-page")
+    assert response.status == 404
+    found += checked_page(page, "the not-found page")
+    errors = [error for error in errors if "status of 404" not in error]
     if role == "admin":
         # The "Are you sure?" step, reached as a person would (and left without confirming).
         page.goto(f"{server.url}/admin/people/{ids['person']}")

@@ -88,7 +88,10 @@
             ? [" ", el("span", { className: "tag tag-warning", text: "Overdue" })] : null));
       })));
     show(service.name + " caseload", [el("h1", { text: service.name + " caseload" }), keptNote(kept), switcher,
-      rows.length ? table : el("p", { text: "No children are on this caseload." })]);
+      rows.length
+        ? el("div", { className: "table-scroll", tabindex: "0", role: "region",
+                      "aria-label": service.name + " caseload: the table scrolls sideways" }, table)
+        : el("p", { text: "No children are on this caseload." })]);
     root.dataset.recover = "yes";
   }
 
