@@ -10,6 +10,7 @@ for. A tablet never holds a whole service's caseload.
 from . import audit, charts, child_view, children, stars
 from .db import write_transaction
 from .targets import open_targets
+from .wording import uk_date_text
 
 CHILD_FIELDS = ("id", "given_name", "family_name", "date_of_birth")
 TARGET_FIELDS = ("id", "domain_key", "description", "start_score", "target_score", "due_date")
@@ -47,14 +48,23 @@ def caseload_bundle(db, user_id):
             if row["id"] not in kept:
                 # The child's view offers the number of faces this child used last time.
                 faces = child_view.default_faces(db, row["id"])
-                kept[row["id"]] = dict({k: row[k] for k in CHILD_FIELDS}, services={}, child_faces=faces)
+                kept[row["id"]] = dict(
+                    {k: row[k] for k in CHILD_FIELDS},
+                    born=uk_date_text(row["date_of_birth"]),  # dates as the pages show them
+                    services={},
+                    child_faces=faces,
+                )
             child = kept[row["id"]]
             child["services"][service["key"]] = {
                 "last_review": row["last_review"],
                 "next_due": row["next_due"],
+                "last_review_text": uk_date_text(row["last_review"], empty=None),
+                "next_due_text": uk_date_text(row["next_due"], empty=None),
                 "overdue": row["overdue"],
                 "open_targets": [
-                    {key: target[key] for key in TARGET_FIELDS}
+                    dict(
+                        {key: target[key] for key in TARGET_FIELDS}, due_text=uk_date_text(target["due_date"])
+                    )
                     for target in open_targets(db, row["id"], service["id"])
                 ],
                 "chart": kept_star(db, row["id"], service["id"]),

@@ -82,9 +82,9 @@
         return el("tr", {},
           el("th", { scope: "row" }, el("a", { className: "row-link", href: urlFor(config.child, child.id),
                                                text: child.given_name + " " + child.family_name })),
-          el("td", { text: child.date_of_birth }),
-          el("td", { text: dates.last_review || "Not yet reviewed" }),
-          el("td", { text: dates.next_due || "Now" }, dates.overdue
+          el("td", { text: child.born }),
+          el("td", { text: dates.last_review_text || "Not yet reviewed" }),
+          el("td", { text: dates.next_due_text || "Now" }, dates.overdue
             ? [" ", el("span", { className: "tag tag-warning", text: "Overdue" })] : null));
       })));
     show(service.name + " caseload", [el("h1", { text: service.name + " caseload" }), keptNote(kept), switcher,
@@ -147,19 +147,19 @@
         el("h2", { text: service.name }),
         el("p", {}, el("a", { className: "button", href: urlFor(config.new_review, child.id, service.key),
                               text: "Start today's review" })),
-        el("p", { text: "Last review: " + (record.last_review || "not yet reviewed") +
-                        ". Next review due: " + (record.next_due || "now") + "." }),
+        el("p", { text: "Last review: " + (record.last_review_text || "not yet reviewed") +
+                        ". Next review due: " + (record.next_due_text || "now") + "." }),
         star ? star.nodes : el("p", { text: "No submitted reviews yet." }),
         el("h3", { text: "Open targets" }),
         record.open_targets.length ? el("ul", { className: "targets" }, record.open_targets.map(function (t) {
           return el("li", {}, el("strong", { text: t.description }), el("br"),
             t.domain_key.replace(/_/g, " ") + ": from " + (t.start_score === null ? "not assessed" : t.start_score) +
-            " to " + t.target_score + ", due " + t.due_date);
+            " to " + t.target_score + ", due " + t.due_text);
         })) : el("p", { text: "No open targets." }));
     });
     var name = child.given_name + " " + child.family_name;
     show(name, [el("p", {}, el("a", { href: config.caseload, text: "Back to the caseload" })),
-      el("h1", { text: name }), el("p", { className: "lead", text: "Born " + child.date_of_birth }),
+      el("h1", { text: name }), el("p", { className: "lead", text: "Born " + child.born }),
       keptNote(kept), sections]);
     root.dataset.recover = "yes";
     if (!stars.length) return;
