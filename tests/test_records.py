@@ -109,7 +109,8 @@ def _with_target(slt_client, auth, world, day="2025-01-10"):
 PLAUSIBILITY = [
     ("date", {"date": "2016-04-30"}, "before the child's date of birth"),
     ("date", {"date": "2023-12-31"}, "before the child joined the Speech and Language Therapy caseload"),
-    ("date", {"date": (TODAY + timedelta(days=1)).isoformat()}, "future"),
+    # Two days ahead: still the future if the run goes past midnight.
+    ("date", {"date": (TODAY + timedelta(days=2)).isoformat()}, "future"),
     (
         "targets.0.target_score",
         {
@@ -472,7 +473,7 @@ def test_the_date_and_the_outcomes_can_be_amended_as_a_new_version(slt_client, a
 
 AMEND_REFUSALS = [
     ({"date": "2016-04-30"}, "date", "date of birth (2016-05-01)"),
-    ({"date": (TODAY + timedelta(days=1)).isoformat()}, "date", "future"),
+    ({"date": (TODAY + timedelta(days=2)).isoformat()}, "date", "future"),
     ({"date": "2025-01-10"}, "date", "already recorded"),
     ({"date": "2025-01-05"}, "target_outcomes", "only a later review can record its outcome"),
 ]
