@@ -88,12 +88,17 @@ def fill_readings(page, skip=0):
     return keys
 
 
-def save_offline_review(page, base, notes="Seen at home; no signal."):
-    """From the kept caseload with no signal: open the first child, fill and submit a review."""
+def open_offline_review_form(page, base):
+    """From the kept caseload with no signal: open the first child and start today's review."""
     page.goto(f"{base}/caseload")
     page.click("table.caseload a.row-link >> nth=0")
     page.wait_for_url(CHILD_PAGE)
     page.click("text=Start today's review")
+
+
+def save_offline_review(page, base, notes="Seen at home; no signal."):
+    """From the kept caseload with no signal: open the first child, fill and submit a review."""
+    open_offline_review_form(page, base)
     keys = fill_readings(page)
     page.fill("#notes", notes)
     page.click("button[value=submit]")
@@ -302,10 +307,7 @@ def test_a_review_the_server_rejects_stays_with_its_message_until_fixed(context,
     base = server.url
     page = ready_practitioner(context, base)
     context.set_offline(True)
-    page.goto(f"{base}/caseload")
-    page.click("table.caseload a.row-link >> nth=0")
-    page.wait_for_url(CHILD_PAGE)
-    page.click("text=Start today's review")
+    open_offline_review_form(page, base)
     keys = fill_readings(page, skip=1)  # one domain left without a reading
     label = page.text_content(f"fieldset.domain:has(#reading-{keys[-1]}-na) legend").strip()
     page.click("button[value=submit]")
@@ -346,10 +348,7 @@ def test_an_offline_draft_with_missing_readings_is_kept_and_sent_as_a_draft(cont
     base = server.url
     page = ready_practitioner(context, base)
     context.set_offline(True)
-    page.goto(f"{base}/caseload")
-    page.click("table.caseload a.row-link >> nth=0")
-    page.wait_for_url(CHILD_PAGE)
-    page.click("text=Start today's review")
+    open_offline_review_form(page, base)
     keys = fill_readings(page, skip=4)  # half-finished: two domains read
     page.click("button[value=draft]")
     page.wait_for_selector(".outbox-saved")
