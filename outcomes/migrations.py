@@ -1029,6 +1029,48 @@ BEGIN INSERT INTO figures_version_by_day (day, n) VALUES (
     ON CONFLICT (day) DO UPDATE SET n = n + 1; END;
 """
 
+# Nothing reads data_version since the feed's cache keys on the figures' version by date
+# (FIGURES_VERSION_BY_DAY): its triggers were an extra write in every review's transaction.
+M017_DROP_DATA_VERSION = """
+DROP TRIGGER IF EXISTS data_version_caseloads_delete;
+DROP TRIGGER IF EXISTS data_version_caseloads_insert;
+DROP TRIGGER IF EXISTS data_version_caseloads_update;
+DROP TRIGGER IF EXISTS data_version_child_readings_delete;
+DROP TRIGGER IF EXISTS data_version_child_readings_insert;
+DROP TRIGGER IF EXISTS data_version_child_readings_update;
+DROP TRIGGER IF EXISTS data_version_children_delete;
+DROP TRIGGER IF EXISTS data_version_children_insert;
+DROP TRIGGER IF EXISTS data_version_children_update;
+DROP TRIGGER IF EXISTS data_version_domains_delete;
+DROP TRIGGER IF EXISTS data_version_domains_insert;
+DROP TRIGGER IF EXISTS data_version_domains_update;
+DROP TRIGGER IF EXISTS data_version_family_views_delete;
+DROP TRIGGER IF EXISTS data_version_family_views_insert;
+DROP TRIGGER IF EXISTS data_version_family_views_update;
+DROP TRIGGER IF EXISTS data_version_readings_delete;
+DROP TRIGGER IF EXISTS data_version_readings_insert;
+DROP TRIGGER IF EXISTS data_version_readings_update;
+DROP TRIGGER IF EXISTS data_version_reviews_delete;
+DROP TRIGGER IF EXISTS data_version_reviews_insert;
+DROP TRIGGER IF EXISTS data_version_reviews_update;
+DROP TRIGGER IF EXISTS data_version_services_delete;
+DROP TRIGGER IF EXISTS data_version_services_insert;
+DROP TRIGGER IF EXISTS data_version_services_update;
+DROP TRIGGER IF EXISTS data_version_stages_delete;
+DROP TRIGGER IF EXISTS data_version_stages_insert;
+DROP TRIGGER IF EXISTS data_version_stages_update;
+DROP TRIGGER IF EXISTS data_version_star_versions_delete;
+DROP TRIGGER IF EXISTS data_version_star_versions_insert;
+DROP TRIGGER IF EXISTS data_version_star_versions_update;
+DROP TRIGGER IF EXISTS data_version_target_outcomes_delete;
+DROP TRIGGER IF EXISTS data_version_target_outcomes_insert;
+DROP TRIGGER IF EXISTS data_version_target_outcomes_update;
+DROP TRIGGER IF EXISTS data_version_targets_delete;
+DROP TRIGGER IF EXISTS data_version_targets_insert;
+DROP TRIGGER IF EXISTS data_version_targets_update;
+DROP TABLE IF EXISTS data_version;
+"""
+
 MIGRATIONS = [
     M001_CORE,
     M002_SCORECARD_INDEX,
@@ -1046,4 +1088,5 @@ MIGRATIONS = [
     M014_FIGURES_VERSION_BY_DAY,
     M015_CHILDREN_BY_NAME,
     M016_CHILD_READINGS_FIGURES_VERSION,
+    M017_DROP_DATA_VERSION,
 ]

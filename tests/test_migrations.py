@@ -33,6 +33,7 @@ SHIPPED = {
     14: "c3338c7951259e792bf1fbb49612988d94fa1519a5bf3b0ac24cb93817ad6961",
     15: "39ded7f5260c973e6e8cdb2b58cb1e29cb0672bc02d2d4f61b749c531f22205f",
     16: "e48bf5ada379eb9256863293bbc78f94a8256f985d0d586533efbcff46acf15e",
+    17: "5476bc7b612aa43e1134e4c12b30ba4dbaaa8f86833b66bc98dae729f3b25d9d",
 }
 
 # Every text the first migration has had in a release. It was edited twice after shipping
