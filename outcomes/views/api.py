@@ -339,4 +339,4 @@ def child_fhir(child_id):
 @bp.route("/openapi.json")
 def openapi_json():
     """The OpenAPI 3.1 description of the feed and of POST /api/v1/reviews."""
-    return jsonify(openapi.document(scorecard.MEASURES))
+    return jsonify(openapi.document(scorecard.MEASURES, scorecard.DOMAIN_MEASURES))
