@@ -2,6 +2,7 @@
 in plain words, and plurals. Pages only; CSV, JSON and the feed keep ISO dates."""
 
 from datetime import date, datetime
+from functools import lru_cache
 
 from markupsafe import Markup
 
@@ -11,6 +12,23 @@ ROLE_WORDS = {
     "family": "Parent or carer",
     "admin": "Admin",
 }
+
+
+# English month names whatever the server's locale (strftime's %B follows it).
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def _as_date(value):
@@ -33,16 +51,25 @@ def uk_date_text(value, empty="–"):
     day = _as_date(value)
     if day is None:
         return empty if value in (None, "") else str(value)
-    return f"{day.day} {day.strftime('%B')} {day.year}"
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def uk_date(value, empty="–"):
     """`<time datetime="2026-05-26">26 May 2026</time>`: read by people the UK way, by machines
     as ISO. The one date filter every template uses."""
+    try:
+        return _uk_date(value, empty)
+    except TypeError:  # not hashable, so not a date either
+        return uk_date_text(value, empty)
+
+
+@lru_cache(maxsize=4096)  # a page shows the same few dates many times: each is worked out once
+def _uk_date(value, empty):
     day = _as_date(value)
     if day is None:
         return uk_date_text(value, empty)
-    return Markup('<time datetime="{}">{}</time>').format(day.isoformat(), uk_date_text(day))
+    # Both parts are digits and a month's name: nothing to escape.
+    return Markup(f'<time datetime="{day.isoformat()}">{uk_date_text(day)}</time>')
 
 
 def uk_datetime(value):
