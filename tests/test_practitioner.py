@@ -247,6 +247,9 @@ def test_caseload_shows_when_the_next_review_is_due(slt, world):
     page = slt.get("/caseload")
     # 2025-01-01 + 182 days
     assert "2025-07-02" in page.text and "Overdue" in page.text
+    # The last review the UK way, like every other date on the page; the name links to the child.
+    assert '<time datetime="2025-01-01">1 January 2025</time>' in page.text
+    assert f'href="/children/{world.amy}"' in page.text
 
 
 @pytest.mark.parametrize("service", ["slt", "physio", "ot", "social"])

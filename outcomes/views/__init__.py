@@ -1,5 +1,7 @@
 """The blueprints, one per audience; each view parses the request, calls the domain, renders."""
 
+from flask import current_app, request, url_for
+
 from . import admin, api, auth, data_protection, family, feedback, manager, offline, practitioner, region
 
 BLUEPRINTS = (
@@ -16,7 +18,23 @@ BLUEPRINTS = (
 )
 
 
+def row_url(endpoint, argument, value):
+    """url_for(endpoint, argument=value) for an integer id at the end of the path, as a table's rows
+    link to their records: the path is built once per endpoint, as werkzeug's builder costs more
+    than the rest of a row's rendering."""
+    kept = current_app.extensions.setdefault("row_urls", {})
+    key = (endpoint, argument, request.script_root)
+    prefix = kept.get(key)
+    if prefix is None:
+        prefix = url_for(endpoint, **{argument: 0})
+        if not prefix.endswith("/0"):
+            raise ValueError(f"{endpoint}: {argument} is not the end of its path")
+        prefix = kept[key] = prefix[:-1]
+    return prefix + str(int(value))
+
+
 def init_app(app):
+    app.jinja_env.globals["row_url"] = row_url
     auth.init_app(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
