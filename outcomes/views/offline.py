@@ -59,13 +59,15 @@ def offline_config():
     """What the offline scripts need, rendered into every page (URLs from url_for, no secrets).
 
     The same for every page of the app, so it is worked out once per process (and again when the
-    form's templates or the settings change)."""
+    settings change)."""
     settings = {name: current_app.config.get(name, default) for name, default in DEFAULTS.items()}
-    key = (request.script_root, form_version(current_app.template_folder), repr(settings))
+    key = (request.script_root, repr(settings))
     kept = current_app.extensions.setdefault("offline_config", {})
     config = kept.get(key)
-    if config is None:
-        config = _offline_config(key[1], settings)
+    # Templates change under a running server only when it reloads them (debug): only then is
+    # the form's version looked at again.
+    if config is None or current_app.jinja_env.auto_reload:
+        config = _offline_config(form_version(current_app.template_folder), settings)
         kept.clear()
         kept[key] = config
     return config
