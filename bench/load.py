@@ -231,6 +231,16 @@ def drive(port, people, token, connections, processes, seconds, job):
     return summary(latencies, errors, elapsed, kinds)
 
 
+def workers_cpu(server):
+    """CPU seconds (user + system) used so far by the server's worker processes, from /proc."""
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    ticks = 0
+    for pid in children:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _client_process(port, people, token, indices, seconds, job, connections):
     clients = {}
     for index in indices:
@@ -292,6 +302,7 @@ def summary(latencies, errors, elapsed, kinds):
 
     return {
         "requests": len(latencies),
+        "elapsed": elapsed,
         "rps": len(latencies) / elapsed,
         "p50": pct(50),
         "p95": pct(95),
@@ -373,7 +384,9 @@ def main():
     try:
         print(f"load avg before: {os.getloadavg()[0]:.1f}", flush=True)
         warm = run(args.warm_seconds, "warm") if args.warm_seconds else None
+        cpu_before = workers_cpu(server)
         mix = run(args.seconds, "mix")
+        mix_cpu = workers_cpu(server) - cpu_before
         static = dict(run(args.ceiling_seconds, static_url(port)), url=static_url(port))
         trivial = run(args.ceiling_seconds, "/")
         wire = sizes(port, people[0], token)
@@ -387,6 +400,13 @@ def main():
     if warm:
         print(line(f"warm-up ({args.warm_seconds:.0f} s, not counted)", warm))
     print(line("mix", mix, static["rps"]), f"  ({mix['kinds']})")
+    # Workers busy less than their cores' time while requests queue means they wait (locks, I/O).
+    requests = mix["requests"]
+    print(
+        f"{'':<22} workers' CPU {mix_cpu:.1f} s in {mix['elapsed']:.0f} s "
+        f"({100 * mix_cpu / mix['elapsed'] / args.workers:.0f}% of {args.workers} workers' time), "
+        f"{1000 * mix_cpu / max(requests, 1):.2f} ms a request"
+    )
     print(line(f"static file {static['url']}", static))
     print(line("trivial route", trivial))
     for label, (status, size, ms) in wire.items():
