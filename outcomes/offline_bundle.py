@@ -8,8 +8,7 @@ for. A tablet never holds a whole service's caseload.
 """
 
 from . import audit, charts, child_view, children, stars
-from .db import write_transaction
-from .targets import open_targets
+from .targets import open_targets_by_child
 from .wording import uk_date_text
 
 CHILD_FIELDS = ("id", "given_name", "family_name", "date_of_birth")
@@ -36,6 +35,9 @@ def caseload_bundle(db, user_id):
     Each service carries the star version new reviews use; each child carries, per service,
     the review dates, the open targets, the star of their readings, and the number of faces their
     last child's view used. Every child sent is audited.
+
+    Read in batches: a few statements per service whatever the number of children (a list of
+    2,500 was thousands of statements, one look-up per child for each part).
     """
     services, kept = [], {}
     recent = recently_opened(db, user_id)
@@ -44,42 +46,52 @@ def caseload_bundle(db, user_id):
         if star is None:
             continue
         services.append(_service_entry(service, star))
-        for row in children.caseload(db, user_id, service["id"], own_and=recent):
-            if row["id"] not in kept:
-                # The child's view offers the number of faces this child used last time.
-                faces = child_view.default_faces(db, row["id"])
-                kept[row["id"]] = dict(
-                    {k: row[k] for k in CHILD_FIELDS},
-                    born=uk_date_text(row["date_of_birth"]),  # dates as the pages show them
-                    services={},
-                    child_faces=faces,
-                )
-            child = kept[row["id"]]
-            child["services"][service["key"]] = {
-                "last_review": row["last_review"],
-                "next_due": row["next_due"],
-                "last_review_text": uk_date_text(row["last_review"], empty=None),
-                "next_due_text": uk_date_text(row["next_due"], empty=None),
-                "overdue": row["overdue"],
-                "open_targets": [
-                    dict(
-                        {key: target[key] for key in TARGET_FIELDS}, due_text=uk_date_text(target["due_date"])
-                    )
-                    for target in open_targets(db, row["id"], service["id"])
-                ],
-                "chart": kept_star(db, row["id"], service["id"]),
-            }
+        rows = children.caseload(db, user_id, service["id"], own_and=recent)
+        ids = [row["id"] for row in rows]
+        targets = open_targets_by_child(db, ids, service["id"])
+        charts_of = children.stars_over_time(db, ids, service["id"])
+        for row in rows:
+            child = kept.setdefault(row["id"], _child_entry(row))
+            child["services"][service["key"]] = _service_record(
+                row, targets.get(row["id"], []), charts_of.get(row["id"])
+            )
+    # The child's view offers the number of faces this child used last time.
+    faces = child_view.default_faces_by_child(db, kept)
+    for child_id, child in kept.items():
+        child["child_faces"] = faces[child_id]
     ordered = sorted(kept.values(), key=lambda c: (c["family_name"], c["given_name"], c["id"]))
-    with write_transaction(db):
-        for child in ordered:
-            audit.record(db, user_id, "keep caseload offline", child["id"])
+    audit.record_reads(db, user_id, "keep caseload offline", [child["id"] for child in ordered])
     return {"user_id": user_id, "services": services, "children": ordered}
 
 
-def kept_star(db, child_id, service_id):
-    """The child's star from the practitioners' counted readings (the family's view stays on the
-    server), in the same form the online page draws; None before the first review."""
-    chart = children.star_over_time(db, child_id, service_id)
+def _child_entry(row):
+    return dict(
+        {k: row[k] for k in CHILD_FIELDS},
+        born=uk_date_text(row["date_of_birth"]),  # dates as the pages show them
+        services={},
+    )
+
+
+def _service_record(row, targets, chart):
+    """What the offline pages show of one child's record with one service."""
+    return {
+        "last_review": row["last_review"],
+        "next_due": row["next_due"],
+        "last_review_text": uk_date_text(row["last_review"], empty=None),
+        "next_due_text": uk_date_text(row["next_due"], empty=None),
+        "overdue": row["overdue"],
+        "open_targets": [
+            dict({key: target[key] for key in TARGET_FIELDS}, due_text=uk_date_text(target["due_date"]))
+            for target in targets
+        ],
+        "chart": _kept_star(chart),
+    }
+
+
+def _kept_star(chart):
+    """The child's star from the practitioners' counted readings (children.star_over_time: the
+    family's view stays on the server), in the same form the online page draws; None before the
+    first review."""
     return charts.star_chart(chart, "") if chart else None
 
 
