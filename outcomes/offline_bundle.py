@@ -11,7 +11,8 @@ from . import audit, charts, child_view, children, stars
 from .targets import open_targets_by_child
 from .wording import uk_date_text
 
-CHILD_FIELDS = ("id", "given_name", "family_name", "date_of_birth")
+# Only what the offline pages read (static/js/offline/shell.js): dates come as the pages show them.
+CHILD_FIELDS = ("id", "given_name", "family_name")
 TARGET_FIELDS = ("id", "domain_key", "description", "start_score", "target_score", "due_date")
 RECENT_DAYS = 30
 
@@ -73,10 +74,9 @@ def _child_entry(row):
 
 
 def _service_record(row, targets, chart):
-    """What the offline pages show of one child's record with one service."""
+    """What the offline pages show of one child's record with one service (the open targets in full:
+    the view draws the form's targets to close from them)."""
     return {
-        "last_review": row["last_review"],
-        "next_due": row["next_due"],
         "last_review_text": uk_date_text(row["last_review"], empty=None),
         "next_due_text": uk_date_text(row["next_due"], empty=None),
         "overdue": row["overdue"],
@@ -91,8 +91,14 @@ def _service_record(row, targets, chart):
 def _kept_star(chart):
     """The child's star from the practitioners' counted readings (children.star_over_time: the
     family's view stays on the server), in the same form the online page draws; None before the
-    first review."""
-    return charts.star_chart(chart, "") if chart else None
+    first review. The tablet draws the radar only, never the lines over time, so each reading's
+    ISO date is left out (its label names the date): an eighth of the gzipped bundle."""
+    if not chart:
+        return None
+    spec = charts.star_chart(chart, "")
+    for dataset in spec["datasets"]:
+        del dataset["date"]
+    return spec
 
 
 def _service_entry(service, star):

@@ -2,6 +2,7 @@
 in plain words, and plurals. Pages only; CSV, JSON and the feed keep ISO dates."""
 
 from datetime import date, datetime
+from functools import lru_cache
 
 from markupsafe import Markup
 
@@ -33,6 +34,13 @@ def uk_date_text(value, empty="–"):
     day = _as_date(value)
     if day is None:
         return empty if value in (None, "") else str(value)
+    return _day_words(day)
+
+
+@lru_cache(maxsize=4096)
+def _day_words(day):
+    # A list repeats the same few hundred dates thousands of times (the offline bundle: 2,500
+    # children's reviews), and strftime is most of the cost of each.
     return f"{day.day} {day.strftime('%B')} {day.year}"
 
 

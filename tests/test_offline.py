@@ -236,7 +236,15 @@ def test_bundle_holds_only_her_caseload_children_with_minimum_fields(client, aut
     assert [d["key"] for d in bundle["services"][0]["star"]["domains"]] == SLT_DOMAINS
     assert [child["id"] for child in bundle["children"]] == [world.amy, world.bob]  # not Cat (physio only)
     amy = bundle["children"][0]
-    assert set(amy) == {"id", "given_name", "family_name", "date_of_birth", "born", "services", "child_faces"}
+    assert set(amy) == {"id", "given_name", "family_name", "born", "services", "child_faces"}
+    assert set(amy["services"]["slt"]) == {
+        "last_review_text",
+        "next_due_text",
+        "overdue",
+        "open_targets",
+        "chart",
+        "targets_to_close",
+    }
     assert amy["child_faces"] == 5  # no child's view yet: five faces
     assert set(amy["services"]) == {"slt"}  # not Amy's physio record
     [target] = amy["services"]["slt"]["open_targets"]
