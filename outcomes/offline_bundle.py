@@ -13,7 +13,10 @@ from .wording import uk_date_text
 
 # Only what the offline pages read (static/js/offline/shell.js): dates come as the pages show them.
 CHILD_FIELDS = ("id", "given_name", "family_name")
+# An open target as the review form's targets to close need it; once those are drawn (views/offline.py)
+# the tablet keeps only what the child page shows (shown_targets).
 TARGET_FIELDS = ("id", "domain_key", "description", "start_score", "target_score", "due_date")
+SHOWN_TARGET_FIELDS = ("description", "domain_key", "start_score", "target_score", "due_text")
 RECENT_DAYS = 30
 
 
@@ -99,6 +102,11 @@ def _kept_star(chart):
     for dataset in spec["datasets"]:
         del dataset["date"]
     return spec
+
+
+def shown_targets(targets):
+    """Open targets (TARGET_FIELDS) with only what the offline child page shows."""
+    return [{key: target[key] for key in SHOWN_TARGET_FIELDS} for target in targets]
 
 
 def _service_entry(service, star):

@@ -237,6 +237,8 @@ def _add_targets_to_close(star_of, kept_children):
             record["targets_to_close"] = targets_to_close(
                 context | {"targets": context["targets"][start:end]}
             )
+            # The markup holds the ids and due dates; the child page needs only what it shows.
+            record["open_targets"] = offline_bundle.shown_targets(record["open_targets"])
             if start == end:
                 nothing_to_close = record["targets_to_close"]
             start = end
