@@ -34,16 +34,18 @@ def recently_opened(db, user_id, days=RECENT_DAYS):
 
 
 def caseload_bundle(db, user_id):
-    """{"user_id", "services": [...], "children": [...]} for the practitioner `user_id`.
+    """{"user_id", "services": [...], "chart_scales": [...], "children": [...]} for the practitioner
+    `user_id`.
 
     Each service carries the star version new reviews use; each child carries, per service,
     the review dates, the open targets, the star of their readings, and the number of faces their
-    last child's view used. Every child sent is audited.
+    last child's view used. Every child sent is audited. A kept star's scale and areas (the same
+    for thousands of children) are kept once in `chart_scales`: the chart names its one by `scale`.
 
     Read in batches: a few statements per service whatever the number of children (a list of
     2,500 was thousands of statements, one look-up per child for each part).
     """
-    services, kept = [], {}
+    services, kept, scales = [], {}, {}
     recent = recently_opened(db, user_id)
     for service in children.practitioner_services(db, user_id):
         star = stars.load_version(db, stars.current_version_id(db, service["id"]))
@@ -57,7 +59,7 @@ def caseload_bundle(db, user_id):
         for row in rows:
             child = kept.setdefault(row["id"], _child_entry(row))
             child["services"][service["key"]] = _service_record(
-                row, targets.get(row["id"], []), charts_of.get(row["id"])
+                row, targets.get(row["id"], []), _kept_star(charts_of.get(row["id"]), scales)
             )
     # The child's view offers the number of faces this child used last time.
     faces = child_view.default_faces_by_child(db, kept)
@@ -65,7 +67,12 @@ def caseload_bundle(db, user_id):
         child["child_faces"] = faces[child_id]
     ordered = sorted(kept.values(), key=lambda c: (c["family_name"], c["given_name"], c["id"]))
     audit.record_reads(db, user_id, "keep caseload offline", [child["id"] for child in ordered])
-    return {"user_id": user_id, "services": services, "children": ordered}
+    return {
+        "user_id": user_id,
+        "services": services,
+        "chart_scales": [scale for _, scale in scales.values()],
+        "children": ordered,
+    }
 
 
 def _child_entry(row):
@@ -76,7 +83,7 @@ def _child_entry(row):
     )
 
 
-def _service_record(row, targets, chart):
+def _service_record(row, targets, kept_star):
     """What the offline pages show of one child's record with one service (the open targets in full:
     the view draws the form's targets to close from them)."""
     return {
@@ -87,20 +94,28 @@ def _service_record(row, targets, chart):
             dict({key: target[key] for key in TARGET_FIELDS}, due_text=uk_date_text(target["due_date"]))
             for target in targets
         ],
-        "chart": _kept_star(chart),
+        "chart": kept_star,
     }
 
 
-def _kept_star(chart):
+# What charts.star_chart gives that depends on the star version and the areas compared, not the child.
+SCALE_FIELDS = ("labels", "min", "max", "stages")
+
+
+def _kept_star(chart, scales):
     """The child's star from the practitioners' counted readings (children.star_over_time: the
-    family's view stays on the server), in the same form the online page draws; None before the
-    first review. The tablet draws the radar only, never the lines over time, so each reading's
-    ISO date is left out (its label names the date): an eighth of the gzipped bundle."""
+    family's view stays on the server), in the same form the online page draws less its scale,
+    which `scales` ({key: (index, scale)}) keeps once; None before the first review. The tablet
+    draws the radar only, never the lines over time, so each reading's ISO date is left out (its
+    label names the date): an eighth of the gzipped bundle."""
     if not chart:
         return None
     spec = charts.star_chart(chart, "")
     for dataset in spec["datasets"]:
         del dataset["date"]
+    scale = {field: spec.pop(field) for field in SCALE_FIELDS}
+    key = (chart["star"]["id"], tuple(scale["labels"]))
+    spec["scale"] = scales.setdefault(key, (len(scales), scale))[0]
     return spec
 
 
