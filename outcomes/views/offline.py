@@ -225,8 +225,8 @@ def _add_targets_to_close(star_of, kept_children):
     for key, star in star_of.items():
         records = [child["services"][key] for child in kept_children if key in child["services"]]
         # One context for the whole list (a blank form's: no values, no errors), in which each
-        # target's suggestions depend on that target alone: each child's slice of its targets is
-        # what her own form's context holds.
+        # target's suggestions depend on that target alone, so a child's slice of its targets is
+        # what the context of that child's own form holds.
         context = review_form_context(star, [t for record in records for t in record["open_targets"]], {})
         start, nothing_to_close = 0, None  # with no open target the markup is the same for every child
         for record in records:
