@@ -9,7 +9,7 @@ from datetime import date
 from marshmallow import ValidationError
 
 from . import access, audit, rules, stars
-from .db import write_transaction
+from .db import id_list, write_transaction
 from .rules import counted, next_review
 
 
@@ -207,15 +207,34 @@ def star_over_time(db, child_id, service_id):
     are compared only on the domains both versions share (matched by key), and
     `shared_only` says when that happened.
     """
-    reviews, by_review = _counted_with_scores(db, child_id, service_id)
-    if not reviews:
-        return None
-    star = stars.load_version(db, reviews[-1]["star_version_id"])
+    return stars_over_time(db, [child_id], service_id).get(child_id)
+
+
+def stars_over_time(db, child_ids, service_id):
+    """star_over_time for many children of one service: {child id: chart}, leaving out children
+    with no counted review. One statement for the readings, plus each star version's once, however
+    many children (the offline bundle's whole list)."""
+    versions = {}
+
+    def version(version_id):
+        if version_id not in versions:
+            versions[version_id] = stars.load_version(db, version_id)
+        return versions[version_id]
+
+    return {
+        child_id: _chart(reviews, by_review, version)
+        for child_id, (reviews, by_review) in _counted_with_scores(db, child_ids, service_id).items()
+    }
+
+
+def _chart(reviews, by_review, version):
+    """One child's chart from their counted reviews in date order and each one's scores."""
+    star = version(reviews[-1]["star_version_id"])
     keys = [domain["key"] for domain in star["domains"]]
     versions = {review["star_version_id"] for review in reviews}
     shared = set(keys)
     for version_id in versions:
-        shared &= {d["key"] for d in stars.load_version(db, version_id)["domains"]}
+        shared &= {d["key"] for d in version(version_id)["domains"]}
     domains = [domain for domain in star["domains"] if domain["key"] in shared]
     columns = [
         {"date": review["date"], "scores": [by_review[review["id"]].get(d["key"]) for d in domains]}
@@ -231,22 +250,23 @@ def star_over_time(db, child_id, service_id):
     }
 
 
-def _counted_with_scores(db, child_id, service_id):
-    """The counted reviews in date order and each one's {domain key: score}, in one statement."""
-    reviews, scores = [], {}
-    for review_id, day, version_id, key, score in db.execute(
-        f"""SELECT r.id, r.date, r.star_version_id, d.key, rd.score FROM reviews r
+def _counted_with_scores(db, child_ids, service_id):
+    """{child id: (counted reviews in date order, each one's {domain key: score})}, in one statement."""
+    found = {}
+    for child_id, review_id, day, version_id, key, score in db.execute(
+        f"""SELECT r.child_id, r.id, r.date, r.star_version_id, d.key, rd.score FROM reviews r
             LEFT JOIN readings rd ON rd.review_id = r.id LEFT JOIN domains d ON d.id = rd.domain_id
-            WHERE r.child_id = ? AND r.service_id = ? AND {counted()}
-            ORDER BY r.date, r.id""",
-        [child_id, service_id],
+            WHERE r.child_id IN (SELECT value FROM json_each(?)) AND r.service_id = ? AND {counted()}
+            ORDER BY r.child_id, r.date, r.id""",
+        [id_list(child_ids), service_id],
     ):
+        reviews, scores = found.setdefault(child_id, ([], {}))
         if review_id not in scores:
             reviews.append({"id": review_id, "date": day, "star_version_id": version_id})
             scores[review_id] = {}
         if key is not None:
             scores[review_id][key] = score
-    return reviews, scores
+    return found
 
 
 def find_child(db, reference):

@@ -1,5 +1,6 @@
 """Targets: what is open for a child, and the outcome to suggest when one is closed."""
 
+from .db import id_list
 from .rules import counted, latest_first
 
 
@@ -20,18 +21,25 @@ def open_targets(db, child_id, service_id, editing_review_id=None):
     Only submitted reviews hold outcomes (a draft keeps its plan aside). Outcomes recorded by
     `editing_review_id` (the review being amended) do not count as closing, so they can change.
     """
-    return list(
-        db.query(
-            f"""SELECT t.*, r.date AS set_on
+    return open_targets_by_child(db, [child_id], service_id, editing_review_id).get(child_id, [])
+
+
+def open_targets_by_child(db, child_ids, service_id, editing_review_id=None):
+    """open_targets for many children of one service in one statement: {child id: [targets]},
+    leaving out children with none open."""
+    found = {}
+    for target in db.query(
+        f"""SELECT t.*, r.date AS set_on
            FROM targets t
            JOIN reviews r ON r.id = t.set_in_review_id AND {counted()}
            LEFT JOIN target_outcomes o ON o.target_id = t.id
-           WHERE t.child_id = :child AND t.service_id = :service
+           WHERE t.child_id IN (SELECT value FROM json_each(:children)) AND t.service_id = :service
              AND (o.target_id IS NULL OR o.review_id = :editing)
-           ORDER BY t.due_date, t.id""",
-            {"child": child_id, "service": service_id, "editing": editing_review_id or -1},
-        )
-    )
+           ORDER BY t.child_id, t.due_date, t.id""",
+        {"children": id_list(child_ids), "service": service_id, "editing": editing_review_id or -1},
+    ):
+        found.setdefault(target["child_id"], []).append(target)
+    return found
 
 
 def closed_targets(db, child_id, service_id):

@@ -19,6 +19,7 @@ from conftest import PASSWORD, row_counts
 
 from outcomes.db import connect
 from outcomes.security import _unmasked
+from outcomes.targets import open_targets
 from outcomes.views.offline import PRECACHED_STATIC, form_version, shell_version
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -236,12 +237,23 @@ def test_bundle_holds_only_her_caseload_children_with_minimum_fields(client, aut
     assert [d["key"] for d in bundle["services"][0]["star"]["domains"]] == SLT_DOMAINS
     assert [child["id"] for child in bundle["children"]] == [world.amy, world.bob]  # not Cat (physio only)
     amy = bundle["children"][0]
-    assert set(amy) == {"id", "given_name", "family_name", "date_of_birth", "born", "services", "child_faces"}
+    assert set(amy) == {"id", "given_name", "family_name", "born", "services", "child_faces"}
+    assert set(amy["services"]["slt"]) == {
+        "last_review_text",
+        "next_due_text",
+        "overdue",
+        "open_targets",
+        "chart",
+        "targets_to_close",
+    }
     assert amy["child_faces"] == 5  # no child's view yet: five faces
     assert set(amy["services"]) == {"slt"}  # not Amy's physio record
     [target] = amy["services"]["slt"]["open_targets"]
     assert target["description"] == "Asks for a snack in two words."
-    [closing] = review_form_fields(amy["services"]["slt"]["targets_to_close"])["outcome-" + str(target["id"])]
+    # The child page's fields only: the id and due date are in the form's markup.
+    assert set(target) == {"description", "domain_key", "start_score", "target_score", "due_text"}
+    [target_id] = [t["id"] for t in open_targets(db, world.amy, world.services["slt"])]
+    [closing] = review_form_fields(amy["services"]["slt"]["targets_to_close"])[f"outcome-{target_id}"]
     suggestions = json.loads(closing["data-suggestions"])  # the rule stays on the server
     assert suggestions["6"] == "0" and suggestions["7"] == "1" and suggestions["3"] == "-2"
     assert bundle["children"][1]["services"]["slt"]["targets_to_close"] == ""  # Bob has none open
@@ -266,7 +278,7 @@ def offline_form_markup(bundle, child_id, service_key):
     return service["review_form"].replace(slot, slot + child["services"][service_key]["targets_to_close"])
 
 
-def test_the_tablets_form_has_the_online_forms_fields(client, auth, world):
+def test_the_tablets_form_has_the_online_forms_fields(client, auth, world, db):
     auth.login("slt@test.example")
     assert post_review(client, auth, world.amy).status_code == 201  # Amy now has a target to close
     online, online_labels = form_fields(
@@ -277,7 +289,7 @@ def test_the_tablets_form_has_the_online_forms_fields(client, auth, world):
     assert list(offline.items()) == list(online.items())
     assert offline_labels == online_labels
     # Neither is empty: every part of the form is compared.
-    [target] = bundle["children"][0]["services"]["slt"]["open_targets"]
+    [target] = open_targets(db, world.amy, world.services["slt"])
     readings = [name for name in online if name.startswith("reading-")]
     assert readings == [f"reading-{key}" for key in SLT_DOMAINS]
     assert [field["value"] for field in online["reading-talking"]] == [str(n) for n in range(1, 11)] + ["na"]

@@ -629,9 +629,10 @@ def test_the_kept_child_page_draws_the_star_and_pages_recover_when_the_signal_re
         "caches.keys().then(ks => Promise.all(ks.map(k => caches.open(k).then(c => c.keys()))))"
         ".then(lists => lists.flat().some(r => r.url.includes('chart.umd')))",
     )
-    kept = page.evaluate("OfflineStore.get('kept', 'bundle').then(k => k.data.children)")
-    child = next(c for c in kept if (c["services"].get("slt") or {}).get("chart"))
+    kept = page.evaluate("OfflineStore.get('kept', 'bundle').then(k => k.data)")
+    child = next(c for c in kept["children"] if (c["services"].get("slt") or {}).get("chart"))
     spec = child["services"]["slt"]["chart"]
+    scale = kept["chart_scales"][spec["scale"]]
     context.set_offline(True)
     page.goto(f"{base}/children/{child['id']}")
     page.wait_for_selector("#shell[data-ready]")
@@ -640,7 +641,7 @@ def test_the_kept_child_page_draws_the_star_and_pages_recover_when_the_signal_re
         "Chart.getChart(document.getElementById('star-slt')).data.datasets.map(d => [d.label, d.data])"
     )
     assert drawn == [[d["label"], d["values"]] for d in spec["datasets"] if d["shown"]]  # the kept readings
-    assert page.locator("table.readings tbody tr").count() == len(spec["labels"])
+    assert page.locator("table.readings tbody tr").count() == len(scale["labels"])
     assert axe_violations(page) == []
     page.click("text=Back to the caseload")
     page.wait_for_url(f"{base}/caseload")

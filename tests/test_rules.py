@@ -91,7 +91,8 @@ def test_caseload_rows_and_the_offline_bundle_carry_the_same_overdue(db, world):
     assert (rows[world.bob]["next_due"], rows[world.bob]["overdue"]) == (None, False)
     bundle = offline_bundle.caseload_bundle(db, world.slt)
     [amy] = [child for child in bundle["children"] if child["id"] == world.amy]
-    assert amy["services"]["slt"]["next_due"] == "2025-07-02" and amy["services"]["slt"]["overdue"] is True
+    kept = amy["services"]["slt"]
+    assert kept["next_due_text"] == "2 July 2025" and kept["overdue"] is True
 
 
 # --- Who may see what (outcomes/access.py) ------------------------------------------------------

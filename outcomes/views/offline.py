@@ -218,12 +218,41 @@ def add_review_forms(db, kept):
             service=services.service_by_key(db, entry["key"]),
             **review_form_context(star, [], {}),
         ).strip()
-    for child in kept["children"]:
-        for key, record in child["services"].items():
-            context = review_form_context(star_of[key], record["open_targets"], {})
-            record["targets_to_close"] = render_template(
-                "practitioner/_targets_to_close.html", **context
-            ).strip()
+    _add_targets_to_close(star_of, kept["children"])
+
+
+def _add_targets_to_close(star_of, kept_children):
+    """Each child's targets to close, per service: thousands of renders of one template."""
+    targets_to_close = _each_render("practitioner/_targets_to_close.html")
+    for key, star in star_of.items():
+        records = [child["services"][key] for child in kept_children if key in child["services"]]
+        # One context for the whole list (a blank form's: no values, no errors), in which each
+        # target's suggestions depend on that target alone, so a child's slice of its targets is
+        # what the context of that child's own form holds.
+        context = review_form_context(star, [t for record in records for t in record["open_targets"]], {})
+        start, nothing_to_close = 0, None  # with no open target the markup is the same for every child
+        for record in records:
+            end = start + len(record["open_targets"])
+            if start == end and nothing_to_close is not None:
+                record["targets_to_close"] = nothing_to_close
+                continue
+            record["targets_to_close"] = targets_to_close(
+                context | {"targets": context["targets"][start:end]}
+            )
+            # The markup holds the ids and due dates; the child page needs only what it shows.
+            record["open_targets"] = offline_bundle.shown_targets(record["open_targets"])
+            if start == end:
+                nothing_to_close = record["targets_to_close"]
+            start = end
+
+
+def _each_render(name):
+    """render_template for one template drawn thousands of times (each child's targets to close):
+    the template is looked up and the context processors run once, not once per child."""
+    template = current_app.jinja_env.get_template(name)
+    shared = {}
+    current_app.update_template_context(shared)
+    return lambda context: template.render(shared | context).strip()
 
 
 @bp.app_context_processor

@@ -141,7 +141,8 @@
     var stars = [];
     var sections = bundle.services.filter(function (s) { return child.services[s.key]; }).map(function (service) {
       var record = child.services[service.key];
-      var star = record.chart ? keptStar(service, record.chart) : null;
+      // Each star's scale and areas are kept once for every child (outcomes/offline_bundle.py).
+      var star = record.chart ? keptStar(service, Object.assign({}, (bundle.chart_scales || [])[record.chart.scale], record.chart)) : null;
       if (star) stars.push(star);
       return el("section", { className: "service-section" },
         el("h2", { text: service.name }),
