@@ -203,7 +203,7 @@ GROUP BY d.key HAVING sum(b.children) > 0
 
 # The service-wide mean distance the float way, each child's distance added in the children's order:
 # read only when the exact mean lies on a half hundredth (1.325), where the float sum published before
-# the exact one could land either side of it; so a published figure never changes (_near_half).
+# the exact one could land either side of it; so a published figure never changes (_float_mean_on_half).
 FLOAT_MEAN_DISTANCE_SQL = f"""
 SELECT avg(distance) FROM (
     SELECT distance FROM review_facts
