@@ -260,7 +260,11 @@ def write_cost(db):
     try:
         _write(db, pairs[:WARM_UP], star)
         with_facts = _write(db, pairs[WARM_UP : WARM_UP + WRITES], star)
-        triggers = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'review_%facts%'"
+        # every trigger that queues or keeps a fact (the REVIEW_FACTS and MORE_FACTS migrations)
+        triggers = (
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND (name LIKE '%facts%' "
+            "OR name LIKE 'review_distance_%')"
+        )
         for (name,) in db.execute(triggers).fetchall():
             db.conn.execute(f"DROP TRIGGER {name}")
         without = _write(db, pairs[WARM_UP + WRITES :], star)

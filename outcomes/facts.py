@@ -1,7 +1,9 @@
-"""The scorecard's per-review facts (review_facts, review_domain_facts): kept, rebuilt and checked.
+"""The scorecard's stored facts (review_facts, review_domain_facts, review_view_facts, gas_facts,
+family_rating_facts ...): kept, rebuilt and checked.
 
-Triggers (the REVIEW_FACTS migration) keep the facts current in the same transaction as every write to the
-reviews, readings, target outcomes and review intervals they are made of; each write queues its
+Triggers (the REVIEW_FACTS and MORE_FACTS migrations) keep the facts current in the same transaction as
+every write to the reviews, readings, target outcomes, targets' weights, the child's and the family's
+views and ratings and review intervals they are made of; each write queues its
 (child, service) and the queue's trigger rebuilds that pair's facts at once. So the rule of what a
 fact holds has one home, that trigger, and everything here goes through it. No Flask imports.
 """
@@ -15,8 +17,17 @@ from .rules import counted
 FACT_TABLES = (
     "review_facts_by_quarter",
     "review_domain_facts_by_quarter",
+    "review_distance_by_quarter",
+    "review_view_facts_by_quarter",
+    "review_view_domain_facts_by_quarter",
+    "gas_facts_by_period",
+    "family_rating_facts_by_quarter",
     "review_facts",
     "review_domain_facts",
+    "review_view_facts",
+    "review_view_domain_facts",
+    "gas_facts",
+    "family_rating_facts",
 )
 
 

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 from marshmallow import ValidationError
 from werkzeug.security import generate_password_hash
 
-from . import access, audit, child_view, children, fft, goals_and_views, passwords, stars, users
+from . import access, audit, child_view, children, facts, fft, goals_and_views, passwords, stars, users
 from .db import write_transaction
 from .rules import counted, latest_first, next_review
 from .security import hash_secret
@@ -248,7 +248,8 @@ def save_view(db, user_id, review_id, data, today=None):
     counted review of a linked child, the 30 days are over, or a reading is off the star.
     """
     today = today or date.today()
-    with write_transaction(db):
+    # The view, its readings and its rating change the review's facts: rebuilt once, at the end.
+    with facts.deferred(db):
         review = linked_review(db, user_id, review_id)
         if review is None:
             raise ValidationError({"review_id": ["This is not a review of a child linked to your account."]})

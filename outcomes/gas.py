@@ -69,7 +69,13 @@ def t_score(levels, weights=None):
         return None
     weights = list(weights) if weights is not None else [1] * len(levels)
     weighted = sum(w * x for w, x in zip(weights, levels, strict=True))
-    spread = (1 - RHO) * sum(w * w for w in weights) + RHO * sum(weights) ** 2
+    return t_score_of_sums(weighted, sum(w * w for w in weights), sum(weights))
+
+
+def t_score_of_sums(weighted, squares, weights):
+    """The T-score from its three whole-number sums over the targets: Σwᵢxᵢ, Σwᵢ² and Σwᵢ (the
+    scorecard keeps these per child and period, so a year adds up its quarters' exactly)."""
+    spread = (1 - RHO) * squares + RHO * weights**2
     return 50 + 10 * weighted / math.sqrt(spread)
 
 

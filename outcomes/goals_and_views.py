@@ -6,61 +6,69 @@ then treats them like every other figure. Counts named "_..." are only ever a ra
 No Flask imports.
 """
 
+import itertools
+import math
+
 from . import disclosure, gas
-from .rules import counted
 
 # A family's and a practitioner's readings of a domain agree when at most this far apart.
 AGREE_WITHIN = 1
 
-# Targets closed by a counted review in the period, with their level and weights.
-GAS_SQL = f"""
-SELECT r.child_id, o.gas_level, t.importance, t.difficulty
-FROM reviews r
-JOIN target_outcomes o ON o.review_id = r.id
-JOIN targets t ON t.id = o.target_id
-WHERE r.service_id = :service AND {counted("r")}
-  AND r.date BETWEEN :start AND :end AND {{in_group}}
-  AND o.outcome <> 'withdrawn' AND o.gas_level IS NOT NULL
+# Goal attainment: how many children have each combination of the sums their T-score is made of
+# (gas.t_score_of_sums), over the targets closed by a counted review in the period (not withdrawn,
+# with a level). The facts keep them per child for every quarter and financial year (gas_facts, the
+# MORE_FACTS migration), and per service by combination (gas_facts_by_period); a breakdown adds up
+# its own children's.
+GAS_SQL = """
+SELECT weighted, squares, weights, children FROM gas_facts_by_period
+WHERE :grouped = 0 AND service_id = :service AND start = :start AND "end" = :end
+UNION ALL
+SELECT weighted, squares, weights, count(*) FROM gas_facts r
+WHERE :grouped = 1 AND service_id = :service AND start = :start AND "end" = :end AND {in_group}
+GROUP BY weighted, squares, weights
 """
 
 # Counted reviews in the period; those with a family view; and each family reading paired with the
 # practitioner's reading of the same domain at that review (both assessed): agree = within 1 point.
-FAMILY_VIEW_SQL = f"""
-WITH period_reviews AS MATERIALIZED (
-    SELECT r.id FROM reviews r
-    WHERE r.service_id = :service AND {counted("r")}
-      AND r.date BETWEEN :start AND :end AND {{in_group}}
-), pairs AS MATERIALIZED (
-    SELECT p.id AS review_id, d.key AS domain, abs(fr.score - rd.score) <= {AGREE_WITHIN} AS agree
-    FROM period_reviews p
-    JOIN family_views fv ON fv.review_id = p.id
-    JOIN family_view_readings fr ON fr.family_view_id = fv.id
-    JOIN readings rd ON rd.review_id = p.id AND rd.domain_id = fr.domain_id AND rd.score IS NOT NULL
-    JOIN domains d ON d.id = fr.domain_id
+# Read from the facts (review_view_facts, per domain review_view_domain_facts: the MORE_FACTS
+# migration), summed by quarter for the service; a breakdown adds up its own children's reviews.
+FAMILY_VIEW_SQL = """
+SELECT '' AS domain, coalesce(sum(family_view), 0) AS with_view, coalesce(sum(compared), 0) AS compared,
+       coalesce(sum(pairs), 0) AS pairs, coalesce(sum(agreed), 0) AS agreed
+FROM (
+    SELECT family_view, compared, pairs, agreed FROM review_view_facts_by_quarter
+    WHERE :grouped = 0 AND service_id = :service AND quarter BETWEEN :start AND :end
+    UNION ALL
+    SELECT family_view, compared, pairs, agreed FROM review_view_facts r
+    WHERE :grouped = 1 AND service_id = :service AND date BETWEEN :start AND :end AND {in_group}
 )
-SELECT '' AS domain,
-       (SELECT count(*) FROM period_reviews p
-        WHERE EXISTS (SELECT 1 FROM family_views fv WHERE fv.review_id = p.id)) AS with_view,
-       count(DISTINCT review_id) AS compared, count(*) AS pairs, coalesce(sum(agree), 0) AS agreed
-FROM pairs
 UNION ALL
-SELECT domain, NULL, count(DISTINCT review_id), count(*), sum(agree) FROM pairs GROUP BY domain
+SELECT d.key, NULL, sum(v.compared), sum(v.pairs), sum(v.agreed)
+FROM (
+    SELECT domain_id, compared, pairs, agreed FROM review_view_domain_facts_by_quarter
+    WHERE :grouped = 0 AND service_id = :service AND quarter BETWEEN :start AND :end
+    UNION ALL
+    SELECT domain_id, 1, pairs, agreed FROM review_view_domain_facts r
+    WHERE :grouped = 1 AND service_id = :service AND date BETWEEN :start AND :end AND {in_group}
+) v
+JOIN domains d ON d.id = v.domain_id
+GROUP BY d.key
 """
 
 
 def gas_figures(db, params, in_group):
     """Children with a target closed in the period, their mean T-score, and the share at 50 or more.
 
-    Each child has one T-score for the service and period, over the targets closed in it.
+    Each child has one T-score for the service and period, over the targets closed in it; the mean
+    is their exactly rounded sum (math.fsum) over their number, whatever order they come in.
     """
     rows = db.execute(GAS_SQL.format(in_group=in_group.format("r.child_id")), params).fetchall()
-    scores = gas.child_t_scores(
-        (child, level, gas.weight(importance, difficulty)) for child, level, importance, difficulty in rows
-    )
-    children = len(scores)
+    scores = [(gas.t_score_of_sums(weighted, squares, weights), n) for weighted, squares, weights, n in rows]
+    children = sum(n for _, n in scores)
     # A T-score of exactly 50 (every target as expected) can land a hair under in floating point.
-    at_least_50 = sum(score >= 50 - 1e-9 for score in scores.values())
-    mean = sum(scores.values()) / children if children else None
+    at_least_50 = sum(n for score, n in scores if score >= 50 - 1e-9)
+    total = math.fsum(itertools.chain.from_iterable(itertools.repeat(score, n) for score, n in scores))
+    mean = total / children if children else None
     return {
         "children_with_targets_closed": children,
         "mean_gas_t_score": disclosure.round_half_up(mean, 2) if mean is not None else None,

@@ -1071,6 +1071,414 @@ DROP TRIGGER IF EXISTS data_version_targets_update;
 DROP TABLE IF EXISTS data_version;
 """
 
+# The scorecard's remaining measures from stored facts, kept like review_facts (M010_REVIEW_FACTS) by
+# the refresh of a (child, service) pair, which is recreated here with them; so their rule has one
+# home too. Per counted review: the child's own view, the family's view and how its readings compare
+# with the practitioner's (per domain too); per child and period (each quarter and financial year)
+# the sums a goal attainment T-score is made of (gas.t_score_of_sums); per family rating its UK
+# quarter; and the distance travelled as a whole number of 1/27720 points (27720 is the least common
+# multiple of 1 to 12, and a star has at most 12 domains, so a difference of two means of whole
+# points is exact). Their sums by quarter (or period) let a service's figures read a few rows.
+M018_MORE_FACTS = """
+ALTER TABLE review_facts ADD COLUMN distance_units INTEGER;
+CREATE TABLE IF NOT EXISTS review_distance_by_quarter (
+    service_id INTEGER NOT NULL,
+    quarter TEXT NOT NULL,
+    next_quarter TEXT NOT NULL,
+    units INTEGER NOT NULL,
+    children INTEGER NOT NULL,
+    PRIMARY KEY (service_id, quarter, next_quarter, units)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS review_distance_add AFTER INSERT ON review_facts
+WHEN NEW.distance_units IS NOT NULL
+BEGIN
+    INSERT INTO review_distance_by_quarter VALUES (
+        NEW.service_id, NEW.quarter, NEW.next_quarter, NEW.distance_units, 1)
+    ON CONFLICT DO UPDATE SET children = children + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS review_distance_take AFTER DELETE ON review_facts
+WHEN OLD.distance_units IS NOT NULL
+BEGIN
+    UPDATE review_distance_by_quarter SET children = children - 1
+    WHERE service_id = OLD.service_id AND quarter = OLD.quarter AND next_quarter = OLD.next_quarter
+      AND units = OLD.distance_units;
+    DELETE FROM review_distance_by_quarter
+    WHERE service_id = OLD.service_id AND quarter = OLD.quarter AND next_quarter = OLD.next_quarter
+      AND units = OLD.distance_units AND children = 0;
+END;
+
+-- Per counted review and domain: the family's readings paired with the practitioner's (both
+-- assessed) and how many agree (within 1 point: goals_and_views.AGREE_WITHIN).
+CREATE TABLE IF NOT EXISTS review_view_domain_facts (
+    review_id INTEGER NOT NULL,
+    domain_id INTEGER NOT NULL,
+    service_id INTEGER NOT NULL,
+    child_id INTEGER NOT NULL,
+    date TEXT NOT NULL,
+    quarter TEXT NOT NULL,
+    pairs INTEGER NOT NULL,
+    agreed INTEGER NOT NULL,
+    PRIMARY KEY (review_id, domain_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS review_view_domain_facts_by_service_date
+    ON review_view_domain_facts (service_id, date, child_id, domain_id, pairs, agreed);
+CREATE INDEX IF NOT EXISTS review_view_domain_facts_by_child
+    ON review_view_domain_facts (service_id, child_id);
+-- Per counted review: the child's own view given, the family's view given, compared (a pair at least).
+CREATE TABLE IF NOT EXISTS review_view_facts (
+    review_id INTEGER PRIMARY KEY,
+    service_id INTEGER NOT NULL,
+    child_id INTEGER NOT NULL,
+    date TEXT NOT NULL,
+    quarter TEXT NOT NULL,
+    child_view INTEGER NOT NULL,
+    family_view INTEGER NOT NULL,
+    compared INTEGER NOT NULL,
+    pairs INTEGER NOT NULL,
+    agreed INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS review_view_facts_by_service_date ON review_view_facts (
+    service_id, date, child_id, child_view, family_view, compared, pairs, agreed);
+CREATE INDEX IF NOT EXISTS review_view_facts_by_child ON review_view_facts (service_id, child_id);
+CREATE TABLE IF NOT EXISTS review_view_facts_by_quarter (
+    service_id INTEGER NOT NULL,
+    quarter TEXT NOT NULL,
+    child_view INTEGER NOT NULL,
+    family_view INTEGER NOT NULL,
+    compared INTEGER NOT NULL,
+    pairs INTEGER NOT NULL,
+    agreed INTEGER NOT NULL,
+    reviews INTEGER NOT NULL,
+    PRIMARY KEY (service_id, quarter)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS review_view_domain_facts_by_quarter (
+    service_id INTEGER NOT NULL,
+    quarter TEXT NOT NULL,
+    domain_id INTEGER NOT NULL,
+    compared INTEGER NOT NULL,
+    pairs INTEGER NOT NULL,
+    agreed INTEGER NOT NULL,
+    PRIMARY KEY (service_id, quarter, domain_id)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS review_view_facts_add AFTER INSERT ON review_view_facts
+BEGIN
+    INSERT INTO review_view_facts_by_quarter VALUES (
+        NEW.service_id, NEW.quarter, NEW.child_view, NEW.family_view, NEW.compared, NEW.pairs, NEW.agreed, 1)
+    ON CONFLICT DO UPDATE SET child_view = child_view + excluded.child_view,
+        family_view = family_view + excluded.family_view, compared = compared + excluded.compared,
+        pairs = pairs + excluded.pairs, agreed = agreed + excluded.agreed, reviews = reviews + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS review_view_facts_take AFTER DELETE ON review_view_facts
+BEGIN
+    UPDATE review_view_facts_by_quarter SET child_view = child_view - OLD.child_view,
+        family_view = family_view - OLD.family_view, compared = compared - OLD.compared,
+        pairs = pairs - OLD.pairs, agreed = agreed - OLD.agreed, reviews = reviews - 1
+    WHERE service_id = OLD.service_id AND quarter = OLD.quarter;
+    DELETE FROM review_view_facts_by_quarter
+    WHERE service_id = OLD.service_id AND quarter = OLD.quarter AND reviews = 0;
+END;
+CREATE TRIGGER IF NOT EXISTS review_view_domain_facts_add AFTER INSERT ON review_view_domain_facts
+BEGIN
+    INSERT INTO review_view_domain_facts_by_quarter VALUES (
+        NEW.service_id, NEW.quarter, NEW.domain_id, 1, NEW.pairs, NEW.agreed)
+    ON CONFLICT DO UPDATE SET compared = compared + 1, pairs = pairs + excluded.pairs,
+        agreed = agreed + excluded.agreed;
+END;
+CREATE TRIGGER IF NOT EXISTS review_view_domain_facts_take AFTER DELETE ON review_view_domain_facts
+BEGIN
+    UPDATE review_view_domain_facts_by_quarter SET compared = compared - 1, pairs = pairs - OLD.pairs,
+        agreed = agreed - OLD.agreed
+    WHERE service_id = OLD.service_id AND quarter = OLD.quarter AND domain_id = OLD.domain_id;
+    DELETE FROM review_view_domain_facts_by_quarter
+    WHERE service_id = OLD.service_id AND quarter = OLD.quarter AND domain_id = OLD.domain_id
+      AND compared = 0;
+END;
+
+-- Per child, service and period (each quarter and each financial year, the periods the scorecard
+-- has) in which targets were closed by a counted review (not withdrawn, with a level): the sums of
+-- weight × level, weight squared and weight (weight: gas.weight); and how many children of a service
+-- have each combination of sums in a period, which is all its T-scores need.
+CREATE TABLE IF NOT EXISTS gas_facts (
+    service_id INTEGER NOT NULL,
+    start TEXT NOT NULL,
+    "end" TEXT NOT NULL,
+    child_id INTEGER NOT NULL,
+    weighted INTEGER NOT NULL,
+    squares INTEGER NOT NULL,
+    weights INTEGER NOT NULL,
+    PRIMARY KEY (service_id, start, "end", child_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS gas_facts_by_child ON gas_facts (service_id, child_id);
+CREATE TABLE IF NOT EXISTS gas_facts_by_period (
+    service_id INTEGER NOT NULL,
+    start TEXT NOT NULL,
+    "end" TEXT NOT NULL,
+    weighted INTEGER NOT NULL,
+    squares INTEGER NOT NULL,
+    weights INTEGER NOT NULL,
+    children INTEGER NOT NULL,
+    PRIMARY KEY (service_id, start, "end", weighted, squares, weights)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS gas_facts_add AFTER INSERT ON gas_facts
+BEGIN
+    INSERT INTO gas_facts_by_period VALUES (
+        NEW.service_id, NEW.start, NEW."end", NEW.weighted, NEW.squares, NEW.weights, 1)
+    ON CONFLICT DO UPDATE SET children = children + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS gas_facts_take AFTER DELETE ON gas_facts
+BEGIN
+    UPDATE gas_facts_by_period SET children = children - 1
+    WHERE service_id = OLD.service_id AND start = OLD.start AND "end" = OLD."end"
+      AND weighted = OLD.weighted AND squares = OLD.squares AND weights = OLD.weights;
+    DELETE FROM gas_facts_by_period
+    WHERE service_id = OLD.service_id AND start = OLD.start AND "end" = OLD."end"
+      AND weighted = OLD.weighted AND squares = OLD.squares AND weights = OLD.weights AND children = 0;
+END;
+
+-- Per family rating of a counted review: the first day of the UK quarter it was given in. created_at
+-- is UTC; a quarter starts at a UK midnight (periods.utc_bounds), which is 23:00 UTC the day before
+-- on 1 April, 1 July and 1 October (always summer time) and 00:00 UTC on 1 January: so the UK day is
+-- the day an hour later, but on 31 December the UTC day itself. Positive: 'very_good' or 'good'
+-- (fft.POSITIVE).
+CREATE TABLE IF NOT EXISTS family_rating_facts (
+    family_view_id INTEGER PRIMARY KEY,
+    service_id INTEGER NOT NULL,
+    child_id INTEGER NOT NULL,
+    quarter TEXT NOT NULL,
+    rating INTEGER NOT NULL,
+    positive INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS family_rating_facts_by_child ON family_rating_facts (service_id, child_id);
+CREATE TABLE IF NOT EXISTS family_rating_facts_by_quarter (
+    quarter TEXT NOT NULL,
+    service_id INTEGER NOT NULL,
+    ratings INTEGER NOT NULL,
+    rating_sum INTEGER NOT NULL,
+    positive INTEGER NOT NULL,
+    PRIMARY KEY (quarter, service_id)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS family_rating_facts_add AFTER INSERT ON family_rating_facts
+BEGIN
+    INSERT INTO family_rating_facts_by_quarter
+    VALUES (NEW.quarter, NEW.service_id, 1, NEW.rating, NEW.positive)
+    ON CONFLICT DO UPDATE SET ratings = ratings + 1, rating_sum = rating_sum + excluded.rating_sum,
+        positive = positive + excluded.positive;
+END;
+CREATE TRIGGER IF NOT EXISTS family_rating_facts_take AFTER DELETE ON family_rating_facts
+BEGIN
+    UPDATE family_rating_facts_by_quarter SET ratings = ratings - 1, rating_sum = rating_sum - OLD.rating,
+        positive = positive - OLD.positive
+    WHERE quarter = OLD.quarter AND service_id = OLD.service_id;
+    DELETE FROM family_rating_facts_by_quarter
+    WHERE quarter = OLD.quarter AND service_id = OLD.service_id AND ratings = 0;
+END;
+
+-- The refresh of a pair's facts (as in M010_REVIEW_FACTS), now with the facts above.
+DROP TRIGGER IF EXISTS review_facts_refresh;
+CREATE TRIGGER review_facts_refresh AFTER INSERT ON review_facts_pending
+WHEN (SELECT paused FROM review_facts_state) = 0
+BEGIN
+    DELETE FROM review_domain_facts WHERE review_id IN (
+        SELECT review_id FROM review_facts WHERE service_id = NEW.service_id AND child_id = NEW.child_id);
+    DELETE FROM review_facts WHERE service_id = NEW.service_id AND child_id = NEW.child_id;
+    DELETE FROM review_view_domain_facts WHERE service_id = NEW.service_id AND child_id = NEW.child_id;
+    DELETE FROM review_view_facts WHERE service_id = NEW.service_id AND child_id = NEW.child_id;
+    DELETE FROM gas_facts WHERE service_id = NEW.service_id AND child_id = NEW.child_id;
+    DELETE FROM family_rating_facts WHERE service_id = NEW.service_id AND child_id = NEW.child_id;
+    INSERT INTO review_facts (review_id, service_id, date, child_id, first_id, previous_date, next_date,
+                              on_time, distance, distance_units, targets_closed, targets_met,
+                              targets_partly_met, targets_not_met, quarter, next_quarter)
+    SELECT c.id, c.service_id, c.date, c.child_id, c.first_id, c.previous_date, c.next_date, 0,
+           CASE WHEN c.first_id <> c.id THEN
+               (SELECT avg(score) FROM readings WHERE review_id = c.id)
+             - (SELECT avg(score) FROM readings WHERE review_id = c.first_id) END,
+           CASE WHEN c.first_id <> c.id THEN
+               (SELECT sum(score) * 27720 / count(score) FROM readings WHERE review_id = c.id)
+             - (SELECT sum(score) * 27720 / count(score) FROM readings WHERE review_id = c.first_id) END,
+           (SELECT count(*) FROM target_outcomes o WHERE o.review_id = c.id AND o.outcome <> 'withdrawn'),
+           (SELECT count(*) FROM target_outcomes o WHERE o.review_id = c.id AND o.outcome = 'met'),
+           (SELECT count(*) FROM target_outcomes o WHERE o.review_id = c.id AND o.outcome = 'partly_met'),
+           (SELECT count(*) FROM target_outcomes o WHERE o.review_id = c.id AND o.outcome = 'not_met'),
+           date(c.date, 'start of month',
+                '-' || ((CAST(strftime('%m', c.date) AS INTEGER) - 1) % 3) || ' months'),
+           coalesce(date(c.next_date, 'start of month',
+                         '-' || ((CAST(strftime('%m', c.next_date) AS INTEGER) - 1) % 3) || ' months'),
+                    '9999-12-31')
+    FROM (
+        SELECT id, service_id, child_id, date,
+               first_value(id) OVER (ORDER BY date, id) AS first_id,
+               lag(date) OVER (ORDER BY date, id) AS previous_date,
+               lead(date) OVER (ORDER BY date, id) AS next_date
+        FROM reviews
+        WHERE service_id = NEW.service_id AND child_id = NEW.child_id
+          AND status = 'submitted' AND is_latest = 1 AND withdrawn_at IS NULL
+    ) c;
+    UPDATE review_facts SET on_time = (previous_date IS NULL OR date <= (
+            SELECT min(max(date(previous_date, '+' || i.review_interval_days || ' days'), i.effective_from))
+            FROM service_intervals i
+            WHERE i.service_id = review_facts.service_id
+              AND max(date(previous_date, '+' || i.review_interval_days || ' days'), i.effective_from)
+                  < coalesce((SELECT min(n.effective_from) FROM service_intervals n
+                              WHERE n.service_id = i.service_id AND n.effective_from > i.effective_from),
+                             '9999-12-31')))
+    WHERE service_id = NEW.service_id AND child_id = NEW.child_id;
+    INSERT INTO review_domain_facts (service_id, date, review_id, domain_id, child_id, next_date, distance,
+                                     quarter, next_quarter)
+    SELECT service_id, date, review_id, domain_id, child_id, next_date, distance, quarter, next_quarter
+    FROM (
+        SELECT f.service_id, f.date, f.review_id, fr.domain_id, f.child_id, f.next_date, f.quarter,
+               f.next_quarter,
+               coalesce(
+                   (SELECT lr.score FROM readings lr
+                    WHERE lr.review_id = f.review_id AND lr.domain_id = fr.domain_id),
+                   (SELECT lr.score FROM domains fd
+                    JOIN domains ld ON ld.key = fd.key AND ld.id <> fd.id
+                    JOIN readings lr ON lr.review_id = f.review_id AND lr.domain_id = ld.id
+                    WHERE fd.id = fr.domain_id)
+               ) - fr.score AS distance
+        FROM review_facts f
+        JOIN readings fr ON fr.review_id = f.first_id
+        WHERE f.service_id = NEW.service_id AND f.child_id = NEW.child_id AND f.first_id <> f.review_id
+        LIMIT -1  -- keeps the subquery a co-routine, so each distance is worked out once
+    ) WHERE distance IS NOT NULL;
+    INSERT INTO review_view_domain_facts (review_id, domain_id, service_id, child_id, date, quarter, pairs,
+                                          agreed)
+    SELECT f.review_id, fr.domain_id, f.service_id, f.child_id, f.date, f.quarter, count(*),
+           sum(abs(fr.score - rd.score) <= 1)
+    FROM review_facts f
+    JOIN family_views fv ON fv.review_id = f.review_id
+    JOIN family_view_readings fr ON fr.family_view_id = fv.id
+    JOIN readings rd ON rd.review_id = f.review_id AND rd.domain_id = fr.domain_id AND rd.score IS NOT NULL
+    WHERE f.service_id = NEW.service_id AND f.child_id = NEW.child_id
+    GROUP BY f.review_id, fr.domain_id;
+    INSERT INTO review_view_facts (review_id, service_id, child_id, date, quarter, child_view, family_view,
+                                   compared, pairs, agreed)
+    SELECT f.review_id, f.service_id, f.child_id, f.date, f.quarter,
+           EXISTS (SELECT 1 FROM child_readings cr WHERE cr.review_id = f.review_id),
+           EXISTS (SELECT 1 FROM family_views fv WHERE fv.review_id = f.review_id),
+           coalesce(v.pairs, 0) > 0, coalesce(v.pairs, 0), coalesce(v.agreed, 0)
+    FROM review_facts f
+    LEFT JOIN (SELECT review_id, sum(pairs) AS pairs, sum(agreed) AS agreed FROM review_view_domain_facts
+               WHERE service_id = NEW.service_id AND child_id = NEW.child_id GROUP BY review_id) v
+        ON v.review_id = f.review_id
+    WHERE f.service_id = NEW.service_id AND f.child_id = NEW.child_id;
+    INSERT INTO gas_facts (service_id, start, "end", child_id, weighted, squares, weights)
+    SELECT service_id, start, date(start, months, '-1 day'), child_id, sum(gas_level * w), sum(w * w), sum(w)
+    FROM (
+        SELECT f.service_id, f.child_id, o.gas_level, p.months,
+               coalesce(t.importance, 1) * coalesce(t.difficulty, 1) AS w,
+               CASE WHEN p.months = '+3 months' THEN f.quarter
+                    WHEN substr(f.quarter, 6, 2) >= '04' THEN substr(f.quarter, 1, 4) || '-04-01'
+                    ELSE (CAST(substr(f.quarter, 1, 4) AS INTEGER) - 1) || '-04-01' END AS start
+        FROM review_facts f
+        JOIN target_outcomes o ON o.review_id = f.review_id
+        JOIN targets t ON t.id = o.target_id
+        CROSS JOIN (SELECT '+3 months' AS months UNION ALL SELECT '+12 months') p
+        WHERE f.service_id = NEW.service_id AND f.child_id = NEW.child_id
+          AND o.outcome <> 'withdrawn' AND o.gas_level IS NOT NULL
+    )
+    GROUP BY service_id, child_id, start, months;
+    INSERT INTO family_rating_facts (family_view_id, service_id, child_id, quarter, rating, positive)
+    SELECT id, service_id, child_id,
+           date(day, 'start of month', '-' || ((CAST(strftime('%m', day) AS INTEGER) - 1) % 3) || ' months'),
+           rating, positive
+    FROM (
+        SELECT fv.id, f.service_id, f.child_id, fv.rating,
+               coalesce(fv.fft_answer IN ('very_good', 'good'), 0) AS positive,
+               CASE WHEN substr(fv.created_at, 6, 5) = '12-31' THEN substr(fv.created_at, 1, 10)
+                    ELSE date(fv.created_at, '+1 hour') END AS day
+        FROM review_facts f
+        JOIN family_views fv ON fv.review_id = f.review_id
+        WHERE f.service_id = NEW.service_id AND f.child_id = NEW.child_id AND fv.rating IS NOT NULL
+    );
+    DELETE FROM review_facts_pending WHERE child_id = NEW.child_id AND service_id = NEW.service_id;
+END;
+
+-- What the new facts are also made of: queue the pair of the counted review a write touches.
+CREATE TRIGGER IF NOT EXISTS more_facts_outcome_levels AFTER UPDATE OF gas_level ON target_outcomes
+BEGIN
+    INSERT OR IGNORE INTO review_facts_pending (child_id, service_id)
+    SELECT child_id, service_id FROM reviews WHERE id IN (OLD.review_id, NEW.review_id)
+      AND status = 'submitted' AND is_latest = 1 AND withdrawn_at IS NULL;
+END;
+CREATE TRIGGER IF NOT EXISTS more_facts_target_weights AFTER UPDATE OF importance, difficulty ON targets
+BEGIN
+    INSERT OR IGNORE INTO review_facts_pending (child_id, service_id)
+    SELECT r.child_id, r.service_id FROM target_outcomes o JOIN reviews r ON r.id = o.review_id
+    WHERE o.target_id = NEW.id AND r.status = 'submitted' AND r.is_latest = 1 AND r.withdrawn_at IS NULL;
+END;
+CREATE TRIGGER IF NOT EXISTS more_facts_child_readings_insert AFTER INSERT ON child_readings
+BEGIN
+    INSERT OR IGNORE INTO review_facts_pending (child_id, service_id)
+    SELECT child_id, service_id FROM reviews WHERE id = NEW.review_id
+      AND status = 'submitted' AND is_latest = 1 AND withdrawn_at IS NULL;
+END;
+CREATE TRIGGER IF NOT EXISTS more_facts_child_readings_update AFTER UPDATE OF review_id ON child_readings
+BEGIN
+    INSERT OR IGNORE INTO review_facts_pending (child_id, service_id)
+    SELECT child_id, service_id FROM reviews WHERE id IN (OLD.review_id, NEW.review_id)
+      AND status = 'submitted' AND is_latest = 1 AND withdrawn_at IS NULL;
+END;
+CREATE TRIGGER IF NOT EXISTS more_facts_child_readings_delete AFTER DELETE ON child_readings
+BEGIN
+    INSERT OR IGNORE INTO review_facts_pending (child_id, service_id)
+    SELECT child_id, service_id FROM reviews WHERE id = OLD.review_id
+      AND status = 'submitted' AND is_latest = 1 AND withdrawn_at IS NULL;
+END;
+CREATE TRIGGER IF NOT EXISTS more_facts_family_views_insert AFTER INSERT ON family_views
+BEGIN
+    INSERT OR IGNORE INTO review_facts_pending (child_id, service_id)
+    SELECT child_id, service_id FROM reviews WHERE id = NEW.review_id
+      AND status = 'submitted' AND is_latest = 1 AND withdrawn_at IS NULL;
+END;
+CREATE TRIGGER IF NOT EXISTS more_facts_family_views_update
+AFTER UPDATE OF review_id, rating, fft_answer, created_at ON family_views
+BEGIN
+    INSERT OR IGNORE INTO review_facts_pending (child_id, service_id)
+    SELECT child_id, service_id FROM reviews WHERE id IN (OLD.review_id, NEW.review_id)
+      AND status = 'submitted' AND is_latest = 1 AND withdrawn_at IS NULL;
+END;
+CREATE TRIGGER IF NOT EXISTS more_facts_family_views_delete AFTER DELETE ON family_views
+BEGIN
+    INSERT OR IGNORE INTO review_facts_pending (child_id, service_id)
+    SELECT child_id, service_id FROM reviews WHERE id = OLD.review_id
+      AND status = 'submitted' AND is_latest = 1 AND withdrawn_at IS NULL;
+END;
+CREATE TRIGGER IF NOT EXISTS more_facts_family_view_readings_insert AFTER INSERT ON family_view_readings
+BEGIN
+    INSERT OR IGNORE INTO review_facts_pending (child_id, service_id)
+    SELECT r.child_id, r.service_id FROM family_views fv JOIN reviews r ON r.id = fv.review_id
+    WHERE fv.id = NEW.family_view_id
+      AND r.status = 'submitted' AND r.is_latest = 1 AND r.withdrawn_at IS NULL;
+END;
+CREATE TRIGGER IF NOT EXISTS more_facts_family_view_readings_update
+AFTER UPDATE OF family_view_id, domain_id, score ON family_view_readings
+BEGIN
+    INSERT OR IGNORE INTO review_facts_pending (child_id, service_id)
+    SELECT r.child_id, r.service_id FROM family_views fv JOIN reviews r ON r.id = fv.review_id
+    WHERE fv.id IN (OLD.family_view_id, NEW.family_view_id)
+      AND r.status = 'submitted' AND r.is_latest = 1 AND r.withdrawn_at IS NULL;
+END;
+CREATE TRIGGER IF NOT EXISTS more_facts_family_view_readings_delete AFTER DELETE ON family_view_readings
+BEGIN
+    INSERT OR IGNORE INTO review_facts_pending (child_id, service_id)
+    SELECT r.child_id, r.service_id FROM family_views fv JOIN reviews r ON r.id = fv.review_id
+    WHERE fv.id = OLD.family_view_id
+      AND r.status = 'submitted' AND r.is_latest = 1 AND r.withdrawn_at IS NULL;
+END;
+
+-- An upgraded database gets every fact again, the new ones with them (facts.rebuild's steps).
+DELETE FROM review_facts_by_quarter;
+DELETE FROM review_domain_facts_by_quarter;
+DELETE FROM review_domain_facts;
+DELETE FROM review_facts;
+DELETE FROM review_facts_pending;
+UPDATE review_facts_state SET paused = 0;
+INSERT OR IGNORE INTO review_facts_pending (child_id, service_id)
+SELECT DISTINCT child_id, service_id FROM reviews
+WHERE status = 'submitted' AND is_latest = 1 AND withdrawn_at IS NULL;
+"""
+
 MIGRATIONS = [
     M001_CORE,
     M002_SCORECARD_INDEX,
@@ -1089,4 +1497,5 @@ MIGRATIONS = [
     M015_CHILDREN_BY_NAME,
     M016_CHILD_READINGS_FIGURES_VERSION,
     M017_DROP_DATA_VERSION,
+    M018_MORE_FACTS,
 ]

@@ -9,6 +9,7 @@ No Flask imports.
 
 import csv
 import io
+import math
 from datetime import datetime, timezone
 
 from . import disclosure, fft, goals_and_views, periods
@@ -145,14 +146,19 @@ FROM (
 # their first review with the service, each over its assessed domains (the fact's distance; NULL,
 # not counted, when either review has none). One statement gives the service-wide row (domain '')
 # and a row per domain (review_domain_facts: the first review's domain, paired on the domain id
-# or, across star versions, on its key; whole points, so their sums by quarter are exact).
+# or, across star versions, on its key; whole points, so their sums by quarter are exact). The
+# service-wide mean reads the distances by quarter in whole 1/27720ths of a point (exact, see the
+# MORE_FACTS migration), so it is the exact mean's nearest float; a breakdown reads its children's.
 PROGRESS_SQL = f"""
 WITH distances AS MATERIALIZED (
     SELECT distance FROM review_facts
-    WHERE service_id = :service AND date BETWEEN :start AND :end AND {LATEST_IN_PERIOD}
+    WHERE :grouped = 1 AND service_id = :service AND date BETWEEN :start AND :end AND {LATEST_IN_PERIOD}
       AND first_id <> review_id AND {IN_GROUP.format("child_id")}
     -- summed in the children's order, so the mean is the same float however the facts were made
     ORDER BY child_id LIMIT -1
+), units AS (
+    SELECT units, children FROM review_distance_by_quarter
+    WHERE :grouped = 0 AND service_id = :service AND quarter BETWEEN :start AND :end AND next_quarter > :end
 ), by_domain AS (
     SELECT domain_id, sum(children) AS children, sum(children * distance) AS total,
            sum(children * (distance > 0)) AS improved,
@@ -171,11 +177,23 @@ WITH distances AS MATERIALIZED (
     )
     GROUP BY domain_id
 )
-SELECT '' AS domain, count(distance) AS children_with_progress_data,
-       avg(distance) AS mean_distance_travelled, coalesce(sum(distance > 0), 0) AS improved,
-       coalesce(sum(distance >= :meaningful - 1e-9), 0) AS meaningful_up,
-       coalesce(sum(distance <= 1e-9 - :meaningful), 0) AS meaningful_down
-FROM distances
+SELECT * FROM (
+    SELECT '' AS domain, count(distance) AS children_with_progress_data,
+           avg(distance) AS mean_distance_travelled, coalesce(sum(distance > 0), 0) AS improved,
+           coalesce(sum(distance >= :meaningful - 1e-9), 0) AS meaningful_up,
+           coalesce(sum(distance <= 1e-9 - :meaningful), 0) AS meaningful_down
+    FROM distances
+) WHERE :grouped = 1
+UNION ALL
+SELECT * FROM (
+    SELECT '', coalesce(sum(children), 0),
+           -- two whole numbers, so one division: the float nearest the exact mean
+           CAST(sum(children * units) AS REAL) / (27720 * sum(children)),
+           coalesce(sum(children * (units > 0)), 0),
+           coalesce(sum(children * (units / 27720.0 >= :meaningful - 1e-9)), 0),
+           coalesce(sum(children * (units / 27720.0 <= 1e-9 - :meaningful)), 0)
+    FROM units
+) WHERE :grouped = 0
 UNION ALL
 SELECT d.key, sum(b.children), 1.0 * sum(b.total) / sum(b.children), sum(b.improved),
        sum(b.meaningful_up), sum(b.meaningful_down)
@@ -183,26 +201,50 @@ FROM by_domain b JOIN domains d ON d.id = b.domain_id
 GROUP BY d.key HAVING sum(b.children) > 0
 """
 
+# The service-wide mean distance the float way, each child's distance added in the children's order:
+# read only when the exact mean lies on a half hundredth (1.325), where the float sum published before
+# the exact one could land either side of it; so a published figure never changes (_float_mean_on_half).
+FLOAT_MEAN_DISTANCE_SQL = f"""
+SELECT avg(distance) FROM (
+    SELECT distance FROM review_facts
+    WHERE service_id = :service AND date BETWEEN :start AND :end AND {LATEST_IN_PERIOD}
+      AND first_id <> review_id
+    ORDER BY child_id LIMIT -1
+)
+"""
+
 # Ratings given in the period (by the UK date they were given: created_at is UTC, so the bounds are
-# the UTC instants of the period's UK midnights) for reviews of each service, in
-# one pass over the period's ratings (family_views_by_created) for every service at once.
+# the UTC instants of the period's UK midnights) for reviews of each service, for every service at
+# once: from the ratings' sums by UK quarter (family_rating_facts_by_quarter, the MORE_FACTS
+# migration), or for a breakdown from the period's ratings themselves (family_views_by_created).
 FAMILY_SQL = f"""
+SELECT service_id, sum(ratings) AS family_ratings,
+       1.0 * sum(rating_sum) / sum(ratings) AS mean_family_satisfaction, sum(positive) AS family_positive
+FROM family_rating_facts_by_quarter
+WHERE :grouped = 0 AND quarter BETWEEN :start AND :end
+GROUP BY service_id
+UNION ALL
 SELECT r.service_id, count(*) AS family_ratings, avg(fv.rating) AS mean_family_satisfaction,
        coalesce(sum(fv.fft_answer IN ({", ".join(f"'{answer}'" for answer in fft.POSITIVE)})), 0)
            AS family_positive
 FROM family_views fv
 CROSS JOIN reviews r ON r.id = fv.review_id
-WHERE fv.created_at >= :utc_start AND fv.created_at < :utc_after_end AND fv.rating IS NOT NULL
-  AND {counted("r")} AND {IN_GROUP.format("r.child_id")}
+WHERE :grouped = 1 AND fv.created_at >= :utc_start AND fv.created_at < :utc_after_end
+  AND fv.rating IS NOT NULL AND {counted("r")} AND {IN_GROUP.format("r.child_id")}
 GROUP BY r.service_id
 """
 
-# The period's reviews that carry the child's own view (at least one face the child tapped).
+# The period's reviews that carry the child's own view (at least one face the child tapped): the
+# facts' flag (review_view_facts), summed by quarter for the service.
 CHILD_VIEW_SQL = f"""
-SELECT count(*) AS reviews_with_child_view FROM reviews r
-WHERE r.service_id = :service AND {counted("r")}
-  AND r.date BETWEEN :start AND :end AND {IN_GROUP.format("r.child_id")}
-  AND EXISTS (SELECT 1 FROM child_readings cr WHERE cr.review_id = r.id)
+SELECT coalesce(sum(child_view), 0) AS reviews_with_child_view FROM (
+    SELECT child_view FROM review_view_facts_by_quarter
+    WHERE :grouped = 0 AND service_id = :service AND quarter BETWEEN :start AND :end
+    UNION ALL
+    SELECT child_view FROM review_view_facts
+    WHERE :grouped = 1 AND service_id = :service AND date BETWEEN :start AND :end
+      AND {IN_GROUP.format("child_id")}
+)
 """
 
 
@@ -289,7 +331,7 @@ def _service_figures(db, service, period, family, grouped=False):
     figures.update(_one(db, TARGETS_SQL, params))
     figures["pct_targets_met"] = disclosure.rate(figures["targets_met"], figures["targets_closed"])
     progress = {row["domain"]: row for row in db.query(PROGRESS_SQL, params)}
-    figures.update(_progress_figures(progress.pop("")))
+    figures.update(_progress_figures(_float_mean_on_half(db, params, progress.pop(""))))
     figures.update(goals_and_views.gas_figures(db, params, IN_GROUP))
     figures.update(_family_figures(family))
     figures.update(_child_view_figures(db, params, figures["reviews"]))
@@ -304,6 +346,18 @@ def _service_figures(db, service, period, family, grouped=False):
         row.update(view_domains.get(key, goals_and_views.EMPTY_DOMAIN))
         domains.append({"domain": key, "label": label, "figures": row})
     return figures, domains
+
+
+def _float_mean_on_half(db, params, row):
+    """The service-wide progress row, its mean read the float way when the exact one is a half
+    hundredth (see FLOAT_MEAN_DISTANCE_SQL)."""
+    mean = row["mean_distance_travelled"]
+    if params["grouped"] or mean is None:
+        return row
+    cents = abs(mean) * 100
+    if abs(cents - math.floor(cents) - 0.5) > 1e-6:
+        return row
+    return {**row, "mean_distance_travelled": db.execute(FLOAT_MEAN_DISTANCE_SQL, params).fetchone()[0]}
 
 
 def _child_view_figures(db, params, reviews):

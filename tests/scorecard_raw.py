@@ -1,15 +1,17 @@
 """The scorecard computed the old way, straight from reviews and readings: the independent
 recomputation that the facts (outcomes/facts.py, review_facts) are checked against.
 
-These are the queries scorecard.py ran before it read the facts, kept word for word (only the
-names of the shared rules are imported). `raw_queries()` makes scorecard.compute and everything
-built on it (published_year, scorecard) run them instead of the facts' queries, so the same
-Python turns either into figures. bench/scorecard.py times the two side by side.
+These are the queries scorecard.py and goals_and_views.py ran before they read the facts, kept word
+for word (only the names of the shared rules are imported); goal attainment's closed targets are
+added up into the sums gas_figures now takes (GAS_SQL). `raw_queries()` makes scorecard.compute
+and everything built on it (published_year, scorecard) run them instead of the facts' queries, so
+the same Python turns either into figures. bench/scorecard.py times the two side by side.
 """
 
 import contextlib
 
-from outcomes import scorecard
+from outcomes import fft, goals_and_views, scorecard
+from outcomes.goals_and_views import AGREE_WITHIN
 from outcomes.rules import counted, due_date_in_force_sql, latest_first, oldest_first
 from outcomes.scorecard import IN_GROUP
 
@@ -105,17 +107,104 @@ GROUP BY d.key HAVING sum(b.children) > 0
 """
 
 
-RAW = {"ACTIVITY_SQL": ACTIVITY_SQL, "TARGETS_SQL": TARGETS_SQL, "PROGRESS_SQL": PROGRESS_SQL}
+# Ratings given in the period (by the UK date they were given: created_at is UTC, so the bounds are
+# the UTC instants of the period's UK midnights) for reviews of each service, in
+# one pass over the period's ratings (family_views_by_created) for every service at once.
+FAMILY_SQL = f"""
+SELECT r.service_id, count(*) AS family_ratings, avg(fv.rating) AS mean_family_satisfaction,
+       coalesce(sum(fv.fft_answer IN ({", ".join(f"'{answer}'" for answer in fft.POSITIVE)})), 0)
+           AS family_positive
+FROM family_views fv
+CROSS JOIN reviews r ON r.id = fv.review_id
+WHERE fv.created_at >= :utc_start AND fv.created_at < :utc_after_end AND fv.rating IS NOT NULL
+  AND {counted("r")} AND {IN_GROUP.format("r.child_id")}
+GROUP BY r.service_id
+"""
+
+# The period's reviews that carry the child's own view (at least one face the child tapped).
+CHILD_VIEW_SQL = f"""
+SELECT count(*) AS reviews_with_child_view FROM reviews r
+WHERE r.service_id = :service AND {counted("r")}
+  AND r.date BETWEEN :start AND :end AND {IN_GROUP.format("r.child_id")}
+  AND EXISTS (SELECT 1 FROM child_readings cr WHERE cr.review_id = r.id)
+"""
+
+
+# Targets closed by a counted review in the period, with their level and weights.
+TARGETS_CLOSED_SQL = f"""
+SELECT r.child_id, o.gas_level, t.importance, t.difficulty
+FROM reviews r
+JOIN target_outcomes o ON o.review_id = r.id
+JOIN targets t ON t.id = o.target_id
+WHERE r.service_id = :service AND {counted("r")}
+  AND r.date BETWEEN :start AND :end AND {{in_group}}
+  AND o.outcome <> 'withdrawn' AND o.gas_level IS NOT NULL
+"""
+
+# gas_figures takes how many children have each combination of the sums of their T-score
+# (gas.t_score_of_sums): the closed targets above, added up per child, then per combination.
+GAS_SQL = f"""
+SELECT weighted, squares, weights, count(*) FROM (
+    SELECT child_id, sum(gas_level * importance * difficulty) AS weighted,
+           sum(importance * difficulty * importance * difficulty) AS squares,
+           sum(importance * difficulty) AS weights
+    FROM (
+        SELECT child_id, gas_level, coalesce(importance, 1) AS importance,
+               coalesce(difficulty, 1) AS difficulty
+        FROM ({TARGETS_CLOSED_SQL})
+    )
+    GROUP BY child_id
+)
+GROUP BY weighted, squares, weights
+"""
+
+# Counted reviews in the period; those with a family view; and each family reading paired with the
+# practitioner's reading of the same domain at that review (both assessed): agree = within 1 point.
+FAMILY_VIEW_SQL = f"""
+WITH period_reviews AS MATERIALIZED (
+    SELECT r.id FROM reviews r
+    WHERE r.service_id = :service AND {counted("r")}
+      AND r.date BETWEEN :start AND :end AND {{in_group}}
+), pairs AS MATERIALIZED (
+    SELECT p.id AS review_id, d.key AS domain, abs(fr.score - rd.score) <= {AGREE_WITHIN} AS agree
+    FROM period_reviews p
+    JOIN family_views fv ON fv.review_id = p.id
+    JOIN family_view_readings fr ON fr.family_view_id = fv.id
+    JOIN readings rd ON rd.review_id = p.id AND rd.domain_id = fr.domain_id AND rd.score IS NOT NULL
+    JOIN domains d ON d.id = fr.domain_id
+)
+SELECT '' AS domain,
+       (SELECT count(*) FROM period_reviews p
+        WHERE EXISTS (SELECT 1 FROM family_views fv WHERE fv.review_id = p.id)) AS with_view,
+       count(DISTINCT review_id) AS compared, count(*) AS pairs, coalesce(sum(agree), 0) AS agreed
+FROM pairs
+UNION ALL
+SELECT domain, NULL, count(DISTINCT review_id), count(*), sum(agree) FROM pairs GROUP BY domain
+"""
+
+
+RAW = {
+    scorecard: {
+        "ACTIVITY_SQL": ACTIVITY_SQL,
+        "TARGETS_SQL": TARGETS_SQL,
+        "PROGRESS_SQL": PROGRESS_SQL,
+        "FAMILY_SQL": FAMILY_SQL,
+        "CHILD_VIEW_SQL": CHILD_VIEW_SQL,
+    },
+    goals_and_views: {"GAS_SQL": GAS_SQL, "FAMILY_VIEW_SQL": FAMILY_VIEW_SQL},
+}
 
 
 @contextlib.contextmanager
 def raw_queries():
     """Within the block, scorecard.py computes from reviews and readings instead of the facts."""
-    saved = {name: getattr(scorecard, name) for name in RAW}
-    for name, sql in RAW.items():
-        setattr(scorecard, name, sql)
+    saved = {module: {name: getattr(module, name) for name in queries} for module, queries in RAW.items()}
+    for module, queries in RAW.items():
+        for name, sql in queries.items():
+            setattr(module, name, sql)
     try:
         yield
     finally:
-        for name, sql in saved.items():
-            setattr(scorecard, name, sql)
+        for module, queries in saved.items():
+            for name, sql in queries.items():
+                setattr(module, name, sql)

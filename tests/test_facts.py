@@ -1,5 +1,7 @@
 """The scorecard's stored facts (outcomes/facts.py, review_facts) against the old computation from
-reviews and readings (tests/scorecard_raw.py), after random histories of every kind of write."""
+reviews and readings (tests/scorecard_raw.py), after random histories of every kind of write:
+reviews with levels, weights and the child's own view, amendments, withdrawals, family views with
+readings and ratings given either side of a quarter's UK midnight, changed weights and erasure."""
 
 import os
 import tempfile
@@ -13,9 +15,9 @@ from marshmallow import ValidationError
 from scorecard_data import save
 from scorecard_raw import raw_queries
 
-from outcomes import create_app, demo, facts, periods, reviews, rules, scorecard, stars, users
+from outcomes import create_app, demo, facts, periods, retention, reviews, rules, scorecard, stars, users
 from outcomes import services as services_module
-from outcomes.db import connect
+from outcomes.db import connect, write_transaction
 
 PERIODS = [
     periods.parse(label)
@@ -23,10 +25,33 @@ PERIODS = [
 ]
 START = date(2025, 1, 1)
 OUTCOMES = ("met", "partly_met", "not_met", "withdrawn")
+# The level a closed target is given, by outcome and `pick`.
+LEVELS = {"met": (0, 1, 2), "partly_met": (-1,), "not_met": (-2,), "withdrawn": (None,)}
+# When a family's rating is given (UTC): either side of a UK midnight in summer time and in winter.
+TIMES = ("22:59:59", "23:00:00", "23:30:00", "00:30:00", "12:00:00")
+ANSWERS = (("very_good", 5), ("good", 4), ("neither", 3), ("poor", 2), ("very_poor", 1), ("dont_know", None))
 
 # One step of a history: (kind, child, service, day, score, skip, pick).
 STEPS = st.tuples(
-    st.sampled_from(["review", "review", "review", "draft", "amend", "withdraw", "discard", "interval"]),
+    st.sampled_from(
+        [
+            "review",
+            "review",
+            "review",
+            "draft",
+            "amend",
+            "withdraw",
+            "discard",
+            "interval",
+            "family",
+            "family",
+            "unview",
+            "weights",
+            "level",
+            "child",
+            "erase",
+        ]
+    ),
     st.integers(0, 2),
     st.sampled_from(["slt", "physio"]),
     # Any day from 1 January 2025, often the last or first day of a quarter (ties at its edges).
@@ -46,6 +71,9 @@ class World:
         self.db = db = connect(app.config["DATABASE"])
         self.services = stars.create_default_services(db)
         self.staff = users.create_user(db, "p@test.example", "P", "practitioner", password_hash="x")
+        self.parents = [
+            users.create_user(db, f"f{n}@test.example", "F", "family", password_hash="x") for n in range(2)
+        ]
         self.children = []
         for number in range(3):
             child = db["children"].insert(
@@ -104,16 +132,33 @@ class World:
             "date": when,
             "readings": self.readings(key, score, skip),
             "targets": [
-                {"domain": self.domains[key][0], "description": "Aim", "target_score": 10, "due_date": None}
+                {
+                    "domain": self.domains[key][0],
+                    "description": "Aim",
+                    "target_score": 10,
+                    "due_date": None,
+                    # blank (weight 1) or 1-3 each
+                    "importance": (None, 1, 2, 3)[pick % 4],
+                    "difficulty": (None, 3, 1, 2)[score % 4],
+                }
             ],
             "target_outcomes": [
-                {"target_id": target, "outcome": OUTCOMES[(pick + n) % 4], "reason": "Moved"}
+                {
+                    "target_id": target,
+                    "outcome": OUTCOMES[(pick + n) % 4],
+                    "gas_level": LEVELS[OUTCOMES[(pick + n) % 4]][
+                        (score + n) % len(LEVELS[OUTCOMES[(pick + n) % 4]])
+                    ],
+                    "reason": "Moved",
+                }
                 for n, (target,) in enumerate(open_targets)
             ],
             "notes": "",
             "internal_notes": "",
             "submit": submit,
         }
+        if pick % 3 == 0:
+            data["child_view"] = {"faces": 5, "readings": {self.domains[key][1]: 1 + score % 5}}
         review, _ = reviews.save_review(self.db, self.staff, data)
         if not submit:
             self.drafts.append(review["uuid"])
@@ -150,6 +195,102 @@ class World:
             self.db, self.services[key], {"name": name, "review_interval_days": 60 + 30 * (pick % 6)}, when
         )
 
+    def family(self, child, key, when, score, skip, pick):
+        """A family's view of a counted review, given (or given again) at a moment near a quarter's edge;
+        written row by row, as a restored or imported view would be."""
+        counted = self.counted(child, key)
+        if not counted:
+            return
+        review_id, parent = counted[pick % len(counted)][0], self.parents[pick % 2]
+        answer, rating = ANSWERS[(score + pick) % len(ANSWERS)]
+        created = f"{when.isoformat()} {TIMES[pick % len(TIMES)]}"
+        found = self.db.execute(
+            "SELECT id FROM family_views WHERE review_id = ? AND user_id = ?", [review_id, parent]
+        ).fetchone()
+        if found:
+            view_id = found[0]
+            self.db.execute(
+                "UPDATE family_views SET fft_answer = ?, rating = ?, created_at = ? WHERE id = ?",
+                [answer, rating, created, view_id],
+            )
+            if skip % 2:  # only the rating and when it was given change
+                self.db.conn.commit()
+                return
+            self.db.execute("DELETE FROM family_view_readings WHERE family_view_id = ?", [view_id])
+        else:
+            view_id = self.db.execute(
+                "INSERT INTO family_views (review_id, user_id, fft_answer, rating, comment, created_at) "
+                "VALUES (?, ?, ?, ?, '', ?)",
+                [review_id, parent, answer, rating, created],
+            ).lastrowid
+        self.db.execute(
+            "INSERT INTO family_view_readings (family_view_id, domain_id, score) "
+            "SELECT ?, domain_id, ? + (domain_id % 3) FROM readings "
+            "WHERE review_id = ? AND domain_id % ? = 0",
+            [view_id, max(1, score - 1), review_id, 1 + skip % 3],
+        )
+        self.db.conn.commit()
+
+    def unview(self, child, key, when, score, skip, pick):
+        view = self.db.execute(
+            "SELECT fv.id FROM family_views fv JOIN reviews r ON r.id = fv.review_id "
+            "WHERE r.child_id = ? AND r.service_id = ? ORDER BY fv.id",
+            [child, self.services[key]],
+        ).fetchall()
+        if view:
+            view_id = view[pick % len(view)][0]
+            if skip % 2:  # some of its readings only
+                self.db.execute(
+                    "DELETE FROM family_view_readings WHERE family_view_id = ? AND domain_id % 2 = 0",
+                    [view_id],
+                )
+            else:  # the view, then its readings (which then belong to no review)
+                with write_transaction(self.db):
+                    self.db.execute("PRAGMA defer_foreign_keys = ON")
+                    self.db.execute("DELETE FROM family_views WHERE id = ?", [view_id])
+                    self.db.execute("DELETE FROM family_view_readings WHERE family_view_id = ?", [view_id])
+            self.db.conn.commit()
+
+    def weights(self, child, key, when, score, skip, pick):
+        self.db.execute(
+            "UPDATE targets SET importance = ?, difficulty = ? WHERE child_id = ? AND service_id = ?",
+            [(None, 1, 2, 3)[pick % 4], (None, 1, 2, 3)[score % 4], child, self.services[key]],
+        )
+        self.db.conn.commit()
+
+    def level(self, child, key, when, score, skip, pick):
+        """A closed target's level corrected on its own (a met target's level is 0 to +2)."""
+        self.db.execute(
+            "UPDATE target_outcomes SET gas_level = ? WHERE outcome = 'met' AND target_id IN "
+            "(SELECT id FROM targets WHERE child_id = ? AND service_id = ?)",
+            [pick % 3, child, self.services[key]],
+        )
+        self.db.conn.commit()
+
+    def child(self, child, key, when, score, skip, pick):
+        """The child's own view added to, or taken from, a counted review on its own."""
+        counted = self.counted(child, key)
+        if not counted:
+            return
+        without = [
+            review_id
+            for review_id, _ in counted
+            if not self.db["child_readings"].count_where("review_id = ?", [review_id])
+        ]
+        review_id = (without or [review_id for review_id, _ in counted])[pick % len(without or counted)]
+        if skip % 2:
+            self.db.execute("DELETE FROM child_readings WHERE review_id = ?", [review_id])
+        else:
+            self.db.execute(
+                "INSERT OR IGNORE INTO child_readings (review_id, domain_id, faces, face) "
+                "SELECT review_id, domain_id, 3, 2 FROM readings WHERE review_id = ? LIMIT 1",
+                [review_id],
+            )
+        self.db.conn.commit()
+
+    def erase(self, child, key, when, score, skip, pick):
+        retention.erase(self.db, self.staff, child, today=when)
+
 
 def figures_both_ways(db):
     """[(from facts, computed the old way)] for every period, service-wide and by SEN status."""
@@ -184,6 +325,26 @@ EXAMPLE = [
     ("review", 2, "physio", 273, 5, 0, 3),
     ("withdraw", 2, "physio", 0, 0, 0, 0),
     ("interval", 0, "slt", 250, 0, 0, 1),
+    ("family", 0, "slt", 272, 5, 0, 1),  # 23:00 UTC on 30 September: 1 October in the UK
+    ("family", 0, "slt", 365, 7, 1, 3),  # 00:30 UTC on 1 January: January
+    ("family", 1, "slt", 364, 2, 2, 2),  # 23:30 UTC on 31 December: still December in the UK
+    ("review", 2, "physio", 300, 6, 0, 3),
+    ("family", 2, "physio", 89, 4, 0, 2),  # 23:30 UTC on 31 March: 1 April in the UK
+    ("weights", 0, "slt", 0, 2, 0, 3),
+    ("family", 0, "slt", 273, 3, 1, 1),  # the same view's rating given again, its readings kept
+    ("review", 1, "physio", 50, 5, 0, 1),
+    ("review", 1, "physio", 150, 6, 0, 1),
+    ("review", 2, "slt", 40, 5, 0, 1),
+    ("review", 2, "slt", 140, 6, 0, 2),
+    ("family", 1, "physio", 160, 6, 0, 0),
+    ("family", 0, "slt", 210, 6, 0, 3),
+    ("erase", 0, "slt", 400, 0, 0, 0),
+    # Last, each on its own child and service (a later write would rebuild the pair's facts anyway):
+    ("unview", 0, "slt", 0, 0, 0, 1),  # a view deleted before its readings
+    ("unview", 1, "physio", 0, 0, 1, 0),  # some readings of a view deleted
+    ("level", 1, "slt", 0, 0, 0, 2),  # a closed target's level corrected on its own
+    ("child", 2, "slt", 0, 0, 0, 0),  # the child's own view added on its own
+    ("child", 2, "physio", 0, 0, 1, 0),  # and taken away
 ]
 
 

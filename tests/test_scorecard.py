@@ -481,7 +481,9 @@ CTES = {
 }
 
 
-@pytest.mark.parametrize("name", ["ACTIVITY_SQL", "TARGETS_SQL", "PROGRESS_SQL", "FAMILY_SQL"])
+@pytest.mark.parametrize(
+    "name", ["ACTIVITY_SQL", "TARGETS_SQL", "PROGRESS_SQL", "FAMILY_SQL", "CHILD_VIEW_SQL"]
+)
 def test_queries_search_indexes_rather_than_scan_tables(db, history, name):
     services, _, _ = history
     plan = [
