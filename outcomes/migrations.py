@@ -1479,6 +1479,12 @@ SELECT DISTINCT child_id, service_id FROM reviews
 WHERE status = 'submitted' AND is_latest = 1 AND withdrawn_at IS NULL;
 """
 
+# A child's episodes with a service, discharged ones too: the review date's check and the services
+# a family or an admin sees searched the service's whole caseload (or every caseload) without it.
+M019_CASELOADS_BY_CHILD = """
+CREATE INDEX IF NOT EXISTS caseloads_by_child ON caseloads (child_id, service_id, started_on);
+"""
+
 MIGRATIONS = [
     M001_CORE,
     M002_SCORECARD_INDEX,
@@ -1498,4 +1504,5 @@ MIGRATIONS = [
     M016_CHILD_READINGS_FIGURES_VERSION,
     M017_DROP_DATA_VERSION,
     M018_MORE_FACTS,
+    M019_CASELOADS_BY_CHILD,
 ]

@@ -121,14 +121,15 @@ def check_review(db, user_id, data, existing=None):
     return service, star
 
 
+# The child's birth and first day on the service's caseload (any episode, discharged or not).
+CHILD_DATES_SQL = """SELECT ch.date_of_birth, (SELECT min(c.started_on) FROM caseloads c
+                                 WHERE c.child_id = ch.id AND c.service_id = :service_id)
+                     FROM children ch WHERE ch.id = :child_id"""
+
+
 def check_date(db, child_id, service, day, errors):
     """Not in the future, not before the child's birth, not before they joined this caseload."""
-    born, joined = db.execute(
-        """SELECT ch.date_of_birth, (SELECT min(c.started_on) FROM caseloads c
-                                     WHERE c.child_id = ch.id AND c.service_id = ?)
-           FROM children ch WHERE ch.id = ?""",
-        [service["id"], child_id],
-    ).fetchone()
+    born, joined = db.execute(CHILD_DATES_SQL, {"service_id": service["id"], "child_id": child_id}).fetchone()
     if day > date.today():
         errors["date"] = ["The review date cannot be in the future."]
     elif day < date.fromisoformat(born):
@@ -344,6 +345,8 @@ def insert_outcomes(db, review_id, outcomes, readings):
     """Record the outcomes this review closes, each with the domain's reading at this review."""
     scores = {key: reading["score"] for key, reading in readings.items()}
     ids = [closing["target_id"] for closing in outcomes]
+    if not ids:
+        return
     domain_of = dict(
         db.execute(
             f"SELECT id, domain_key FROM targets WHERE id IN ({', '.join('?' * len(ids))})", ids

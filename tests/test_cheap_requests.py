@@ -143,3 +143,40 @@ def test_a_review_is_written_in_a_short_transaction_with_no_schema_look_ups(app,
     # sqlite-utils' scans of sqlite_master for table and view names are answered from the names the
     # worker's connection keeps while the schema stands.
     assert not [s for s in locked if "sqlite_master" in s], locked
+
+
+# Tables that grow with the area: a request about one child must find that child's rows by index.
+GROWING = ("caseloads", "children", "reviews", "readings", "targets", "target_outcomes", "family_views")
+
+
+def _plans(app, statements):
+    with app.app_context():
+        conn = get_db().conn
+    for sql in statements:
+        if sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            yield sql, [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql)]
+
+
+def test_one_childs_pages_and_review_never_search_a_whole_caseload(app, client, auth, world):
+    seen = []
+    auth.login("slt@test.example")
+    seen += statements_of(app, client, f"/children/{world.amy}")
+    with app.app_context():
+        conn = get_db().conn
+    conn.set_trace_callback(seen.append)
+    try:
+        assert (
+            submit_review(client, world.amy, {key: 3 for key in SLT_DOMAINS}, "2025-07-10").status_code == 302
+        )
+    finally:
+        conn.set_trace_callback(None)
+    for email in ("family@test.example", "admin@test.example"):
+        auth.logout()
+        auth.login(email)
+        page = f"/family/children/{world.amy}" if email.startswith("family") else f"/children/{world.amy}"
+        seen += statements_of(app, client, page)
+    for sql, plan in _plans(app, seen):
+        # A SCAN of a growing table, or a service's whole caseload searched for one child's rows.
+        bad = [step for step in plan if step.split(" ")[:2] in (["SCAN", t] for t in GROWING)]
+        bad += [step for step in plan if "caseloads_by_service" in step and "child_id" in sql]
+        assert not bad, f"{sql}\n{plan}"
