@@ -154,7 +154,57 @@
     return name + " over time: " + said.join(", ") + ".";
   }
 
-  function drawLines(container, spec) {
+  function lineChart(canvas, name, points, spec, row) {
+    new Chart(canvas, {
+      type: "line",
+      data: {
+        labels: points.map(function (p) { return month(p.date); }),
+        datasets: [{ label: name, data: points.map(function (p) { return p.values[row]; }), borderColor: "#1d70b8",
+                     backgroundColor: "#1d70b8", spanGaps: true }]
+      },
+      options: {
+        animation: false, responsive: true, maintainAspectRatio: true, aspectRatio: 1.6, layout: { padding: 6 },
+        plugins: { legend: { display: false } },
+        scales: { y: { min: spec.min, max: spec.max, ticks: { stepSize: Math.max(1, Math.ceil((spec.max - spec.min) / 4)) } },
+                  x: { ticks: { maxRotation: 0, autoSkip: false,
+                                callback: function (value, index, ticks) { return index === 0 || index === ticks.length - 1 ? this.getLabelForValue(value) : ""; } } } }
+      }
+    });
+  }
+
+  // Charts waiting to be drawn, one per task: a long run of charts in one task would keep a phone
+  // from answering a tap until the last was drawn.
+  var queue = [];
+  function later(draw) {
+    queue.push(draw);
+    if (queue.length === 1) setTimeout(next, 0);
+  }
+  function next() {
+    try {
+      queue[0]();
+    } finally {
+      queue.shift();
+      if (queue.length) setTimeout(next, 0);
+    }
+  }
+
+  // A line is drawn when it scrolls near the screen: on a phone they sit below the star and its
+  // table, so opening the page draws none of them. Printing draws whatever is left at once.
+  var waiting = [];
+  var observer = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
+    entries.forEach(function (entry) {
+      if (!entry.isIntersecting) return;
+      observer.unobserve(entry.target);
+      later(entry.target.draw);
+    });
+  }, { rootMargin: "300px 0px" }) : null;
+  window.addEventListener("beforeprint", function () {
+    waiting.forEach(function (canvas) { canvas.draw(); });
+  });
+
+  // The figures, captions and labels are on the page at once (their boxes reserved in app.css, so
+  // nothing below moves when a line is drawn); each chart is drawn when it is first needed.
+  function drawLines(container, spec, lazy) {
     var points = reviews(spec);
     if (points.length < 2) return;
     spec.labels.forEach(function (name, row) {
@@ -167,21 +217,17 @@
       canvas.setAttribute("aria-label", lineLabel(name, points.map(function (p) { return { label: p.label, value: p.values[row] }; })));
       figure.append(caption, canvas);
       container.append(figure);
-      new Chart(canvas, {
-        type: "line",
-        data: {
-          labels: points.map(function (p) { return month(p.date); }),
-          datasets: [{ label: name, data: points.map(function (p) { return p.values[row]; }), borderColor: "#1d70b8",
-                       backgroundColor: "#1d70b8", spanGaps: true }]
-        },
-        options: {
-          animation: false, responsive: true, maintainAspectRatio: true, aspectRatio: 1.6, layout: { padding: 6 },
-          plugins: { legend: { display: false } },
-          scales: { y: { min: spec.min, max: spec.max, ticks: { stepSize: Math.max(1, Math.ceil((spec.max - spec.min) / 4)) } },
-                    x: { ticks: { maxRotation: 0, autoSkip: false,
-                                  callback: function (value, index, ticks) { return index === 0 || index === ticks.length - 1 ? this.getLabelForValue(value) : ""; } } } }
-        }
-      });
+      canvas.draw = function () {
+        if (canvas.drawn) return;
+        canvas.drawn = true;
+        lineChart(canvas, name, points, spec, row);
+      };
+      if (lazy && observer) {
+        waiting.push(canvas);
+        observer.observe(canvas);
+      } else {
+        canvas.draw();
+      }
     });
     var heading = container.parentElement.querySelector(".domain-lines-heading");
     if (heading) heading.hidden = false;
@@ -192,7 +238,7 @@
       drawStar(canvas, JSON.parse(document.getElementById(canvas.dataset.chart).textContent));
     });
     root.querySelectorAll(".domain-lines[data-chart]").forEach(function (container) {
-      drawLines(container, JSON.parse(document.getElementById(container.dataset.chart).textContent));
+      drawLines(container, JSON.parse(document.getElementById(container.dataset.chart).textContent), true);
     });
   }
 
