@@ -1,6 +1,6 @@
 // Draws each star radar from its JSON block (outcomes/charts.py), lets the viewer choose which
-// readings to overlay, and draws a small line per domain over time. The table beside each chart
-// carries the same figures, so without JavaScript nothing is lost.
+// readings to overlay, and draws a small line per domain over time when it scrolls near the
+// screen. The table beside each chart carries the same figures, so without JavaScript nothing is lost.
 (function () {
   "use strict";
   // By kind, so a reading keeps its colour whichever others are chosen; contrast ≥ 3:1 on white.
