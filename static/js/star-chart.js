@@ -139,6 +139,7 @@
     var fixed = canvas.closest(".chart-fixed") !== null;
     var chart = new Chart(canvas, { type: "radar", data: { labels: spec.labels, datasets: drawn(spec) }, options: radarOptions(spec, fixed) });
     if (spec.datasets.length > 1 && !fixed) choices(canvas, spec, chart);
+    canvas.dataset.drawn = "true";
     return chart;
   }
 
@@ -234,7 +235,7 @@
   }
 
   function drawAll(root) {
-    root.querySelectorAll("canvas.star-chart[data-chart]").forEach(function (canvas) {
+    root.querySelectorAll("canvas.star-chart[data-chart]:not([data-drawn])").forEach(function (canvas) {
       drawStar(canvas, JSON.parse(document.getElementById(canvas.dataset.chart).textContent));
     });
     root.querySelectorAll(".domain-lines[data-chart]").forEach(function (container) {
@@ -244,5 +245,8 @@
 
   Chart.defaults.color = "#0b0c0c";
   window.StarChart = { drawStar: drawStar, drawLines: drawLines, drawAll: drawAll };
-  drawAll(document);
+  // The page's words are painted first and the star just after (the next task after a frame):
+  // a phone shows the child's page without waiting for Chart.js's first draw. A drawn star's
+  // canvas carries data-drawn.
+  requestAnimationFrame(function () { setTimeout(function () { drawAll(document); }, 0); });
 })();
