@@ -7,7 +7,10 @@ Seeds a demo database in a temporary directory (`flask seed-demo`), starts gunic
 signs in as the SLT practitioner and as the manager through the real sign-in form, and runs
 Lighthouse's default mobile emulation with the session cookie (--extra-headers) on
 /children/<first SLT child> and /manager/. Prints each performance score and the main metrics.
-`--root` runs another checkout of the app (for a before/after comparison). Not part of pytest.
+`--root` runs another checkout of the app (for a before/after comparison); `--runs N` runs each page
+N times (the score swings on a busy machine) and prints the load average beside each run;
+`--details` also prints the top items of the audits that say where the main thread's time went.
+Not part of pytest.
 """
 
 import argparse
@@ -29,6 +32,16 @@ from load import USER_AGENT, Client, free_port  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "outcomes-demo"
 CHROME_FLAGS = "--headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking"
+# The audits that say what kept the main thread busy or the page late, and how many items of each.
+DETAIL_AUDITS = (
+    "mainthread-work-breakdown",
+    "bootup-time",
+    "long-tasks",
+    "render-blocking-resources",
+    "largest-contentful-paint-element",
+    "layout-shifts",
+)
+DETAIL_ITEMS = 6
 
 
 def serve(root, database, port):
@@ -92,7 +105,29 @@ def lighthouse(url, cookie, out):
         "TBT": metric("total-blocking-time"),
         "CLS": metric("cumulative-layout-shift"),
         "bytes": audits["total-byte-weight"]["displayValue"],
-    }
+    }, audits
+
+
+def short(value):
+    """One cell of an audit's table: a URL without its origin, a node by its selector, ms rounded."""
+    if isinstance(value, dict):
+        return value.get("selector") or value.get("url") or value.get("snippet") or value.get("type", "")
+    if isinstance(value, float):
+        return f"{value:.0f}"
+    return re.sub(r"^https?://[^/]+", "", str(value))[:70]
+
+
+def details(audits):
+    for name in DETAIL_AUDITS:
+        audit = audits.get(name, {})
+        print(f"    {name}: {audit.get('displayValue', '')}")
+        items = (audit.get("details") or {}).get("items") or []
+        for item in items[:DETAIL_ITEMS]:
+            if item.get("type") == "table":  # largest-contentful-paint-element nests its tables
+                for row in item.get("items", [])[:2]:
+                    print("      " + "  ".join(f"{k}={short(v)}" for k, v in row.items()))
+                continue
+            print("      " + "  ".join(f"{k}={short(v)}" for k, v in item.items() if k != "subItems"))
 
 
 def main():
@@ -100,6 +135,8 @@ def main():
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--root", default=str(ROOT), help="checkout of the app to run (default: this one)")
+    parser.add_argument("--runs", type=int, default=1, help="runs of each page (default 1)")
+    parser.add_argument("--details", action="store_true", help="print where the main thread's time went")
     args = parser.parse_args()
     if shutil.which("lighthouse") is None:
         print("lighthouse is not installed (npm i -g lighthouse@12); skipped.")
@@ -113,15 +150,21 @@ def main():
             _, caseload = client.request("GET", "/caseload?scope=service")
             child = re.search(rb'href="(/children/\d+)"', caseload).group(1).decode()
             manager_cookie, _ = cookie_for(port, "manager@demo.test")
-            for label, url, jar in (
+            pages = (
                 ("child's star", base + child, cookie),
                 ("manager dashboard", base + "/manager/", manager_cookie),
-            ):
-                result = lighthouse(url, jar, Path(scratch) / f"{urllib.parse.quote(label)}.json")
-                print(
-                    f"{label:<18} performance {result['score']}  "
-                    + "  ".join(f"{k} {v}" for k, v in result.items() if k != "score")
-                )
+            )
+            for run in range(1, args.runs + 1):
+                for label, url, jar in pages:
+                    load = os.getloadavg()[0]
+                    result, audits = lighthouse(url, jar, Path(scratch) / f"{urllib.parse.quote(label)}.json")
+                    print(
+                        f"run {run} (load {load:.1f}) {label:<18} performance {result['score']}  "
+                        + "  ".join(f"{k} {v}" for k, v in result.items() if k != "score"),
+                        flush=True,
+                    )
+                    if args.details:
+                        details(audits)
         finally:
             server.terminate()
             server.wait(timeout=30)

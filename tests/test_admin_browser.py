@@ -35,7 +35,10 @@ def admin_sets_up_early_help(page, base):
     assert axe_violations(page) == []
 
     page.click("text=Preview as a family would see it")
-    page.wait_for_url("**/preview")  # waits for the load event: the chart scripts have run
+    page.wait_for_url("**/preview")
+    page.wait_for_selector(
+        "canvas.star-chart[data-drawn]", state="attached"
+    )  # drawn just after the page is painted
     labels = page.evaluate("Chart.getChart(document.getElementById('star-preview')).data.labels")
     assert labels == [label for label, _ in DOMAINS]
     assert page.is_visible("text=How your child copes with shops, buses and busy places.")
@@ -90,6 +93,7 @@ def test_admin_sets_up_a_service_and_the_practitioner_reviews_on_its_new_star(br
     page.click("button[value=submit]")
     page.wait_for_url(child_url)
     assert "submitted" in page.text_content(".flash")
+    page.wait_for_selector("canvas.star-chart[data-drawn]", state="attached")
     chart = page.evaluate("Chart.getChart(document.getElementById('star-eh')).data")
     assert chart["labels"] == [label for label, _ in DOMAINS]
     assert chart["datasets"][-1]["data"] == [3, 4, 5, 6, 7, 8]

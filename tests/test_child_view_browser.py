@@ -47,6 +47,9 @@ def child_taps_through(page, keys, faces, face, check_axe=False):
 
 
 def child_dataset(page, service="slt"):
+    page.wait_for_selector(
+        f"#star-{service}[data-drawn]", state="attached"
+    )  # drawn just after the page is painted
     return page.evaluate(
         f"Chart.getChart(document.getElementById('star-{service}')).data.datasets"
         ".map(d => ({label: d.label, data: d.data}))"

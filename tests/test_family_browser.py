@@ -55,6 +55,9 @@ def recent_review(live_server):
 def datasets(page, canvas_id):
     """The radar's datasets but the child's own view (the demo gives one at some reviews:
     tests/test_child_view_browser.py reads it)."""
+    page.wait_for_selector(
+        f"#{canvas_id}[data-drawn]", state="attached"
+    )  # drawn just after the page is painted
     return page.evaluate(
         f"Chart.getChart(document.getElementById('{canvas_id}')).data.datasets"
         ".map(d => ({label: d.label, data: d.data}))"
@@ -147,7 +150,7 @@ def test_parent_with_two_children_switches_and_prints_one_a4_page(browser, live_
     page.goto(f"{base}/family/children/{recent_review['child_id']}")
     page.click(f"a[href='/family/children/{recent_review['child_id']}/print/slt']")
     page.wait_for_url(f"{base}/family/children/{recent_review['child_id']}/print/slt")
-    page.wait_for_selector("canvas.star-chart")
+    page.wait_for_selector("canvas.star-chart[data-drawn]", state="attached")
     # First, latest, your view and the child's own view (the demo child gave one).
     assert (
         page.evaluate("Chart.getChart(document.querySelector('canvas.star-chart')).data.datasets.length") == 4

@@ -38,7 +38,9 @@ def test_therapist_submits_a_review_and_the_radar_shows_it(tablet, live_server):
     page.click("button[value=submit]")
     page.wait_for_url(child_url)
     assert "submitted" in page.text_content(".flash")
-
+    page.wait_for_selector(
+        "canvas.star-chart[data-drawn]", state="attached"
+    )  # drawn just after the page is painted
     datasets = page.evaluate(
         "Chart.getChart(document.getElementById('star-slt')).data.datasets"
         ".map(d => ({label: d.label, data: d.data}))"

@@ -54,6 +54,27 @@ def geometry(page):
     )
 
 
+LINES = "[...document.querySelectorAll('.domain-lines canvas')]"
+
+
+def lines_drawn_when_scrolled_to_without_moving(page):
+    """The line per domain is drawn when it scrolls near the screen (on a phone the last is far
+    below the star at first), in the box kept for it, so nothing on the page moves."""
+    boxes = (
+        f"{LINES}.map(c => {{ const r = c.getBoundingClientRect(); return [r.top + scrollY, r.height]; }})"
+    )
+    before = page.evaluate(boxes)
+    last_far_below = before[-1][0] > page.evaluate("innerHeight") + 400
+    if last_far_below:
+        assert page.evaluate(f"Chart.getChart({LINES}.at(-1))") is None
+    page.locator(".domain-lines canvas").last.scroll_into_view_if_needed()
+    page.wait_for_function(f"() => !!Chart.getChart({LINES}.at(-1))")
+    after = page.evaluate(boxes)
+    assert all(abs(a[0] - b[0]) <= 1 and abs(a[1] - b[1]) <= 1 for a, b in zip(after, before, strict=True))
+    page.evaluate("scrollTo(0, 0)")
+    return last_far_below
+
+
 def test_the_star_reads_on_a_phone_and_a_tablet_and_the_viewer_chooses_the_readings(browser, live_server):
     base = live_server.url
     child_id = child_with_three_reviews(live_server)
@@ -73,6 +94,8 @@ def test_the_star_reads_on_a_phone_and_a_tablet_and_the_viewer_chooses_the_readi
             assert 0 <= left and right <= shape["width"] and 0 <= top and bottom <= shape["height"]
         domains = page.eval_on_selector_all("table.readings >> nth=0 >> tbody th", "els => els.length")
         assert len(shape["lines"]) == domains and all(" over time: " in label for label in shape["lines"])
+        far_below = lines_drawn_when_scrolled_to_without_moving(page)
+        assert far_below or viewport != PHONE  # a phone opens the page with no line drawn
 
         # The child's own view, when the newest review has one, is drawn from the start too.
         has_child_view = page.eval_on_selector(

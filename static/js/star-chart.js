@@ -1,6 +1,6 @@
 // Draws each star radar from its JSON block (outcomes/charts.py), lets the viewer choose which
-// readings to overlay, and draws a small line per domain over time. The table beside each chart
-// carries the same figures, so without JavaScript nothing is lost.
+// readings to overlay, and draws a small line per domain over time when it scrolls near the
+// screen. The table beside each chart carries the same figures, so without JavaScript nothing is lost.
 (function () {
   "use strict";
   // By kind, so a reading keeps its colour whichever others are chosen; contrast ≥ 3:1 on white.
@@ -139,6 +139,7 @@
     var fixed = canvas.closest(".chart-fixed") !== null;
     var chart = new Chart(canvas, { type: "radar", data: { labels: spec.labels, datasets: drawn(spec) }, options: radarOptions(spec, fixed) });
     if (spec.datasets.length > 1 && !fixed) choices(canvas, spec, chart);
+    canvas.dataset.drawn = "true";
     return chart;
   }
 
@@ -154,7 +155,57 @@
     return name + " over time: " + said.join(", ") + ".";
   }
 
-  function drawLines(container, spec) {
+  function lineChart(canvas, name, points, spec, row) {
+    new Chart(canvas, {
+      type: "line",
+      data: {
+        labels: points.map(function (p) { return month(p.date); }),
+        datasets: [{ label: name, data: points.map(function (p) { return p.values[row]; }), borderColor: "#1d70b8",
+                     backgroundColor: "#1d70b8", spanGaps: true }]
+      },
+      options: {
+        animation: false, responsive: true, maintainAspectRatio: true, aspectRatio: 1.6, layout: { padding: 6 },
+        plugins: { legend: { display: false } },
+        scales: { y: { min: spec.min, max: spec.max, ticks: { stepSize: Math.max(1, Math.ceil((spec.max - spec.min) / 4)) } },
+                  x: { ticks: { maxRotation: 0, autoSkip: false,
+                                callback: function (value, index, ticks) { return index === 0 || index === ticks.length - 1 ? this.getLabelForValue(value) : ""; } } } }
+      }
+    });
+  }
+
+  // Charts waiting to be drawn, one per task: a long run of charts in one task would keep a phone
+  // from answering a tap until the last was drawn.
+  var queue = [];
+  function later(draw) {
+    queue.push(draw);
+    if (queue.length === 1) setTimeout(next, 0);
+  }
+  function next() {
+    try {
+      queue[0]();
+    } finally {
+      queue.shift();
+      if (queue.length) setTimeout(next, 0);
+    }
+  }
+
+  // A line is drawn when it scrolls near the screen: on a phone they sit below the star and its
+  // table, so opening the page draws none of them. Printing draws whatever is left at once.
+  var waiting = [];
+  var observer = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
+    entries.forEach(function (entry) {
+      if (!entry.isIntersecting) return;
+      observer.unobserve(entry.target);
+      later(entry.target.draw);
+    });
+  }, { rootMargin: "300px 0px" }) : null;
+  window.addEventListener("beforeprint", function () {
+    waiting.forEach(function (canvas) { canvas.draw(); });
+  });
+
+  // The figures, captions and labels are on the page at once (their boxes reserved in app.css, so
+  // nothing below moves when a line is drawn); each chart is drawn when it is first needed.
+  function drawLines(container, spec, lazy) {
     var points = reviews(spec);
     if (points.length < 2) return;
     spec.labels.forEach(function (name, row) {
@@ -167,36 +218,35 @@
       canvas.setAttribute("aria-label", lineLabel(name, points.map(function (p) { return { label: p.label, value: p.values[row] }; })));
       figure.append(caption, canvas);
       container.append(figure);
-      new Chart(canvas, {
-        type: "line",
-        data: {
-          labels: points.map(function (p) { return month(p.date); }),
-          datasets: [{ label: name, data: points.map(function (p) { return p.values[row]; }), borderColor: "#1d70b8",
-                       backgroundColor: "#1d70b8", spanGaps: true }]
-        },
-        options: {
-          animation: false, responsive: true, maintainAspectRatio: true, aspectRatio: 1.6, layout: { padding: 6 },
-          plugins: { legend: { display: false } },
-          scales: { y: { min: spec.min, max: spec.max, ticks: { stepSize: Math.max(1, Math.ceil((spec.max - spec.min) / 4)) } },
-                    x: { ticks: { maxRotation: 0, autoSkip: false,
-                                  callback: function (value, index, ticks) { return index === 0 || index === ticks.length - 1 ? this.getLabelForValue(value) : ""; } } } }
-        }
-      });
+      canvas.draw = function () {
+        if (canvas.drawn) return;
+        canvas.drawn = true;
+        lineChart(canvas, name, points, spec, row);
+      };
+      if (lazy && observer) {
+        waiting.push(canvas);
+        observer.observe(canvas);
+      } else {
+        canvas.draw();
+      }
     });
     var heading = container.parentElement.querySelector(".domain-lines-heading");
     if (heading) heading.hidden = false;
   }
 
   function drawAll(root) {
-    root.querySelectorAll("canvas.star-chart[data-chart]").forEach(function (canvas) {
+    root.querySelectorAll("canvas.star-chart[data-chart]:not([data-drawn])").forEach(function (canvas) {
       drawStar(canvas, JSON.parse(document.getElementById(canvas.dataset.chart).textContent));
     });
     root.querySelectorAll(".domain-lines[data-chart]").forEach(function (container) {
-      drawLines(container, JSON.parse(document.getElementById(container.dataset.chart).textContent));
+      drawLines(container, JSON.parse(document.getElementById(container.dataset.chart).textContent), true);
     });
   }
 
   Chart.defaults.color = "#0b0c0c";
   window.StarChart = { drawStar: drawStar, drawLines: drawLines, drawAll: drawAll };
-  drawAll(document);
+  // The page's words are painted first and the star just after (the next task after a frame):
+  // a phone shows the child's page without waiting for Chart.js's first draw. A drawn star's
+  // canvas carries data-drawn.
+  requestAnimationFrame(function () { setTimeout(function () { drawAll(document); }, 0); });
 })();
