@@ -141,6 +141,17 @@ FROM (
 )
 """
 
+
+def _distances(only_if="1"):
+    """Each child's distance travelled with the service in the period (their latest review up to its
+    end against their first), from the facts; a breakdown's children only."""
+    return f"""SELECT distance FROM review_facts
+    WHERE {only_if} AND service_id = :service AND date BETWEEN :start AND :end AND {LATEST_IN_PERIOD}
+      AND first_id <> review_id AND {IN_GROUP.format("child_id")}
+    -- summed in the children's order, so the mean is the same float however the facts were made
+    ORDER BY child_id LIMIT -1"""
+
+
 # Distance travelled (DESIGN.md), for the children with a review in the period and an earlier
 # one by the service: mean reading at the latest review up to the period's end minus the mean at
 # their first review with the service, each over its assessed domains (the fact's distance; NULL,
@@ -150,13 +161,7 @@ FROM (
 # service-wide mean reads the distances by quarter in whole 1/27720ths of a point (exact, see the
 # MORE_FACTS migration), so it is the exact mean's nearest float; a breakdown reads its children's.
 PROGRESS_SQL = f"""
-WITH distances AS MATERIALIZED (
-    SELECT distance FROM review_facts
-    WHERE :grouped = 1 AND service_id = :service AND date BETWEEN :start AND :end AND {LATEST_IN_PERIOD}
-      AND first_id <> review_id AND {IN_GROUP.format("child_id")}
-    -- summed in the children's order, so the mean is the same float however the facts were made
-    ORDER BY child_id LIMIT -1
-), units AS (
+WITH distances AS MATERIALIZED ({_distances(":grouped = 1")}), units AS (
     SELECT units, children FROM review_distance_by_quarter
     WHERE :grouped = 0 AND service_id = :service AND quarter BETWEEN :start AND :end AND next_quarter > :end
 ), by_domain AS (
@@ -204,14 +209,7 @@ GROUP BY d.key HAVING sum(b.children) > 0
 # The service-wide mean distance the float way, each child's distance added in the children's order:
 # read only when the exact mean lies on a half hundredth (1.325), where the float sum published before
 # the exact one could land either side of it; so a published figure never changes (_float_mean_on_half).
-FLOAT_MEAN_DISTANCE_SQL = f"""
-SELECT avg(distance) FROM (
-    SELECT distance FROM review_facts
-    WHERE service_id = :service AND date BETWEEN :start AND :end AND {LATEST_IN_PERIOD}
-      AND first_id <> review_id
-    ORDER BY child_id LIMIT -1
-)
-"""
+FLOAT_MEAN_DISTANCE_SQL = f"SELECT avg(distance) FROM ({_distances()})"
 
 # Ratings given in the period (by the UK date they were given: created_at is UTC, so the bounds are
 # the UTC instants of the period's UK midnights) for reviews of each service, for every service at
