@@ -191,6 +191,21 @@ def tablet(browser):
     context.close()
 
 
+@pytest.fixture
+def server(live_server):
+    """The live server with the offline app's retries quick: its default starts at 5 s and doubles."""
+    live_server.app.config.update(OFFLINE_RETRY_BASE_MS=200, OFFLINE_RETRY_MAX_MS=1000)
+    return live_server
+
+
+@pytest.fixture
+def context(browser):
+    """A browser context at the tablet's size, for tests that open several pages in it."""
+    context = browser.new_context(viewport=TABLET)
+    yield context
+    context.close()
+
+
 def sign_in(page, base_url, email, password=PASSWORD):
     page.goto(f"{base_url}/login")
     page.fill("#email", email)

@@ -2,24 +2,10 @@
 tablet over, the child taps a face on every domain's screen and hands it back, the review is sent
 (online, and offline through the outbox), and the star's datasets read back include the child's view."""
 
-import pytest
-from conftest import TABLET, axe_violations, sign_in
+from conftest import axe_violations, sign_in
 from test_offline_browser import fill_readings, outbox, ready_practitioner, shell_heading, wait_until
 
 from outcomes import child_view
-
-
-@pytest.fixture
-def server(live_server):
-    live_server.app.config.update(OFFLINE_RETRY_BASE_MS=200, OFFLINE_RETRY_MAX_MS=1000)
-    return live_server
-
-
-@pytest.fixture
-def context(browser):
-    context = browser.new_context(viewport=TABLET)
-    yield context
-    context.close()
 
 
 def child_taps_through(page, keys, faces, face, check_axe=False):

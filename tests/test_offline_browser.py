@@ -9,8 +9,7 @@ import time
 import uuid
 from datetime import date, timedelta
 
-import pytest
-from conftest import TABLET, axe_violations, sign_in
+from conftest import axe_violations, sign_in
 
 from outcomes import reviews
 from outcomes.db import connect
@@ -19,20 +18,6 @@ from outcomes.schemas import ReviewSchema
 SLT = "slt@demo.test"
 # A click's navigation through the worker can commit late on a busy machine: wait for it.
 CHILD_PAGE = re.compile(r".*/children/\d+$")
-
-
-@pytest.fixture
-def server(live_server):
-    # Retries come quickly in tests; the app's default starts at 5 seconds and doubles.
-    live_server.app.config.update(OFFLINE_RETRY_BASE_MS=200, OFFLINE_RETRY_MAX_MS=1000)
-    return live_server
-
-
-@pytest.fixture
-def context(browser):
-    context = browser.new_context(viewport=TABLET)
-    yield context
-    context.close()
 
 
 def wait_until(page, script, timeout=30):
