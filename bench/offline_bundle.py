@@ -34,6 +34,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from bundle_shape import with_scales_in_charts  # noqa: E402
+
 # The code before the offline bundle was read in batches and slimmed.
 BASELINE_COMMIT = "c1447c0"
 # What the new bundle leaves out of the baseline's: fields no offline page, script or test reads
@@ -113,16 +117,6 @@ def built_database(database):
         print(f"Building {load.DATABASE} (5,000 children) ...", flush=True)
         load.build(load.DATABASE)
     return load.DATABASE
-
-
-def with_scales_in_charts(bundle):
-    """The new bundle with each kept star's scale put back in its chart, as shell.js does."""
-    scales = bundle.pop("chart_scales")
-    for child in bundle["children"]:
-        for record in child["services"].values():
-            if record["chart"]:
-                record["chart"] = scales[record["chart"].pop("scale")] | record["chart"]
-    return bundle
 
 
 def slim(bundle):

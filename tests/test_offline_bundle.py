@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
+from bundle_shape import with_scales_in_charts
 from flask import render_template
 
 from outcomes import charts, child_view, children, demo, offline_bundle, reviews, stars
@@ -63,16 +64,6 @@ def without_unread_fields(bundle):
             del record["last_review"], record["next_due"]
             for dataset in record["chart"]["datasets"] if record["chart"] else ():
                 del dataset["date"]
-    return bundle
-
-
-def with_scales_in_charts(bundle):
-    """The bundle with each kept star's scale put back in its chart, as shell.js does."""
-    scales = bundle.pop("chart_scales")
-    for child in bundle["children"]:
-        for record in child["services"].values():
-            if record["chart"]:
-                record["chart"] = scales[record["chart"].pop("scale")] | record["chart"]
     return bundle
 
 
