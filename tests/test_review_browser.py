@@ -36,7 +36,9 @@ def test_therapist_submits_a_review_and_the_radar_shows_it(tablet, live_server):
     page.fill("#notes", "Lovely session; practised turn-taking games.")
     assert axe_violations(page) == []
     page.click("button[value=submit]")
-    page.wait_for_url(child_url)
+    # The page's words, not every subresource: the service worker may be replacing itself (signed in,
+    # it precaches the charts too) while this navigation runs.
+    page.wait_for_url(child_url, wait_until="domcontentloaded")
     assert "submitted" in page.text_content(".flash")
     page.wait_for_selector(
         "canvas.star-chart[data-drawn]", state="attached"
@@ -121,7 +123,7 @@ def test_submit_go_back_and_submit_again_stores_one_review_and_says_so(tablet, l
         page.click("button[value=submit]")
 
     score_every_domain()
-    page.wait_for_url(child_url)
+    page.wait_for_url(child_url, wait_until="domcontentloaded")  # as in the test above
     page.go_back()
     page.wait_for_selector("button[value=submit]")
     score_every_domain()
