@@ -241,6 +241,24 @@ def workers_cpu(server):
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy():
+    """(busy, total) CPU ticks of the whole machine so far, from /proc/stat: busy is all but idle
+    and iowait, so a phase's share tells whether the cores were full (the clients share them)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(fields) - fields[3] - fields[4], sum(fields)
+
+
+def measured(server, work):
+    """Run `work`, returning its summary with the workers' CPU per request and the machine's load."""
+    cpu, (busy, total) = workers_cpu(server), machine_busy()
+    result = work()
+    cpu, (busy_after, total_after) = workers_cpu(server) - cpu, machine_busy()
+    result["cpu_ms"] = 1000 * cpu / max(result["requests"], 1)
+    result["workers_busy"] = cpu / result["elapsed"]
+    result["machine_busy"] = (busy_after - busy) / max(total_after - total, 1)
+    return result
+
+
 def _client_process(port, people, token, indices, seconds, job, connections):
     clients = {}
     for index in indices:
@@ -323,6 +341,14 @@ def line(label, result, ceiling=None):
     )
 
 
+def cpu_line(result, workers):
+    return (
+        f"{'':<22} workers' CPU {result['cpu_ms']:.2f} ms a request, workers busy "
+        f"{100 * result['workers_busy'] / workers:.0f}% of their time, machine busy "
+        f"{100 * result['machine_busy']:.0f}%"
+    )
+
+
 def static_url(port):
     """The stylesheet's URL as the pages link it (a fingerprinted name once the app gives one)."""
     status, page = Client(port).request("GET", "/login")
@@ -384,11 +410,10 @@ def main():
     try:
         print(f"load avg before: {os.getloadavg()[0]:.1f}", flush=True)
         warm = run(args.warm_seconds, "warm") if args.warm_seconds else None
-        cpu_before = workers_cpu(server)
-        mix = run(args.seconds, "mix")
-        mix_cpu = workers_cpu(server) - cpu_before
-        static = dict(run(args.ceiling_seconds, static_url(port)), url=static_url(port))
-        trivial = run(args.ceiling_seconds, "/")
+        mix = measured(server, lambda: run(args.seconds, "mix"))
+        url = static_url(port)
+        static = dict(measured(server, lambda: run(args.ceiling_seconds, url)), url=url)
+        trivial = measured(server, lambda: run(args.ceiling_seconds, "/"))
         wire = sizes(port, people[0], token)
     finally:
         server.send_signal(signal.SIGTERM)
@@ -400,15 +425,13 @@ def main():
     if warm:
         print(line(f"warm-up ({args.warm_seconds:.0f} s, not counted)", warm))
     print(line("mix", mix, static["rps"]), f"  ({mix['kinds']})")
-    # Workers busy less than their cores' time while requests queue means they wait (locks, I/O).
-    requests = mix["requests"]
-    print(
-        f"{'':<22} workers' CPU {mix_cpu:.1f} s in {mix['elapsed']:.0f} s "
-        f"({100 * mix_cpu / mix['elapsed'] / args.workers:.0f}% of {args.workers} workers' time), "
-        f"{1000 * mix_cpu / max(requests, 1):.2f} ms a request"
-    )
+    # Workers busy less than their cores' time while requests queue means they wait: for the cores
+    # (the machine full: the clients share them) or for something else (locks, I/O).
+    print(cpu_line(mix, args.workers))
     print(line(f"static file {static['url']}", static))
+    print(cpu_line(static, args.workers))
     print(line("trivial route", trivial))
+    print(cpu_line(trivial, args.workers))
     for label, (status, size, ms) in wire.items():
         print(f"{label:<22} HTTP {status}  {size:,} bytes on the wire  {ms:.0f} ms")
 

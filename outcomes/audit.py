@@ -1,5 +1,7 @@
 """The audit trail of staff reads and writes of a child's record."""
 
+from .db import write_transaction, writers_queue
+
 INSERT_MANY = "INSERT INTO audit_log (user_id, action, child_id, detail) VALUES "
 
 
@@ -9,8 +11,8 @@ def record(db, user_id, action, child_id=None, detail=""):
     A write's entry goes in the write's own transaction (callers hold it), so the two commit together.
     A read's entry (no transaction open) is one autocommit INSERT: no BEGIN IMMEDIATE around the
     page, so readers never queue for the write lock while they render; in WAL the INSERT holds the
-    lock only for its own microseconds and waits its turn (busy_timeout) rather than fail, so none
-    is lost.
+    lock only for its own microseconds and waits its turn (db.writers_queue) rather than fail, so
+    none is lost.
     """
     _insert(db, [(user_id, action, child_id, detail)])
 
@@ -23,8 +25,6 @@ def record_reads(db, user_id, action, child_ids, detail=""):
     if len(rows) <= _ROWS_PER_INSERT:
         _insert(db, rows)
         return
-    from .db import write_transaction
-
     with write_transaction(db):
         for start in range(0, len(rows), _ROWS_PER_INSERT):
             _insert(db, rows[start : start + _ROWS_PER_INSERT])
@@ -46,7 +46,8 @@ def _insert(db, rows):
     level = db.conn.isolation_level
     db.conn.isolation_level = None  # SQLite's own autocommit: the INSERT is its own transaction
     try:
-        db.conn.execute(sql, params)
+        with writers_queue(db):
+            db.conn.execute(sql, params)
     finally:
         db.conn.isolation_level = level
 

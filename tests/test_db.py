@@ -1,6 +1,9 @@
 """The write-transaction helper: every way out of it leaves no transaction open."""
 
+import fcntl
+import os
 import sqlite3
+import threading
 
 import pytest
 
@@ -82,3 +85,36 @@ def test_table_and_view_names_follow_a_schema_change_made_on_another_connection(
     assert first.view_names() == ["later_view"] and "later_view" not in first.table_names()
     first["later"].insert({"id": 1})
     assert first.execute("SELECT count(*) FROM later_view").fetchone()[0] == 1
+
+
+def test_writers_wait_their_turn_in_the_queue_and_none_is_lost(tmp_path, database):
+    """A page's audit entry written while a review's transaction holds the lock waits in the writers'
+    queue (not SQLite's sleeping busy handler) and is written the moment the review commits."""
+    from outcomes import audit
+
+    queue = database.writers_queue
+    assert queue == str(tmp_path / "db.sqlite") + "-writers"
+    other = connect(tmp_path / "db.sqlite")
+    started, done = threading.Event(), threading.Event()
+
+    def page_view():
+        started.set()
+        audit.record(other, None, "view child record")
+        done.set()
+
+    with write_transaction(database):
+        database.execute("INSERT INTO audit_log (action) VALUES ('submit review')")
+        # While the transaction is open its writer holds the queue: nobody else can take it.
+        probe = os.open(queue, os.O_RDWR)
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        reader = threading.Thread(target=page_view)
+        reader.start()
+        started.wait(5)
+        assert not done.wait(0.2), "the audit entry was written inside another writer's transaction"
+    reader.join(10)
+    assert done.is_set()
+    fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again once both have written
+    os.close(probe)
+    other.close()
+    assert committed_rows(tmp_path / "db.sqlite", "audit_log") == 2
