@@ -87,3 +87,30 @@ def test_chart_js_is_precached_only_for_roles_that_see_charts(client, auth, worl
     for url in practitioner["precache"]:
         with client.get(url) as response:
             assert response.status_code == 200, url
+
+
+def test_templates_link_the_same_urls_as_url_for_with_each_built_once(app):
+    """Templates' url_for keeps each URL it builds; what it gives must be url_for's own answer, under
+    any script root, for static files (fingerprinted), ids, query values and blueprint-relative names."""
+    from flask import url_for
+
+    from outcomes.views import kept_url_for
+
+    calls = [
+        ("static", {"filename": "css/app.css"}),
+        ("static", {"filename": "js/star-chart.js"}),
+        ("practitioner.child", {"child_id": 7}),
+        ("practitioner.child", {"child_id": 8}),
+        ("practitioner.new_review", {"child_id": 7, "service": "slt"}),
+        ("practitioner.caseload", {"show": "overdue", "page": 2}),
+        (".caseload", {}),
+        ("auth.index", {}),
+        ("auth.index", {"_anchor": "main"}),
+    ]
+    # Twice under each script root, one app: the second time from what was kept.
+    for script_root in ("", "/outcomes", "", "/outcomes"):
+        with app.test_request_context("/caseload", base_url=f"http://localhost{script_root}/"):
+            for endpoint, values in calls:
+                assert kept_url_for(endpoint, **values) == url_for(endpoint, **values)
+                assert kept_url_for(endpoint, **values).startswith(script_root + "/")
+    assert ("practitioner.child", "/outcomes", ("child_id", 8)) in app.extensions["kept_urls"]
