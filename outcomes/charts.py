@@ -105,3 +105,19 @@ def _dataset(label, column, kind):
 
 def _has_scores(dataset):
     return any(value is not None for value in dataset["values"])
+
+
+def readings_rows(chart):
+    """The readings table beside the radar: one row per domain, {"label", "cells"}, each cell a
+    (score, stage name) pair per counted review, oldest first ((None, "") where not assessed).
+    Worked out here once per score, so a page's table is a plain loop."""
+    star = chart["star"]
+    stage_of = {}
+    for stage in star["stages"]:
+        for score in range(stage["min_score"], stage["max_score"] + 1):
+            stage_of.setdefault(score, stage["name"])
+    rows = []
+    for row, domain in enumerate(chart["domains"]):
+        scores = [column["scores"][row] for column in chart["columns"]]
+        rows.append({"label": domain["label"], "cells": [(s, stage_of.get(s, "")) for s in scores]})
+    return rows

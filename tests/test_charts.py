@@ -6,7 +6,7 @@ import re
 
 from test_family import SLT, story, submit  # noqa: F401  (story is a fixture)
 
-from outcomes import charts, children, family
+from outcomes import charts, children, family, stars
 
 
 def chart_block(page, key="slt"):
@@ -65,3 +65,32 @@ def test_the_child_page_sends_every_reading_to_the_chart_once(client, auth, worl
     assert 'class="domain-lines" data-chart="star-data-slt"' in page.text  # the line per domain
     # The tables a chart needs are focusable scrolling regions, so a phone never scrolls sideways.
     assert page.text.count('class="table-scroll" tabindex="0" role="region"') == 2
+
+
+def test_the_readings_table_shows_each_score_with_its_stage_and_not_assessed_as_such(client, auth, db, world):
+    # Every score of the scale once across four reviews, one domain not assessed in one of them.
+    for days_ago, score in ((300, 1), (200, 4), (100, 7), (10, 10)):
+        readings = dict.fromkeys(SLT, score)
+        if score == 7:
+            readings[SLT[0]] = None
+        submit(db, world.slt, world.amy, "slt", days_ago, readings)
+    chart = children.star_over_time(db, world.amy, world.services["slt"])
+    rows = charts.readings_rows(chart)
+    assert [row["label"] for row in rows] == [domain["label"] for domain in chart["domains"]]
+    for row, domain_index in zip(rows, range(len(rows)), strict=True):
+        expected = [
+            (c["scores"][domain_index], stars.stage_name(chart["star"], c["scores"][domain_index]))
+            for c in chart["columns"]
+        ]
+        assert row["cells"] == expected
+    assert rows[0]["cells"][2] == (None, "")
+    auth.login("slt@test.example")
+    page = client.get(f"/children/{world.amy}").text
+    table = page[page.index('class="readings"') : page.index("</table>", page.index('class="readings"'))]
+    first_row = table[table.index('<th scope="row">') :].split("</tr>", 1)[0]
+    assert re.findall(r"<td>(.*?)</td>", first_row) == [
+        f'1 <span class="stage">{stars.stage_name(chart["star"], 1)}</span>',
+        f'4 <span class="stage">{stars.stage_name(chart["star"], 4)}</span>',
+        '<span class="muted">Not assessed</span>',
+        f'10 <span class="stage">{stars.stage_name(chart["star"], 10)}</span>',
+    ]

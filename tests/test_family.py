@@ -30,7 +30,10 @@ def submit(
             "child_id": child,
             "service": service,
             "date": TODAY - timedelta(days=days_ago),
-            "readings": {key: {"score": score, "not_assessed_reason": None} for key, score in scores.items()},
+            "readings": {
+                key: {"score": score, "not_assessed_reason": None if score is not None else "Not seen today"}
+                for key, score in scores.items()
+            },
             "targets": [dict(target, due_date=None) for target in targets],
             "target_outcomes": [],
             "notes": notes,

@@ -112,7 +112,6 @@ def child(child_id):
         sections=sections,
         outcome_labels=OUTCOME_LABELS,
         level_labels=gas.LEVEL_LABELS,
-        stage_name=stars.stage_name,
         may_invite=_may_invite(reviewable),
         invitations=family.revocable_invitations(
             db, {"id": current_user.id, "role": current_user.role}, child_id
@@ -137,7 +136,6 @@ def child_report(child_id):
         child=child,
         sections=sections,
         outcome_labels=OUTCOME_LABELS,
-        stage_name=stars.stage_name,
         today=date.today(),
     )
 
@@ -151,6 +149,7 @@ def _staff_section(db, child_id, service, include_drafts=True):
         "service": service,
         "chart": chart,
         "spec": charts.star_chart(chart, "Family's view") if chart else None,
+        "readings": charts.readings_rows(chart) if chart else [],
         "family_views": family.views_for_staff(db, child_id, service["id"]),
         "open_targets": open_targets(db, child_id, service["id"]),
         "closed_targets": closed,
