@@ -19,7 +19,9 @@ def csrf_token():
         session["csrf_token"] = secrets.token_urlsafe(32)
     raw = session["csrf_token"].encode()
     mask = secrets.token_bytes(len(raw))
-    return (mask + bytes(a ^ b for a, b in zip(raw, mask, strict=True))).hex()
+    # XOR as whole numbers: one operation, not one Python step per byte (two tokens a page).
+    masked = (int.from_bytes(raw) ^ int.from_bytes(mask)).to_bytes(len(raw))
+    return (mask + masked).hex()
 
 
 def _unmasked(sent):

@@ -103,14 +103,16 @@ def role_required(*roles, message):
 
 
 @bp.app_context_processor
-def inject_viewer_title():
-    """The header's plain-words role of whoever is signed in, looked up only when shown."""
+def inject_viewer():
+    """Whoever is signed in, as `viewer` (the account itself: each use of flask-login's current_user
+    proxy looks the user up again), and the header's plain-words role, looked up only when shown."""
+    viewer = current_user._get_current_object()
 
     def viewer_title():
-        names = current_user.row.get("service_names")
-        return wording.role_title(current_user.role, names.split("|") if names else [])
+        names = viewer.row.get("service_names")
+        return wording.role_title(viewer.role, names.split("|") if names else [])
 
-    return {"viewer_title": viewer_title}
+    return {"viewer": viewer, "viewer_title": viewer_title}
 
 
 def home_url(user):
