@@ -92,7 +92,7 @@ def create_app(test_config=None):
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
 
-    from . import commands, compression, db, errors, security, static_files, views, wording
+    from . import audit, commands, compression, db, errors, security, static_files, views, wording
 
     app.url_map.converters["int"] = IdConverter
     app.json = JSONProvider(app)
@@ -100,6 +100,7 @@ def create_app(test_config=None):
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     db.init_app(app)
+    audit.init_app(app)
     security.init_app(app)
     wording.init_app(app)
     errors.init_app(app)

@@ -1,5 +1,7 @@
 """The audit trail of staff reads and writes of a child's record."""
 
+from flask import g, has_request_context
+
 from .db import write_transaction, writers_queue
 
 INSERT_MANY = "INSERT INTO audit_log (user_id, action, child_id, detail) VALUES "
@@ -10,24 +12,18 @@ def record(db, user_id, action, child_id=None, detail=""):
 
     A write's entry goes in the write's own transaction (callers hold it), so the two commit together.
     A read's entry (no transaction open) is one autocommit INSERT: no BEGIN IMMEDIATE around the
-    page, so readers never queue for the write lock while they render; in WAL the INSERT holds the
-    lock only for its own microseconds and waits its turn (db.writers_queue) rather than fail, so
-    none is lost.
+    page. If another writer holds the lock just then (a review's transaction), the page is made
+    meanwhile and the entry written when the view is done, before the response leaves (flush_reads):
+    the wait, if any is left by then, is shorter, and no page is shown without its entry.
     """
-    _insert(db, [(user_id, action, child_id, detail)])
+    _append(db, [(user_id, action, child_id, detail)])
 
 
 def record_reads(db, user_id, action, child_ids, detail=""):
     """One entry per child a page showed (a caseload, a search result), so each child's trail says
     who saw them in a list as well as on their own page. All of them in one INSERT: one statement is
     one transaction, so they are kept together (or not at all) without a BEGIN IMMEDIATE."""
-    rows = [(user_id, action, child_id, detail) for child_id in dict.fromkeys(child_ids)]
-    if len(rows) <= _ROWS_PER_INSERT:
-        _insert(db, rows)
-        return
-    with write_transaction(db):
-        for start in range(0, len(rows), _ROWS_PER_INSERT):
-            _insert(db, rows[start : start + _ROWS_PER_INSERT])
+    _append(db, [(user_id, action, child_id, detail) for child_id in dict.fromkeys(child_ids)])
 
 
 # Four parameters a row, well under SQLite's 32,766 a statement; a longer list (an offline bundle's)
@@ -35,21 +31,51 @@ def record_reads(db, user_id, action, child_ids, detail=""):
 _ROWS_PER_INSERT = 1000
 
 
-def _insert(db, rows):
+def _append(db, rows):
     if not rows:
         return
-    sql = INSERT_MANY + ", ".join(["(?, ?, ?, ?)"] * len(rows))
-    params = [value for row in rows for value in row]
     if db.conn.in_transaction:
-        db.conn.execute(sql, params)
-        return
+        _insert(db, rows)
+    elif len(rows) > _ROWS_PER_INSERT:
+        with write_transaction(db):
+            for start in range(0, len(rows), _ROWS_PER_INSERT):
+                _insert(db, rows[start : start + _ROWS_PER_INSERT])
+    elif not has_request_context():
+        _autocommit(db, rows, wait=True)
+    else:
+        try:
+            _autocommit(db, rows, wait=False)
+        except BlockingIOError:
+            g.setdefault("audit_reads", []).append((db, rows))
+
+
+def flush_reads(response=None):
+    """Write the entries of reads that found the lock taken (after the view, before the response is
+    sent; again at teardown should an after-request step have failed)."""
+    pending = g.pop("audit_reads", [])
+    for db, rows in pending:
+        _autocommit(db, rows, wait=True)
+    return response
+
+
+def _insert(db, rows):
+    sql = INSERT_MANY + ", ".join(["(?, ?, ?, ?)"] * len(rows))
+    db.conn.execute(sql, [value for row in rows for value in row])
+
+
+def _autocommit(db, rows, wait):
     level = db.conn.isolation_level
     db.conn.isolation_level = None  # SQLite's own autocommit: the INSERT is its own transaction
     try:
-        with writers_queue(db):
-            db.conn.execute(sql, params)
+        with writers_queue(db, wait=wait):
+            _insert(db, rows)
     finally:
         db.conn.isolation_level = level
+
+
+def init_app(app):
+    app.after_request(flush_reads)
+    app.teardown_request(lambda exc: flush_reads())
 
 
 # --- Reading the trail: the admin's audit page, its CSV and the subject-access export -------------

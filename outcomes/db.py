@@ -139,7 +139,7 @@ def _queue_path(path):
 
 
 @contextlib.contextmanager
-def writers_queue(db):
+def writers_queue(db, wait=True):
     """Wait for the write lock in the kernel's queue, not in SQLite's busy handler.
 
     SQLite's busy handler polls: a writer that finds the lock taken sleeps 1, 2, 5, 10 ms... before
@@ -150,6 +150,7 @@ def writers_queue(db):
     program) still meets SQLite's lock and its busy timeout, as before.
 
     The file is opened for each write (closing it lets go), so no descriptor outlives the write.
+    With wait=False, BlockingIOError at once if another writer is in.
     """
     path = getattr(db, "writers_queue", None)
     if path is None:
@@ -157,7 +158,7 @@ def writers_queue(db):
         return
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         yield
     finally:
         os.close(fd)

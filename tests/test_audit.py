@@ -168,3 +168,41 @@ def test_csv_cells_cannot_run_as_spreadsheet_formulas(world, db):
     audit.write_csv(audit.entries(db, child_id=world.amy), out)
     row = list(csv.DictReader(io.StringIO(out.getvalue())))[0]
     assert row["child_name"].startswith("'=") and row["detail"] == "'@detail"
+
+
+def test_a_read_while_a_review_holds_the_lock_is_audited_before_its_page_leaves(client, auth, world, db):
+    """A page view that finds another writer in (a review's transaction) makes its page meanwhile and
+    writes its entry when the view is done: the page never leaves without its entry."""
+    import threading
+
+    from outcomes import db as database
+
+    auth.login("slt@test.example")
+    seen, result, ready, go = [], {}, threading.Event(), threading.Event()
+
+    def view_child():
+        client.get(f"/children/{world.amy}")  # this thread's kept connection, traced below
+        database._per_thread.db.conn.set_trace_callback(seen.append)
+        ready.set()
+        go.wait(10)
+        result["response"] = client.get(f"/children/{world.amy}")
+
+    reader = threading.Thread(target=view_child)
+    reader.start()
+    ready.wait(10)
+    before = db.execute("SELECT count(*) FROM audit_log WHERE action = 'view child record'").fetchone()[0]
+    with database.write_transaction(db):  # another writer, as a review's transaction
+        db.execute(
+            "INSERT INTO audit_log (user_id, action, child_id) VALUES (?, 'submit review', ?)",
+            [world.slt, world.bob],
+        )
+        go.set()
+        reader.join(1.0)
+        assert reader.is_alive(), "the page left while its entry could not be written"
+    reader.join(10)
+    assert result["response"].status_code == 200
+    after = db.execute("SELECT count(*) FROM audit_log WHERE action = 'view child record'").fetchone()[0]
+    assert after == before + 1
+    # The page was made first: the entry is the request's last statement, after the page's reads.
+    inserts = [i for i, sql in enumerate(seen) if sql.startswith("INSERT INTO audit_log")]
+    assert inserts == [len(seen) - 1] and len(seen) > 5, seen
