@@ -99,13 +99,15 @@ def caseload():
 def child(child_id):
     child = visible_child_or_404(child_id)
     db = get_db()
-    reviewable = access.reviewable_service_ids(db, current_user.id, child_id)
+    # The account itself, not flask-login's proxy, which looks it up again at every mention.
+    user = current_user._get_current_object()
+    reviewable = access.reviewable_service_ids(db, user.id, child_id)
     sections = [
         dict(_staff_section(db, child_id, service), may_review=service["id"] in reviewable)
-        for service in access.visible_services(db, current_user, child_id)
+        for service in access.visible_services(db, user, child_id)
     ]
     # A read's audit entry is one autocommit INSERT (audit.record): no write lock held while reading.
-    audit.record(db, current_user.id, "view child record", child_id)
+    audit.record(db, user.id, "view child record", child_id)
     return render_template(
         "practitioner/child.html",
         child=child,
@@ -113,9 +115,7 @@ def child(child_id):
         outcome_labels=OUTCOME_LABELS,
         level_labels=gas.LEVEL_LABELS,
         may_invite=_may_invite(reviewable),
-        invitations=family.revocable_invitations(
-            db, {"id": current_user.id, "role": current_user.role}, child_id
-        ),
+        invitations=family.revocable_invitations(db, {"id": user.id, "role": user.role}, child_id),
     )
 
 
