@@ -5,6 +5,7 @@ import hmac
 import secrets
 
 from flask import abort, current_app, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -99,7 +100,21 @@ def set_security_headers(response):
     return response
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, with its signer made once per key rather than per request
+    (making it and deriving its key was half of reading the cookie)."""
+
+    def get_signing_serializer(self, app):
+        key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        kept = app.extensions.setdefault("session_serializer", {})
+        if key not in kept:
+            kept.clear()
+            kept[key] = super().get_signing_serializer(app)
+        return kept[key]
+
+
 def init_app(app):
+    app.session_interface = SessionInterface()
     app.before_request(check_csrf)
     app.after_request(set_security_headers)
     app.jinja_env.globals["csrf_token"] = csrf_token

@@ -92,3 +92,18 @@ def test_a_signed_out_browser_keeps_no_session_row(app, client, auth, world, db)
     assert db["user_sessions"].count == 1
     Auth(client).logout()
     assert db["user_sessions"].count == 0
+
+
+def test_a_new_secret_key_ends_sessions_signed_with_the_old_one_unless_kept_as_a_fallback(
+    app, client, auth, world
+):
+    # The session's signer is made once per key: a changed key must still be the one that checks.
+    auth.login("slt@test.example")
+    assert client.get("/caseload").status_code == 200
+    old = app.secret_key
+    app.secret_key = "a-new-secret"
+    assert client.get("/caseload").status_code == 302  # to the sign-in page
+    auth.login("slt@test.example")
+    app.config["SECRET_KEY_FALLBACKS"] = [app.secret_key]
+    app.secret_key = old
+    assert client.get("/caseload").status_code == 200  # signed with a fallback key: still accepted
