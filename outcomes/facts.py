@@ -4,8 +4,9 @@ family_rating_facts ...): kept, rebuilt and checked.
 Triggers (the REVIEW_FACTS and MORE_FACTS migrations) keep the facts current in the same transaction as
 every write to the reviews, readings, target outcomes, targets' weights, the child's and the family's
 views and ratings and review intervals they are made of; each write queues its
-(child, service) and the queue's trigger rebuilds that pair's facts at once. So the rule of what a
-fact holds has one home, that trigger, and everything here goes through it. No Flask imports.
+(child, service) and the queue's trigger works that pair's facts out again at once and writes the rows
+that differ (REFRESH_ONLY_CHANGED_FACTS). So the rule of what a fact holds has one home, that trigger,
+and everything here goes through it. No Flask imports.
 """
 
 import contextlib

@@ -1485,6 +1485,268 @@ M019_CASELOADS_BY_CHILD = """
 CREATE INDEX IF NOT EXISTS caseloads_by_child ON caseloads (child_id, service_id, started_on);
 """
 
+# The refresh of a pair's facts (as in M018_MORE_FACTS, the same rules) works the pair's facts out in
+# empty scratch tables and then writes only the rows that differ from those stored: a review added
+# after the child's others changes their latest review's next date and adds its own rows, where
+# deleting and re-inserting every fact of the child (and the sums by quarter of each, by trigger) was
+# most of a review's write. The scratch tables are emptied before the trigger ends, so they are
+# always empty outside it. A row that differs is deleted and inserted again, so the sums by quarter
+# move by its old and new values exactly as before.
+M020_REFRESH_ONLY_CHANGED_FACTS = """
+CREATE TABLE IF NOT EXISTS review_facts_new (
+    review_id INTEGER PRIMARY KEY, service_id INTEGER, date TEXT, child_id INTEGER, first_id INTEGER,
+    previous_date TEXT, next_date TEXT, on_time INTEGER, distance REAL, distance_units INTEGER,
+    targets_closed INTEGER, targets_met INTEGER, targets_partly_met INTEGER, targets_not_met INTEGER,
+    quarter TEXT, next_quarter TEXT
+);
+-- Read by the pair, as the stored facts are: without it the planner takes the table for a big one.
+CREATE INDEX IF NOT EXISTS review_facts_new_by_child ON review_facts_new (service_id, child_id);
+CREATE TABLE IF NOT EXISTS review_domain_facts_new (
+    review_id INTEGER, domain_id INTEGER, service_id INTEGER, date TEXT, child_id INTEGER,
+    next_date TEXT, distance INTEGER, quarter TEXT, next_quarter TEXT,
+    PRIMARY KEY (review_id, domain_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS review_view_domain_facts_new (
+    review_id INTEGER, domain_id INTEGER, service_id INTEGER, child_id INTEGER, date TEXT, quarter TEXT,
+    pairs INTEGER, agreed INTEGER,
+    PRIMARY KEY (review_id, domain_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS review_view_facts_new (
+    review_id INTEGER PRIMARY KEY, service_id INTEGER, child_id INTEGER, date TEXT, quarter TEXT,
+    child_view INTEGER, family_view INTEGER, compared INTEGER, pairs INTEGER, agreed INTEGER
+);
+CREATE TABLE IF NOT EXISTS gas_facts_new (
+    service_id INTEGER, start TEXT, "end" TEXT, child_id INTEGER, weighted INTEGER, squares INTEGER,
+    weights INTEGER,
+    PRIMARY KEY (service_id, start, "end", child_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS family_rating_facts_new (
+    family_view_id INTEGER PRIMARY KEY, service_id INTEGER, child_id INTEGER, quarter TEXT,
+    rating INTEGER, positive INTEGER
+);
+
+DROP TRIGGER IF EXISTS review_facts_refresh;
+CREATE TRIGGER review_facts_refresh AFTER INSERT ON review_facts_pending
+WHEN (SELECT paused FROM review_facts_state) = 0
+BEGIN
+    -- The pair's facts as they should be (M018_MORE_FACTS' statements, into the scratch tables).
+    INSERT INTO review_facts_new (review_id, service_id, date, child_id, first_id, previous_date, next_date,
+                                  on_time, distance, distance_units, targets_closed, targets_met,
+                                  targets_partly_met, targets_not_met, quarter, next_quarter)
+    SELECT c.id, c.service_id, c.date, c.child_id, c.first_id, c.previous_date, c.next_date,
+           (c.previous_date IS NULL OR c.date <= (
+            SELECT min(max(date(c.previous_date, '+' || i.review_interval_days || ' days'), i.effective_from))
+            FROM service_intervals i
+            WHERE i.service_id = c.service_id
+              AND max(date(c.previous_date, '+' || i.review_interval_days || ' days'), i.effective_from)
+                  < coalesce((SELECT min(n.effective_from) FROM service_intervals n
+                              WHERE n.service_id = i.service_id AND n.effective_from > i.effective_from),
+                             '9999-12-31'))),
+           CASE WHEN c.first_id <> c.id THEN
+               (SELECT avg(score) FROM readings WHERE review_id = c.id)
+             - (SELECT avg(score) FROM readings WHERE review_id = c.first_id) END,
+           CASE WHEN c.first_id <> c.id THEN
+               (SELECT sum(score) * 27720 / count(score) FROM readings WHERE review_id = c.id)
+             - (SELECT sum(score) * 27720 / count(score) FROM readings WHERE review_id = c.first_id) END,
+           (SELECT count(*) FROM target_outcomes o WHERE o.review_id = c.id AND o.outcome <> 'withdrawn'),
+           (SELECT count(*) FROM target_outcomes o WHERE o.review_id = c.id AND o.outcome = 'met'),
+           (SELECT count(*) FROM target_outcomes o WHERE o.review_id = c.id AND o.outcome = 'partly_met'),
+           (SELECT count(*) FROM target_outcomes o WHERE o.review_id = c.id AND o.outcome = 'not_met'),
+           date(c.date, 'start of month',
+                '-' || ((CAST(strftime('%m', c.date) AS INTEGER) - 1) % 3) || ' months'),
+           coalesce(date(c.next_date, 'start of month',
+                         '-' || ((CAST(strftime('%m', c.next_date) AS INTEGER) - 1) % 3) || ' months'),
+                    '9999-12-31')
+    FROM (
+        SELECT id, service_id, child_id, date,
+               first_value(id) OVER (ORDER BY date, id) AS first_id,
+               lag(date) OVER (ORDER BY date, id) AS previous_date,
+               lead(date) OVER (ORDER BY date, id) AS next_date
+        FROM reviews
+        WHERE service_id = NEW.service_id AND child_id = NEW.child_id
+          AND status = 'submitted' AND is_latest = 1 AND withdrawn_at IS NULL
+    ) c;
+    INSERT INTO review_domain_facts_new (service_id, date, review_id, domain_id, child_id, next_date,
+                                         distance, quarter, next_quarter)
+    SELECT service_id, date, review_id, domain_id, child_id, next_date, distance, quarter, next_quarter
+    FROM (
+        SELECT f.service_id, f.date, f.review_id, fr.domain_id, f.child_id, f.next_date, f.quarter,
+               f.next_quarter,
+               coalesce(
+                   (SELECT lr.score FROM readings lr
+                    WHERE lr.review_id = f.review_id AND lr.domain_id = fr.domain_id),
+                   (SELECT lr.score FROM domains fd
+                    JOIN domains ld ON ld.key = fd.key AND ld.id <> fd.id
+                    JOIN readings lr ON lr.review_id = f.review_id AND lr.domain_id = ld.id
+                    WHERE fd.id = fr.domain_id)
+               ) - fr.score AS distance
+        FROM review_facts_new f
+        JOIN readings fr ON fr.review_id = f.first_id
+        WHERE f.service_id = NEW.service_id AND f.child_id = NEW.child_id AND f.first_id <> f.review_id
+        LIMIT -1  -- keeps the subquery a co-routine, so each distance is worked out once
+    ) WHERE distance IS NOT NULL;
+    INSERT INTO review_view_domain_facts_new (review_id, domain_id, service_id, child_id, date, quarter,
+                                              pairs, agreed)
+    SELECT f.review_id, fr.domain_id, f.service_id, f.child_id, f.date, f.quarter, count(*),
+           sum(abs(fr.score - rd.score) <= 1)
+    FROM review_facts_new f
+    JOIN family_views fv ON fv.review_id = f.review_id
+    JOIN family_view_readings fr ON fr.family_view_id = fv.id
+    JOIN readings rd ON rd.review_id = f.review_id AND rd.domain_id = fr.domain_id AND rd.score IS NOT NULL
+    WHERE f.service_id = NEW.service_id AND f.child_id = NEW.child_id
+    GROUP BY f.review_id, fr.domain_id;
+    INSERT INTO review_view_facts_new (review_id, service_id, child_id, date, quarter, child_view,
+                                       family_view, compared, pairs, agreed)
+    SELECT f.review_id, f.service_id, f.child_id, f.date, f.quarter,
+           EXISTS (SELECT 1 FROM child_readings cr WHERE cr.review_id = f.review_id),
+           EXISTS (SELECT 1 FROM family_views fv WHERE fv.review_id = f.review_id),
+           coalesce(v.pairs, 0) > 0, coalesce(v.pairs, 0), coalesce(v.agreed, 0)
+    FROM review_facts_new f
+    LEFT JOIN (SELECT review_id, sum(pairs) AS pairs, sum(agreed) AS agreed FROM review_view_domain_facts_new
+               GROUP BY review_id) v
+        ON v.review_id = f.review_id
+    WHERE f.service_id = NEW.service_id AND f.child_id = NEW.child_id;
+    INSERT INTO gas_facts_new (service_id, start, "end", child_id, weighted, squares, weights)
+    SELECT service_id, start, date(start, months, '-1 day'), child_id, sum(gas_level * w), sum(w * w), sum(w)
+    FROM (
+        SELECT f.service_id, f.child_id, o.gas_level, p.months,
+               coalesce(t.importance, 1) * coalesce(t.difficulty, 1) AS w,
+               CASE WHEN p.months = '+3 months' THEN f.quarter
+                    WHEN substr(f.quarter, 6, 2) >= '04' THEN substr(f.quarter, 1, 4) || '-04-01'
+                    ELSE (CAST(substr(f.quarter, 1, 4) AS INTEGER) - 1) || '-04-01' END AS start
+        FROM review_facts_new f
+        JOIN target_outcomes o ON o.review_id = f.review_id
+        JOIN targets t ON t.id = o.target_id
+        CROSS JOIN (SELECT '+3 months' AS months UNION ALL SELECT '+12 months') p
+        WHERE f.service_id = NEW.service_id AND f.child_id = NEW.child_id
+          AND o.outcome <> 'withdrawn' AND o.gas_level IS NOT NULL
+    )
+    GROUP BY service_id, child_id, start, months;
+    INSERT INTO family_rating_facts_new (family_view_id, service_id, child_id, quarter, rating, positive)
+    SELECT id, service_id, child_id,
+           date(day, 'start of month', '-' || ((CAST(strftime('%m', day) AS INTEGER) - 1) % 3) || ' months'),
+           rating, positive
+    FROM (
+        SELECT fv.id, f.service_id, f.child_id, fv.rating,
+               coalesce(fv.fft_answer IN ('very_good', 'good'), 0) AS positive,
+               CASE WHEN substr(fv.created_at, 6, 5) = '12-31' THEN substr(fv.created_at, 1, 10)
+                    ELSE date(fv.created_at, '+1 hour') END AS day
+        FROM review_facts_new f
+        JOIN family_views fv ON fv.review_id = f.review_id
+        WHERE f.service_id = NEW.service_id AND f.child_id = NEW.child_id AND fv.rating IS NOT NULL
+    );
+
+    -- The stored rows that differ go (by distance first: it finds the pair's rows by review_facts) ...
+    DELETE FROM review_domain_facts WHERE (review_id, domain_id) IN (
+        SELECT review_id, domain_id FROM (
+            SELECT review_id, domain_id, service_id, date, child_id, next_date, distance, quarter,
+                   next_quarter
+            FROM review_domain_facts WHERE review_id IN (
+                SELECT review_id FROM review_facts
+                WHERE service_id = NEW.service_id AND child_id = NEW.child_id)
+            EXCEPT
+            SELECT review_id, domain_id, service_id, date, child_id, next_date, distance, quarter,
+                   next_quarter
+            FROM review_domain_facts_new));
+    DELETE FROM review_facts WHERE review_id IN (
+        SELECT review_id FROM (
+            SELECT review_id, service_id, date, child_id, first_id, previous_date, next_date, on_time,
+                   distance, distance_units, targets_closed, targets_met, targets_partly_met,
+                   targets_not_met, quarter, next_quarter
+            FROM review_facts WHERE service_id = NEW.service_id AND child_id = NEW.child_id
+            EXCEPT
+            SELECT review_id, service_id, date, child_id, first_id, previous_date, next_date, on_time,
+                   distance, distance_units, targets_closed, targets_met, targets_partly_met,
+                   targets_not_met, quarter, next_quarter
+            FROM review_facts_new));
+    DELETE FROM review_view_domain_facts WHERE (review_id, domain_id) IN (
+        SELECT review_id, domain_id FROM (
+            SELECT review_id, domain_id, service_id, child_id, date, quarter, pairs, agreed
+            FROM review_view_domain_facts WHERE service_id = NEW.service_id AND child_id = NEW.child_id
+            EXCEPT
+            SELECT review_id, domain_id, service_id, child_id, date, quarter, pairs, agreed
+            FROM review_view_domain_facts_new));
+    DELETE FROM review_view_facts WHERE review_id IN (
+        SELECT review_id FROM (
+            SELECT review_id, service_id, child_id, date, quarter, child_view, family_view, compared,
+                   pairs, agreed
+            FROM review_view_facts WHERE service_id = NEW.service_id AND child_id = NEW.child_id
+            EXCEPT
+            SELECT review_id, service_id, child_id, date, quarter, child_view, family_view, compared,
+                   pairs, agreed
+            FROM review_view_facts_new));
+    DELETE FROM gas_facts WHERE service_id = NEW.service_id AND child_id = NEW.child_id
+      AND (start, "end") IN (
+        SELECT start, "end" FROM (
+            SELECT service_id, start, "end", child_id, weighted, squares, weights
+            FROM gas_facts INDEXED BY gas_facts_by_child
+            WHERE service_id = NEW.service_id AND child_id = NEW.child_id
+            EXCEPT
+            SELECT service_id, start, "end", child_id, weighted, squares, weights FROM gas_facts_new));
+    DELETE FROM family_rating_facts WHERE family_view_id IN (
+        SELECT family_view_id FROM (
+            SELECT family_view_id, service_id, child_id, quarter, rating, positive
+            FROM family_rating_facts WHERE service_id = NEW.service_id AND child_id = NEW.child_id
+            EXCEPT
+            SELECT family_view_id, service_id, child_id, quarter, rating, positive
+            FROM family_rating_facts_new));
+
+    -- ... and the new or changed rows come in.
+    INSERT INTO review_facts (review_id, service_id, date, child_id, first_id, previous_date, next_date,
+                              on_time, distance, distance_units, targets_closed, targets_met,
+                              targets_partly_met, targets_not_met, quarter, next_quarter)
+    SELECT review_id, service_id, date, child_id, first_id, previous_date, next_date, on_time,
+           distance, distance_units, targets_closed, targets_met, targets_partly_met, targets_not_met,
+           quarter, next_quarter
+    FROM review_facts_new
+    EXCEPT
+    SELECT review_id, service_id, date, child_id, first_id, previous_date, next_date, on_time,
+           distance, distance_units, targets_closed, targets_met, targets_partly_met, targets_not_met,
+           quarter, next_quarter
+    FROM review_facts WHERE service_id = NEW.service_id AND child_id = NEW.child_id;
+    INSERT INTO review_domain_facts (review_id, domain_id, service_id, date, child_id, next_date, distance,
+                                     quarter, next_quarter)
+    SELECT review_id, domain_id, service_id, date, child_id, next_date, distance, quarter, next_quarter
+    FROM review_domain_facts_new
+    EXCEPT
+    SELECT review_id, domain_id, service_id, date, child_id, next_date, distance, quarter, next_quarter
+    FROM review_domain_facts WHERE review_id IN (SELECT review_id FROM review_facts_new);
+    INSERT INTO review_view_domain_facts (review_id, domain_id, service_id, child_id, date, quarter, pairs,
+                                          agreed)
+    SELECT review_id, domain_id, service_id, child_id, date, quarter, pairs, agreed
+    FROM review_view_domain_facts_new
+    EXCEPT
+    SELECT review_id, domain_id, service_id, child_id, date, quarter, pairs, agreed
+    FROM review_view_domain_facts WHERE service_id = NEW.service_id AND child_id = NEW.child_id;
+    INSERT INTO review_view_facts (review_id, service_id, child_id, date, quarter, child_view, family_view,
+                                   compared, pairs, agreed)
+    SELECT review_id, service_id, child_id, date, quarter, child_view, family_view, compared, pairs, agreed
+    FROM review_view_facts_new
+    EXCEPT
+    SELECT review_id, service_id, child_id, date, quarter, child_view, family_view, compared, pairs, agreed
+    FROM review_view_facts WHERE service_id = NEW.service_id AND child_id = NEW.child_id;
+    INSERT INTO gas_facts (service_id, start, "end", child_id, weighted, squares, weights)
+    SELECT service_id, start, "end", child_id, weighted, squares, weights FROM gas_facts_new
+    EXCEPT
+    SELECT service_id, start, "end", child_id, weighted, squares, weights
+    FROM gas_facts INDEXED BY gas_facts_by_child
+    WHERE service_id = NEW.service_id AND child_id = NEW.child_id;
+    INSERT INTO family_rating_facts (family_view_id, service_id, child_id, quarter, rating, positive)
+    SELECT family_view_id, service_id, child_id, quarter, rating, positive FROM family_rating_facts_new
+    EXCEPT
+    SELECT family_view_id, service_id, child_id, quarter, rating, positive
+    FROM family_rating_facts WHERE service_id = NEW.service_id AND child_id = NEW.child_id;
+
+    DELETE FROM review_facts_new;
+    DELETE FROM review_domain_facts_new;
+    DELETE FROM review_view_domain_facts_new;
+    DELETE FROM review_view_facts_new;
+    DELETE FROM gas_facts_new;
+    DELETE FROM family_rating_facts_new;
+    DELETE FROM review_facts_pending WHERE child_id = NEW.child_id AND service_id = NEW.service_id;
+END;
+"""
+
 MIGRATIONS = [
     M001_CORE,
     M002_SCORECARD_INDEX,
@@ -1505,4 +1767,5 @@ MIGRATIONS = [
     M017_DROP_DATA_VERSION,
     M018_MORE_FACTS,
     M019_CASELOADS_BY_CHILD,
+    M020_REFRESH_ONLY_CHANGED_FACTS,
 ]

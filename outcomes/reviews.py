@@ -94,6 +94,37 @@ def check_review(db, user_id, data, existing=None):
     A draft is checked for what it holds; the rules about targets and the date's place among
     the child's other reviews wait until it is submitted.
     """
+    service = _check_reviewer(db, user_id, data)
+    version_id = existing["star_version_id"] if existing else stars.current_version_id(db, service["id"])
+    star = stars.load_version(db, version_id)
+    errors = {}
+    check_date(db, data["child_id"], service, data["date"], errors)
+    check_readings(star, data["readings"], errors, complete=data["submit"])
+    child_view.check(star, data.get("child_view"), errors)
+    _check_targets(star, data, service, errors)
+    _check_against_targets(db, star, data, service, errors)
+    if errors:
+        raise ValidationError(errors)
+    return service, star
+
+
+def recheck_review(db, user_id, data, star):
+    """check_review's checks that another writer could have made fail since it ran: the service, the
+    caseload, one counted review a day, the date against the caseload's start and the open targets.
+    Run under the write lock after check_review ran before it (the star and readings stand)."""
+    service = _check_reviewer(db, user_id, data)
+    errors = {}
+    check_date(db, data["child_id"], service, data["date"], errors)
+    if data["targets"] or data["target_outcomes"]:
+        _check_against_targets(db, star, data, service, errors)
+    if errors:
+        raise ValidationError(errors)
+    return service
+
+
+def _check_reviewer(db, user_id, data):
+    """The service, with the child on this practitioner's caseload for it; and, for a submitted
+    review, none of the child by the service already counted that day. Returns the service."""
     service = services.service_by_key(db, data["service"])
     if service is None:
         raise ValidationError({"service": ["Unknown service."]})
@@ -105,20 +136,14 @@ def check_review(db, user_id, data, existing=None):
         same_day = same_day_review(db, data["child_id"], service["id"], data["date"].isoformat())
         if same_day:
             raise already_recorded(same_day)
-    version_id = existing["star_version_id"] if existing else stars.current_version_id(db, service["id"])
-    star = stars.load_version(db, version_id)
-    errors = {}
-    check_date(db, data["child_id"], service, data["date"], errors)
-    check_readings(star, data["readings"], errors, complete=data["submit"])
-    child_view.check(star, data.get("child_view"), errors)
-    _check_targets(star, data, service, errors)
+    return service
+
+
+def _check_against_targets(db, star, data, service, errors):
     if data["submit"]:
         targets = open_targets(db, data["child_id"], service["id"])
         _check_outcomes(data, targets, errors)
         _check_target_plausibility(db, star, data, service, targets, errors)
-    if errors:
-        raise ValidationError(errors)
-    return service, star
 
 
 # The child's birth and first day on the service's caseload (any episode, discharged or not).
@@ -252,29 +277,61 @@ def save_review(db, user_id, data):
     """
     review_uuid = str(data["uuid"])
     fingerprint = content_hash(data)
-    # The write lock is taken before looking the UUID up, so concurrent re-sends queue here; the
-    # scorecard's facts of the child and service are rebuilt once, as it commits (facts.deferred).
+    # Checked before the write lock, so a refused review or a re-send never queues for it and a new
+    # one holds it only to re-check what another writer could have changed meanwhile, and to write.
+    seen = review_by_uuid(db, review_uuid)
+    checked = _check_stored(db, user_id, data, seen, fingerprint)
+    if checked is None:
+        return review_as_dict(db, seen["id"]), False
+    # The write lock is taken before looking the UUID up again, so concurrent sends queue here; the
+    # scorecard's facts of the child and service are refreshed once, as it commits (facts.deferred).
     with facts.deferred(db):
         existing = review_by_uuid(db, review_uuid)
-        if existing and existing["content_hash"] == fingerprint:
-            return review_as_dict(db, existing["id"]), False
-        if existing and not _may_replace_draft(existing, user_id, data):
-            raise Conflict("A different review with this UUID is already stored.", existing)
-        service, star = check_review(db, user_id, data, existing)
-        if existing and existing["service_id"] != service["id"]:
-            raise Conflict("This UUID belongs to a draft review for another service.", existing)
-        if existing:
-            _delete_draft_contents(db, existing["id"])
-            review_id = existing["id"]
-            db["reviews"].update(review_id, _review_row(data, user_id, service, star, fingerprint))
+        if existing != seen:  # written by another request meanwhile: everything is checked again
+            checked = _check_stored(db, user_id, data, existing, fingerprint)
+            if checked is None:
+                return review_as_dict(db, existing["id"]), False
         else:
-            row = _review_row(data, user_id, service, star, fingerprint)
-            review_id = db["reviews"].insert(dict(row, uuid=review_uuid)).last_pk
-            db["reviews"].update(review_id, {"series_id": review_id})
-        _insert_contents(db, review_id, data, star, service)
-        action = "submit review" if data["submit"] else "save draft review"
-        audit.record(db, user_id, action, data["child_id"], f"review {review_id}")
-        return review_as_dict(db, review_id), existing is None
+            checked = (recheck_review(db, user_id, data, checked[1]), checked[1])
+        review_id = _write(db, user_id, data, existing, checked, fingerprint)
+    # Read after the commit: the review's UUID is its sender's, so nobody else changes it in between.
+    return review_as_dict(db, review_id), existing is None
+
+
+def _check_stored(db, user_id, data, existing, fingerprint):
+    """None when `existing` (the review stored under the UUID, or None) is this very review sent
+    again; else (service, star) when it may be stored, or raises Conflict or ValidationError."""
+    if existing and existing["content_hash"] == fingerprint:
+        return None
+    if existing and not _may_replace_draft(existing, user_id, data):
+        raise Conflict("A different review with this UUID is already stored.", existing)
+    service, star = check_review(db, user_id, data, existing)
+    if existing and existing["service_id"] != service["id"]:
+        raise Conflict("This UUID belongs to a draft review for another service.", existing)
+    return service, star
+
+
+def _write(db, user_id, data, existing, checked, fingerprint):
+    """The review's rows (under the write lock, checked); returns its id."""
+    service, star = checked
+    row = _review_row(data, user_id, service, star, fingerprint)
+    if existing:
+        _delete_draft_contents(db, existing["id"])
+        review_id = existing["id"]
+        db.execute(
+            f"UPDATE reviews SET {', '.join(f'{column} = ?' for column in row)} WHERE id = ?",
+            [*row.values(), review_id],
+        )
+    else:
+        row["uuid"] = str(data["uuid"])
+        review_id = db.conn.execute(
+            f"INSERT INTO reviews ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
+        ).lastrowid
+        db.execute("UPDATE reviews SET series_id = ? WHERE id = ?", [review_id, review_id])
+    _insert_contents(db, review_id, data, star, service)
+    action = "submit review" if data["submit"] else "save draft review"
+    audit.record(db, user_id, action, data["child_id"], f"review {review_id}")
+    return review_id
 
 
 def _may_replace_draft(existing, user_id, data):
@@ -366,14 +423,12 @@ def insert_outcomes(db, review_id, outcomes, readings):
 
 
 def insert_readings(db, review_id, domain_ids, readings):
-    db["readings"].insert_all(
-        {
-            "review_id": review_id,
-            "domain_id": domain_ids[key],
-            "score": reading["score"],
-            "not_assessed_reason": reading["not_assessed_reason"],
-        }
-        for key, reading in readings.items()
+    db.conn.executemany(
+        "INSERT INTO readings (review_id, domain_id, score, not_assessed_reason) VALUES (?, ?, ?, ?)",
+        [
+            (review_id, domain_ids[key], reading["score"], reading["not_assessed_reason"])
+            for key, reading in readings.items()
+        ],
     )
 
 

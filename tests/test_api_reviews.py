@@ -1,11 +1,13 @@
 """POST /api/v1/reviews: storing a review once per UUID, and refusing bad input whole."""
 
+import contextlib
 import threading
 import uuid
 from datetime import date, timedelta
 
 import pytest
 from conftest import Auth, row_counts
+from marshmallow import ValidationError
 
 from outcomes.db import connect
 
@@ -287,3 +289,85 @@ def test_only_practitioners_record_reviews(client, auth, world, db, email):
 def test_app_uses_wal_and_foreign_keys(db, app):
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+# --- Checked before the write lock, and again under it for what another writer can change ------
+
+
+def _review_of(world, child, when):
+    readings = {key: {"score": 5, "not_assessed_reason": None} for key in world.domains["slt"]}
+    return {
+        "uuid": uuid.uuid4(),
+        "child_id": child,
+        "service": "slt",
+        "date": when,
+        "readings": readings,
+        "targets": [],
+        "target_outcomes": [],
+        "notes": "",
+        "internal_notes": "",
+        "submit": True,
+    }
+
+
+@pytest.mark.parametrize("meanwhile", ["same day review", "discharged"])
+def test_what_another_writer_changes_between_the_check_and_the_write_lock_is_checked_again(
+    monkeypatch, meanwhile
+):
+    """A review is checked before the write lock is taken; a review of the same child and day stored,
+    or the child discharged, by another request in between is still refused, and nothing is written."""
+    from test_facts import World
+
+    from outcomes import facts, reviews
+
+    world = World()
+    db, child, when = world.db, world.children[0], date.today() - timedelta(days=1)
+    other = connect(db.conn.execute("PRAGMA database_list").fetchone()[2])
+    plain, done = facts.deferred, []
+
+    @contextlib.contextmanager
+    def after_another_writer(target):
+        if not done:  # once: the other request's own write goes straight through
+            done.append(1)
+            if meanwhile == "same day review":
+                reviews.save_review(other, world.staff, _review_of(world, child, when))
+            else:
+                other.execute(
+                    "UPDATE caseloads SET discharged_on = ? WHERE child_id = ?", [when.isoformat(), child]
+                )
+                other.conn.commit()
+        with plain(target):
+            yield target
+
+    monkeypatch.setattr(facts, "deferred", after_another_writer)
+    before = db.execute("SELECT count(*) FROM reviews").fetchone()[0]
+    expected = reviews.AlreadyRecorded if meanwhile == "same day review" else ValidationError
+    with pytest.raises(expected):
+        reviews.save_review(db, world.staff, _review_of(world, child, when))
+    assert done  # the other writer did come in between
+    after = db.execute("SELECT count(*) FROM reviews").fetchone()[0]
+    assert after == before + (1 if meanwhile == "same day review" else 0)
+    assert not db.conn.in_transaction
+    other.close()
+    db.close()
+
+
+def test_a_refused_review_or_a_resend_never_queues_for_the_write_lock():
+    from test_facts import World
+
+    from outcomes import reviews
+
+    world = World()
+    db, child, when = world.db, world.children[0], date.today() - timedelta(days=1)
+    first = _review_of(world, child, when)
+    reviews.save_review(db, world.staff, first)
+    seen = []
+    db.conn.set_trace_callback(seen.append)
+    try:
+        with pytest.raises(reviews.AlreadyRecorded):
+            reviews.save_review(db, world.staff, _review_of(world, child, when))
+        assert reviews.save_review(db, world.staff, first)[1] is False  # the same review sent again
+    finally:
+        db.conn.set_trace_callback(None)
+    assert seen and not [s for s in seen if s.startswith("BEGIN")], seen
+    db.close()

@@ -11,7 +11,7 @@ from conftest import PASSWORD, LiveServer
 from test_practitioner import SLT_DOMAINS, submit_review
 
 from outcomes import tokens
-from outcomes.db import get_db
+from outcomes.db import _statements, get_db
 
 
 @pytest.fixture
@@ -179,4 +179,23 @@ def test_one_childs_pages_and_review_never_search_a_whole_caseload(app, client, 
         # A SCAN of a growing table, or a service's whole caseload searched for one child's rows.
         bad = [step for step in plan if step.split(" ")[:2] in (["SCAN", t] for t in GROWING)]
         bad += [step for step in plan if "caseloads_by_service" in step and "child_id" in sql]
+        assert not bad, f"{sql}\n{plan}"
+
+
+def test_the_refresh_of_a_childs_facts_reads_only_that_childs_rows(app, db):
+    """Every statement of the trigger that keeps the scorecard's facts on each review's write finds the
+    child's rows by index: no scan of a table that grows, none of a service's facts as a whole."""
+    trigger = db.execute("SELECT sql FROM sqlite_master WHERE name = 'review_facts_refresh'").fetchone()[0]
+    body = trigger.split("\nBEGIN\n", 1)[1].rsplit("END", 1)[0]
+    statements = [s for s in _statements(body) if s.split()]
+    assert len(statements) > 10
+    # What may be read whole: the scratch tables (the child's facts only), a subquery's own rows, the
+    # child's reviews numbered in date order (c), the scratch facts (f) and the two period lengths (p).
+    allowed = re.compile(r"SCAN (\w+_new\b|\(subquery|CONSTANT ROW|[cfp]$)")
+    for sql in statements:
+        sql = sql.replace("NEW.child_id", "1").replace("NEW.service_id", "1")
+        plan = [row[3] for row in db.execute("EXPLAIN QUERY PLAN " + sql)]
+        bad = [step for step in plan if step.startswith("SCAN") and not allowed.match(step)]
+        bad += [step for step in plan if "BLOOM FILTER" in step]  # built by reading a whole table
+        bad += [step for step in plan if "_facts" in step and step.endswith("(service_id=?)")]
         assert not bad, f"{sql}\n{plan}"

@@ -30,6 +30,10 @@ from ..schemas import ReviewSchema, ScorecardQuerySchema, WithdrawalSchema
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
+# Building a schema deep-copies its declared fields (a tenth of a millisecond for a review's); one
+# instance loads any number of bodies, as it keeps nothing of a body between loads.
+REVIEW_SCHEMA = ReviewSchema()
+
 
 def json_body():
     body = request.get_json(silent=True)
@@ -48,7 +52,7 @@ def create_review():
     body = json_body()
     db = get_db()
     try:
-        data = ReviewSchema().load(body)
+        data = REVIEW_SCHEMA.load(body)
         before = reviews.review_by_uuid(db, str(data["uuid"]))
         review, created = reviews.save_review(db, current_user.id, data)
     except ValidationError as error:
