@@ -82,21 +82,32 @@ def new_secret():
     return secrets.token_urlsafe(32)
 
 
-def set_security_headers(response):
-    response.headers.setdefault(
-        "Content-Security-Policy",
+def _content_security_policy():
+    return (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        f"object-src 'none'; base-uri 'self'; form-action {_form_targets()}; frame-ancestors 'none'",
+        f"object-src 'none'; base-uri 'self'; form-action {_form_targets()}; frame-ancestors 'none'"
     )
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
+
+
+def set_security_headers(response):
+    """Each header unless the view set its own. The names present are read once: asking werkzeug's
+    Headers for a missing one raises and catches an exception, six a request with setdefault."""
+    present = {name.lower() for name, _ in response.headers.items()}
+    wanted = [
+        ("Content-Security-Policy", _content_security_policy()),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+    ]
     # Over HTTPS (as the trusted proxy reports it), browsers are told never to use plain HTTP here.
     if request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        wanted.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
     # Pages about children must not sit in shared caches or the browser's back-forward cache.
     if request.endpoint != "static":
-        response.headers.setdefault("Cache-Control", "no-store")
+        wanted.append(("Cache-Control", "no-store"))
+    for name, value in wanted:
+        if name.lower() not in present:
+            response.headers.add(name, value)
     return response
 
 
