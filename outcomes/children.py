@@ -67,7 +67,9 @@ def caseload(db, user_id, service_id, today=None, own_and=None):
 CASELOAD_PAGE_SIZE = 50
 _CASELOAD_ORDER = {
     # Due date first: never reviewed (due now) at the top, then the soonest due; name breaks ties.
-    "due": "next_due IS NOT NULL, next_due, family_name, given_name, id",
+    # The due date is the last counted review plus the service's one interval, so the last review's
+    # order is the due date's (NULL, never reviewed, sorts first in SQL) and an index can give it.
+    "due": "last_review, family_name, given_name, id",
     "name": "family_name, given_name, id",
 }
 
@@ -76,8 +78,9 @@ def caseload_page(db, user_id, service_id, query, today=None, page_size=CASELOAD
     """One page of the caseload as the practitioner asked for it (CaseloadQuerySchema's fields):
     her own children (assigned to her, or to nobody yet) or the whole service's open caseload,
     searched by name, filtered to due soon or overdue, sorted by due date or name. Filtering,
-    sorting and paging are SQL over rules' due-date expressions, so a 2,500-child caseload
-    sends only the page shown. Returns {rows, total, page, pages, mine}."""
+    sorting and paging are SQL over rules' due-date expressions and each pair's stored last counted
+    review (caseload_last_reviews), so a 2,500-child caseload sends only the page shown and, with no
+    due-date filter, reads only that page's rows. Returns {rows, total, page, pages}."""
     params = {
         "user_id": user_id,
         "service_id": service_id,
@@ -86,12 +89,12 @@ def caseload_page(db, user_id, service_id, query, today=None, page_size=CASELOAD
         "limit": page_size,
     }
     page = query["page"]
-    if _by_name(query):
-        # Listed by name, the count needs no review dates, and a page past the end shows the last.
+    if _unfiltered(query):
+        # With no due-date filter the count needs no review dates, and a page past the end shows the last.
         total = db.execute(_count_sql(query), params).fetchone()[0]
         page = min(page, max(1, -(-total // page_size)))
     rows = _caseload_rows(db, query, dict(params, offset=(page - 1) * page_size))
-    if not _by_name(query):
+    if not _unfiltered(query):
         total = rows[0]["total"] if rows else db.execute(_count_sql(query), params).fetchone()[0]
         if not rows and total and page > 1:
             # Past the last page: show the last page there is.
@@ -101,8 +104,8 @@ def caseload_page(db, user_id, service_id, query, today=None, page_size=CASELOAD
     return {"rows": rows, "total": total, "page": min(page, pages), "pages": pages}
 
 
-def _by_name(query):
-    return query["sort"] == "name" and query["show"] == "all"
+def _unfiltered(query):
+    return query["show"] == "all"
 
 
 def _caseload_rows(db, query, params):
@@ -126,37 +129,49 @@ def _listed_conditions(query):
 
 def _count_sql(query):
     """How many children the query lists, whatever their review dates (the filters' count when a
-    due-date filter is set); with no search, from the caseload alone."""
-    if not _by_name(query):
+    due-date filter is set); with no search, from the caseloads' index alone."""
+    if not _unfiltered(query):
         return f"SELECT count(*) FROM ({_caseload_sql(query, paged=False)})"
     children = "JOIN children ch ON ch.id = c.child_id" if query["q"].strip() else ""
     return f"SELECT count(*) FROM caseloads c {children} WHERE {_listed_conditions(query)}"
 
 
-def _caseload_sql(query, paged=True):
-    """The caseload query, with each child's review dates worked out once (MATERIALIZED: a plain CTE
-    would repeat the correlated look-ups for every mention of the due date). Listed by name with no
-    due-date filter, the children are read in name order (children_by_name) until the page is full,
-    and only the page's review dates are looked up."""
-    order = _CASELOAD_ORDER[query["sort"]]
+_LISTED_COLUMNS = """ch.id, ch.given_name, ch.family_name, ch.date_of_birth, c.practitioner_id,
+                   s.review_interval_days AS interval, d.last_review"""
+
+
+def _listed_sql(query, paged):
+    """The children the query lists with their last counted review. With no due-date filter they
+    are read in the order shown (by name: children_by_name; by due date: the stored last reviews'
+    date index) until the page is full: CROSS JOIN keeps that table the outer loop, so the index
+    gives the order and the LIMIT stops the scan. A due-date filter needs every child's dates."""
     page = "LIMIT :limit OFFSET :offset" if paged else ""
-    columns = """ch.id, ch.given_name, ch.family_name, ch.date_of_birth, c.practitioner_id,
-                   s.review_interval_days AS interval"""
-    if _by_name(query):
-        # CROSS JOIN keeps children the outer loop, so the name index gives the order and the LIMIT
-        # stops the scan once the page is full.
-        listed = f"""SELECT {columns} FROM children ch INDEXED BY children_by_name
+    pair = "d.service_id = c.service_id AND d.child_id = c.child_id"
+    if _unfiltered(query) and query["sort"] == "name":
+        return f"""SELECT {_LISTED_COLUMNS} FROM children ch INDEXED BY children_by_name
             CROSS JOIN caseloads c ON c.child_id = ch.id JOIN services s ON s.id = c.service_id
+            JOIN caseload_last_reviews d ON {pair}
             WHERE {_listed_conditions(query)}
             ORDER BY ch.family_name, ch.given_name, ch.id {page}"""
-    else:
-        listed = f"""SELECT {columns}
-            FROM caseloads c JOIN children ch ON ch.id = c.child_id JOIN services s ON s.id = c.service_id
-            WHERE {_listed_conditions(query)}"""
-    dated = f"""SELECT l.*,
-                   (SELECT max(r.date) FROM reviews r WHERE r.child_id = l.id
-                      AND r.service_id = :service_id AND {counted()}) AS last_review
-            FROM listed l"""
+    if _unfiltered(query):
+        return f"""SELECT {_LISTED_COLUMNS}
+            FROM caseload_last_reviews d INDEXED BY caseload_last_reviews_by_date
+            CROSS JOIN caseloads c ON {pair} CROSS JOIN children ch ON ch.id = c.child_id
+            JOIN services s ON s.id = c.service_id
+            WHERE d.service_id = :service_id AND {_listed_conditions(query)}
+            ORDER BY d.last_review, ch.family_name, ch.given_name, ch.id {page}"""
+    return f"""SELECT {_LISTED_COLUMNS}
+        FROM caseloads c JOIN children ch ON ch.id = c.child_id JOIN services s ON s.id = c.service_id
+        JOIN caseload_last_reviews d ON {pair}
+        WHERE {_listed_conditions(query)}"""
+
+
+def _caseload_sql(query, paged=True):
+    """The caseload query: the listed children (_listed_sql), their due dates by rules' expressions
+    worked out once (MATERIALIZED: a plain CTE would repeat them for every mention of the due date),
+    filtered, counted and paged when a due-date filter is set, and each shown child's drafts."""
+    order = _CASELOAD_ORDER[query["sort"]]
+    page = "LIMIT :limit OFFSET :offset" if paged else ""
     condition = {
         "all": "1",
         "overdue": rules.overdue_sql("next_due"),
@@ -167,14 +182,13 @@ def _caseload_sql(query, paged=True):
             FROM due WHERE {condition}"""
     shown = (
         "SELECT * FROM flagged"
-        if _by_name(query)
+        if _unfiltered(query)
         else f"SELECT *, count(*) OVER () AS total FROM flagged ORDER BY {order} {page}"
     )
     next_due = rules.due_date_sql("last_review", "interval")
     # Drafts are counted for the children shown only.
-    return f"""WITH listed AS MATERIALIZED ({listed}),
-        dated AS MATERIALIZED ({dated}),
-        due AS MATERIALIZED (SELECT *, {next_due} AS next_due FROM dated),
+    return f"""WITH listed AS MATERIALIZED ({_listed_sql(query, paged)}),
+        due AS MATERIALIZED (SELECT *, {next_due} AS next_due FROM listed),
         flagged AS ({flagged}),
         shown AS MATERIALIZED ({shown})
         SELECT shown.*, (SELECT count(*) FROM reviews r WHERE r.child_id = shown.id
