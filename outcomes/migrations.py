@@ -1503,6 +1503,8 @@ CREATE INDEX IF NOT EXISTS caseload_last_reviews_by_date ON caseload_last_review
 -- Her own list's count read from one index: no caseload row is visited.
 CREATE INDEX IF NOT EXISTS caseloads_by_service_practitioner
     ON caseloads (service_id, discharged_on, practitioner_id);
+-- The drafts of the children a page shows, from an index of drafts alone (a handful at any time).
+CREATE INDEX IF NOT EXISTS reviews_drafts_by_child ON reviews (child_id, service_id) WHERE status = 'draft';
 
 CREATE TRIGGER IF NOT EXISTS caseload_last_reviews_caseloads_insert AFTER INSERT ON caseloads
 BEGIN

@@ -36,7 +36,7 @@ SHIPPED = {
     17: "5476bc7b612aa43e1134e4c12b30ba4dbaaa8f86833b66bc98dae729f3b25d9d",
     18: "fe5aa9f891358debf19b81c44622974a6344a051550d05ab707fce82601af511",
     19: "f31e098514112c483c28339bb5d339bcb6840f93f4a9a5e72b210ea58ffe17b0",
-    20: "1660098857536d169d5a70f23ecb9f983a9f70987b9a0a76ff49876d5dfeecd5",
+    20: "9729f5496114750704ce739383ded011b3d4143f0aa8212ba20a69d345f700b9",
 }
 
 # Every text the first migration has had in a release. It was edited twice after shipping
