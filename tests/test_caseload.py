@@ -195,3 +195,14 @@ def test_each_row_shows_its_link_dates_and_tags(slt, db, world, big):
         assert f"<td>{cell(child['last'])}</td>" in row
         assert f"<td>{cell(child['last'] + timedelta(days=182))}{tag}</td>" in row
         assert ('<span class="tag">Draft</span>' in row) == (child is not_due)
+
+
+def test_rebuild_facts_puts_right_last_review_dates_changed_by_hand(runner, slt, db, big):
+    url = "/caseload?scope=service&sort=due"
+    before = every_page(slt, url)
+    db.execute("UPDATE caseload_last_reviews SET last_review = NULL")  # say, a restored old file
+    db.conn.commit()
+    assert every_page(slt, url) != before
+    result = runner.invoke(args=["rebuild-facts"])
+    assert result.exit_code == 0, result.output
+    assert every_page(slt, url) == before
