@@ -67,7 +67,9 @@ def caseload(db, user_id, service_id, today=None, own_and=None):
 CASELOAD_PAGE_SIZE = 50
 _CASELOAD_ORDER = {
     # Due date first: never reviewed (due now) at the top, then the soonest due; name breaks ties.
-    "due": "next_due IS NOT NULL, next_due, family_name, given_name, id",
+    # The due date is the last counted review plus the service's one interval, so the last review's
+    # order is the due date's (NULL, never reviewed, sorts first in SQL) and an index can give it.
+    "due": "last_review, family_name, given_name, id",
     "name": "family_name, given_name, id",
 }
 
@@ -76,8 +78,9 @@ def caseload_page(db, user_id, service_id, query, today=None, page_size=CASELOAD
     """One page of the caseload as the practitioner asked for it (CaseloadQuerySchema's fields):
     her own children (assigned to her, or to nobody yet) or the whole service's open caseload,
     searched by name, filtered to due soon or overdue, sorted by due date or name. Filtering,
-    sorting and paging are SQL over rules' due-date expressions, so a 2,500-child caseload
-    sends only the page shown. Returns {rows, total, page, pages, mine}."""
+    sorting and paging are SQL over rules' due-date expressions and each pair's stored last counted
+    review (caseload_last_reviews), so a 2,500-child caseload sends only the page shown and, with no
+    search, reads only that page's rows. Returns {rows, total, page, pages}."""
     params = {
         "user_id": user_id,
         "service_id": service_id,
@@ -86,100 +89,118 @@ def caseload_page(db, user_id, service_id, query, today=None, page_size=CASELOAD
         "limit": page_size,
     }
     page = query["page"]
-    if _by_name(query):
-        # Listed by name, the count needs no review dates, and a page past the end shows the last.
+    if not _counted_with_page(query):
         total = db.execute(_count_sql(query), params).fetchone()[0]
-        page = min(page, max(1, -(-total // page_size)))
+        page = min(page, max(1, -(-total // page_size)))  # a page past the end shows the last
     rows = _caseload_rows(db, query, dict(params, offset=(page - 1) * page_size))
-    if not _by_name(query):
+    if _counted_with_page(query):
         total = rows[0]["total"] if rows else db.execute(_count_sql(query), params).fetchone()[0]
         if not rows and total and page > 1:
-            # Past the last page: show the last page there is.
             page = max(1, -(-total // page_size))
             rows = _caseload_rows(db, query, dict(params, offset=(page - 1) * page_size))
     pages = max(1, -(-total // page_size))
     return {"rows": rows, "total": total, "page": min(page, pages), "pages": pages}
 
 
-def _by_name(query):
-    return query["sort"] == "name" and query["show"] == "all"
+def _counted_with_page(query):
+    """A search sorted by due date reads every child it finds anyway: one statement pages and counts."""
+    return query["sort"] == "due" and bool(query["q"].strip())
 
 
 def _caseload_rows(db, query, params):
-    return [
-        dict(row, overdue=bool(row["overdue"]), due_soon=bool(row["due_soon"]) and not row["overdue"])
-        for row in db.query(_caseload_sql(query), params)
-    ]
+    # A read: straight to the connection, without the savepoint db.query puts around a WITH.
+    cursor = db.conn.execute(_caseload_sql(query), params)
+    keys = [column[0] for column in cursor.description]
+    rows = [dict(zip(keys, row, strict=True)) for row in cursor]
+    for row in rows:
+        row["overdue"] = bool(row["overdue"])
+        row["due_soon"] = bool(row["due_soon"]) and not row["overdue"]
+    return rows
 
 
 def _listed_conditions(query):
-    """Which of the service's open caseload the query lists: hers (or nobody's yet), by name."""
+    """Which of the service's open caseload the query lists: hers (or nobody's yet), by name, and
+    due soon or overdue (rules' conditions on the stored last review, d.last_review)."""
     mine = (
         "AND (c.practitioner_id = :user_id OR c.practitioner_id IS NULL)" if query["scope"] == "mine" else ""
     )
     search = (
         "AND (ch.given_name || ' ' || ch.family_name) LIKE :search ESCAPE '\\'" if query["q"].strip() else ""
     )
+    # The service's one interval, looked up once for the whole statement.
+    interval = "(SELECT review_interval_days FROM services WHERE id = :service_id)"
+    due = {
+        "all": "",
+        "overdue": "AND " + rules.overdue_by_previous_sql("d.last_review", interval),
+        "due_soon": "AND " + rules.due_soon_by_previous_sql("d.last_review", interval),
+    }[query["show"]]
     return f"""c.service_id = :service_id AND c.discharged_on IS NULL
-              AND c.service_id IN ({access.PRACTITIONER_SERVICES}) {mine} {search}"""
+              AND c.service_id IN ({access.PRACTITIONER_SERVICES}) {mine} {search} {due}"""
 
 
 def _count_sql(query):
-    """How many children the query lists, whatever their review dates (the filters' count when a
-    due-date filter is set); with no search, from the caseload alone."""
-    if not _by_name(query):
-        return f"SELECT count(*) FROM ({_caseload_sql(query, paged=False)})"
+    """How many children the query lists; with no search or due-date filter, from one caseloads index."""
     children = "JOIN children ch ON ch.id = c.child_id" if query["q"].strip() else ""
-    return f"SELECT count(*) FROM caseloads c {children} WHERE {_listed_conditions(query)}"
-
-
-def _caseload_sql(query, paged=True):
-    """The caseload query, with each child's review dates worked out once (MATERIALIZED: a plain CTE
-    would repeat the correlated look-ups for every mention of the due date). Listed by name with no
-    due-date filter, the children are read in name order (children_by_name) until the page is full,
-    and only the page's review dates are looked up."""
-    order = _CASELOAD_ORDER[query["sort"]]
-    page = "LIMIT :limit OFFSET :offset" if paged else ""
-    columns = """ch.id, ch.given_name, ch.family_name, ch.date_of_birth, c.practitioner_id,
-                   s.review_interval_days AS interval"""
-    if _by_name(query):
-        # CROSS JOIN keeps children the outer loop, so the name index gives the order and the LIMIT
-        # stops the scan once the page is full.
-        listed = f"""SELECT {columns} FROM children ch INDEXED BY children_by_name
-            CROSS JOIN caseloads c ON c.child_id = ch.id JOIN services s ON s.id = c.service_id
-            WHERE {_listed_conditions(query)}
-            ORDER BY ch.family_name, ch.given_name, ch.id {page}"""
-    else:
-        listed = f"""SELECT {columns}
-            FROM caseloads c JOIN children ch ON ch.id = c.child_id JOIN services s ON s.id = c.service_id
-            WHERE {_listed_conditions(query)}"""
-    dated = f"""SELECT l.*,
-                   (SELECT max(r.date) FROM reviews r WHERE r.child_id = l.id
-                      AND r.service_id = :service_id AND {counted()}) AS last_review
-            FROM listed l"""
-    condition = {
-        "all": "1",
-        "overdue": rules.overdue_sql("next_due"),
-        "due_soon": rules.due_soon_sql("next_due"),
-    }[query["show"]]
-    flagged = f"""SELECT *, {rules.overdue_sql("next_due")} AS overdue,
-                   {rules.due_soon_sql("next_due")} AS due_soon
-            FROM due WHERE {condition}"""
-    shown = (
-        "SELECT * FROM flagged"
-        if _by_name(query)
-        else f"SELECT *, count(*) OVER () AS total FROM flagged ORDER BY {order} {page}"
+    dates = (
+        "JOIN caseload_last_reviews d ON d.service_id = c.service_id AND d.child_id = c.child_id"
+        if query["show"] != "all"
+        else ""
     )
+    return f"SELECT count(*) FROM caseloads c {children} {dates} WHERE {_listed_conditions(query)}"
+
+
+_LISTED_COLUMNS = """ch.id, ch.given_name, ch.family_name, ch.date_of_birth, c.practitioner_id,
+                   s.review_interval_days AS interval"""
+_PAIR = "d.service_id = c.service_id AND d.child_id = c.child_id"
+
+
+def _listed_sql(query):
+    """One page of the children the query lists, with their last counted review. Sorted by name
+    they are read in name order (children_by_name); by due date with no search, in the stored last
+    reviews' date order (its index, whose range is a due-date filter's): CROSS JOIN keeps that
+    table the outer loop, so the index gives the order and the LIMIT stops the scan once the page is
+    full. A search sorted by due date reads the caseload and sorts the children it finds."""
+    if query["sort"] == "name":
+        # With no due-date filter, only the page's last reviews are looked up (_caseload_sql).
+        dates = f"JOIN caseload_last_reviews d ON {_PAIR}" if query["show"] != "all" else ""
+        last = ", d.last_review" if dates else ""
+        return f"""SELECT {_LISTED_COLUMNS}{last} FROM children ch INDEXED BY children_by_name
+            CROSS JOIN caseloads c ON c.child_id = ch.id JOIN services s ON s.id = c.service_id {dates}
+            WHERE {_listed_conditions(query)}
+            ORDER BY ch.family_name, ch.given_name, ch.id LIMIT :limit OFFSET :offset"""
+    order = "d.last_review, ch.family_name, ch.given_name, ch.id"
+    if not query["q"].strip():
+        return f"""SELECT {_LISTED_COLUMNS}, d.last_review
+            FROM caseload_last_reviews d INDEXED BY caseload_last_reviews_by_date
+            CROSS JOIN caseloads c ON {_PAIR} CROSS JOIN children ch ON ch.id = c.child_id
+            JOIN services s ON s.id = c.service_id
+            WHERE d.service_id = :service_id AND {_listed_conditions(query)}
+            ORDER BY {order} LIMIT :limit OFFSET :offset"""
+    return f"""SELECT {_LISTED_COLUMNS}, d.last_review, count(*) OVER () AS total
+        FROM caseloads c JOIN children ch ON ch.id = c.child_id JOIN services s ON s.id = c.service_id
+        JOIN caseload_last_reviews d ON {_PAIR}
+        WHERE {_listed_conditions(query)}
+        ORDER BY {order} LIMIT :limit OFFSET :offset"""
+
+
+def _caseload_sql(query):
+    """The page's children (_listed_sql) with their due dates and flags by rules' expressions, the
+    due date worked out once (MATERIALIZED: a plain CTE would repeat it for every mention), and
+    each shown child's drafts."""
+    order = _CASELOAD_ORDER[query["sort"]]
     next_due = rules.due_date_sql("last_review", "interval")
-    # Drafts are counted for the children shown only.
-    return f"""WITH listed AS MATERIALIZED ({listed}),
+    dated = "SELECT * FROM listed"
+    if query["sort"] == "name" and query["show"] == "all":
+        dated = """SELECT l.*, (SELECT d.last_review FROM caseload_last_reviews d
+                   WHERE d.service_id = :service_id AND d.child_id = l.id) AS last_review FROM listed l"""
+    return f"""WITH listed AS MATERIALIZED ({_listed_sql(query)}),
         dated AS MATERIALIZED ({dated}),
-        due AS MATERIALIZED (SELECT *, {next_due} AS next_due FROM dated),
-        flagged AS ({flagged}),
-        shown AS MATERIALIZED ({shown})
-        SELECT shown.*, (SELECT count(*) FROM reviews r WHERE r.child_id = shown.id
-                  AND r.service_id = :service_id AND r.status = 'draft') AS drafts
-        FROM shown ORDER BY {order}"""
+        due AS MATERIALIZED (SELECT *, {next_due} AS next_due FROM dated)
+        SELECT due.*, {rules.overdue_sql("next_due")} AS overdue,
+               {rules.due_soon_sql("next_due")} AS due_soon,
+               (SELECT count(*) FROM reviews r INDEXED BY reviews_drafts_by_child
+                WHERE r.child_id = due.id AND r.service_id = :service_id AND r.status = 'draft') AS drafts
+        FROM due ORDER BY {order}"""
 
 
 def _like_escape(text):

@@ -539,8 +539,8 @@ def purge_imports_command():
 @click.command("rebuild-facts")
 @with_appcontext
 def rebuild_facts_command():
-    """Rebuild the scorecard's stored facts from every review (they are kept current on every write;
-    this is for after restoring an old backup, or to check them)."""
+    """Rebuild the scorecard's stored facts and the caseload's last review dates from every review
+    (they are kept current on every write; this is for after restoring an old backup, or to check them)."""
     counts = facts.rebuild(get_db())
     click.echo(
         f"Rebuilt the scorecard's facts: {counts['review_facts']} counted reviews, "

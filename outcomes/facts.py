@@ -6,7 +6,9 @@ every write to the reviews, readings, target outcomes, targets' weights, the chi
 views and ratings and review intervals they are made of; each write queues its
 (child, service) and the queue's trigger works that pair's facts out again at once and writes the rows
 that differ (REFRESH_ONLY_CHANGED_FACTS). So the rule of what a fact holds has one home, that trigger,
-and everything here goes through it. No Flask imports.
+and everything here goes through it. The caseload's last counted review of each (service, child) pair
+(caseload_last_reviews, the due-date order) is kept by its own triggers and rebuilt here with the
+facts. No Flask imports.
 """
 
 import contextlib
@@ -56,10 +58,12 @@ def _refresh_queued(db):
 
 
 def rebuild(db):
-    """Throw every fact away and rebuild them all from the reviews; returns the facts' row counts."""
+    """Throw every fact away and rebuild them all from the reviews, the caseload's last review dates
+    with them; returns the facts' row counts."""
     with write_transaction(db):
         for table in (*FACT_TABLES, "review_facts_pending"):
             db.conn.execute(f"DELETE FROM {table}")
+        _refill_last_reviews(db)
         db.conn.execute("UPDATE review_facts_state SET paused = 0")
         db.conn.execute(
             "INSERT INTO review_facts_pending (child_id, service_id) "
@@ -68,10 +72,26 @@ def rebuild(db):
     return counts(db)
 
 
+def _refill_last_reviews(db):
+    """caseload_last_reviews again: every (service, child) pair ever on a caseload, with the date of
+    its last counted review (its triggers keep it so on every write; see M021_CASELOAD_LAST_REVIEWS)."""
+    db.conn.execute("DELETE FROM caseload_last_reviews")
+    db.conn.execute(
+        f"""INSERT INTO caseload_last_reviews (service_id, child_id, last_review)
+        SELECT p.service_id, p.child_id, (SELECT max(r.date) FROM reviews r
+            WHERE r.service_id = p.service_id AND r.child_id = p.child_id AND {counted()})
+        FROM (SELECT DISTINCT service_id, child_id FROM caseloads) p"""
+    )
+
+
 def counts(db):
     return {table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in FACT_TABLES}
 
 
 def rows(db):
-    """Every fact, sorted: {table: [row tuples]} (for comparing a small database with its rebuild)."""
-    return {table: db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall() for table in FACT_TABLES}
+    """Every fact and last review date, sorted: {table: [row tuples]} (for comparing a small database
+    with its rebuild)."""
+    return {
+        table: db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+        for table in (*FACT_TABLES, "caseload_last_reviews")
+    }

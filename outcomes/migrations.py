@@ -1747,6 +1747,96 @@ BEGIN
 END;
 """
 
+# The caseload's "next review due" order without a look-up per child: each (service, child) pair
+# that has ever been on a caseload, with the date of its last counted review (NULL: never reviewed),
+# kept by triggers in the same transaction as every write to a review or a caseload, however it is
+# written (a form, the API, an amendment, a withdrawal, a discarded draft, the import, an erasure).
+# The next review is due a fixed interval after it, so the service's pairs in this date order are
+# its caseload in due order (never reviewed first), read from an index one page at a time.
+# "Counted" is rules.counted's, frozen here as this migration ships; facts.rebuild refills it.
+M021_CASELOAD_LAST_REVIEWS = """
+CREATE TABLE IF NOT EXISTS caseload_last_reviews (
+    service_id INTEGER NOT NULL,
+    child_id INTEGER NOT NULL,
+    last_review TEXT,
+    PRIMARY KEY (service_id, child_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS caseload_last_reviews_by_date ON caseload_last_reviews (service_id, last_review);
+-- Her own list's count read from one index: no caseload row is visited.
+CREATE INDEX IF NOT EXISTS caseloads_by_service_practitioner
+    ON caseloads (service_id, discharged_on, practitioner_id);
+-- The drafts of the children a page shows, from an index of drafts alone (a handful at any time).
+CREATE INDEX IF NOT EXISTS reviews_drafts_by_child ON reviews (child_id, service_id) WHERE status = 'draft';
+
+CREATE TRIGGER IF NOT EXISTS caseload_last_reviews_caseloads_insert AFTER INSERT ON caseloads
+BEGIN
+    INSERT INTO caseload_last_reviews (service_id, child_id, last_review)
+    VALUES (NEW.service_id, NEW.child_id, (SELECT max(r.date) FROM reviews r
+        WHERE r.service_id = NEW.service_id AND r.child_id = NEW.child_id
+          AND r.status = 'submitted' AND r.is_latest = 1 AND r.withdrawn_at IS NULL))
+    ON CONFLICT (service_id, child_id) DO UPDATE SET last_review = excluded.last_review;
+END;
+CREATE TRIGGER IF NOT EXISTS caseload_last_reviews_caseloads_update
+AFTER UPDATE OF child_id, service_id ON caseloads
+BEGIN
+    DELETE FROM caseload_last_reviews WHERE service_id = OLD.service_id AND child_id = OLD.child_id
+      AND NOT EXISTS (SELECT 1 FROM caseloads c
+                      WHERE c.service_id = OLD.service_id AND c.child_id = OLD.child_id);
+    INSERT INTO caseload_last_reviews (service_id, child_id, last_review)
+    VALUES (NEW.service_id, NEW.child_id, (SELECT max(r.date) FROM reviews r
+        WHERE r.service_id = NEW.service_id AND r.child_id = NEW.child_id
+          AND r.status = 'submitted' AND r.is_latest = 1 AND r.withdrawn_at IS NULL))
+    ON CONFLICT (service_id, child_id) DO UPDATE SET last_review = excluded.last_review;
+END;
+-- A pair no caseload holds any more (an erasure) leaves nothing behind.
+CREATE TRIGGER IF NOT EXISTS caseload_last_reviews_caseloads_delete AFTER DELETE ON caseloads
+BEGIN
+    DELETE FROM caseload_last_reviews WHERE service_id = OLD.service_id AND child_id = OLD.child_id
+      AND NOT EXISTS (SELECT 1 FROM caseloads c
+                      WHERE c.service_id = OLD.service_id AND c.child_id = OLD.child_id);
+END;
+
+-- A review that starts or stops counting, or moves date, child or service, sets its pairs' dates
+-- again (drafts, old versions and withdrawn reviews matter only when they stop or start counting).
+CREATE TRIGGER IF NOT EXISTS caseload_last_reviews_reviews_insert AFTER INSERT ON reviews
+WHEN NEW.status = 'submitted' AND NEW.is_latest = 1 AND NEW.withdrawn_at IS NULL
+BEGIN
+    UPDATE caseload_last_reviews SET last_review = (SELECT max(r.date) FROM reviews r
+        WHERE r.service_id = NEW.service_id AND r.child_id = NEW.child_id
+          AND r.status = 'submitted' AND r.is_latest = 1 AND r.withdrawn_at IS NULL)
+    WHERE service_id = NEW.service_id AND child_id = NEW.child_id;
+END;
+CREATE TRIGGER IF NOT EXISTS caseload_last_reviews_reviews_update
+AFTER UPDATE OF status, is_latest, withdrawn_at, date, child_id, service_id ON reviews
+WHEN (OLD.status = 'submitted' AND OLD.is_latest = 1 AND OLD.withdrawn_at IS NULL)
+  OR (NEW.status = 'submitted' AND NEW.is_latest = 1 AND NEW.withdrawn_at IS NULL)
+BEGIN
+    UPDATE caseload_last_reviews SET last_review = (SELECT max(r.date) FROM reviews r
+        WHERE r.service_id = OLD.service_id AND r.child_id = OLD.child_id
+          AND r.status = 'submitted' AND r.is_latest = 1 AND r.withdrawn_at IS NULL)
+    WHERE service_id = OLD.service_id AND child_id = OLD.child_id;
+    UPDATE caseload_last_reviews SET last_review = (SELECT max(r.date) FROM reviews r
+        WHERE r.service_id = NEW.service_id AND r.child_id = NEW.child_id
+          AND r.status = 'submitted' AND r.is_latest = 1 AND r.withdrawn_at IS NULL)
+    WHERE service_id = NEW.service_id AND child_id = NEW.child_id;
+END;
+CREATE TRIGGER IF NOT EXISTS caseload_last_reviews_reviews_delete AFTER DELETE ON reviews
+WHEN OLD.status = 'submitted' AND OLD.is_latest = 1 AND OLD.withdrawn_at IS NULL
+BEGIN
+    UPDATE caseload_last_reviews SET last_review = (SELECT max(r.date) FROM reviews r
+        WHERE r.service_id = OLD.service_id AND r.child_id = OLD.child_id
+          AND r.status = 'submitted' AND r.is_latest = 1 AND r.withdrawn_at IS NULL)
+    WHERE service_id = OLD.service_id AND child_id = OLD.child_id;
+END;
+
+-- An upgraded database gets every pair on a caseload, with its date.
+INSERT OR REPLACE INTO caseload_last_reviews (service_id, child_id, last_review)
+SELECT p.service_id, p.child_id, (SELECT max(r.date) FROM reviews r
+    WHERE r.service_id = p.service_id AND r.child_id = p.child_id
+      AND r.status = 'submitted' AND r.is_latest = 1 AND r.withdrawn_at IS NULL)
+FROM (SELECT DISTINCT service_id, child_id FROM caseloads) p;
+"""
+
 MIGRATIONS = [
     M001_CORE,
     M002_SCORECARD_INDEX,
@@ -1768,4 +1858,5 @@ MIGRATIONS = [
     M018_MORE_FACTS,
     M019_CASELOADS_BY_CHILD,
     M020_REFRESH_ONLY_CHANGED_FACTS,
+    M021_CASELOAD_LAST_REVIEWS,
 ]

@@ -100,3 +100,18 @@ def overdue_sql(due):
 def due_soon_sql(due):
     """Due now or within DUE_SOON_DAYS of :today, and not yet overdue, as SQL."""
     return f"({due} IS NULL OR {due} BETWEEN :today AND date(:today, '+{DUE_SOON_DAYS} days'))"
+
+
+def overdue_by_previous_sql(previous, interval):
+    """overdue_sql(due_date_sql(previous, interval)) as a condition on the previous review's date
+    itself: the due date is a whole number of days after it, so it is before :today exactly when
+    the previous review is before :today less those days; an index on that date then answers it."""
+    return f"({previous} < date(:today, '-' || {interval} || ' days'))"
+
+
+def due_soon_by_previous_sql(previous, interval):
+    """due_soon_sql(due_date_sql(previous, interval)) on the previous review's date, as above."""
+    return (
+        f"({previous} IS NULL OR {previous} BETWEEN date(:today, '-' || {interval} || ' days')"
+        f" AND date(:today, '+{DUE_SOON_DAYS} days', '-' || {interval} || ' days'))"
+    )

@@ -155,3 +155,54 @@ def test_the_tablet_keeps_her_own_list_and_children_she_opened_recently(slt, wor
     own = {c["name"] for c in big if c["owner"] in (world.slt, None)} | {"Amy Able", "Bob Brown"}
     # Not the service's 62: hers, plus the one opened who is still on the caseload.
     assert kept == own | {others[0]["name"]}
+
+
+def test_each_row_shows_its_link_dates_and_tags(slt, db, world, big):
+    """Never reviewed: "Now" with no tag; overdue and due soon tagged; a draft tagged."""
+    not_due, soon, overdue = big[15], big[20], big[40]  # due in 37 days, in 22 days, 38 days ago
+    db["reviews"].insert(
+        {
+            "uuid": "draft-1",
+            "status": "draft",
+            "date": TODAY.isoformat(),
+            "child_id": not_due["id"],
+            "service_id": world.services["slt"],
+            "star_version_id": 1,
+            "practitioner_id": world.slt,
+            "content_hash": "",
+        }
+    )
+    db.conn.commit()
+    page = slt.get("/caseload?scope=service&sort=due").text
+    rows = {
+        re.search(r'class="row-link" href="[^"]+">([^<]+)</a>', tr).group(1): tr
+        for tr in re.findall(r"<tr>.*?</tr>", page, re.S)[1:]
+    }
+
+    def cell(day):
+        return f'<time datetime="{day.isoformat()}">{day.day} {day:%B} {day.year}</time>'
+
+    amy = rows["Amy Able"]
+    assert f'href="/children/{world.amy}"' in amy and "tag" not in amy
+    assert "<td>Not yet reviewed</td>" in amy and "<td>Now</td>" in amy and "1 May 2016" in amy
+    for child, tag in (
+        (not_due, ""),
+        (soon, ' <span class="tag">Due soon</span>'),
+        (overdue, ' <span class="tag tag-warning">Overdue</span>'),
+    ):
+        row = rows[child["name"]]
+        assert f'href="/children/{child["id"]}"' in row
+        assert f"<td>{cell(child['last'])}</td>" in row
+        assert f"<td>{cell(child['last'] + timedelta(days=182))}{tag}</td>" in row
+        assert ('<span class="tag">Draft</span>' in row) == (child is not_due)
+
+
+def test_rebuild_facts_puts_right_last_review_dates_changed_by_hand(runner, slt, db, big):
+    url = "/caseload?scope=service&sort=due"
+    before = every_page(slt, url)
+    db.execute("UPDATE caseload_last_reviews SET last_review = NULL")  # say, a restored old file
+    db.conn.commit()
+    assert every_page(slt, url) != before
+    result = runner.invoke(args=["rebuild-facts"])
+    assert result.exit_code == 0, result.output
+    assert every_page(slt, url) == before

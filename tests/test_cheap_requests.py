@@ -199,3 +199,26 @@ def test_the_refresh_of_a_childs_facts_reads_only_that_childs_rows(app, db):
         bad += [step for step in plan if "BLOOM FILTER" in step]  # built by reading a whole table
         bad += [step for step in plan if "_facts" in step and step.endswith("(service_id=?)")]
         assert not bad, f"{sql}\n{plan}"
+
+
+def test_the_caseload_scans_no_growing_table_whatever_is_chosen(app, client, auth, world):
+    """Every choice of the caseload's form finds its rows by index: sorted by due date, in the
+    stored last reviews' date order, read one page at a time."""
+    auth.login("slt@test.example")
+    seen = []
+    for choice in ("", "sort=due", "show=overdue", "show=due_soon&sort=due", "scope=service&q=am&sort=due"):
+        seen += statements_of(app, client, f"/caseload?{choice}")
+    plans = {sql: plan for sql, plan in _plans(app, seen) if "caseloads c" in sql}
+    assert len(plans) >= 8  # each choice's count and page
+    for sql, plan in plans.items():
+        # Only the page's own rows are scanned (the statement's CTEs, `l` for listed, a window's
+        # subquery) and children in name order until the page is full, never a table: plans name
+        # tables by their aliases, so every other SCAN is refused.
+        scans = [step for step in plan if step.startswith("SCAN ")]
+        own = ("listed", "l", "dated", "due", "CONSTANT")
+        allowed = [step for step in scans if step.split(" ")[1] in own or step.startswith("SCAN (subquery-")]
+        assert set(scans) - set(allowed) <= {"SCAN ch USING INDEX children_by_name"}, (scans, sql)
+    by_due = [plan for sql, plan in plans.items() if "caseload_last_reviews_by_date" in sql]
+    assert by_due and all(any("caseload_last_reviews_by_date" in step for step in plan) for plan in by_due), (
+        by_due
+    )

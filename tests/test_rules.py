@@ -2,11 +2,24 @@
 and who may see which child and service (outcomes/access.py)."""
 
 import re
+import sqlite3
 from datetime import date
 from types import SimpleNamespace
 
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
 from outcomes import access, children, family, offline_bundle
-from outcomes.rules import counted, due_date, due_date_sql, next_review
+from outcomes.rules import (
+    counted,
+    due_date,
+    due_date_sql,
+    due_soon_by_previous_sql,
+    due_soon_sql,
+    next_review,
+    overdue_by_previous_sql,
+    overdue_sql,
+)
 
 
 def partial_index_conditions(db):
@@ -21,6 +34,8 @@ def test_the_counted_indexes_use_the_counted_rule_word_for_word(db):
     # Shipped migrations cannot import Python: this keeps their copy of the rule the same, so
     # SQLite can use the partial indexes for every counted query.
     conditions = partial_index_conditions(db)
+    # Besides them, only the caseload's index of drafts (a draft never counts).
+    assert conditions.pop("reviews_drafts_by_child") == "status = 'draft'"
     assert set(conditions) == {"reviews_counted_by_service_date", "reviews_counted_by_service_child_date"}
     assert set(conditions.values()) == {counted("")}
 
@@ -70,6 +85,30 @@ def test_a_child_never_reviewed_is_due_now_and_not_overdue():
 def test_the_sql_due_date_agrees_with_the_python_one(db):
     found = db.execute(f"SELECT {due_date_sql(':last', ':interval')}", {"last": "2024-02-28", "interval": 2})
     assert found.fetchone()[0] == due_date("2024-02-28", 2).isoformat() == "2024-03-01"
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(
+    st.one_of(st.none(), st.dates(date(2023, 1, 1), date(2026, 12, 31))),
+    st.integers(1, 400),
+    st.dates(date(2024, 1, 1), date(2027, 12, 31)),
+)
+# Due today, yesterday, in 28 days and in 29 (the edges of both), over a leap day.
+@example(date(2024, 1, 1), 182, date(2024, 7, 1))
+@example(date(2024, 1, 1), 182, date(2024, 7, 2))
+@example(date(2024, 1, 1), 182, date(2024, 6, 3))
+@example(date(2024, 1, 1), 182, date(2024, 6, 2))
+def test_overdue_and_due_soon_on_the_previous_review_agree_with_the_due_date(previous, interval, today):
+    """The caseload filters on the last review's date (so its index answers them): the same children
+    as the conditions on the due date, around month ends and leap days alike."""
+    due = due_date_sql(":previous", ":interval")
+    sql = f"""SELECT {overdue_sql(due)}, {overdue_by_previous_sql(":previous", ":interval")},
+                     {due_soon_sql(due)}, {due_soon_by_previous_sql(":previous", ":interval")}"""
+    params = {"previous": previous and previous.isoformat(), "interval": interval, "today": today.isoformat()}
+    with sqlite3.connect(":memory:") as conn:
+        overdue, overdue_before, soon, soon_before = conn.execute(sql, params).fetchone()
+    assert (bool(overdue), bool(soon)) == (bool(overdue_before), bool(soon_before))
+    assert bool(overdue) == next_review(params["previous"], interval, today)["overdue"]
 
 
 def test_caseload_rows_and_the_offline_bundle_carry_the_same_overdue(db, world):

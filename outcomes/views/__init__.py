@@ -22,6 +22,11 @@ def row_url(endpoint, argument, value):
     """url_for(endpoint, argument=value) for an integer id at the end of the path, as a table's rows
     link to their records: the path is built once per endpoint, as werkzeug's builder costs more
     than the rest of a row's rendering."""
+    return row_url_prefix(endpoint, argument) + str(int(value))
+
+
+def row_url_prefix(endpoint, argument):
+    """row_url's path without the id, for a view that links many rows itself."""
     kept = current_app.extensions.setdefault("row_urls", {})
     key = (endpoint, argument, request.script_root)
     prefix = kept.get(key)
@@ -30,7 +35,7 @@ def row_url(endpoint, argument, value):
         if not prefix.endswith("/0"):
             raise ValueError(f"{endpoint}: {argument} is not the end of its path")
         prefix = kept[key] = prefix[:-1]
-    return prefix + str(int(value))
+    return prefix
 
 
 def kept_url_for(endpoint, **values):
