@@ -147,7 +147,7 @@ def main():
         try:
             base = f"http://127.0.0.1:{port}"
             cookie, client = cookie_for(port, "slt@demo.test")
-            _, caseload = client.request("GET", "/caseload?scope=service")
+            _, caseload = client.page("GET", "/caseload?scope=service")
             child = re.search(rb'href="(/children/\d+)"', caseload).group(1).decode()
             manager_cookie, _ = cookie_for(port, "manager@demo.test")
             pages = (
