@@ -165,6 +165,22 @@ def writers_queue(db, wait=True):
 
 
 @contextlib.contextmanager
+def read_snapshot(db):
+    """Reads that must agree with one another: one deferred transaction, so every SELECT in it sees
+    the database as it was at the first, whatever other connections commit meanwhile. Ended
+    (nothing was written) on the way out; inside a transaction already, that one's view is used."""
+    if db.conn.in_transaction:
+        yield db
+        return
+    db.conn.execute("BEGIN")
+    try:
+        yield db
+    finally:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+
+
+@contextlib.contextmanager
 def write_transaction(db):
     """A transaction that takes the write lock at once (BEGIN IMMEDIATE): every write uses it.
 

@@ -11,7 +11,7 @@ from datetime import date, datetime, timezone
 from marshmallow import ValidationError
 
 from . import access, audit, child_view, facts, gas, services, stars
-from .db import write_transaction
+from .db import read_snapshot, write_transaction
 from .rules import counted, due_date, latest_first
 from .targets import open_targets
 
@@ -279,8 +279,11 @@ def save_review(db, user_id, data):
     fingerprint = content_hash(data)
     # Checked before the write lock, so a refused review or a re-send never queues for it and a new
     # one holds it only to re-check what another writer could have changed meanwhile, and to write.
-    seen = review_by_uuid(db, review_uuid)
-    checked = _check_stored(db, user_id, data, seen, fingerprint)
+    # One snapshot: the same review sent twice at once must not find the other's copy by its day
+    # (a 409) having missed it by its UUID (a 200).
+    with read_snapshot(db):
+        seen = review_by_uuid(db, review_uuid)
+        checked = _check_stored(db, user_id, data, seen, fingerprint)
     if checked is None:
         return review_as_dict(db, seen["id"]), False
     # The write lock is taken before looking the UUID up again, so concurrent sends queue here; the

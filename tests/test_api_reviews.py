@@ -352,6 +352,34 @@ def test_what_another_writer_changes_between_the_check_and_the_write_lock_is_che
     db.close()
 
 
+def test_the_same_review_stored_by_another_request_during_its_check_is_a_resend_not_a_409(monkeypatch):
+    """The same review sent twice at once (a replay from two tabs): if the other copy is stored after
+    this one looked its UUID up but before it checked the day, it is answered as a re-send (200 with
+    the stored review), never refused as a second review of the day."""
+    from test_facts import World
+
+    from outcomes import reviews
+
+    world = World()
+    db, child, when = world.db, world.children[0], date.today() - timedelta(days=1)
+    other = connect(db.conn.execute("PRAGMA database_list").fetchone()[2])
+    body, plain, done = _review_of(world, child, when), reviews.check_review, []
+
+    def other_copy_stored_first(*args, **kwargs):
+        if not done:
+            done.append(1)
+            reviews.save_review(other, world.staff, dict(body))
+        return plain(*args, **kwargs)
+
+    monkeypatch.setattr(reviews, "check_review", other_copy_stored_first)
+    stored, created = reviews.save_review(db, world.staff, dict(body))
+    assert done and created is False and stored["uuid"] == str(body["uuid"])
+    assert db.execute("SELECT count(*) FROM reviews WHERE uuid = ?", [str(body["uuid"])]).fetchone()[0] == 1
+    assert not db.conn.in_transaction
+    other.close()
+    db.close()
+
+
 def test_a_refused_review_or_a_resend_never_queues_for_the_write_lock():
     from test_facts import World
 
@@ -369,5 +397,5 @@ def test_a_refused_review_or_a_resend_never_queues_for_the_write_lock():
         assert reviews.save_review(db, world.staff, first)[1] is False  # the same review sent again
     finally:
         db.conn.set_trace_callback(None)
-    assert seen and not [s for s in seen if s.startswith("BEGIN")], seen
+    assert seen and not [s for s in seen if s.startswith("BEGIN IMMEDIATE")], seen
     db.close()
