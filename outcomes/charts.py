@@ -7,6 +7,7 @@ choose others; another kind of reading is one more entry in the list. A reading 
 the compared domains is left out, so a legend never names a dataset with nothing drawn.
 """
 
+from .stars import stage_name
 from .wording import uk_date_text
 
 REVIEW_WORDS = {
@@ -110,14 +111,10 @@ def _has_scores(dataset):
 def readings_rows(chart):
     """The readings table beside the radar: one row per domain, {"label", "cells"}, each cell a
     (score, stage name) pair per counted review, oldest first ((None, "") where not assessed).
-    Worked out here once per score, so a page's table is a plain loop."""
+    Worked out here, so a page's table is a plain loop rather than a stage look-up per cell in Jinja."""
     star = chart["star"]
-    stage_of = {}
-    for stage in star["stages"]:
-        for score in range(stage["min_score"], stage["max_score"] + 1):
-            stage_of.setdefault(score, stage["name"])
     rows = []
     for row, domain in enumerate(chart["domains"]):
         scores = [column["scores"][row] for column in chart["columns"]]
-        rows.append({"label": domain["label"], "cells": [(s, stage_of.get(s, "")) for s in scores]})
+        rows.append({"label": domain["label"], "cells": [(s, stage_name(star, s)) for s in scores]})
     return rows
