@@ -1,28 +1,33 @@
 """The audit trail of staff reads and writes of a child's record."""
 
-from flask import g, has_request_context
+from flask import current_app, g, has_request_context
 
+from . import audit_spool
 from .db import write_transaction, writers_queue
 
 INSERT_MANY = "INSERT INTO audit_log (user_id, action, child_id, detail) VALUES "
+# A worker copies its spooled read entries into audit_log when the oldest has waited this long or
+# this many wait (settings AUDIT_SPOOL_SECONDS and AUDIT_SPOOL_ENTRIES); anything that reads the
+# trail copies every waiting entry first, so no reader ever misses one.
+SPOOL_SECONDS = 1.0
+SPOOL_ENTRIES = 1000
 
 
 def record(db, user_id, action, child_id=None, detail=""):
     """Append one entry.
 
     A write's entry goes in the write's own transaction (callers hold it), so the two commit together.
-    A read's entry (no transaction open) is one autocommit INSERT: no BEGIN IMMEDIATE around the
-    page. If another writer holds the lock just then (a review's transaction), the page is made
-    meanwhile and the entry written when the view is done, before the response leaves (flush_reads):
-    the wait, if any is left by then, is shorter, and no page is shown without its entry.
+    A read's entry (no transaction open) in a request is appended to this process's spool file before
+    the page leaves (audit_spool.py): a write of the database for every page view would make every
+    other worker re-read its pages. Outside a request (the command line) it is one autocommit INSERT.
     """
     _append(db, [(user_id, action, child_id, detail)])
 
 
 def record_reads(db, user_id, action, child_ids, detail=""):
     """One entry per child a page showed (a caseload, a search result), so each child's trail says
-    who saw them in a list as well as on their own page. All of them in one INSERT: one statement is
-    one transaction, so they are kept together (or not at all) without a BEGIN IMMEDIATE."""
+    who saw them in a list as well as on their own page. All of them in one append (or one INSERT),
+    so they are kept together or not at all."""
     _append(db, [(user_id, action, child_id, detail) for child_id in dict.fromkeys(child_ids)])
 
 
@@ -36,25 +41,33 @@ def _append(db, rows):
         return
     if db.conn.in_transaction:
         _insert(db, rows)
+    elif has_request_context() and audit_spool.append(db, rows):
+        g.audit_spooled = db
     elif len(rows) > _ROWS_PER_INSERT:
         with write_transaction(db):
             for start in range(0, len(rows), _ROWS_PER_INSERT):
                 _insert(db, rows[start : start + _ROWS_PER_INSERT])
-    elif not has_request_context():
-        _autocommit(db, rows, wait=True)
     else:
+        _autocommit(db, rows)
+
+
+def import_spooled(response=None):
+    """At the end of a request: copy the spool into audit_log when it is due, without queueing for
+    the write lock unless the oldest entry has waited twice as long as it should. A failure is
+    logged, not shown: the page's entries are safe in the spool, and the next import takes them."""
+    db = g.pop("audit_spooled", None) or g.get("db")
+    seconds = current_app.config.get("AUDIT_SPOOL_SECONDS", SPOOL_SECONDS)
+    entries = current_app.config.get("AUDIT_SPOOL_ENTRIES", SPOOL_ENTRIES)
+    if db is None or not audit_spool.due(db, seconds, entries):
+        return response
+    try:
         try:
-            _autocommit(db, rows, wait=False)
+            audit_spool.import_all(db, wait=False)
         except BlockingIOError:
-            g.setdefault("audit_reads", []).append((db, rows))
-
-
-def flush_reads(response=None):
-    """Write the entries of reads that found the lock taken (after the view, before the response is
-    sent; again at teardown should an after-request step have failed)."""
-    pending = g.pop("audit_reads", [])
-    for db, rows in pending:
-        _autocommit(db, rows, wait=True)
+            if audit_spool.due(db, 2 * seconds, 2 * entries):
+                audit_spool.import_all(db)
+    except Exception:
+        current_app.logger.exception("audit spool: copying into audit_log failed; it is tried again")
     return response
 
 
@@ -63,19 +76,19 @@ def _insert(db, rows):
     db.conn.execute(sql, [value for row in rows for value in row])
 
 
-def _autocommit(db, rows, wait):
+def _autocommit(db, rows):
     level = db.conn.isolation_level
     db.conn.isolation_level = None  # SQLite's own autocommit: the INSERT is its own transaction
     try:
-        with writers_queue(db, wait=wait):
+        with writers_queue(db):
             _insert(db, rows)
     finally:
         db.conn.isolation_level = level
 
 
 def init_app(app):
-    app.after_request(flush_reads)
-    app.teardown_request(lambda exc: flush_reads())
+    app.after_request(import_spooled)
+    app.teardown_request(lambda exc: import_spooled())
 
 
 # --- Reading the trail: the admin's audit page, its CSV and the subject-access export -------------
@@ -104,6 +117,7 @@ def _where(user_id=None, child_id=None, date_from=None, date_to=None):
 
 def entries(db, limit=None, offset=0, **filters):
     """Audit entries, newest first, with who and which child, filtered by user, child and dates."""
+    audit_spool.import_all(db)
     where, params = _where(**filters)
     page = ""
     if limit is not None:
@@ -122,6 +136,7 @@ def entries(db, limit=None, offset=0, **filters):
 
 
 def count(db, **filters):
+    audit_spool.import_all(db)
     where, params = _where(**filters)
     return db.execute(f"SELECT count(*) FROM audit_log a{where}", params).fetchone()[0]
 

@@ -7,6 +7,7 @@ other connections keep reading and writing (a plain file copy of a WAL database 
 import os
 import sqlite3
 
+from . import audit_spool
 from .db import connect, migrate
 from .migrations import MIGRATIONS
 
@@ -23,6 +24,11 @@ def backup(database_path, destination):
     if os.path.exists(destination):
         raise BackupError(f"{destination} already exists; choose a new file name.")
     os.close(os.open(destination, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    db = connect(database_path)
+    try:
+        audit_spool.import_all(db)  # read entries still waiting in spool files go in the copy
+    finally:
+        db.close()
     source = sqlite3.connect(database_path, timeout=30)
     target = sqlite3.connect(destination)
     try:

@@ -24,6 +24,7 @@ class Database(sqlite_utils.Database):
 
     identity = None
     writers_queue = None  # the flock file writers queue on (writers_queue()), set by connect()
+    audit_spool = None  # the directory read audit entries wait in (audit_spool.py), set by connect()
     _names = None  # (schema version, table names, view names)
 
     def query(self, sql, params=None):
@@ -74,6 +75,7 @@ def connect(path):
     db.conn.execute("PRAGMA cache_size = -65536")
     db.identity = _file_identity(path)
     db.writers_queue = _queue_path(path)
+    db.audit_spool = audit_spool_directory(path)
     return db
 
 
@@ -131,6 +133,14 @@ def close_db(exc=None):
         db.conn.rollback()
 
 
+def audit_spool_directory(path):
+    """The directory read audit entries wait in (audit_spool.py), beside the database; none for a
+    memory database."""
+    if str(path) == ":memory:" or str(path).startswith("file:"):
+        return None
+    return str(path) + "-audit-spool"
+
+
 def _queue_path(path):
     """The file whose lock writers queue on, beside the database (none for a memory database)."""
     if str(path) == ":memory:" or str(path).startswith("file:"):
@@ -181,7 +191,7 @@ def read_snapshot(db):
 
 
 @contextlib.contextmanager
-def write_transaction(db):
+def write_transaction(db, wait=True):
     """A transaction that takes the write lock at once (BEGIN IMMEDIATE): every write uses it.
 
     A deferred BEGIN that reads before it writes fails at once with "database is
@@ -190,13 +200,14 @@ def write_transaction(db):
 
     Check-then-insert code (a review's UUID) runs inside it so two concurrent
     requests are serialised instead of both seeing "not there yet".
-    Nested use falls back to a savepoint.
+    Nested use falls back to a savepoint. With wait=False, BlockingIOError at once if another
+    writer of the app's is in.
     """
     if db.conn.in_transaction:
         with db.atomic():
             yield db
         return
-    with writers_queue(db):
+    with writers_queue(db, wait=wait):
         db.conn.execute("BEGIN IMMEDIATE")
         try:
             yield db

@@ -1837,6 +1837,16 @@ SELECT p.service_id, p.child_id, (SELECT max(r.date) FROM reviews r
 FROM (SELECT DISTINCT service_id, child_id FROM caseloads) p;
 """
 
+# Read audit entries wait in per-process files beside the database (audit_spool.py) and are copied
+# into audit_log in batches: how far each file has been copied, kept in the same transaction as the
+# rows it copied, so that no entry is lost or copied twice whatever stops the process.
+M022_AUDIT_SPOOL = """
+CREATE TABLE audit_spool (
+    file TEXT PRIMARY KEY,
+    imported_to INTEGER NOT NULL
+);
+"""
+
 MIGRATIONS = [
     M001_CORE,
     M002_SCORECARD_INDEX,
@@ -1859,4 +1869,5 @@ MIGRATIONS = [
     M019_CASELOADS_BY_CHILD,
     M020_REFRESH_ONLY_CHANGED_FACTS,
     M021_CASELOAD_LAST_REVIEWS,
+    M022_AUDIT_SPOOL,
 ]

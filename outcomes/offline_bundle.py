@@ -7,7 +7,7 @@ counted readings included, never notes), and the current star of each service sh
 for. A tablet never holds a whole service's caseload.
 """
 
-from . import audit, charts, child_view, children, stars
+from . import audit, audit_spool, charts, child_view, children, stars
 from .targets import open_targets_by_child
 from .wording import uk_date_text
 
@@ -22,6 +22,7 @@ RECENT_DAYS = 30
 
 def recently_opened(db, user_id, days=RECENT_DAYS):
     """Children whose record she opened in the last `days` days (from the audit trail of her reads)."""
+    audit_spool.import_all(db)  # her latest reads may still wait in a spool file
     return {
         row[0]
         for row in db.execute(

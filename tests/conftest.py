@@ -30,9 +30,21 @@ TABLET = {"width": 820, "height": 1180}
 PHONE = {"width": 390, "height": 844}
 
 
+# Read audit entries are copied from the spool into audit_log at the end of every request, so that
+# tests can read the table itself right after a page; tests/test_audit_spool.py runs the batches.
+SPOOL_EACH_REQUEST = {"AUDIT_SPOOL_SECONDS": 0}
+
+
 @pytest.fixture
 def app(tmp_path):
-    return create_app({"TESTING": True, "DATABASE": str(tmp_path / "test.sqlite"), "SECRET_KEY": "test"})
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE": str(tmp_path / "test.sqlite"),
+            "SECRET_KEY": "test",
+            **SPOOL_EACH_REQUEST,
+        }
+    )
 
 
 @pytest.fixture
@@ -293,5 +305,6 @@ def sso_config(tmp_path, issuer, base_url="http://127.0.0.1:5000", **overrides):
         "OIDC_CLIENT_ID": "outcomes-test",
         "OIDC_CLIENT_SECRET": "outcomes-test-secret",
         "OIDC_SCOPES": "openid email profile groups",
+        **SPOOL_EACH_REQUEST,
         **overrides,
     }

@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from conftest import PASSWORD_HASH, Auth, row_counts
+from conftest import PASSWORD_HASH, SPOOL_EACH_REQUEST, Auth, row_counts
 
 from outcomes import create_app, stars, users
 from outcomes.db import connect
@@ -92,6 +92,7 @@ def signed_in(tmp_path_factory):
             "TESTING": True,
             "DATABASE": str(tmp_path_factory.mktemp("access") / "a.sqlite"),
             "SECRET_KEY": "test",
+            **SPOOL_EACH_REQUEST,
         }
     )
     database = connect(app.config["DATABASE"])

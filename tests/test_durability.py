@@ -1,6 +1,7 @@
-"""Durability under gunicorn: reviews streaming in from several threads while the master and its
-workers are killed with SIGKILL, twice; after a restart every acknowledged review is there exactly
-once and the database passes its integrity check."""
+"""Durability under gunicorn: reviews streaming in from several threads, and the child's page read
+beside them, while the master and its workers are killed with SIGKILL, twice; after a restart every
+acknowledged review is there exactly once, every page served has its audit entry (once), and the
+database passes its integrity check."""
 
 import itertools
 import os
@@ -18,6 +19,7 @@ import requests
 from conftest import PASSWORD
 from test_api_reviews import stream_body
 
+from outcomes import audit
 from outcomes.db import connect
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,6 +103,8 @@ class Stream:
         self.days = itertools.count()
         self.lock, self.stop = threading.Lock(), threading.Event()
         self.threads = [threading.Thread(target=self.loop, daemon=True) for _ in range(THREADS)]
+        self.threads.append(threading.Thread(target=self.read_pages, daemon=True))
+        self.pages_asked = self.pages_served = 0
 
     def loop(self):
         session = requests.Session()
@@ -122,6 +126,21 @@ class Stream:
             else:
                 with self.lock:
                     self.refused.append((response.status_code, response.text[:200]))
+
+    def read_pages(self):
+        """The child's page, read over and over: each page served must have its audit entry."""
+        session = requests.Session()
+        session.cookies.update(self.cookies)
+        while not self.stop.is_set():
+            with self.lock:
+                self.pages_asked += 1
+            try:
+                response = session.get(f"{self.server.url}/children/{self.child_id}", timeout=10)
+            except requests.RequestException:
+                continue  # the server is down: maybe served and audited, maybe not
+            if response.status_code == 200:
+                with self.lock:
+                    self.pages_served += 1
 
     def count(self):
         with self.lock:
@@ -162,6 +181,8 @@ def test_every_acknowledged_review_survives_sigkill_exactly_once(app, db, world,
                 JOIN readings rd ON rd.review_id = r.id GROUP BY r.uuid"""
             ).fetchall()
         )
+        # Reading the trail copies what the killed workers left in their spool files.
+        views = [e for e in audit.entries(check, child_id=world.amy) if e["action"] == "view child record"]
     finally:
         check.close()
     acknowledged = stream.acknowledged
@@ -171,4 +192,10 @@ def test_every_acknowledged_review_survives_sigkill_exactly_once(app, db, world,
     assert missing == [], f"{len(missing)} of {len(acknowledged)} acknowledged reviews lost or doubled"
     # Each acknowledged review is whole: all six readings were committed with it.
     assert {readings.get(uuid) for uuid in acknowledged} == {6}
-    print(f"\n{len(acknowledged)} acknowledged reviews survived {ROUNDS} SIGKILL rounds")
+    # Every page served was audited; none twice (no more entries than pages asked for).
+    assert stream.pages_served >= ROUNDS
+    assert stream.pages_served <= len(views) <= stream.pages_asked
+    print(
+        f"\n{len(acknowledged)} acknowledged reviews survived {ROUNDS} SIGKILL rounds;"
+        f" {stream.pages_served} pages served, {len(views)} audit entries"
+    )

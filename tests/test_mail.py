@@ -7,7 +7,7 @@ from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import Auth, row_counts
+from conftest import SPOOL_EACH_REQUEST, Auth, row_counts
 from test_api_reviews import review_body
 from test_invitations import NEW_PASSWORD, join
 
@@ -67,6 +67,7 @@ def mail_config(tmp_path, port):
         "MAIL_PORT": port,
         "MAIL_STARTTLS": False,  # the test server speaks plain SMTP on loopback
         "MAIL_SENDER": "outcomes@council.example",
+        **SPOOL_EACH_REQUEST,
     }
 
 

@@ -38,6 +38,7 @@ SHIPPED = {
     19: "f31e098514112c483c28339bb5d339bcb6840f93f4a9a5e72b210ea58ffe17b0",
     20: "c67ecf3615a46f59a364a0a229e5ab8a0301889173539ea18b383bf180dd5012",
     21: "9729f5496114750704ce739383ded011b3d4143f0aa8212ba20a69d345f700b9",
+    22: "44e13d7f57a156ff5e856d7bfcd3e3f66e7ce97d42a419843e90ad94066edc99",
 }
 
 # Every text the first migration has had in a release. It was edited twice after shipping
