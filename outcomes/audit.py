@@ -21,14 +21,14 @@ def record(db, user_id, action, child_id=None, detail=""):
     the page leaves (audit_spool.py): a write of the database for every page view would make every
     other worker re-read its pages. Outside a request (the command line) it is one autocommit INSERT.
     """
-    _append(db, [(user_id, action, child_id, detail)])
+    _append(db, user_id, action, [child_id], detail)
 
 
 def record_reads(db, user_id, action, child_ids, detail=""):
     """One entry per child a page showed (a caseload, a search result), so each child's trail says
     who saw them in a list as well as on their own page. All of them in one append (or one INSERT),
     so they are kept together or not at all."""
-    _append(db, [(user_id, action, child_id, detail) for child_id in dict.fromkeys(child_ids)])
+    _append(db, user_id, action, list(dict.fromkeys(child_ids)), detail)
 
 
 # Four parameters a row, well under SQLite's 32,766 a statement; a longer list (an offline bundle's)
@@ -36,13 +36,16 @@ def record_reads(db, user_id, action, child_ids, detail=""):
 _ROWS_PER_INSERT = 1000
 
 
-def _append(db, rows):
-    if not rows:
+def _append(db, user_id, action, child_ids, detail):
+    if not child_ids:
         return
+    if not db.conn.in_transaction and has_request_context():
+        if audit_spool.append(db, user_id, action, child_ids, detail):
+            g.audit_spooled = db
+            return
+    rows = [(user_id, action, child_id, detail) for child_id in child_ids]
     if db.conn.in_transaction:
         _insert(db, rows)
-    elif has_request_context() and audit_spool.append(db, rows):
-        g.audit_spooled = db
     elif len(rows) > _ROWS_PER_INSERT:
         with write_transaction(db):
             for start in range(0, len(rows), _ROWS_PER_INSERT):

@@ -39,17 +39,14 @@ def now():
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def append(db, rows):
-    """Append (user_id, action, child_id, detail) rows, stamped now; False if the database has no
-    spool (the caller then writes them itself)."""
+def append(db, user_id, action, child_ids, detail=""):
+    """Append one entry per child in `child_ids`, stamped now, as one line; False if the database
+    has no spool (the caller then writes them itself)."""
     spool = _spool_for(db)
     if spool is None:
         return False
-    at = now()
-    spool.write(
-        "".join(json.dumps([at, *row], ensure_ascii=False, separators=(",", ":")) + "\n" for row in rows),
-        len(rows),
-    )
+    line = json.dumps([now(), user_id, action, detail, child_ids], ensure_ascii=False, separators=(",", ":"))
+    spool.write(line + "\n", len(child_ids))
     return True
 
 
@@ -100,11 +97,11 @@ def _copy(db, path, name, start):
     rows = []
     for line in data[:end].splitlines():
         try:
-            at, user_id, action, child_id, detail = json.loads(line)
+            at, user_id, action, detail, child_ids = json.loads(line)
         except ValueError:
-            log.error("audit spool %s: an unreadable entry skipped: %r", name, line[:200])
+            log.error("audit spool %s: an unreadable line skipped: %r", name, line[:200])
             continue
-        rows.append((at, user_id, action, child_id, detail))
+        rows.extend((at, user_id, action, child_id, detail) for child_id in child_ids)
     if rows:
         db.conn.executemany(
             "INSERT INTO audit_log (at, user_id, action, child_id, detail) VALUES (?, ?, ?, ?, ?)", rows

@@ -129,8 +129,8 @@ sys.path.insert(0, {root!r})
 from outcomes import audit_spool
 from outcomes.db import connect
 db = connect({database!r})
-audit_spool.append(db, [({user}, "view child record", {child}, "a")])
-audit_spool.append(db, [({user}, "view child record", {child}, "b")])
+audit_spool.append(db, {user}, "view child record", [{child}], "a")
+audit_spool.append(db, {user}, "view child record", [{child}], "b")
 os.kill(os.getpid(), signal.SIGKILL)
 """
 
@@ -172,7 +172,7 @@ def test_only_whole_lines_are_copied(app, world, db):
     """An entry being written (its line not yet ended) waits for the next copy."""
     os.makedirs(db.audit_spool, exist_ok=True)
     path = os.path.join(db.audit_spool, "1-1-test.log")
-    whole = f'["2026-01-01T00:00:00.000Z",{world.slt},"view child record",{world.amy},"whole"]\n'
+    whole = f'["2026-01-01T00:00:00.000Z",{world.slt},"view child record","whole",[{world.amy}]]\n'
     with open(path, "w") as file:
         file.write(whole + whole[:30])
     assert audit_spool.import_all(db) == 1
@@ -204,7 +204,7 @@ def test_a_file_is_removed_only_once_its_last_entry_is_copied(app, world, db):
     os.makedirs(db.audit_spool, exist_ok=True)
     name = "1-2-gone.log"
     path = os.path.join(db.audit_spool, name)
-    line = f'["2026-01-01T00:00:00.000Z",{world.slt},"view child record",{world.amy},"%s"]\n'
+    line = f'["2026-01-01T00:00:00.000Z",{world.slt},"view child record","%s",[{world.amy}]]\n'
     with open(path, "w") as file:
         file.write(line % "first")
     audit_spool.import_all(db)  # copied, and removed: nothing holds it
