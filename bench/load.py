@@ -418,6 +418,8 @@ def main():
     run_copy = DATABASE.with_name("load-run.sqlite")
     for suffix in ("-wal", "-shm"):
         Path(str(run_copy) + suffix).unlink(missing_ok=True)
+    # The copy's read audit entries from an earlier run must not be copied into this one.
+    shutil.rmtree(str(run_copy) + "-audit-spool", ignore_errors=True)
     shutil.copyfile(DATABASE, run_copy)
     people, token = fixtures(run_copy)
     port = free_port()

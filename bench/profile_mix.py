@@ -38,6 +38,8 @@ def app_on_copy():
     copy = load.DATABASE.with_name("profile-run.sqlite")
     for suffix in ("-wal", "-shm"):
         Path(str(copy) + suffix).unlink(missing_ok=True)
+    # The copy's read audit entries from an earlier run must not be copied into this one.
+    shutil.rmtree(str(copy) + "-audit-spool", ignore_errors=True)
     shutil.copyfile(load.DATABASE, copy)
     os.environ.update(
         OUTCOMES_DATABASE=str(copy),

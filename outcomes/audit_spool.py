@@ -19,6 +19,7 @@ import fcntl
 import json
 import logging
 import os
+import sqlite3
 import threading
 import time
 from datetime import datetime, timezone
@@ -96,23 +97,51 @@ def _copy(db, path, name, start):
     end = data.rfind(b"\n") + 1
     rows = []
     for line in data[:end].splitlines():
-        try:
-            at, user_id, action, detail, child_ids = json.loads(line)
-        except ValueError:
+        entry = _parsed(line)
+        if entry is None:
             log.error("audit spool %s: an unreadable line skipped: %r", name, line[:200])
             continue
+        at, user_id, action, detail, child_ids = entry
         rows.extend((at, user_id, action, child_id, detail) for child_id in child_ids)
-    if rows:
-        db.conn.executemany(
-            "INSERT INTO audit_log (at, user_id, action, child_id, detail) VALUES (?, ?, ?, ?, ?)", rows
-        )
+    copied = _insert(db, rows, name)
     if end:
         db.conn.execute(
             "INSERT INTO audit_spool (file, imported_to) VALUES (?, ?)"
             " ON CONFLICT (file) DO UPDATE SET imported_to = excluded.imported_to",
             [name, start + end],
         )
-    return len(rows), end == len(data)
+    return copied, end == len(data)
+
+
+def _parsed(line):
+    """[at, user_id, action, detail, child_ids] from a spool line, or None if it is not one."""
+    try:
+        at, user_id, action, detail, child_ids = json.loads(line)
+    except (ValueError, TypeError):
+        return None
+    ids_ok = isinstance(child_ids, list) and all(i is None or type(i) is int for i in child_ids)
+    if not (type(at) is str and (user_id is None or type(user_id) is int) and type(action) is str):
+        return None
+    return (at, user_id, action, detail, child_ids) if ids_ok and type(detail) is str else None
+
+
+def _insert(db, rows, name):
+    """Insert the rows together; should one be refused (a restored backup without its person or
+    child), each on its own, the refused ones logged and left out rather than stop every copy."""
+    sql = "INSERT INTO audit_log (at, user_id, action, child_id, detail) VALUES (?, ?, ?, ?, ?)"
+    try:
+        with db.atomic():  # a savepoint: all the rows or none
+            db.conn.executemany(sql, rows)
+        return len(rows)
+    except sqlite3.IntegrityError:
+        copied = 0
+        for row in rows:
+            try:
+                db.conn.execute(sql, row)
+                copied += 1
+            except sqlite3.IntegrityError as refused:
+                log.error("audit spool %s: an entry refused (%s) and left out: %r", name, refused, row)
+        return copied
 
 
 def _remove_if_abandoned(db, path, name):

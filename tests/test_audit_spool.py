@@ -220,3 +220,26 @@ def test_a_file_is_removed_only_once_its_last_entry_is_copied(app, world, db):
     audit_spool.import_all(db)
     assert spool_files(db) == []
     assert [e["detail"] for e in audit.entries(db, child_id=world.amy)] == ["third", "second", "first"]
+
+
+def test_a_line_that_cannot_go_in_is_left_out_and_never_stops_the_others(app, world, db, caplog):
+    """A torn or foreign line, or an entry naming a child the database has not got (a restored
+    backup): logged and left out, and every other entry copied."""
+    os.makedirs(db.audit_spool, exist_ok=True)
+    line = '["2026-01-01T00:00:00.000Z",%s,"view child record","%s",[%s]]\n'
+    with open(os.path.join(db.audit_spool, "1-3-mixed.log"), "w") as file:
+        file.write(line % (world.slt, "before", world.amy))
+        file.write("not json at all\n")
+        file.write('["2026-01-01T00:00:00.000Z",1,"sign in",null,"password"]\n')  # another shape
+        file.write(line % (world.slt, "no such child", 999999))
+        file.write(line % (world.slt, "after", f"{world.amy},{world.bob}"))
+    assert audit_spool.import_all(db) == 3
+    assert [e["detail"] for e in audit.entries(db, child_id=world.amy)] == ["after", "before"]
+    assert [e["detail"] for e in audit.entries(db, child_id=world.bob)] == ["after"]
+    assert db.execute("SELECT count(*) FROM audit_log WHERE child_id = 999999").fetchone()[0] == 0
+    assert [r.message.split(":")[1].strip() for r in caplog.records] == [
+        "an unreadable line skipped",
+        "an unreadable line skipped",
+        "an entry refused (FOREIGN KEY constraint failed) and left out",
+    ]
+    assert audit_spool.import_all(db) == 0  # and nothing is tried again
