@@ -1,4 +1,5 @@
-"""The app's Flask class, whose Jinja reads a plain dict's keys as `row.name` without an exception.
+"""The app's Flask class, whose Jinja reads a plain dict's keys as `row.name` without an exception,
+and the request's context in one look-up for the helpers templates call.
 
 Rows reach templates as dicts, and a page reads a few hundred of their fields as `row.name`. Jinja
 looks for an attribute first and only then for the key: for a dict that is an AttributeError
@@ -6,6 +7,7 @@ raised and caught each time, about a third of a page's rendering spent on nothin
 """
 
 from flask import Flask
+from flask.globals import _cv_request
 from flask.templating import Environment
 
 # What getattr finds on a plain dict (which has no attributes of its own): its methods and dunders.
@@ -26,3 +28,11 @@ class RowsEnvironment(Environment):
 
 class OutcomesFlask(Flask):
     jinja_environment = RowsEnvironment
+
+
+def request_context():
+    """The request's context (its .request and .app) in one look-up: `request` and `current_app`
+    are proxies that each find it again, and the helpers templates call (views.kept_url_for,
+    row_url, offline_part) run a few dozen times a page.
+    (Flask 3.1's own context variable; requirements.txt keeps Flask below 3.2.)"""
+    return _cv_request.get()

@@ -17,6 +17,7 @@ from markupsafe import Markup
 from .. import offline_bundle, services, stars
 from ..db import get_db
 from ..security import csrf_token
+from ..templating import request_context
 from .practitioner import review_form_context
 
 bp = Blueprint("offline", __name__)
@@ -74,8 +75,9 @@ def offline_config():
     return config
 
 
-def _settings():
-    return {name: current_app.config.get(name, default) for name, default in DEFAULTS.items()}
+def _settings(config=None):
+    config = current_app.config if config is None else config
+    return {name: config.get(name, default) for name, default in DEFAULTS.items()}
 
 
 @bp.app_template_global()
@@ -85,11 +87,13 @@ def offline_part(name):
     and page (links, the offline settings), and including them cost a page four template contexts
     and a dozen URL look-ups. So they may use only url_for and offline_config, never the viewer,
     the request or the page's context. When templates reload (debug) they are rendered each time."""
-    key = (name, request.script_root, repr(_settings()))
-    kept = current_app.extensions.setdefault("offline_parts", {})
+    context = request_context()
+    app = context.app
+    key = (name, context.request.script_root, repr(_settings(app.config)))
+    kept = app.extensions.setdefault("offline_parts", {})
     html = kept.get(key)
-    if html is None or current_app.jinja_env.auto_reload:
-        template = current_app.jinja_env.get_template(name)
+    if html is None or app.jinja_env.auto_reload:
+        template = app.jinja_env.get_template(name)
         html = Markup(template.render(offline_config=offline_config))
         if len(kept) >= 100:  # a few per script root: never reached unless settings keep changing
             kept.clear()
