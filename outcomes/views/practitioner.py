@@ -169,14 +169,15 @@ def child_report(child_id):
 def _staff_section(db, child_id, service, include_drafts=True):
     """One service's part of the child's page and report: the star over time with the newest
     family view (the radar shows first, latest and the family's), targets, views and history."""
-    chart = family.star_with_family_view(db, child_id, service["id"])
+    views = family.views_for_staff(db, child_id, service["id"])
+    chart = family.star_with_family_view(db, child_id, service["id"], staff_views=views)
     closed = closed_targets(db, child_id, service["id"])
     return {
         "service": service,
         "chart": chart,
         "spec": charts.star_chart(chart, "Family's view") if chart else None,
         "readings": charts.readings_rows(chart) if chart else [],
-        "family_views": family.views_for_staff(db, child_id, service["id"]),
+        "family_views": views,
         "open_targets": open_targets(db, child_id, service["id"]),
         "closed_targets": closed,
         "attainment": gas.year_summary(closed, date.today()),
