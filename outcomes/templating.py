@@ -35,4 +35,7 @@ def request_context():
     are proxies that each find it again, and the helpers templates call (views.kept_url_for,
     row_url, offline_part) run a few dozen times a page.
     (Flask 3.1's own context variable; requirements.txt keeps Flask below 3.2.)"""
-    return _cv_request.get()
+    context = _cv_request.get(None)
+    if context is None:  # as the proxies say it
+        raise RuntimeError("Working outside of request context.")
+    return context

@@ -70,3 +70,10 @@ def test_templates_read_dict_keys_and_keep_methods_and_undefined(app):
             app.jinja_env.from_string("{{ row.missing.deeper }}").render(row=row)
     # A template's autoescaping sees the key's value as before.
     assert html == "Ada &lt;b&gt;|the key|True|True||the attribute|the item other|True"
+
+
+def test_links_outside_a_request_say_so(app):
+    from outcomes.views import kept_url_for
+
+    with app.app_context(), pytest.raises(RuntimeError, match="outside of request context"):
+        kept_url_for("auth.index")
