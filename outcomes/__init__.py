@@ -4,12 +4,12 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from . import dhis2, disclosure, region
+from .templating import OutcomesFlask
 
 # SQLite's integers are signed 64-bit: a bigger id in a URL is "no such page", not a crash.
 MAX_ID = 2**63 - 1
@@ -36,7 +36,7 @@ class JSONProvider(DefaultJSONProvider):
 def create_app(test_config=None):
     """Create the app; config comes from instance/config.py, or `test_config` in tests."""
     root = Path(__file__).resolve().parent.parent
-    app = Flask(
+    app = OutcomesFlask(
         __name__,
         instance_relative_config=True,
         template_folder=str(root / "templates"),

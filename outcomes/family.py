@@ -116,16 +116,20 @@ def _latest_view(db, child_id, service_id, user_id=None):
     return dict(rows[0], readings=_view_readings(db, rows[0]["id"]))
 
 
-def star_with_family_view(db, child_id, service_id, user_id=None):
+def star_with_family_view(db, child_id, service_id, user_id=None, staff_views=None):
     """children.star_over_time plus `family`: the newest family view's scores on the same domains,
     and `child`: the child's own view at the newest review that has one (child_view.latest_for_chart).
 
-    With `user_id` (a family's own page) only that account's view is used; staff see any family's.
+    With `user_id` (a family's own page) only that account's view is used; staff see any family's,
+    the first of `staff_views` when the page has views_for_staff already (the same order).
     """
     chart = children.star_over_time(db, child_id, service_id)
     if chart is None:
         return None
-    view = _latest_view(db, child_id, service_id, user_id)
+    if staff_views is not None and user_id is None:
+        view = staff_views[0] if staff_views else None
+    else:
+        view = _latest_view(db, child_id, service_id, user_id)
     chart["child"] = child_view.latest_for_chart(db, child_id, service_id, chart["star"], chart["domains"])
     chart["family"] = None
     if view:
@@ -206,21 +210,22 @@ def views_due(timeline):
 
 
 def views_for_staff(db, child_id, service_id):
-    """Every family view of the service's counted reviews of the child, newest first, for the
-    practitioner's page: each with the practitioner's and the family's reading per domain."""
+    """Every family view of the service's counted reviews of the child, newest first (as
+    _latest_view orders them), for the practitioner's page: each with the practitioner's and the
+    family's reading per domain."""
     views = list(
         db.query(
             f"""SELECT fv.id, fv.review_id, fv.rating, fv.fft_answer, fv.comment, fv.created_at, u.name,
                    r.date AS review_date, r.star_version_id
             FROM family_views fv JOIN reviews r ON r.id = fv.review_id JOIN users u ON u.id = fv.user_id
             WHERE r.child_id = ? AND r.service_id = ? AND {counted()}
-            ORDER BY {latest_first()}, fv.created_at DESC""",
+            ORDER BY {latest_first()}, fv.created_at DESC, fv.id DESC""",
             [child_id, service_id],
         )
     )
     for view in views:
         star = stars.load_version(db, view["star_version_id"])
-        family = _view_readings(db, view["id"])
+        family = view["readings"] = _view_readings(db, view["id"])
         practitioner = {
             key: score
             for key, score in db.execute(

@@ -136,6 +136,9 @@ def test_bad_choices_are_named_and_change_nothing(slt, db, big):
     assert shown == [("view caseload", len(names(page)))]
     after["audit_log"] -= len(names(page))
     assert after == before
+    # The page's one query schema keeps nothing of a bad query string for the next one.
+    again = slt.get("/caseload?scope=service&sort=name&page=2")
+    assert again.status_code == 200 and "Give a page number" not in again.text and names(again)
 
 
 def test_the_page_is_built_in_sql_for_one_page_only(db, world, big):

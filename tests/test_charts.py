@@ -94,3 +94,31 @@ def test_the_readings_table_shows_each_score_with_its_stage_and_not_assessed_as_
         '<span class="muted">Not assessed</span>',
         f'10 <span class="stage">{stars.stage_name(chart["star"], 10)}</span>',
     ]
+
+
+def test_the_staff_page_draws_the_newest_of_the_views_it_lists(db, world, story):  # noqa: F811
+    """The staff page loads the family views once: the radar's family view is the first it lists, the
+    one the chart would find itself, even when two parents' views of one review tie on their time."""
+    from outcomes import users
+
+    view = {"answer": "good", "what_was_good": "", "could_be_better": "", "comment": "", "readings": {}}
+    family.save_view(db, world.family, story.amy_latest, dict(view, readings={"talking": 6}))
+    other = users.create_user(db, "parent2@test.example", "Sam Parent", "family")
+    db.execute(
+        """INSERT INTO family_views (review_id, user_id, fft_answer, rating, comment, created_at)
+           SELECT review_id, ?, fft_answer, rating, comment, created_at
+           FROM family_views WHERE user_id = ?""",
+        [other, world.family],
+    )
+    db.execute(
+        """INSERT INTO family_view_readings (family_view_id, domain_id, score)
+           SELECT (SELECT id FROM family_views WHERE user_id = ?), domain_id, 3 FROM family_view_readings""",
+        [other],
+    )
+    slt = world.services["slt"]
+    listed = family.views_for_staff(db, world.amy, slt)
+    assert [v["name"] for v in listed] == ["Sam Parent", "Pat Parent"]
+    alone = family.star_with_family_view(db, world.amy, slt)
+    given = family.star_with_family_view(db, world.amy, slt, staff_views=listed)
+    assert given == alone and given["family"]["name"] == "Sam Parent" and 3 in given["family"]["scores"]
+    assert family.star_with_family_view(db, world.amy, slt, staff_views=[])["family"] is None

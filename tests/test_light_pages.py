@@ -114,3 +114,45 @@ def test_templates_link_the_same_urls_as_url_for_with_each_built_once(app):
                 assert kept_url_for(endpoint, **values) == url_for(endpoint, **values)
                 assert kept_url_for(endpoint, **values).startswith(script_root + "/")
     assert ("practitioner.child", "/outcomes", ("child_id", 8)) in app.extensions["kept_urls"]
+
+
+OFFLINE_PARTS = ("offline/_head.html", "offline/_outbox.html", "offline/_scripts.html")
+
+
+def test_the_kept_offline_parts_are_what_including_them_gives_under_each_script_root(app):
+    """Every page's offline parts are rendered once and kept: the markup must be the include's own,
+    under any script root, and follow the offline settings when they change."""
+    from flask import render_template_string
+
+    from outcomes.views.offline import offline_part
+
+    for script_root in ("", "/outcomes", "", "/outcomes"):
+        with app.test_request_context("/caseload", base_url=f"http://localhost{script_root}/"):
+            for name in OFFLINE_PARTS:
+                included = render_template_string("{% include name %}", name=name)
+                assert offline_part(name) == included and "{{" not in included
+            assert f'"{script_root}/sw.js"' in offline_part("offline/_head.html")
+            assert f'src="{script_root}/static/js/offline/app.' in offline_part("offline/_scripts.html")
+    app.config["OFFLINE_RETRY_BASE_MS"] = 1234
+    with app.test_request_context("/caseload"):
+        assert '"retry_base_ms": 1234' in offline_part("offline/_head.html")
+
+
+def test_pages_are_the_same_with_the_offline_parts_kept_or_rendered_each_time(app, slt, world):
+    """The star page and the offline shell, byte for byte apart from the CSRF tokens, whether the
+    offline parts come from what was kept or are rendered afresh (as with templates reloading)."""
+
+    def pages():
+        responses = [slt.get(path) for path in (f"/children/{world.amy}", "/offline", "/admin/")]
+        assert [response.status_code for response in responses] == [200, 200, 403]
+        texts = [response.text for response in responses]
+        return [re.sub(r'value="[0-9a-f]{128,}"', "TOKEN", text) for text in texts]
+
+    kept = pages()
+    app.jinja_env.auto_reload = True
+    try:
+        afresh = pages()
+    finally:
+        app.jinja_env.auto_reload = False
+    assert kept == afresh
+    assert 'id="offline-config"' in kept[0] and 'id="outbox"' in kept[0] and 'id="outbox"' in kept[1]

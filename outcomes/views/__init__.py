@@ -1,7 +1,8 @@
 """The blueprints, one per audience; each view parses the request, calls the domain, renders."""
 
-from flask import current_app, request, url_for
+from flask import url_for
 
+from ..templating import request_context
 from . import admin, api, auth, data_protection, family, feedback, manager, offline, practitioner, region
 
 BLUEPRINTS = (
@@ -27,8 +28,9 @@ def row_url(endpoint, argument, value):
 
 def row_url_prefix(endpoint, argument):
     """row_url's path without the id, for a view that links many rows itself."""
-    kept = current_app.extensions.setdefault("row_urls", {})
-    key = (endpoint, argument, request.script_root)
+    context = request_context()
+    kept = context.app.extensions.setdefault("row_urls", {})
+    key = (endpoint, argument, context.request.script_root)
     prefix = kept.get(key)
     if prefix is None:
         prefix = url_for(endpoint, **{argument: 0})
@@ -46,12 +48,17 @@ def kept_url_for(endpoint, **values):
     give the same path under one script root (the static files' fingerprints are fixed at start),
     so it is kept. Anything unusual (_external, _anchor, a list) goes to url_for itself.
     """
-    if any(name[0] == "_" or isinstance(value, list | dict) for name, value in values.items()):
-        return url_for(endpoint, **values)
+    for name, value in values.items():
+        if name[0] == "_" or isinstance(value, list | dict):
+            return url_for(endpoint, **values)
+    context = request_context()
+    request = context.request
     if endpoint[:1] == ".":  # relative to the blueprint handling the request
         endpoint = (request.blueprint or "") + endpoint
-    kept = current_app.extensions.setdefault("kept_urls", {})
-    key = (endpoint, request.script_root, *sorted(values.items()))
+    kept = context.app.extensions.setdefault("kept_urls", {})
+    # Most links have no value or one (a filename, an id): sorting is for two or more.
+    items = sorted(values.items()) if len(values) > 1 else values.items()
+    key = (endpoint, request.script_root, *items)
     url = kept.get(key)
     if url is None:
         if len(kept) >= 10_000:  # ids in paths make many URLs: start afresh rather than grow

@@ -12,10 +12,12 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from .. import offline_bundle, services, stars
 from ..db import get_db
 from ..security import csrf_token
+from ..templating import request_context
 from .practitioner import review_form_context
 
 bp = Blueprint("offline", __name__)
@@ -60,7 +62,7 @@ def offline_config():
 
     The same for every page of the app, so it is worked out once per process (and again when the
     settings change)."""
-    settings = {name: current_app.config.get(name, default) for name, default in DEFAULTS.items()}
+    settings = _settings()
     key = (request.script_root, repr(settings))
     kept = current_app.extensions.setdefault("offline_config", {})
     config = kept.get(key)
@@ -71,6 +73,32 @@ def offline_config():
         kept.clear()
         kept[key] = config
     return config
+
+
+def _settings(config=None):
+    config = current_app.config if config is None else config
+    return {name: config.get(name, default) for name, default in DEFAULTS.items()}
+
+
+@bp.app_template_global()
+def offline_part(name):
+    """An offline app's part of every page (offline/_head.html, _outbox.html, _scripts.html) as
+    markup, rendered once per script root and settings and kept: each is the same for every viewer
+    and page (links, the offline settings), and including them cost a page four template contexts
+    and a dozen URL look-ups. So they may use only url_for and offline_config, never the viewer,
+    the request or the page's context. When templates reload (debug) they are rendered each time."""
+    context = request_context()
+    app = context.app
+    key = (name, context.request.script_root, repr(_settings(app.config)))
+    kept = app.extensions.setdefault("offline_parts", {})
+    html = kept.get(key)
+    if html is None or app.jinja_env.auto_reload:
+        template = app.jinja_env.get_template(name)
+        html = Markup(template.render(offline_config=offline_config))
+        if len(kept) >= 100:  # a few per script root: never reached unless settings keep changing
+            kept.clear()
+        kept[key] = html
+    return html
 
 
 def _offline_config(version, settings):
