@@ -311,7 +311,7 @@ def _client_process(port, people, token, indices, seconds, job, connections):
                 kind, status = one(index, client, rng, to_review)
             except (http.client.HTTPException, OSError) as error:
                 kind, status = "error", type(error).__name__
-            mine.append(time.perf_counter() - started)
+            mine.append((time.perf_counter() - started, kind))
             mine_kinds[kind] = mine_kinds.get(kind, 0) + 1
             if status not in OK.get(kind, ()):
                 failed[f"{kind} {status}"] = failed.get(f"{kind} {status}", 0) + 1
@@ -331,22 +331,31 @@ def _client_process(port, people, token, indices, seconds, job, connections):
     return latencies, errors, kinds, time.monotonic() - started, time.process_time() - cpu
 
 
+def percentile(seconds, p):
+    """The p-th percentile of sorted latencies, in ms."""
+    return seconds[min(len(seconds) - 1, int(p / 100 * len(seconds)))] * 1000 if seconds else 0
+
+
 def summary(latencies, errors, elapsed, kinds):
-    latencies.sort()
-
-    def pct(p):
-        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000 if latencies else 0
-
+    """`latencies`: (seconds, kind) per request."""
+    every = sorted(seconds for seconds, _ in latencies)
+    by_kind = {}
+    for seconds, kind in sorted(latencies):
+        by_kind.setdefault(kind, []).append(seconds)
     return {
-        "requests": len(latencies),
+        "requests": len(every),
         "elapsed": elapsed,
-        "rps": len(latencies) / elapsed,
-        "p50": pct(50),
-        "p95": pct(95),
-        "p99": pct(99),
+        "rps": len(every) / elapsed,
+        "p50": percentile(every, 50),
+        "p95": percentile(every, 95),
+        "p99": percentile(every, 99),
         "errors": sum(errors.values()),
         "error_kinds": errors,
         "kinds": kinds,
+        # Each kind's p50/p99: which requests make the tail.
+        "by_kind": {
+            kind: (percentile(part, 50), percentile(part, 99)) for kind, part in sorted(by_kind.items())
+        },
     }
 
 
@@ -446,6 +455,10 @@ def main():
     if warm:
         print(line(f"warm-up ({args.warm_seconds:.0f} s, not counted)", warm))
     print(line("mix", mix, static["rps"]), f"  ({mix['kinds']})")
+    print(
+        f"{'':<22} p50/p99 by kind: "
+        + ", ".join(f"{kind} {p50:.0f}/{p99:.0f} ms" for kind, (p50, p99) in mix["by_kind"].items())
+    )
     # Workers busy less than their cores' time while requests queue means they wait: for the cores
     # (the machine full: the clients share them) or for something else (locks, I/O).
     print(cpu_line(mix, args.workers))
