@@ -79,6 +79,11 @@ def create_app(test_config=None):
         OIDC_EMAIL_VERIFIED_CLAIM="email_verified",
         # False: staff sign in only through single sign-on (families keep their passwords).
         STAFF_PASSWORD_SIGN_IN=True,
+        # A worker copies page views' audit entries from its spool file into the audit trail when
+        # the oldest has waited this many seconds or this many wait (outcomes/audit_spool.py);
+        # anything that reads the trail copies them all first.
+        AUDIT_SPOOL_SECONDS=1.0,
+        AUDIT_SPOOL_ENTRIES=1000,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

@@ -6,11 +6,6 @@ from . import audit_spool
 from .db import write_transaction, writers_queue
 
 INSERT_MANY = "INSERT INTO audit_log (user_id, action, child_id, detail) VALUES "
-# A worker copies its spooled read entries into audit_log when the oldest has waited this long or
-# this many wait (settings AUDIT_SPOOL_SECONDS and AUDIT_SPOOL_ENTRIES); anything that reads the
-# trail copies every waiting entry first, so no reader ever misses one.
-SPOOL_SECONDS = 1.0
-SPOOL_ENTRIES = 1000
 
 
 def record(db, user_id, action, child_id=None, detail=""):
@@ -59,8 +54,7 @@ def import_spooled(response=None):
     the write lock unless the oldest entry has waited twice as long as it should. A failure is
     logged, not shown: the page's entries are safe in the spool, and the next import takes them."""
     db = g.pop("audit_spooled", None) or g.get("db")
-    seconds = current_app.config.get("AUDIT_SPOOL_SECONDS", SPOOL_SECONDS)
-    entries = current_app.config.get("AUDIT_SPOOL_ENTRIES", SPOOL_ENTRIES)
+    seconds, entries = current_app.config["AUDIT_SPOOL_SECONDS"], current_app.config["AUDIT_SPOOL_ENTRIES"]
     if db is None or not audit_spool.due(db, seconds, entries):
         return response
     try:
