@@ -1,11 +1,12 @@
 """Read audit entries on their way into the audit trail. No Flask imports.
 
-A page view's entry was an INSERT of its own. Every one of those changes the database, and SQLite
-then throws away every other connection's page cache at its next read: under a service's load each
-page paid about a millisecond re-reading pages another worker's entry had made stale (bench/load.py
-ran 40% faster without read entries at all). So a read's entry is appended, before its page leaves,
-to a file this process alone writes, beside the database; the files are copied into audit_log in
-batches (about once a second per worker), and at once by anything that reads the trail.
+A page view's entry was an INSERT of its own, a write transaction for every page. Under a service's
+load those writes, and what follows them (each commit makes every other connection drop its page
+cache; readers queue for the lock), cost the workers about a third of their time: bench/load.py
+served 400 requests/s with read entries dropped, 281 with them. So a read's entries are appended,
+before its page leaves, to a file this process alone writes, beside the database; the files are
+copied into audit_log in batches (about once a second per worker), and at once by anything that
+reads the trail.
 
 A write() that returned is in the kernel's page cache: a process killed after it loses nothing,
 like a commit in WAL mode with synchronous = NORMAL. How far each file has been copied is kept in
