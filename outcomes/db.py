@@ -74,8 +74,10 @@ def connect(path):
     db.conn.execute("PRAGMA mmap_size = 1073741824")
     db.conn.execute("PRAGMA cache_size = -65536")
     db.identity = _file_identity(path)
-    db.writers_queue = _queue_path(path)
-    db.audit_spool = audit_spool_directory(path)
+    # Files beside the database: the lock writers queue on (writers_queue()) and the directory
+    # read audit entries wait in (audit_spool.py).
+    db.writers_queue = _beside(path, "-writers")
+    db.audit_spool = _beside(path, "-audit-spool")
     return db
 
 
@@ -84,7 +86,7 @@ def _create_private(path):
 
     SQLite gives the -wal and -shm files the database file's permissions, so they are private too.
     """
-    if str(path) == ":memory:" or str(path).startswith("file:"):
+    if _in_memory(path):
         return
     try:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
@@ -133,19 +135,14 @@ def close_db(exc=None):
         db.conn.rollback()
 
 
-def audit_spool_directory(path):
-    """The directory read audit entries wait in (audit_spool.py), beside the database; none for a
-    memory database."""
-    if str(path) == ":memory:" or str(path).startswith("file:"):
-        return None
-    return str(path) + "-audit-spool"
+def _in_memory(path):
+    """A memory database, or a URI: no plain path to create, or to put files beside."""
+    return str(path) == ":memory:" or str(path).startswith("file:")
 
 
-def _queue_path(path):
-    """The file whose lock writers queue on, beside the database (none for a memory database)."""
-    if str(path) == ":memory:" or str(path).startswith("file:"):
-        return None
-    return str(path) + "-writers"
+def _beside(path, suffix):
+    """The path of a file beside the database (none for a memory database)."""
+    return None if _in_memory(path) else str(path) + suffix
 
 
 @contextlib.contextmanager
