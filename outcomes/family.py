@@ -99,6 +99,12 @@ def _view_readings(db, view_id):
     }
 
 
+def _newest_views_first():
+    """ORDER BY for family views (alias fv, their reviews r): by review date, then the newest view,
+    then the later row. The staff page's list and the radar's one view (its first) share it."""
+    return f"{latest_first()}, fv.created_at DESC, fv.id DESC"
+
+
 def _latest_view(db, child_id, service_id, user_id=None):
     """The newest family view (by review date) of a counted review; one account's when `user_id` is given."""
     mine = "AND fv.user_id = :user" if user_id is not None else ""
@@ -107,7 +113,7 @@ def _latest_view(db, child_id, service_id, user_id=None):
             f"""SELECT fv.id, fv.rating, fv.comment, fv.created_at, r.date AS review_date, u.name
             FROM family_views fv JOIN reviews r ON r.id = fv.review_id JOIN users u ON u.id = fv.user_id
             WHERE r.child_id = :child AND r.service_id = :service AND {counted()} {mine}
-            ORDER BY {latest_first()}, fv.created_at DESC, fv.id DESC LIMIT 1""",
+            ORDER BY {_newest_views_first()} LIMIT 1""",
             {"child": child_id, "service": service_id, "user": user_id},
         )
     )
@@ -210,8 +216,8 @@ def views_due(timeline):
 
 
 def views_for_staff(db, child_id, service_id):
-    """Every family view of the service's counted reviews of the child, newest first (as
-    _latest_view orders them), for the practitioner's page: each with the practitioner's and the
+    """Every family view of the service's counted reviews of the child, newest first, for the
+    practitioner's page: each with the practitioner's and the
     family's reading per domain."""
     views = list(
         db.query(
@@ -219,7 +225,7 @@ def views_for_staff(db, child_id, service_id):
                    r.date AS review_date, r.star_version_id
             FROM family_views fv JOIN reviews r ON r.id = fv.review_id JOIN users u ON u.id = fv.user_id
             WHERE r.child_id = ? AND r.service_id = ? AND {counted()}
-            ORDER BY {latest_first()}, fv.created_at DESC, fv.id DESC""",
+            ORDER BY {_newest_views_first()}""",
             [child_id, service_id],
         )
     )
