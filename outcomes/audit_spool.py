@@ -68,6 +68,8 @@ def import_all(db, wait=True):
     if folder is None or db.conn.in_transaction or not os.path.isdir(folder):
         return 0
     names = sorted(name for name in os.listdir(folder) if name.endswith(SUFFIX))
+    if not _waiting(db, folder, names):
+        return 0  # no write lock taken (the audit page asks twice: its count, its entries)
     own = _spools.get((os.getpid(), folder))
     with write_transaction(db, wait=wait):
         done = dict(db.conn.execute("SELECT file, imported_to FROM audit_spool"))
@@ -85,6 +87,18 @@ def import_all(db, wait=True):
         if own is None or name != own.name:
             _remove_if_abandoned(db, os.path.join(folder, name), name)
     return copied
+
+
+def _waiting(db, folder, names):
+    """Whether a file holds more than has been copied, or one copied in full has gone (its row)."""
+    done = dict(db.conn.execute("SELECT file, imported_to FROM audit_spool"))
+    for name in names:
+        try:
+            if os.path.getsize(os.path.join(folder, name)) > done.get(name, 0):
+                return True
+        except FileNotFoundError:
+            return True
+    return not done.keys() <= set(names)
 
 
 def _copy(db, path, name, start):

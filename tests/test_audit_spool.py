@@ -243,3 +243,15 @@ def test_a_line_that_cannot_go_in_is_left_out_and_never_stops_the_others(app, wo
         "an entry refused (FOREIGN KEY constraint failed) and left out",
     ]
     assert audit_spool.import_all(db) == 0  # and nothing is tried again
+
+
+def test_reading_the_trail_takes_no_write_lock_when_nothing_waits(batched, slt, world, db):
+    slt.get(f"/children/{world.amy}")
+    seen = []
+    db.conn.set_trace_callback(seen.append)
+    audit.count(db)  # copies the waiting entry...
+    assert [s for s in seen if s.startswith("BEGIN")]
+    seen.clear()
+    audit.entries(db, limit=5)  # ...and then finds nothing waiting
+    db.conn.set_trace_callback(None)
+    assert not [s for s in seen if s.split()[0] in ("BEGIN", "INSERT", "DELETE")], seen
