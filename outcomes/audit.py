@@ -13,8 +13,8 @@ def record(db, user_id, action, child_id=None, detail=""):
 
     A write's entry goes in the write's own transaction (callers hold it), so the two commit together.
     A read's entry (no transaction open) in a request is appended to this process's spool file before
-    the page leaves (audit_spool.py): a write of the database for every page view would make every
-    other worker re-read its pages. Outside a request (the command line) it is one autocommit INSERT.
+    the page leaves (audit_spool.py): a write of the database for every page view cost the workers
+    a third of their time under load. Outside a request (the command line) it is one autocommit INSERT.
     """
     _append(db, user_id, action, [child_id], detail)
 
