@@ -75,15 +75,10 @@ def import_all(db, wait=True):
         done = dict(db.conn.execute("SELECT file, imported_to FROM audit_spool"))
         for gone in done.keys() - set(names):  # files removed after they were copied in full
             db.conn.execute("DELETE FROM audit_spool WHERE file = ?", [gone])
-        copied, finished = 0, []
-        for name in names:
-            count, whole = _copy(db, os.path.join(folder, name), name, done.get(name, 0))
-            copied += count
-            if whole:
-                finished.append(name)
+        copied = sum(_copy(db, os.path.join(folder, name), name, done.get(name, 0)) for name in names)
     if own is not None:
         own.imported()
-    for name in finished:
+    for name in names:  # every whole line copied: a file left by a process that has gone can go
         if own is None or name != own.name:
             _remove_if_abandoned(db, os.path.join(folder, name), name)
     return copied
@@ -102,13 +97,13 @@ def _waiting(db, folder, names):
 
 
 def _copy(db, path, name, start):
-    """Copy the whole lines of one file from `start`; (entries copied, whether it is all copied)."""
+    """Copy the whole lines of one file from `start`; the number of entries copied."""
     try:
         with open(path, "rb") as file:
             file.seek(start)
             data = file.read()
     except FileNotFoundError:
-        return 0, False
+        return 0
     end = data.rfind(b"\n") + 1
     rows = []
     for line in data[:end].splitlines():
@@ -125,7 +120,7 @@ def _copy(db, path, name, start):
             " ON CONFLICT (file) DO UPDATE SET imported_to = excluded.imported_to",
             [name, start + end],
         )
-    return copied, end == len(data)
+    return copied
 
 
 def _parsed(line):

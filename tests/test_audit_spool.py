@@ -1,6 +1,7 @@
 """Read audit entries wait in a file of the process's own and reach the audit trail in batches:
 a page view writes nothing to the database, and no entry is ever lost or copied twice."""
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -123,6 +124,29 @@ def test_a_backup_holds_the_entries_still_in_the_spool(batched, slt, world, db, 
         restored.close()
 
 
+KILLED_MID_LINE = """
+import os, signal, sys
+sys.path.insert(0, {root!r})
+from outcomes import audit_spool
+from outcomes.db import connect
+db = connect({database!r})
+audit_spool.append(db, {user}, "view child record", [{child}], "whole")
+spool = audit_spool._spools[(os.getpid(), db.audit_spool)]
+os.write(spool.fd, b'["2026-01-01T00:00:00.000Z",{user},"view chi')  # killed inside a write
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_file_left_with_a_torn_last_line_is_removed_once_its_whole_lines_are_copied(app, world, db):
+    database = app.config["DATABASE"]
+    script = KILLED_MID_LINE.format(root=str(ROOT), database=database, user=world.slt, child=world.bob)
+    assert subprocess.run([sys.executable, "-c", script], timeout=60).returncode == -9
+    assert audit_spool.import_all(db) == 1
+    assert spool_files(db) == []
+    assert [e["detail"] for e in audit.entries(db, child_id=world.bob)] == ["whole"]
+    assert audit_spool.import_all(db) == 0
+
+
 KILLED_WRITER = """
 import os, signal, sys
 sys.path.insert(0, {root!r})
@@ -174,11 +198,13 @@ def test_only_whole_lines_are_copied(app, world, db):
     path = os.path.join(db.audit_spool, "1-1-test.log")
     whole = f'["2026-01-01T00:00:00.000Z",{world.slt},"view child record","whole",[{world.amy}]]\n'
     with open(path, "w") as file:
+        fcntl.flock(file, fcntl.LOCK_SH)  # as its living process holds it
         file.write(whole + whole[:30])
-    assert audit_spool.import_all(db) == 1
-    with open(path, "a") as file:
+        file.flush()
+        assert audit_spool.import_all(db) == 1
         file.write(whole[30:])
-    assert audit_spool.import_all(db) == 1
+        file.flush()
+        assert audit_spool.import_all(db) == 1
     assert [e["detail"] for e in audit.entries(db, child_id=world.amy)] == ["whole", "whole"]
 
 
