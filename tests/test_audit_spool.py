@@ -9,9 +9,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from test_cheap_requests import statements_of
 
 from outcomes import audit, audit_spool, backup, offline_bundle
-from outcomes.db import connect, get_db, write_transaction
+from outcomes.db import connect, write_transaction
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,19 +40,6 @@ def spool_files(db):
     return (
         sorted(name for name in os.listdir(folder) if name.endswith(".log")) if os.path.isdir(folder) else []
     )
-
-
-def statements_of(app, client, path):
-    with app.app_context():
-        conn = get_db().conn
-    seen = []
-    conn.set_trace_callback(seen.append)
-    try:
-        response = client.get(path)
-    finally:
-        conn.set_trace_callback(None)
-    assert response.status_code == 200
-    return seen
 
 
 def test_a_page_view_is_audited_without_writing_the_database(batched, slt, world, db):
