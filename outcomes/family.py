@@ -13,7 +13,7 @@ from marshmallow import ValidationError
 from werkzeug.security import generate_password_hash
 
 from . import access, audit, child_view, children, facts, fft, goals_and_views, passwords, stars, users
-from .db import write_transaction
+from .db import id_list, write_transaction
 from .rules import counted, latest_first, next_review
 from .security import hash_secret
 
@@ -97,6 +97,20 @@ def _view_readings(db, view_id):
             [view_id],
         )
     }
+
+
+def _readings_by(db, table, column, ids):
+    """{id: {domain key: score}} of the readings in `table` whose `column` is one of `ids`: every
+    view's (or review's) readings in one statement, not one a view."""
+    found = {}
+    if ids:
+        for owner, key, score in db.execute(
+            f"""SELECT x.{column}, d.key, x.score FROM {table} x JOIN domains d ON d.id = x.domain_id
+                WHERE x.{column} IN (SELECT value FROM json_each(?))""",
+            [id_list(ids)],
+        ):
+            found.setdefault(owner, {})[key] = score
+    return found
 
 
 def _newest_views_first():
@@ -229,19 +243,18 @@ def views_for_staff(db, child_id, service_id):
             [child_id, service_id],
         )
     )
+    family = _readings_by(db, "family_view_readings", "family_view_id", [view["id"] for view in views])
+    practitioner = _readings_by(db, "readings", "review_id", [view["review_id"] for view in views])
     for view in views:
         star = stars.load_version(db, view["star_version_id"])
-        family = view["readings"] = _view_readings(db, view["id"])
-        practitioner = {
-            key: score
-            for key, score in db.execute(
-                "SELECT d.key, rd.score FROM readings rd JOIN domains d ON d.id = rd.domain_id "
-                "WHERE rd.review_id = ?",
-                [view["review_id"]],
-            )
-        }
+        view["readings"] = family.get(view["id"], {})
+        theirs = practitioner.get(view["review_id"], {})
         view["rows"] = [
-            {"label": d["label"], "practitioner": practitioner.get(d["key"]), "family": family.get(d["key"])}
+            {
+                "label": d["label"],
+                "practitioner": theirs.get(d["key"]),
+                "family": view["readings"].get(d["key"]),
+            }
             for d in star["domains"]
         ]
         view["rating_words"] = fft.LABELS.get(view["fft_answer"], "")

@@ -34,6 +34,11 @@ def statements_of(app, client, path, headers=None):
     return seen
 
 
+def get_db_of(app):
+    with app.app_context():
+        return get_db()
+
+
 def test_requests_on_one_thread_reuse_one_connection(app, slt, world):
     statements_of(app, slt, "/caseload")  # the first request opens it
     again = statements_of(app, slt, "/caseload")
@@ -56,6 +61,17 @@ def test_a_childs_star_page_takes_a_handful_of_statements(app, slt, world):
     for day in ("2026-01-10", "2026-02-10", "2026-03-10", "2026-04-10"):
         assert submit_review(slt, world.amy, {key: 6 for key in SLT_DOMAINS}, day).status_code == 302
     assert len(statements_of(app, slt, f"/children/{world.amy}")) == len(seen)
+    # ...and one more for the family's views, however many reviews they gave one of.
+    db = get_db_of(app)
+    talking = db.execute("SELECT id FROM domains WHERE key = 'talking'").fetchone()[0]
+    for review_id, score in db.execute("SELECT id, 1 + id % 5 FROM reviews WHERE child_id = ?", [world.amy]):
+        view = (
+            db["family_views"].insert({"review_id": review_id, "user_id": world.family, "rating": 4}).last_pk
+        )
+        db["family_view_readings"].insert({"family_view_id": view, "domain_id": talking, "score": score})
+    page = slt.get(f"/children/{world.amy}")
+    assert page.text.count('<div class="family-view">') == 8
+    assert len(statements_of(app, slt, f"/children/{world.amy}")) == len(seen) + 2
 
 
 def signed_in_cookie(port, email):
