@@ -9,7 +9,8 @@ children: each seen by two of the four services, so each service's practitioner 
 on her caseload). Then gunicorn (2 sync workers) is started on 127.0.0.1 and 32 clients (threads in
 4 processes, each request on its own connection, as sync workers close them) drive, for 60 s: 60%
 child star pages, 20% caseload pages, 10% review submissions (POST /api/v1/reviews) and 10%
-scorecard feed requests. In the same run, on the same server, the same clients then fetch a static
+scorecard feed requests, counted from the moment every client has signed in (their 32 password
+checks are not the mix) and all of them start together. In the same run, on the same server, the same clients then fetch a static
 file and a trivial route (the signed-out "/" redirect) for 15 s each: the ceiling. Prints
 requests/s, p50/p95/p99, errors and the ratio to the ceiling, and the CPU each request took in the
 workers and in the clients. Loopback only, bounded in time. Not part of pytest; figures in bench/README.md.
@@ -50,6 +51,8 @@ MIX = (("star", 60), ("caseload", 20), ("review", 10), ("feed", 10))
 HOST = "127.0.0.1"
 PASSWORD = "bench-only"
 FEED_PERIOD = "2025-26 Q3"
+# How long the client processes may take to sign their clients in before all of them start.
+SIGN_IN_SECONDS = 120
 # Sign-in binds the session to the browser's user agent: a tool reusing a cookie sends this one too.
 USER_AGENT = "outcomes-bench"
 
@@ -227,15 +230,27 @@ def mix_request(client, person, token, rng, to_review):
 OK = {"star": (200,), "caseload": (200,), "review": (201,), "feed": (200, 304), "get": (200, 302)}
 
 
-def drive(port, people, token, connections, processes, seconds, job):
-    """`connections` keep-alive clients, spread over `processes` client processes (one Python process
-    cannot make requests fast enough to find the server's static ceiling), each in a loop for
-    `seconds` doing `job` ("mix", or a URL to GET signed out). Returns the summary."""
+def drive(port, people, token, connections, processes, seconds, job, started=lambda: None):
+    """`connections` clients, spread over `processes` client processes (one Python process cannot
+    make requests fast enough to find the server's static ceiling), each in a loop for `seconds`
+    doing `job` ("mix", or a URL to GET signed out). Returns the summary.
+
+    Each process signs its clients in first (32 password checks, a few seconds of the workers' CPU,
+    are not the mix); then all of them start at once, and `started` is called at that moment."""
     shares = [list(range(p, connections, processes)) for p in range(processes)]
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
-        parts = pool.starmap(
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(processes + 1)
+    with context.Pool(processes, initializer=_share_barrier, initargs=(barrier,)) as pool:
+        pending = pool.starmap_async(
             _client_process, [(port, people, token, share, seconds, job, connections) for share in shares]
         )
+        try:
+            barrier.wait(timeout=SIGN_IN_SECONDS)
+        except threading.BrokenBarrierError:
+            pending.get(timeout=5)  # a client process's own error, when one failed
+            raise
+        started()
+        parts = pending.get()
     latencies, errors, kinds, elapsed, client_cpu = [], {}, {}, 0, 0
     for part_latencies, part_errors, part_kinds, part_elapsed, part_cpu in parts:
         client_cpu += part_cpu
@@ -268,14 +283,28 @@ def machine_busy():
 
 
 def measured(server, work):
-    """Run `work`, returning its summary with the workers' CPU per request and the machine's load."""
-    cpu, (busy, total) = workers_cpu(server), machine_busy()
-    result = work()
-    cpu, (busy_after, total_after) = workers_cpu(server) - cpu, machine_busy()
+    """Run `work(started)`, returning its summary with the workers' CPU per request and the machine's
+    load, both counted from when `work` calls `started` (every client signed in) to its end."""
+    before = {}
+
+    def started():
+        before.update(cpu=workers_cpu(server), machine=machine_busy())
+
+    result = work(started)
+    cpu = workers_cpu(server) - before["cpu"]
+    (busy, total), (busy_after, total_after) = before["machine"], machine_busy()
     result["cpu_ms"] = 1000 * cpu / max(result["requests"], 1)
     result["workers_busy"] = cpu / result["elapsed"]
     result["machine_busy"] = (busy_after - busy) / max(total_after - total, 1)
     return result
+
+
+_start = None  # the barrier every client process waits at once its clients are signed in
+
+
+def _share_barrier(barrier):
+    global _start
+    _start = barrier
 
 
 def _client_process(port, people, token, indices, seconds, job, connections):
@@ -286,6 +315,7 @@ def _client_process(port, people, token, indices, seconds, job, connections):
             clients[index].login(people[index % len(people)]["email"])
     latencies, errors, kinds = [], {}, {}
     lock = threading.Lock()
+    _start.wait(timeout=SIGN_IN_SECONDS)  # every process's clients signed in: all start together
     stop = time.monotonic() + seconds
 
     def one(index, client, rng, to_review):
@@ -434,16 +464,16 @@ def main():
     port = free_port()
     server = start_server(run_copy, port, args.workers, args.root)
 
-    def run(seconds, job):
-        return drive(port, people, token, args.connections, args.client_processes, seconds, job)
+    def run(seconds, job, started=lambda: None):
+        return drive(port, people, token, args.connections, args.client_processes, seconds, job, started)
 
     try:
         print(f"load avg before: {os.getloadavg()[0]:.1f}", flush=True)
         warm = run(args.warm_seconds, "warm") if args.warm_seconds else None
-        mix = measured(server, lambda: run(args.seconds, "mix"))
+        mix = measured(server, lambda started: run(args.seconds, "mix", started))
         url = static_url(port)
-        static = dict(measured(server, lambda: run(args.ceiling_seconds, url)), url=url)
-        trivial = measured(server, lambda: run(args.ceiling_seconds, "/"))
+        static = dict(measured(server, lambda started: run(args.ceiling_seconds, url, started)), url=url)
+        trivial = measured(server, lambda started: run(args.ceiling_seconds, "/", started))
         wire = sizes(port, people[0], token)
     finally:
         server.send_signal(signal.SIGTERM)
