@@ -10,8 +10,9 @@ on her caseload). Then gunicorn (2 sync workers) is started on 127.0.0.1 and 32 
 4 processes, each request on its own connection, as sync workers close them) drive, for 60 s: 60%
 child star pages, 20% caseload pages, 10% review submissions (POST /api/v1/reviews) and 10%
 scorecard feed requests, counted from the moment every client has signed in (their 32 password
-checks are not the mix) and all of them start together. In the same run, on the same server, the same clients then fetch a static
-file and a trivial route (the signed-out "/" redirect) for 15 s each: the ceiling. Prints
+checks are not the mix) and all of them start together. In the same run, on the same server, the
+same clients then fetch a static file and a trivial route (the signed-out "/" redirect) for 15 s
+each: the ceiling. Prints
 requests/s, p50/p95/p99, errors and the ratio to the ceiling, and the CPU each request took in the
 workers and in the clients. Loopback only, bounded in time. Not part of pytest; figures in bench/README.md.
 """
