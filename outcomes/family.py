@@ -89,14 +89,7 @@ def view_of(db, user_id, review_id):
 
 
 def _view_readings(db, view_id):
-    return {
-        key: score
-        for key, score in db.execute(
-            """SELECT d.key, fr.score FROM family_view_readings fr JOIN domains d ON d.id = fr.domain_id
-               WHERE fr.family_view_id = ?""",
-            [view_id],
-        )
-    }
+    return _readings_by(db, "family_view_readings", "family_view_id", [view_id]).get(view_id, {})
 
 
 def _readings_by(db, table, column, ids):
