@@ -55,7 +55,7 @@ def append(db, user_id, action, child_ids, detail=""):
 def due(db, seconds, entries):
     """True when this process's spooled entries should be copied now: the oldest has waited
     `seconds`, or `entries` are waiting."""
-    spool = _spools.get((os.getpid(), getattr(db, "audit_spool", None)))
+    spool = _own(getattr(db, "audit_spool", None))
     return spool is not None and spool.due(seconds, entries)
 
 
@@ -70,9 +70,9 @@ def import_all(db, wait=True):
     names = sorted(name for name in os.listdir(folder) if name.endswith(SUFFIX))
     if not _waiting(db, folder, names):
         return 0  # no write lock taken (the audit page asks twice: its count, its entries)
-    own = _spools.get((os.getpid(), folder))
+    own = _own(folder)
     with write_transaction(db, wait=wait):
-        done = dict(db.conn.execute("SELECT file, imported_to FROM audit_spool"))
+        done = _copied_to(db)
         for gone in done.keys() - set(names):  # files removed after they were copied in full
             db.conn.execute("DELETE FROM audit_spool WHERE file = ?", [gone])
         copied = sum(_copy(db, os.path.join(folder, name), name, done.get(name, 0)) for name in names)
@@ -86,7 +86,7 @@ def import_all(db, wait=True):
 
 def _waiting(db, folder, names):
     """Whether a file holds more than has been copied, or one copied in full has gone (its row)."""
-    done = dict(db.conn.execute("SELECT file, imported_to FROM audit_spool"))
+    done = _copied_to(db)
     for name in names:
         try:
             if os.path.getsize(os.path.join(folder, name)) > done.get(name, 0):
@@ -94,6 +94,11 @@ def _waiting(db, folder, names):
         except FileNotFoundError:
             return True
     return not done.keys() <= set(names)
+
+
+def _copied_to(db):
+    """{file name: how far it has been copied}, for every file copied from."""
+    return dict(db.conn.execute("SELECT file, imported_to FROM audit_spool"))
 
 
 def _copy(db, path, name, start):
@@ -176,11 +181,16 @@ def _remove_if_abandoned(db, path, name):
         os.close(fd)
 
 
+def _own(folder):
+    """This process's spool in `folder`, if it has written there: a forked worker has its own."""
+    return _spools.get((os.getpid(), folder))
+
+
 def _spool_for(db):
     folder = getattr(db, "audit_spool", None)
     if folder is None:
         return None
-    key = (os.getpid(), folder)  # a forked worker writes a file of its own
+    key = (os.getpid(), folder)
     spool = _spools.get(key)
     if spool is None:
         with _spools_lock:
