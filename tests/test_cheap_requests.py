@@ -20,10 +20,15 @@ def slt(client, auth, world):
     return client
 
 
+def get_db_of(app):
+    """This thread's kept connection to the app's database (the one its requests use)."""
+    with app.app_context():
+        return get_db()
+
+
 def statements_of(app, client, path, headers=None):
     """The SQL statements the app runs on this thread's kept connection while serving `path`."""
-    with app.app_context():
-        conn = get_db().conn
+    conn = get_db_of(app).conn
     seen = []
     conn.set_trace_callback(seen.append)
     try:
@@ -32,11 +37,6 @@ def statements_of(app, client, path, headers=None):
         conn.set_trace_callback(None)
     assert response.status_code == 200
     return seen
-
-
-def get_db_of(app):
-    with app.app_context():
-        return get_db()
 
 
 def test_requests_on_one_thread_reuse_one_connection(app, slt, world):
