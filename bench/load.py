@@ -70,6 +70,17 @@ def build(path):
     return seconds
 
 
+def fresh_copy(name):
+    """A copy of the bench's database, named `name`, beside it: nothing of an earlier run's copy is
+    left (its WAL, or read audit entries that would be copied into this one)."""
+    copy = DATABASE.with_name(name)
+    for suffix in ("-wal", "-shm"):
+        Path(str(copy) + suffix).unlink(missing_ok=True)
+    shutil.rmtree(str(copy) + "-audit-spool", ignore_errors=True)
+    shutil.copyfile(DATABASE, copy)
+    return copy
+
+
 def fixtures(path):
     """What the clients need: each practitioner's children and her service's domain keys, a token.
     (No migration here: the server under test applies its own on start.)"""
@@ -455,12 +466,7 @@ def main():
         print(f"building {DATABASE.name} ({CHILDREN:,} children) ...", flush=True)
         print(f"built in {build(DATABASE):.0f} s", flush=True)
     # Each run works on a fresh copy, so that the reviews one run writes do not tilt the next.
-    run_copy = DATABASE.with_name("load-run.sqlite")
-    for suffix in ("-wal", "-shm"):
-        Path(str(run_copy) + suffix).unlink(missing_ok=True)
-    # The copy's read audit entries from an earlier run must not be copied into this one.
-    shutil.rmtree(str(run_copy) + "-audit-spool", ignore_errors=True)
-    shutil.copyfile(DATABASE, run_copy)
+    run_copy = fresh_copy("load-run.sqlite")
     people, token = fixtures(run_copy)
     port = free_port()
     server = start_server(run_copy, port, args.workers, args.root)

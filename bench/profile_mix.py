@@ -19,7 +19,6 @@ import os
 import pstats
 import random
 import re
-import shutil
 import sys
 import time
 import uuid
@@ -35,12 +34,7 @@ import load  # noqa: E402
 
 def app_on_copy():
     """The app over a fresh copy of the load bench's database (as bench/load.py serves it)."""
-    copy = load.DATABASE.with_name("profile-run.sqlite")
-    for suffix in ("-wal", "-shm"):
-        Path(str(copy) + suffix).unlink(missing_ok=True)
-    # The copy's read audit entries from an earlier run must not be copied into this one.
-    shutil.rmtree(str(copy) + "-audit-spool", ignore_errors=True)
-    shutil.copyfile(load.DATABASE, copy)
+    copy = load.fresh_copy("profile-run.sqlite")
     os.environ.update(
         OUTCOMES_DATABASE=str(copy),
         OUTCOMES_SECRET_KEY="load-bench-only",
