@@ -33,8 +33,9 @@ import load  # noqa: E402
 
 
 def app_on_copy():
-    """The app over a fresh copy of the load bench's database (as bench/load.py serves it)."""
-    copy = load.fresh_copy("profile-run.sqlite")
+    """The app over a fresh copy of the load bench's database (as bench/load.py serves it).
+    BENCH_COPY names the copy, so that runs side by side (valgrind counts) do not share one."""
+    copy = load.fresh_copy(os.environ.get("BENCH_COPY", "profile-run.sqlite"))
     os.environ.update(
         OUTCOMES_DATABASE=str(copy),
         OUTCOMES_SECRET_KEY="load-bench-only",

@@ -1,12 +1,16 @@
 """CSRF protection, secret hashing and the security headers every response carries."""
 
+import functools
 import hashlib
 import hmac
 import secrets
+import time
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
+from itsdangerous import BadSignature
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CSRF_MESSAGE = "This form has expired or came from another site. Reload the page and try again."
@@ -69,12 +73,11 @@ def hash_secret(secret):
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _form_targets():
+@functools.lru_cache(maxsize=8)
+def _form_targets(issuer):
     """Forms post to this site only; with single sign-on, the sign-out form's redirect goes on to
     the provider's end-session page, which browsers check against form-action too."""
-    from urllib.parse import urlsplit
-
-    issuer = urlsplit(current_app.config.get("OIDC_ISSUER") or "")
+    issuer = urlsplit(issuer)
     return f"'self' {issuer.scheme}://{issuer.netloc}" if issuer.netloc else "'self'"
 
 
@@ -83,9 +86,10 @@ def new_secret():
 
 
 def _content_security_policy():
+    targets = _form_targets(current_app.config.get("OIDC_ISSUER") or "")
     return (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        f"object-src 'none'; base-uri 'self'; form-action {_form_targets()}; frame-ancestors 'none'"
+        f"object-src 'none'; base-uri 'self'; form-action {targets}; frame-ancestors 'none'"
     )
 
 
@@ -113,7 +117,10 @@ def set_security_headers(response):
 
 class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session, with its signer made once per key rather than per request
-    (making it and deriving its key was half of reading the cookie)."""
+    (making it and deriving its key was half of reading the cookie), and each cookie's signature
+    checked once: a browser sends the same cookie with every request until its session changes."""
+
+    KEPT_COOKIES = 1000
 
     def get_signing_serializer(self, app):
         key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
@@ -121,7 +128,34 @@ class SessionInterface(SecureCookieSessionInterface):
         if key not in kept:
             kept.clear()
             kept[key] = super().get_signing_serializer(app)
+            kept[key].verified = {}  # {cookie: (its contents, when it was signed)}, for this key only
         return kept[key]
+
+    def open_session(self, app, request):
+        serializer = self.get_signing_serializer(app)
+        value = request.cookies.get(self.get_cookie_name(app))
+        if serializer is None or not value:
+            return super().open_session(app, request)
+        max_age = app.permanent_session_lifetime.total_seconds()
+        kept = serializer.verified.get(value)
+        if kept is None:
+            try:
+                data, signed_at = serializer.loads(value, max_age=max_age, return_timestamp=True)
+            except BadSignature:
+                return self.session_class()
+            # Kept only when every value is immutable (no flashed messages' list), so that a copy
+            # of the dict is a copy of the session.
+            if all(isinstance(each, (str, bool, int, float, type(None))) for each in data.values()):
+                if len(serializer.verified) >= self.KEPT_COOKIES:
+                    serializer.verified.clear()
+                serializer.verified[value] = kept = (data, signed_at.timestamp())
+            else:
+                return self.session_class(data)
+        data, signed_at = kept
+        if time.time() - signed_at > max_age:
+            serializer.verified.pop(value, None)
+            return self.session_class()
+        return self.session_class(dict(data))
 
 
 def init_app(app):

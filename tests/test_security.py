@@ -2,6 +2,7 @@
 cookie; the admin child page's Move form works."""
 
 import base64
+import time
 import zlib
 
 import pytest
@@ -107,3 +108,41 @@ def test_a_new_secret_key_ends_sessions_signed_with_the_old_one_unless_kept_as_a
     app.config["SECRET_KEY_FALLBACKS"] = [app.secret_key]
     app.secret_key = old
     assert client.get("/caseload").status_code == 200  # signed with a fallback key: still accepted
+
+
+def test_a_cookie_altered_after_the_genuine_one_was_accepted_is_refused(client, auth, world):
+    # Each cookie's signature is checked once and remembered: the genuine cookie being known must
+    # not make a forged one (a changed payload, or the same payload with a changed signature) pass.
+    auth.login("slt@test.example")
+    assert client.get("/caseload").status_code == 200
+    genuine = client.get_cookie("session").value
+    payload, stamp, signature = genuine.rsplit(".", 2)
+    flipped = signature[:-1] + ("A" if signature[-1] != "A" else "B")
+    for forged in (f"{payload}.{stamp}.{flipped}", f"{payload}x.{stamp}.{signature}"):
+        client.set_cookie("session", forged)
+        assert client.get("/caseload").status_code == 302  # to the sign-in page
+    client.set_cookie("session", genuine)
+    assert client.get("/caseload").status_code == 200
+
+
+def test_a_session_cookie_older_than_its_lifetime_is_refused_even_once_accepted(
+    app, client, auth, world, monkeypatch
+):
+    auth.login("slt@test.example")
+    client.get("/caseload")  # the page's CSRF token goes into the session: a new cookie
+    cookie = client.get_cookie("session").value
+    assert client.get("/caseload").status_code == 200  # this cookie's signature checked, and kept
+    assert client.get_cookie("session").value == cookie
+    lifetime = app.permanent_session_lifetime.total_seconds()
+    later = time.time() + lifetime + 60
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert client.get("/caseload").status_code == 302
+
+
+def test_a_flashed_message_shows_once_whatever_cookie_carried_it(client, auth, world):
+    # A session holding flashed messages is not remembered: each is shown once, then gone.
+    client.get("/caseload")  # signed out: sent to sign in, with a message saying so
+    assert client.get("/login").get_data(as_text=True).count('class="flash"') == 1
+    assert 'class="flash"' not in client.get("/login").get_data(as_text=True)
+    auth.login("slt@test.example")
+    assert client.get("/caseload").status_code == 200
