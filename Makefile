@@ -1,12 +1,17 @@
 # The README's two commands: `make demo` (run with demo data) and `make test` (every test).
 VENV := .venv
 BIN := $(VENV)/bin
+# The interpreter the virtualenv is made from. A build with profile-guided optimisation and LTO
+# (Debian's python3.11 package is one; pyenv's default build is not) served about a sixth more of
+# bench/load.py's mix on the same machine (bench/README.md, "Seventh and eighth rounds"):
+#   rm -rf .venv && make PYTHON=/usr/bin/python3.11 demo
+PYTHON ?= python3
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: demo test chromium oidc-provider bench
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
-	python3 -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
