@@ -2,8 +2,8 @@
 VENV := .venv
 BIN := $(VENV)/bin
 # The interpreter the virtualenv is made from. A build with profile-guided optimisation and LTO
-# (Debian's python3.11 package is one; pyenv's default build is not) served about a sixth more of
-# bench/load.py's mix on the same machine (bench/README.md, "Seventh and eighth rounds"):
+# (Debian's python3.11 package is one; pyenv's default build is not) served about an eighth more of
+# bench/load.py's mix on the same machine, on average (bench/README.md, "Seventh and eighth rounds"):
 #   rm -rf .venv && make PYTHON=/usr/bin/python3.11 demo
 PYTHON ?= python3
 export PIP_DISABLE_PIP_VERSION_CHECK := 1

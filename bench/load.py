@@ -489,6 +489,8 @@ def main():
         f"load avg after: {os.getloadavg()[0]:.1f}; {args.workers} sync workers, "
         f"{args.connections} connections over {args.client_processes} client processes"
     )
+    # Server and clients run on this interpreter; how it was built moves every figure (bench/README).
+    print(f"Python {sys.version.split()[0]} at {Path(sys.executable).resolve()}")
     if warm:
         print(line(f"warm-up ({args.warm_seconds:.0f} s, not counted)", warm))
     print(line("mix", mix, static["rps"]), f"  ({mix['kinds']})")
