@@ -114,10 +114,13 @@ def test_a_cookie_altered_after_the_genuine_one_was_accepted_is_refused(client, 
     # Each cookie's signature is checked once and remembered: the genuine cookie being known must
     # not make a forged one (a changed payload, or the same payload with a changed signature) pass.
     auth.login("slt@test.example")
-    assert client.get("/caseload").status_code == 200
+    assert client.get("/caseload").status_code == 200  # the sign-in's flashed message shown
     genuine = client.get_cookie("session").value
+    assert client.get("/caseload").status_code == 200  # this very cookie checked, and kept
     payload, stamp, signature = genuine.rsplit(".", 2)
-    flipped = signature[:-1] + ("A" if signature[-1] != "A" else "B")
+    # The first character: the last one of a 20-byte signature carries 2 unused bits, so changing
+    # it (say B to A) can leave the same bytes, a genuine signature.
+    flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
     for forged in (f"{payload}.{stamp}.{flipped}", f"{payload}x.{stamp}.{signature}"):
         client.set_cookie("session", forged)
         assert client.get("/caseload").status_code == 302  # to the sign-in page
