@@ -114,7 +114,7 @@ def test_a_cookie_altered_after_the_genuine_one_was_accepted_is_refused(client, 
     # Each cookie's signature is checked once and remembered: the genuine cookie being known must
     # not make a forged one (a changed payload, or the same payload with a changed signature) pass.
     auth.login("slt@test.example")
-    assert client.get("/caseload").status_code == 200  # the sign-in's flashed message shown
+    assert client.get("/caseload").status_code == 200  # its CSRF token joins the session: a new cookie
     genuine = client.get_cookie("session").value
     assert client.get("/caseload").status_code == 200  # this very cookie checked, and kept
     payload, stamp, signature = genuine.rsplit(".", 2)
